@@ -1,0 +1,36 @@
+# budgetlens — two commands do everything on a fresh machine with Python 3.11:
+#   make demo   create .venv, install, run on the bundled samples, write a report
+#   make test   create .venv if needed and run the test suite
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    ?= budgetlens-out
+
+.PHONY: demo test bench fuzz clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/budgetlens run samples --out $(OUT)
+	@echo "report: $(abspath $(OUT))/report.html"
+
+test: $(STAMP)
+	DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+fuzz: $(STAMP)
+	$(PY) -m pip install -q atheris
+	$(PY) tests/fuzz/run.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache

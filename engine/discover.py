@@ -1,0 +1,52 @@
+"""Walk the inputs and group files that form one disclosure."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from readers import SUPPORTED
+
+SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """Every candidate file under `paths`, in a stable order, each once (symlink loops and
+    the same file reached twice are skipped).  Unreadable folders are skipped."""
+    seen: set[tuple[int, int]] = set()
+    out: list[Path] = []
+
+    def add(p: Path):
+        try:
+            st = p.stat()
+        except OSError:
+            out.append(p)  # reported as an error by the reader
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            return
+        seen.add(key)
+        out.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p, followlinks=False):
+                dirs.sort()
+                for name in sorted(files):
+                    if name in SKIP_NAMES or name.startswith("~$") or name.startswith("."):
+                        continue
+                    fp = Path(root) / name
+                    if fp.suffix.lower() in SUPPORTED or fp.suffix.lower() in (".doc", ".pdf"):
+                        add(fp)
+        else:
+            add(p)
+    return out
+
+
+def group_sources(files: list[Path]) -> list[list[Path]]:
+    """Files that are one disclosure (narrative + tables published apart) in one group."""
+    try:
+        from readers.pairing import pair_sources
+    except ImportError:
+        return [[f] for f in files]
+    return pair_sources(files)

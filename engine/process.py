@@ -1,0 +1,165 @@
+"""One disclosure (one file, or a narrative + tables pair) → rows for every output table.
+
+Failures are contained here: a document that cannot be read or crashes an extractor
+becomes a `documents` row with status "error" and a reason; nothing escapes."""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+import pandas as pd
+
+from extractors.build import build_document
+from extractors.tables import numeric_cells, row_label_for, to_wan
+from readers import ReadError, read_blocks
+from readers.document import Document
+
+DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
+               "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
+               "read_seconds", "process_seconds"]
+CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
+                "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end"]
+
+
+@dataclass
+class DocResult:
+    document: dict
+    facts: list[dict] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)
+    doc: Optional[Document] = None  # kept only when asked (notebooks, tests)
+
+
+def _error_id(paths: list[Path]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in paths:
+        try:
+            with open(p, "rb") as fh:
+                h.update(fh.read(1 << 20))
+        except OSError:
+            h.update(str(p).encode())
+        h.update(b"\0")
+    return "err-" + h.hexdigest()[:16]
+
+
+def read_group(paths: list[Path]) -> Document:
+    """Read one or more files as one document (blocks concatenated in the given order)."""
+    t0 = time.perf_counter()
+    blocks = []
+    fmt = None
+    for p in paths:
+        f, bs = read_blocks(p)
+        fmt = fmt or f
+        for b in bs:
+            b.source = str(p)
+        blocks.extend(bs)
+    if not blocks:
+        raise ReadError("no text found in the document")
+    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
+    doc.read_seconds = time.perf_counter() - t0
+    if doc.format == "pdf" and not doc.text.strip():
+        raise ReadError("no text layer; OCR is not supported")
+    return doc
+
+
+def cell_rows(doc: Document) -> list[dict]:
+    rows = []
+    for t in doc.tables:
+        for r, j, v in numeric_cells(t):
+            span = r.spans[j] if j < len(r.spans) else (None, None)
+            rows.append({
+                "source": doc.source, "doc_id": doc.doc_id, "table_id": t.table_id,
+                "table_type": t.table_type, "title": t.title, "row": r.index, "column": j,
+                "row_code": r.code, "row_label": row_label_for(t, r, j),
+                "column_label": t.columns[j] if j < len(t.columns) else "",
+                "value": v, "unit": t.unit or None, "value_wan": to_wan(v, t.unit),
+                "raw": r.cells[j], "start": span[0], "end": span[1],
+            })
+    return rows
+
+
+def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
+    return {
+        "doc_id": doc.doc_id, "source": doc.source, "format": doc.format,
+        "department": doc.department, "region": doc.region, "year": doc.year,
+        "doc_kind": doc.doc_kind, "scope": doc.scope, "status": status, "error": error,
+        "title": doc.title, "sources": list(doc.sources), "template": doc.template,
+        "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
+        "read_seconds": doc.read_seconds, "process_seconds": seconds,
+    }
+
+
+def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
+    cells = cell_rows(doc)
+    facts = []
+    try:
+        from extractors.narrative import extract_facts
+    except ImportError:
+        extract_facts = None
+    fact_objs = extract_facts(doc) if extract_facts else []
+    for f in fact_objs:
+        f.source, f.doc_id = doc.source, doc.doc_id
+    facts = [f.as_row() for f in fact_objs]
+    flags = []
+    try:
+        from reconcile import check_document
+    except ImportError:
+        check_document = None
+    if check_document:
+        for fl in check_document(doc, fact_objs):
+            fl.source, fl.doc_id = doc.source, doc.doc_id
+            flags.append(fl.as_row())
+    return facts, cells, flags
+
+
+def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
+    t0 = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    source = str(paths[0])
+    try:
+        doc = read_group(paths)
+    except ReadError as exc:
+        return DocResult(_error_row(paths, "error", str(exc)))
+    except MemoryError:
+        return DocResult(_error_row(paths, "error", "out of memory while reading"))
+    except Exception as exc:  # a reader bug must not stop the run
+        return DocResult(_error_row(paths, "error", f"reader failed: {type(exc).__name__}: {exc}"))
+    try:
+        facts, cells, flags = extract_and_check(doc)
+    except Exception as exc:
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        row = document_row(doc, "error", f"extraction failed: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})",
+                           time.perf_counter() - t0)
+        return DocResult(row, doc=doc if keep_doc else None)
+    row = document_row(doc, "ok", None, time.perf_counter() - t0)
+    return DocResult(row, facts, cells, flags, doc if keep_doc else None)
+
+
+def _error_row(paths: list[Path], status: str, error: str) -> dict:
+    fmt = paths[0].suffix.lower().lstrip(".") or "unknown"
+    return {
+        "doc_id": _error_id(paths), "source": str(paths[0]), "format": fmt, "department": None,
+        "region": None, "year": None, "doc_kind": None, "scope": None, "status": status,
+        "error": error, "title": None, "sources": [str(p) for p in paths], "template": None,
+        "pages": None, "n_tables": 0, "n_sentences": 0, "read_seconds": None, "process_seconds": None,
+    }
+
+
+def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[DocResult]:
+    return [process_group(g, keep_doc=keep_doc) for g in groups]
+
+
+def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
+    from extractors.facts import FACT_COLUMNS
+    from reconcile.flags import FLAG_COLUMNS
+
+    docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
+    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
+    cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
+    flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS)
+    return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}

@@ -1,0 +1,54 @@
+"""The `facts` record: one extracted statement (see the contract in README.md)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+FACT_COLUMNS = [
+    "source", "doc_id", "kind", "subject", "value", "unit", "value_wan", "per", "comparator",
+    "year", "base_year", "direction", "parent", "group", "origin", "section", "sentence",
+    "start", "end",
+    # additions beyond the contract
+    "code", "path", "qualifier", "text_value", "amount_from", "amount_to", "level", "project",
+    "table_id", "row", "is_target", "raw",
+]
+
+
+@dataclass
+class Fact:
+    kind: str  # amount | rate | count | percent | comparison | staffing | indicator
+    subject: Optional[str]
+    value: Optional[float]
+    unit: Optional[str]
+    value_wan: Optional[float] = None
+    per: Optional[str] = None
+    comparator: Optional[str] = None
+    year: Optional[int] = None
+    base_year: Optional[int] = None
+    direction: Optional[str] = None  # increase | decrease | flat
+    parent: Optional[str] = None
+    group: Optional[str] = None
+    origin: str = "narrative"
+    section: str = ""
+    sentence: str = ""
+    start: Optional[int] = None  # span of the figure in Document.text
+    end: Optional[int] = None
+    source: str = ""
+    doc_id: str = ""
+    # additions
+    code: Optional[str] = None  # 功能分类 / 经济分类 code the subject names
+    path: Optional[str] = None  # 功能分类 path, "类 > 款 > 项"
+    qualifier: Optional[str] = None  # e.g. "约" for approximations, "执行数" / "预算数"
+    text_value: Optional[str] = None  # qualitative indicator value ("有效保障")
+    amount_from: Optional[float] = None  # comparison: the base amount when stated (in unit)
+    amount_to: Optional[float] = None  # comparison: the current amount when stated
+    level: Optional[str] = None  # indicator: "一级 > 二级 > 三级" path
+    project: Optional[str] = None  # project / programme the figure belongs to
+    table_id: Optional[str] = None  # origin == "table": table and row it came from
+    row: Optional[int] = None
+    is_target: Optional[bool] = None  # staffing / indicator: a target rather than a fact
+    raw: Optional[str] = None  # the matched text
+
+    def as_row(self) -> dict:
+        d = asdict(self)
+        return {k: d.get(k) for k in FACT_COLUMNS}

@@ -1,0 +1,105 @@
+"""`budgetlens` command line."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _orchestrator(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    return "prefect" if os.environ.get("PREFECT_API_URL") else "local"
+
+
+def cmd_run(args) -> int:
+    from engine.run import run_job, sequential
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"budgetlens: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        print(f"budgetlens: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    mode = _orchestrator(args.orchestrator)
+    if mode == "prefect":
+        from pipelines.flows import prefect_map_batches as mapper
+    else:
+        mapper = sequential
+    from store import StoreLocked
+
+    try:
+        summary = run_job(args.paths, out, map_batches=mapper, batch_size=args.batch_size, quiet=args.quiet,
+                          command="run " + " ".join(args.paths))
+    except StoreLocked as exc:
+        print(f"budgetlens: {exc}", file=sys.stderr)
+        return 3
+    if not args.quiet:
+        for source, status, secs, err in summary.per_document:
+            t = f"{secs:.2f}s" if secs is not None else "   -  "
+            line = f"  {t:>7}  {status:5}  {Path(source).name}"
+            if err:
+                line += f"  ({err})"
+            print(line)
+    print(f"{summary.documents} documents ({summary.errors} errors), {summary.facts} facts, {summary.flags} flags "
+          f"in {summary.seconds:.1f}s [{mode}]")
+    print(f"results: {summary.out}  report: {summary.report}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from store import Store
+
+    store = Store(args.store, read_only=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("documents", "facts", "table_cells", "flags"):
+        df = store.table(name)
+        if args.format == "csv":
+            df.to_csv(out / f"{name}.csv", index=False)
+        else:
+            df.to_parquet(out / f"{name}.parquet", index=False)
+    print(f"exported to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="budgetlens", description="Check Chinese budget disclosures: narrative against tables.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="process files and folders once and write results to DIR")
+    r.add_argument("paths", nargs="+", metavar="PATH")
+    r.add_argument("--out", required=True, metavar="DIR")
+    r.add_argument("--orchestrator", choices=["auto", "local", "prefect"], default="auto",
+                   help="auto: a Prefect flow when PREFECT_API_URL names a server, else in-process (default)")
+    r.add_argument("--batch-size", type=int, default=25)
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(func=cmd_run)
+    e = sub.add_parser("export", help="write the store's tables as Parquet or CSV")
+    e.add_argument("--store", default="budgetlens-out/budgetlens.duckdb")
+    e.add_argument("--out", required=True)
+    e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    e.set_defaults(func=cmd_export)
+    try:  # crawl / process / serve live in their own module
+        from pipelines import commands
+
+        commands.register(sub)
+    except ImportError:
+        pass
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""The HTML report a reviewer reads."""
+from .html import write_report  # noqa: F401

@@ -1,0 +1,39 @@
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+SEED_000 = SAMPLES / "000_3d763aca435f5d08.txt"
+SEED_002 = SAMPLES / "002_12a0a1313b8a7506.txt"
+SHARED = ROOT.parent / "shared"
+REAL = SHARED / "real"
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    if not REAL.is_dir() or not any(REAL.glob("*.pdf")):
+        pytest.skip("../shared/real is not available")
+    return REAL
+
+
+def build(path):
+    from extractors.build import build_document
+    from readers import read_blocks
+
+    fmt, blocks = read_blocks(path)
+    return build_document(blocks, str(path), fmt)
+
+
+@pytest.fixture(scope="session")
+def doc000():
+    return build(SEED_000)
+
+
+@pytest.fixture(scope="session")
+def doc002():
+    return build(SEED_002)
