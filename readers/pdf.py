@@ -604,6 +604,7 @@ def _is_page_number(text: str) -> bool:
 
 
 _DIGITS = regex.compile(r"[0-9]+")
+_SENTENCE_END = set("。；！？：;!?:")
 
 
 # --------------------------------------------------------------------------- reader
@@ -765,10 +766,8 @@ def _assemble(pages: list[_Page]) -> list[Block]:
             if isinstance(it, _Line) and not it.split and len(it.text) >= 8:
                 by_width.setdefault(round(p.width), []).append(it)
     for w, lines in by_width.items():
-        x1s = sorted(l.x1 for l in lines)
-        x0s = sorted(l.x0 for l in lines)
-        right_edges[w] = x1s[int(0.9 * (len(x1s) - 1))]
-        left_edges[w] = x0s[int(0.1 * (len(x0s) - 1))]
+        right_edges[w] = _mode_edge([l.x1 for l in lines], max)
+        left_edges[w] = _mode_edge([l.x0 for l in lines], min)
     sizes = [l.size for p in pages for l in p.items if isinstance(l, _Line)]
     body_size = statistics.median(sizes) if sizes else 10.0
 
@@ -792,17 +791,20 @@ def _assemble(pages: list[_Page]) -> list[Block]:
         for it in p.items:
             if isinstance(it, _Table):
                 flush()
-                if (
-                    open_block is not None
-                    and open_table is not None
-                    and open_table.page == p.number - 1
-                    and _continues(open_table, it, open_block.rows)
-                ):
-                    open_block.rows.extend(_strip_repeated_header(open_block.rows, it.rows))
+                mapping = None
+                if open_block is not None and open_table is not None and open_table.page == p.number - 1:
+                    mapping = _continuation_map(open_table, it)
+                if mapping is not None:
+                    assert open_block is not None
+                    rows = [_spread_row(r, mapping, len(open_block.rows[0])) for r in it.rows]
+                    rows = _strip_repeated_header(open_block.rows, rows)
+                    _join_split_row(open_block.rows, rows)
+                    open_block.rows.extend(rows)
+                    open_table.page = p.number  # the chain keeps the first page's column grid
                 else:
                     open_block = Block(kind="table", rows=[list(r) for r in it.rows], page=p.number, grid=True)
                     blocks.append(open_block)
-                open_table = it
+                    open_table = it
                 continue
             line: _Line = it
             open_block = open_table = None  # text after a table: it does not continue
@@ -815,6 +817,15 @@ def _assemble(pages: list[_Page]) -> list[Block]:
     return blocks
 
 
+def _mode_edge(vals: list[float], pick) -> float:
+    """The most common edge (2 pt bins); among equally common ones the outermost."""
+    from collections import Counter
+
+    bins = Counter(round(v / 2) for v in vals)
+    best = max(bins.values())
+    return pick(b for b, n in bins.items() if n == best) * 2.0
+
+
 def _breaks(prev: _Line, line: _Line, L: float, R: float, body_size: float) -> bool:
     """True when `line` starts a new paragraph after `prev`."""
     if prev.split or line.split:
@@ -824,14 +835,22 @@ def _breaks(prev: _Line, line: _Line, L: float, R: float, body_size: float) -> b
     size = max(prev.size, line.size, 1.0)
     if abs(prev.size - line.size) > 1.5:
         return True
+    gap = line.top - prev.bottom if line.page == prev.page else 0.0
+    if gap > 1.6 * size or gap < -0.5 * size:
+        return True
+    if (  # a centred title wrapped onto two lines
+        line.page == prev.page
+        and line.x0 > L + 1.5 * size
+        and line.x1 < R - 1.5 * size
+        and abs((prev.x0 + prev.x1) - (line.x0 + line.x1)) / 2 < 1.5 * size
+        and gap < 1.0 * size
+        and prev.text[-1:] not in _SENTENCE_END
+    ):
+        return False
     if prev.x1 < R - 1.5 * size:  # previous line stops short of the right margin
         return True
     if line.x0 > L + 1.2 * size:  # indented first line / centred title
         return True
-    if line.page == prev.page:
-        gap = line.top - prev.bottom
-        if gap > 1.6 * size or gap < -0.5 * size:
-            return True
     return False
 
 
@@ -839,20 +858,66 @@ def _norm_row(row: list[str]) -> tuple[str, ...]:
     return tuple(c.replace(" ", "") for c in row)
 
 
-def _continues(prev: _Table, nxt: _Table, prev_rows: list[list[str]]) -> bool:
-    """Is `nxt` (top of a page) the continuation of `prev` (end of the previous page)?"""
-    if not prev_rows or not nxt.rows:
-        return False
-    if len(prev_rows[0]) != len(nxt.rows[0]):
-        return False
-    px = getattr(prev, "col_x", prev.xs)
-    nx = getattr(nxt, "col_x", nxt.xs)
-    if len(px) == len(nx) and all(abs(a - b) <= 6 for a, b in zip(px, nx)):
-        return True
-    # same column count but shifted (e.g. a different page margin): accept when widths agree
-    pw = [b - a for a, b in zip(px, px[1:])]
-    nw = [b - a for a, b in zip(nx, nx[1:])]
-    return len(pw) == len(nw) and all(abs(a - b) <= 6 for a, b in zip(pw, nw))
+def _continuation_map(prev: _Table, nxt: _Table) -> Optional[list[tuple[int, int]]]:
+    """If `nxt` (top of a page) continues `prev`, the span of `prev` columns each `nxt`
+    column covers; None when it does not continue `prev`."""
+    if not prev.rows or not nxt.rows:
+        return None
+    pb = getattr(prev, "col_x", prev.xs)
+    nb = getattr(nxt, "col_x", nxt.xs)
+    tol = 6.0
+    if len(pb) == len(nb):
+        if all(abs(a - b) <= tol for a, b in zip(pb, nb)):
+            return [(j, j) for j in range(len(nb) - 1)]
+        # same columns, shifted (another page margin): widths agree
+        pw = [b - a for a, b in zip(pb, pb[1:])]
+        nw = [b - a for a, b in zip(nb, nb[1:])]
+        if all(abs(a - b) <= tol for a, b in zip(pw, nw)):
+            return [(j, j) for j in range(len(nb) - 1)]
+        return None
+    if len(nb) < len(pb):  # fewer columns: a page whose rows merge some of prev's columns
+        idx = []
+        for x in nb:
+            k = min(range(len(pb)), key=lambda i: abs(pb[i] - x))
+            if abs(pb[k] - x) > tol:
+                return None
+            idx.append(k)
+        if idx[0] != 0 or idx[-1] != len(pb) - 1 or any(b <= a for a, b in zip(idx, idx[1:])):
+            return None
+        return [(idx[j], idx[j + 1] - 1) for j in range(len(idx) - 1)]
+    return None
+
+
+def _spread_row(row: list[str], mapping: list[tuple[int, int]], width: int) -> list[str]:
+    out = [""] * width
+    for text, (a, b) in zip(row, mapping):
+        if not text:
+            continue
+        if _NUMERIC.match(text):
+            out[a] = text
+        else:
+            for c in range(a, b + 1):
+                out[c] = text
+    return out
+
+
+def _join_split_row(prev_rows: list[list[str]], rows: list[list[str]]) -> None:
+    """A row broken by the page end: its tail (text only, no numbers, continuing text cells
+    of the last row) is glued back onto the last row of the previous page."""
+    if not prev_rows or not rows:
+        return
+    last, first = prev_rows[-1], rows[0]
+    cells = [(i, t) for i, t in enumerate(first) if t]
+    if not cells or len(first) != len(last):
+        return
+    for i, t in cells:
+        if _NUMERIC.match(t) or _is_heading(t) or not last[i] or _NUMERIC.match(last[i]):
+            return
+    done: dict[str, str] = {}
+    for i, t in cells:
+        key = last[i]
+        last[i] = done.setdefault(key + "\x00" + t, key + t)
+    rows.pop(0)
 
 
 def _strip_repeated_header(prev_rows: list[list[str]], rows: list[list[str]]) -> list[list[str]]:
