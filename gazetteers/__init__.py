@@ -84,3 +84,201 @@ def match_table_type(title: str) -> Optional[str]:
 def table_name(table_type: str) -> str:
     spec = table_types().get(table_type) or {}
     return spec.get("name", table_type)
+
+
+# ── Classification codes (支出功能分类 / 支出经济分类) and budget terms ──────────────────
+# functional_classification.yaml, economic_classification.yaml, terms.yaml.
+
+_LEVELS = {3: "类", 5: "款", 7: "项"}
+
+
+def _codes(name: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for code, spec in (load(name).get("codes") or {}).items():
+        code = str(code)
+        spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+        out[code] = {
+            "name": spec["name"],
+            "level": _LEVELS[len(code)],
+            "parent": {3: None, 5: code[:3], 7: code[:5]}[len(code)],
+            "former_names": list(spec.get("former_names") or []),
+            "aliases": list(spec.get("aliases") or []),
+            "since": spec.get("since"),
+            "until": spec.get("until"),
+            "note": spec.get("note"),
+        }
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def functional_codes() -> dict[str, dict]:
+    """支出功能分类 code -> {name, level (类/款/项), parent, former_names [{name, until}],
+    aliases, since, until (last year the code exists), note}."""
+    return _codes("functional_classification")
+
+
+@functools.lru_cache(maxsize=None)
+def economic_codes() -> dict[str, dict]:
+    """支出经济分类 code -> same fields as functional_codes(), plus `system`:
+    `department` (部门预算支出经济分类, 3xx) or `government` (政府预算支出经济分类, 5xx)."""
+    out = _codes("economic_classification")
+    for code, spec in out.items():
+        spec["system"] = "government" if code.startswith("5") else "department"
+    return out
+
+
+def _paren_variants(name: str) -> list[str]:
+    """The name with full-width and ASCII brackets, both spellings."""
+    return list(dict.fromkeys([name, name.replace("（", "(").replace("）", ")"),
+                               name.replace("(", "（").replace(")", "）")]))
+
+
+def _name_index(codes: dict[str, dict]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for code, spec in codes.items():
+        names = [spec["name"], *spec["aliases"], *(f["name"] for f in spec["former_names"])]
+        for n in names:
+            for v in _paren_variants(n):
+                lst = index.setdefault(v, [])
+                if code not in lst:
+                    lst.append(code)
+    return {k: sorted(v, key=lambda c: (len(c), c)) for k, v in index.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def functional_name_index() -> dict[str, list[str]]:
+    """Name (current, alias or former name; both bracket widths) -> functional codes,
+    shortest (类) first.  `行政运行` maps to every 款's 01 item."""
+    return _name_index(functional_codes())
+
+
+@functools.lru_cache(maxsize=None)
+def economic_name_index() -> dict[str, list[str]]:
+    """Name -> economic codes (3xx and 5xx), shortest first."""
+    return _name_index(economic_codes())
+
+
+@functools.lru_cache(maxsize=None)
+def outdated_names() -> dict[str, list[dict]]:
+    """Former official names -> [{code, current, until, classification}]: a document for a
+    year after `until` that uses the name (e.g. 医疗卫生与计划生育支出 in a 2020 budget)
+    uses a name the classification no longer has."""
+    out: dict[str, list[dict]] = {}
+    for cls, codes in (("functional", functional_codes()), ("economic", economic_codes())):
+        for code, spec in codes.items():
+            for f in spec["former_names"]:
+                out.setdefault(f["name"], []).append(
+                    {"code": code, "current": spec["name"], "until": int(f["until"]), "classification": cls})
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def terms() -> dict[str, dict]:
+    """Canonical budget term -> {category, aliases, parent, unit_kind, fact_parent, note}."""
+    out: dict[str, dict] = {}
+    for name, spec in (load("terms").get("terms") or {}).items():
+        spec = dict(spec or {})
+        out[name] = {
+            "category": spec.get("category"),
+            "aliases": list(spec.get("aliases") or []),
+            "parent": spec.get("parent"),
+            "unit_kind": spec.get("unit_kind", "money"),
+            "fact_parent": spec.get("fact_parent", name),
+            "note": spec.get("note"),
+        }
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def term_index() -> dict[str, str]:
+    """Any spelling (canonical or alias, both bracket widths) -> canonical term."""
+    index: dict[str, str] = {}
+    for name, spec in terms().items():
+        for n in [name, *spec["aliases"]]:
+            for v in _paren_variants(n):
+                index.setdefault(v, name)
+    return index
+
+
+@functools.lru_cache(maxsize=None)
+def units() -> dict[str, dict]:
+    """Unit spelling (canonical or alias) -> {canonical, kind, factor_wan}."""
+    out: dict[str, dict] = {}
+    for name, spec in (load("terms").get("units") or {}).items():
+        spec = dict(spec or {})
+        entry = {"canonical": str(name), "kind": spec.get("kind"), "factor_wan": spec.get("factor_wan")}
+        for n in [str(name), *map(str, spec.get("aliases") or [])]:
+            out.setdefault(n, entry)
+    return out
+
+
+# jieba only keeps runs of [\u4E00-\u9FD5a-zA-Z0-9+#&._%-] together, so a user-dictionary
+# word with brackets or quotes (因公出国（境）费, “三公”经费) is always split at them;
+# jieba_cut() below cuts those words out first.
+_JIEBA_HAN = regex.compile(r"^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+$")
+_USERDICT_FREQ = 50000
+
+
+@functools.lru_cache(maxsize=None)
+def _userdict_words() -> tuple[str, ...]:
+    words: dict[str, None] = {}
+    for name, spec in terms().items():
+        for n in [name, *spec["aliases"]]:
+            for v in _paren_variants(n):
+                words[v] = None
+    for codes in (functional_codes(), economic_codes()):
+        for spec in codes.values():
+            for n in [spec["name"], *spec["aliases"], *(f["name"] for f in spec["former_names"])]:
+                for v in _paren_variants(n):
+                    words[v] = None
+    for spec in table_types().values():
+        for n in [spec.get("name", ""), *(spec.get("aliases") or [])]:
+            words[n] = None
+    return tuple(w for w in words if len(w) >= 2 and not regex.search(r"\s", w))
+
+
+@functools.lru_cache(maxsize=None)
+def jieba_userdict_lines() -> list[str]:
+    """Lines `word freq nz` for jieba.load_userdict(): terms and their aliases, functional and
+    economic names (current, aliases, former) and table titles.  Words containing brackets or
+    quotes are included but jieba splits them anyway; use jieba_cut() to keep them whole."""
+    return [f"{w} {_USERDICT_FREQ} nz" for w in _userdict_words()]
+
+
+@functools.lru_cache(maxsize=None)
+def _protected_words_re():
+    special = sorted((w for w in _userdict_words() if not _JIEBA_HAN.match(w)), key=len, reverse=True)
+    if not special:
+        return None
+    return regex.compile("|".join(regex.escape(w) for w in special))
+
+
+@functools.lru_cache(maxsize=None)
+def jieba_tokenizer():
+    """A jieba.Tokenizer (separate from the global one) with the budget user dictionary."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    for w in _userdict_words():
+        tk.add_word(w, _USERDICT_FREQ, "nz")
+    return tk
+
+
+def jieba_cut(text: str, HMM: bool = True) -> list[str]:
+    """jieba cut with the budget dictionary, keeping bracketed/quoted terms such as
+    因公出国（境）费 and “三公”经费 whole.  ''.join(result) == text."""
+    tk = jieba_tokenizer()
+    pat = _protected_words_re()
+    out: list[str] = []
+    pos = 0
+    for m in (pat.finditer(text) if pat else ()):
+        if m.start() > pos:
+            out.extend(tk.cut(text[pos:m.start()], HMM=HMM))
+        out.append(m.group())
+        pos = m.end()
+    if pos < len(text):
+        out.extend(tk.cut(text[pos:], HMM=HMM))
+    return out
