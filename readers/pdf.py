@@ -530,8 +530,8 @@ def _fill_table(t: _Table, chars: list[Char]) -> None:
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 grid[r][c] = text
-    # drop grid rows / columns without any text (double rulings, spacer rows)
-    keep_c = [c for c in range(nc) if any(grid[r][c] for r in range(nr))]
+    # drop empty rows, and empty sliver columns (double rulings)
+    keep_c = [c for c in range(nc) if t.xs[c + 1] - t.xs[c] >= 6 or any(grid[r][c] for r in range(nr))]
     rows = [[row[c] for c in keep_c] for row in grid if any(row[c] for c in keep_c)]
     t.rows = rows
     t.col_x = [t.xs[c] for c in keep_c] + ([t.xs[keep_c[-1] + 1]] if keep_c else [])  # type: ignore[attr-defined]
@@ -550,14 +550,14 @@ class _Line:
     size: float
     page: int
     split: bool = False  # one of several segments of a physical line (captions)
-    kind: str = "line"
+    first_w: float = 0.0  # width of the line's first unbreakable unit (a number, a word, a char)
 
 
 def _segments(line: list[Char]) -> list[list[Char]]:
     """Split a physical line at wide gaps (caption lines such as 编制部门：…  单位：元)."""
     out = [[line[0]]]
     for prev, ch in zip(line, line[1:]):
-        if ch.x0 - prev.x1 > 2.5 * max(prev.size, ch.size, 4.0):
+        if ch.x0 - prev.x1 > 5 * max(prev.size, ch.size, 4.0):  # prose blanks (____) stay below this
             out.append([ch])
         else:
             out[-1].append(ch)
@@ -568,6 +568,16 @@ def _segments(line: list[Char]) -> list[list[Char]]:
         else:
             merged.append(seg)
     return merged
+
+
+def _first_unit_width(seg: list[Char]) -> float:
+    """Width of the leading number / Latin word (a PDF never breaks inside one), else of
+    the first char: the previous line ended short only if this unit would have fitted."""
+    end = 0
+    while end < len(seg) and seg[end].c.isascii() and (seg[end].c.isalnum() or seg[end].c in ".,%-"):
+        end += 1
+    end = max(end, 1)
+    return seg[end - 1].x1 - seg[0].x0
 
 
 def _make_lines(chars: list[Char], page: int) -> list[_Line]:
@@ -588,6 +598,7 @@ def _make_lines(chars: list[Char], page: int) -> list[_Line]:
                     size=statistics.median(c.size for c in seg),
                     page=page,
                     split=len(segs) > 1,
+                    first_w=_first_unit_width(seg),
                 )
             )
     return lines
@@ -691,6 +702,7 @@ def read_pdf(path: Union[str, Path], max_pages: int = DEFAULT_MAX_PAGES) -> list
     if total_chars < 10 * n and images >= n // 2 and images > 0:
         raise ReadError("no text layer; OCR is not supported (pages are images with almost no text)")
     _drop_page_furniture(pages)
+    _drop_repeated_captions(pages)
     return _assemble(pages)
 
 
@@ -736,16 +748,48 @@ def _drop_page_furniture(pages: list[_Page]) -> None:
     n = len(pages)
     for p in pages:
         keep = []
+        lines = [it for it in p.items if isinstance(it, _Line)]
+        # a bare number as the first / last text of a page, outside any table, is a page number
+        edge_first = lines[0] if lines and all(lines[0].bottom <= t.top for t in p.items if isinstance(t, _Table)) else None
+        edge_last = lines[-1] if lines and all(lines[-1].top >= t.bottom for t in p.items if isinstance(t, _Table)) else None
         for it in p.items:
             if isinstance(it, _Line):
                 z = _zone(it, p)
-                if z and _is_page_number(it.text):
+                if _is_page_number(it.text) and (z or it is edge_first or it is edge_last):
                     continue
                 key = (z, _DIGITS.sub("#", it.text.replace(" ", "")))
                 if z and n >= 3 and len(zone_counts.get(key, ())) >= max(3, 0.5 * n) and "#" in key[1]:
                     continue  # running footer with a page number in it, e.g. "第#页 共#页"
             keep.append(it)
         p.items = keep
+
+
+def _norm_text(t: str) -> str:
+    return _DIGITS.sub("#", t.replace(" ", ""))
+
+
+def _drop_repeated_captions(pages: list[_Page]) -> None:
+    """A table continued on the next page under a repeat of its title / caption lines
+    (spreadsheet print titles): the repeated lines are dropped so the table can merge."""
+    caption: set[str] = set()
+    prev_ends_with_table = False
+    for p in pages:
+        items = p.items
+        k = 0
+        while k < len(items) and isinstance(items[k], _Line):
+            k += 1
+        if prev_ends_with_table and 0 < k < len(items) and all(_norm_text(items[i].text) in caption for i in range(k)):
+            del items[:k]
+        for idx, it in enumerate(items):
+            if not isinstance(it, _Table) or (idx == 0 and prev_ends_with_table):
+                continue
+            cap: list[str] = []
+            j = idx
+            while j > 0 and isinstance(items[j - 1], _Line) and len(cap) < 4:
+                j -= 1
+                cap.append(_norm_text(items[j].text))
+            caption = set(cap)
+        prev_ends_with_table = bool(items) and isinstance(items[-1], _Table)
 
 
 def _zone(line: _Line, page: _Page) -> Optional[str]:
@@ -788,6 +832,11 @@ def _assemble(pages: list[_Page]) -> list[Block]:
         w = round(p.width)
         R = right_edges.get(w, p.width * 0.85)
         L = left_edges.get(w, p.width * 0.1)
+        own = [l for l in p.items if isinstance(l, _Line) and not l.split and len(l.text) >= 8]
+        if len(own) >= 3:  # a page's own margins, when it has enough full lines to tell
+            r_own, l_own = _mode_edge([l.x1 for l in own], max, 2), _mode_edge([l.x0 for l in own], min, 2)
+            R = r_own if r_own is not None else R
+            L = l_own if l_own is not None else L
         for it in p.items:
             if isinstance(it, _Table):
                 flush()
@@ -808,7 +857,7 @@ def _assemble(pages: list[_Page]) -> list[Block]:
                 continue
             line: _Line = it
             open_block = open_table = None  # text after a table: it does not continue
-            if para and _breaks(para[-1], line, L, R, body_size):
+            if para and _breaks(para[-1], line, L, R, body_size) and not _hard_wrapped(para, line):
                 flush()
             para.append(line)
             if line.split:  # caption segments are paragraphs of their own
@@ -817,13 +866,40 @@ def _assemble(pages: list[_Page]) -> list[Block]:
     return blocks
 
 
-def _mode_edge(vals: list[float], pick) -> float:
-    """The most common edge (2 pt bins); among equally common ones the outermost."""
+def _mode_edge(vals: list[float], pick, min_count: int = 1):
+    """The most common edge (2 pt bins); among equally common ones the outermost.
+    None when no edge occurs `min_count` times."""
     from collections import Counter
 
     bins = Counter(round(v / 2) for v in vals)
     best = max(bins.values())
+    if best < min_count:
+        return None
     return pick(b for b, n in bins.items() if n == best) * 2.0
+
+
+_PROSE_PUNCT = set("，。；、")
+
+
+def _hard_wrapped(para: list[_Line], line: _Line) -> bool:
+    """A prose line broken by hand in mid-sentence (the next line may be short or indented):
+    the paragraph so far is prose (has ，。；), its last line ends without punctuation, and
+    the next line continues in the same column at the same size."""
+    prev = para[-1]
+    if prev.split or line.split or line.page != prev.page or _is_heading(line.text):
+        return False
+    last = prev.text[-1:]
+    if not last or last in _SENTENCE_END or not (last.isalnum() or _is_cjk(last)) or last in "：:）)":
+        return False
+    if not any(ch in _PROSE_PUNCT for l in para for ch in l.text):
+        return False
+    size = max(prev.size, line.size, 1.0)
+    gap = line.top - prev.bottom
+    return (
+        abs(prev.size - line.size) <= 0.2 * size
+        and -0.2 * size <= gap <= 1.0 * size
+        and abs(line.x0 - min(l.x0 for l in para)) <= 2.5 * size
+    )
 
 
 def _breaks(prev: _Line, line: _Line, L: float, R: float, body_size: float) -> bool:
@@ -833,21 +909,25 @@ def _breaks(prev: _Line, line: _Line, L: float, R: float, body_size: float) -> b
     if _is_heading(line.text):
         return True
     size = max(prev.size, line.size, 1.0)
-    if abs(prev.size - line.size) > 1.5:
+    if abs(prev.size - line.size) > 0.2 * size:
         return True
     gap = line.top - prev.bottom if line.page == prev.page else 0.0
-    if gap > 1.6 * size or gap < -0.5 * size:
+    if gap > 1.6 * size or gap < -0.2 * size:
+        return True
+    if prev.x0 > L + 4 * size and not (  # a right-aligned / centred fragment (单位：万元)
+        abs((prev.x0 + prev.x1) - (line.x0 + line.x1)) / 2 < 1.5 * size
+    ):
         return True
     if (  # a centred title wrapped onto two lines
         line.page == prev.page
         and line.x0 > L + 1.5 * size
         and line.x1 < R - 1.5 * size
         and abs((prev.x0 + prev.x1) - (line.x0 + line.x1)) / 2 < 1.5 * size
-        and gap < 1.0 * size
+        and gap < 1.5 * size
         and prev.text[-1:] not in _SENTENCE_END
     ):
         return False
-    if prev.x1 < R - 1.5 * size:  # previous line stops short of the right margin
+    if prev.x1 + line.first_w < R - 0.5 * size:  # the next line's first word would have fitted
         return True
     if line.x0 > L + 1.2 * size:  # indented first line / centred title
         return True
