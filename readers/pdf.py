@@ -840,8 +840,15 @@ def _assemble(pages: list[_Page]) -> list[Block]:
         for it in p.items:
             if isinstance(it, _Table):
                 flush()
+                titles, body = _lift_title_rows(it.rows)
+                it.rows = body
                 mapping = None
-                if open_block is not None and open_table is not None and open_table.page == p.number - 1:
+                if (
+                    not titles
+                    and open_block is not None
+                    and open_table is not None
+                    and open_table.page == p.number - 1
+                ):
                     mapping = _continuation_map(open_table, it)
                 if mapping is not None:
                     assert open_block is not None
@@ -850,7 +857,9 @@ def _assemble(pages: list[_Page]) -> list[Block]:
                     _join_split_row(open_block.rows, rows)
                     open_block.rows.extend(rows)
                     open_table.page = p.number  # the chain keeps the first page's column grid
-                else:
+                elif it.rows:
+                    for t in titles:  # a title inside the frame: a caption paragraph like any other
+                        blocks.append(Block(kind="para", text=t, page=p.number))
                     open_block = Block(kind="table", rows=[list(r) for r in it.rows], page=p.number, grid=True)
                     blocks.append(open_block)
                     open_table = it
@@ -936,6 +945,30 @@ def _breaks(prev: _Line, line: _Line, L: float, R: float, body_size: float) -> b
 
 def _norm_row(row: list[str]) -> tuple[str, ...]:
     return tuple(c.replace(" ", "") for c in row)
+
+
+def _lift_title_rows(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Leading rows that are one cell spanning the whole width (a title / unit line drawn
+    inside the frame), returned as text and removed from the rows."""
+    from gazetteers import match_table_type
+
+    def full_width(r: list[str]) -> bool:
+        return len(r) >= 2 and bool(r[0]) and all(c == r[0] for c in r) and not _NUMERIC.match(r[0])
+
+    if not rows or not full_width(rows[0]) or match_table_type(rows[0][0]) is None:
+        return [], rows  # a spanning header group (财政拨款“三公”经费), not a title
+    titles: list[str] = []
+    k = 0
+    while (
+        k < len(rows) - 1
+        and len(rows[k]) >= 2
+        and rows[k][0]
+        and all(c == rows[k][0] for c in rows[k])
+        and not _NUMERIC.match(rows[k][0])
+    ):
+        titles.append(rows[k][0])
+        k += 1
+    return titles, rows[k:]
 
 
 def _continuation_map(prev: _Table, nxt: _Table) -> Optional[list[tuple[int, int]]]:
