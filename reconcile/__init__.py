@@ -1,0 +1,73 @@
+"""Reconciliation: every inconsistency between narrative and tables, and within each.
+
+`check_document(doc, facts)` runs one module per flag family (see ../shared/contract.md)
+and merges what they found: one root cause → one flag (duplicates dropped, flags citing
+the same figure linked through `related`).  `check_corpus` runs the rules that need
+other documents (last year's disclosure, a 部门's 单位) after a run.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from readers.document import Document
+from reconcile.flags import Flag
+
+log = logging.getLogger(__name__)
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _modules():
+    from reconcile import (comparison, completeness, indicator, narrative_arithmetic,
+                           narrative_vs_table, table_arithmetic, text)
+    return [table_arithmetic, narrative_vs_table, narrative_arithmetic, comparison, indicator,
+            completeness, text]
+
+
+def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
+    facts = list(facts or [])
+    found: list[Flag] = []
+    for mod in _modules():
+        try:
+            found.extend(mod.check(doc, facts))
+        except Exception:  # one broken rule must not hide the others' findings
+            log.exception("rule module %s failed on %s", mod.__name__, doc.source)
+    for f in found:
+        f.doc_id = f.doc_id or doc.doc_id
+        f.source = f.source or doc.source
+    return merge(found)
+
+
+def merge(flags: Iterable[Flag]) -> list[Flag]:
+    """Drop exact duplicates; when several flags quote the same narrative figure (same
+    span) or the same cells, keep the most severe as the root and demote the others to
+    `info`, linked to it."""
+    seen: dict[str, Flag] = {}
+    for f in flags:
+        seen.setdefault(f.flag_id, f)
+    out = sorted(seen.values(), key=lambda f: SEVERITY_RANK.get(f.severity, 3))
+    roots: dict[tuple, Flag] = {}
+    for f in out:
+        keys = []
+        if f.start is not None and f.family not in ("text", "completeness"):
+            keys.append(("span", f.start))
+        keys += [("cells", c) for c in f.cells if getattr(f, "_root_cell", False)]
+        root = next((roots[k] for k in keys if k in roots), None)
+        if root is not None and root is not f and f.severity != "info":
+            f.related.append(root.flag_id)
+            root.related.append(f.flag_id)
+            f.severity = "info"
+            f.message = f.message + "（与另一条标记同源）"
+            continue
+        for k in keys:
+            roots.setdefault(k, f)
+    return out
+
+
+def check_corpus(docs_facts_cells) -> list[Flag]:
+    from reconcile.cross_document import check_corpus as _cc
+    return _cc(docs_facts_cells)
+
+
+__all__ = ["check_document", "check_corpus", "Flag"]

@@ -1,0 +1,119 @@
+"""`comparison`: year-over-year statements.
+
+- a base year other than year − 1 without a stated reason (`2022年预算…较2020年预算减少`);
+- the stated change (amount or %) against the two amounts when both are stated or found
+  (facts with amount_from / amount_to);
+- the direction word against the numbers, `持平`/`没有变化` with a change;
+- component changes that do not add up to the total change (facts of one group).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import regex
+
+import gazetteers
+from readers.document import Document
+from reconcile import tolerance as tol
+from reconcile.evidence import fmt, quote
+from reconcile.flags import Flag
+
+FAMILY = "comparison"
+V = gazetteers.load("rules/comparison")
+BASE_RE = regex.compile(V["base_year_pattern"])
+REASONS = [regex.compile(p) for p in V["base_year_reasons"]]
+MONEY_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
+
+
+def check(doc: Document, facts=None) -> list[Flag]:
+    flags = _base_year(doc)
+    flags += _fact_arithmetic(doc, facts or [])
+    return flags
+
+
+def _narrative_sentences(doc: Document):
+    prev = None
+    for s in doc.sentences:
+        if s.table_id:
+            continue
+        yield prev, s
+        prev = s
+
+
+def _base_year(doc: Document) -> list[Flag]:
+    if not doc.year:
+        return []
+    flags = []
+    seen_years = set()
+    for prev, s in _narrative_sentences(doc):
+        if not MONEY_RE.search(s.text):
+            continue
+        for m in BASE_RE.finditer(s.text):
+            base = int(m.group("year"))
+            if base >= doc.year - 1 or base < doc.year - 5:
+                continue
+            context = (prev.text if prev else "") + s.text
+            if any(p.search(context) for p in REASONS):
+                continue
+            if base in seen_years:
+                continue  # one flag per base year: the same choice repeated is one cause
+            seen_years.add(base)
+            kind = "决算" if doc.doc_kind == "final_account" else "预算"
+            flags.append(Flag(
+                FAMILY, "comparison.base_year", "warning",
+                f"{doc.year}年{kind}与{base}年比较（“{m.group(0)}”），而非与上年（{doc.year - 1}年）比较，且未说明原因。",
+                values=[float(base)], stated=float(base), expected=float(doc.year - 1),
+                difference=float(base - (doc.year - 1)), evidence=[quote(s.text)],
+                start=s.start + m.start(), end=s.start + m.end(), sentence=s.text,
+                key=f"base_year:{base}",
+            ))
+    return flags
+
+
+def _direction_of(change: float, half: float) -> str:
+    if abs(change) <= half:
+        return "flat"
+    return "increase" if change > 0 else "decrease"
+
+
+WORD = {"increase": "增加", "decrease": "减少", "flat": "持平"}
+
+
+def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
+    """Comparisons whose own figures are stated (amount_from → amount_to, change)."""
+    flags = []
+    for f in facts:
+        if getattr(f, "kind", None) != "comparison" or getattr(f, "origin", "narrative") != "narrative":
+            continue
+        a0, a1 = getattr(f, "amount_from", None), getattr(f, "amount_to", None)
+        if a0 is None or a1 is None:
+            continue
+        unit = f.unit or "万元"
+        if unit == "%":
+            continue
+        fa0, fa1 = tol.figure(a0, str(a0), unit="万元"), tol.figure(a1, str(a1), unit="万元")
+        change = fa1 - fa0
+        actual_dir = _direction_of(change.value, change.half)
+        stated_dir = f.direction
+        ev = [quote(f.sentence)]
+        if stated_dir and actual_dir != stated_dir and not (stated_dir == "flat" and abs(change.value) <= change.half):
+            flags.append(Flag(
+                FAMILY, "comparison.direction", "error",
+                f"“{f.subject}”由{fmt(a0)}变为{fmt(a1)}，实际为{WORD[actual_dir]}，文中却称{WORD.get(stated_dir, stated_dir)}。",
+                values=[a0, a1] + ([f.value] if f.value is not None else []), stated=f.value,
+                expected=round(abs(change.value), 6), evidence=ev, start=f.start, end=f.end, sentence=f.sentence,
+                key=f"dir:{f.start}",
+            ))
+            continue
+        if f.value is not None and stated_dir != "flat":
+            stated = tol.figure(f.value, f.raw or str(f.value), unit=unit)
+            if not tol.agree(stated, tol.Figure(abs(change.value), change.half)):
+                flags.append(Flag(
+                    FAMILY, "comparison.change_amount", "error",
+                    f"“{f.subject}”由{fmt(a0)}{unit}变为{fmt(a1)}{unit}，变化额应为{fmt(abs(change.value))}{unit}，文中为{fmt(f.value)}{unit}。",
+                    values=[f.value, a0, a1], stated=f.value, expected=round(abs(change.value), 6),
+                    difference=round(f.value - abs(change.value), 6), evidence=ev, start=f.start, end=f.end,
+                    sentence=f.sentence, key=f"chg:{f.start}",
+                ))
+    return flags

@@ -1,0 +1,3 @@
+"""stub"""
+def check(doc, facts=None):
+    return []
