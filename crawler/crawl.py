@@ -182,6 +182,8 @@ def crawl(config: Config, raw: Optional[RawStore] = None, progress=None) -> Craw
     raw = raw or RawStore(config.raw_dir)
     with Fetcher(config) as fetcher:
         disc = discover(config, fetcher)
+        if progress:
+            progress.total = len(disc.documents)
         validators = raw.validators()
         records = fetch_documents(disc.documents, config, raw, validators, fetcher,
                                   on_done=(lambda r: progress.update(1, 0)) if progress else None)

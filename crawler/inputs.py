@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from typing import Optional
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -94,3 +95,109 @@ def relabel(result, source: str):
         for r in rows:
             r["source"] = source
     return result
+
+
+# -- processing ---------------------------------------------------------------
+
+def process_inputs(batch: list[Input]) -> list:
+    """read → extract → reconcile for each input (the engine contains every failure)."""
+    from engine.process import process_group
+
+    return [relabel(process_group([Path(p) for p in inp.paths]), inp.source) for inp in batch]
+
+
+def failed_results(batch: list[Input], reason: str) -> list:
+    """Error rows for a batch whose task failed outright (a worker lost, retries spent):
+    the documents are reported, and not remembered as processed, so the next run retries."""
+    from engine.process import DOC_COLUMNS, DocResult
+
+    out = []
+    for inp in batch:
+        row = {c: None for c in DOC_COLUMNS}
+        row.update(doc_id="err-" + inp.key[:16], source=inp.source, status="error", error=reason,
+                   sources=list(inp.paths), format=Path(inp.paths[0]).suffix.lstrip(".") or None,
+                   n_tables=0, n_sentences=0)
+        r = DocResult(row)
+        r.document["_retry"] = True
+        out.append(r)
+    return out
+
+
+def make_batches(inputs: list[Input], size: int) -> list[list[Input]]:
+    size = max(1, size)
+    ordered = sorted(inputs, key=lambda i: i.key)  # stable batches → stable cache keys
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
+@dataclass
+class ProcessSummary:
+    run_id: str
+    inputs: int
+    processed: int
+    skipped: int
+    errors: int
+    flags: int
+    facts: int
+    seconds: float
+    report: Optional[str] = None
+    per_document: list = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"{self.inputs} documents: {self.processed} processed ({self.errors} errors), {self.skipped} unchanged "
+                f"and skipped; {self.facts} facts, {self.flags} flags in {self.seconds:.1f}s")
+
+
+def sequential(batches):
+    for b in batches:
+        yield process_inputs(b)
+
+
+def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: bool = False,
+                quiet: bool = True, write_report: bool = True, command: str = "process") -> ProcessSummary:
+    """Process what the raw store holds and the store does not: results into the DuckDB
+    store under one run id, then the report.  `map_batches` runs the batches (a loop here,
+    Prefect tasks in `pipelines/flows.py`) and yields each batch's DocResults."""
+    import time
+
+    from engine.process import frames
+    from engine.run import Progress
+    from store import Store
+    from store.duck import new_run_id
+
+    t0 = time.perf_counter()
+    raw = RawStore(config.raw_dir)
+    inputs = inputs_from_raw(raw)
+    run_id = new_run_id()
+    started = datetime.now(timezone.utc).isoformat()
+    n_err = n_flags = n_facts = n_done = 0
+    per_doc = []
+    report = None
+    with Store(config.store_path) as store:
+        todo, skipped = plan(inputs, store, force)
+        progress = Progress(len(todo), quiet)
+        by_source = {i.source: i for i in todo}
+        if todo:
+            for results in map_batches(make_batches(todo, batch_size)):
+                fr = frames(results)
+                store.write(fr, run_id)
+                pairs = []
+                for r in results:
+                    d = r.document
+                    inp = by_source.get(d["source"])
+                    if inp is not None and not d.get("_retry"):
+                        pairs.append((inp, d["doc_id"]))
+                    per_doc.append((d["source"], d["status"], d.get("process_seconds"), d.get("error")))
+                record_processed(store, pairs, run_id)
+                n_done += len(results)
+                n_err += int((fr["documents"]["status"] != "ok").sum())
+                n_flags += len(fr["flags"])
+                n_facts += len(fr["facts"])
+                progress.update(len(results), len(fr["flags"]))
+        progress.close()
+        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_done, n_err, n_flags, command)
+        if write_report:
+            from report import write_report as _write
+
+            report = str(_write(store, config.report))
+    return ProcessSummary(run_id, len(inputs), n_done, len(skipped), n_err, n_flags, n_facts,
+                          time.perf_counter() - t0, report, per_doc)

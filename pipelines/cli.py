@@ -58,7 +58,23 @@ def cmd_run(args) -> int:
 def cmd_export(args) -> int:
     from store import Store
 
-    store = Store(args.store, read_only=True)
+    store_path = args.store
+    if store_path is None:
+        cfg = Path(args.config or "budgetlens.toml")
+        if args.config or cfg.is_file():
+            from crawler.config import ConfigError, load_config
+
+            try:
+                store_path = load_config(cfg).store_path
+            except ConfigError as exc:
+                print(f"budgetlens: {exc}", file=sys.stderr)
+                return 2
+        else:
+            store_path = "budgetlens-out/budgetlens.duckdb"
+    if not Path(store_path).is_file():
+        print(f"budgetlens: no store at {store_path}", file=sys.stderr)
+        return 2
+    store = Store(store_path, read_only=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("documents", "facts", "table_cells", "flags"):
@@ -83,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true")
     r.set_defaults(func=cmd_run)
     e = sub.add_parser("export", help="write the store's tables as Parquet or CSV")
-    e.add_argument("--store", default="budgetlens-out/budgetlens.duckdb")
+    e.add_argument("--store", default=None,
+                   help="the DuckDB store (default: [store] path of --config, else budgetlens-out/budgetlens.duckdb)")
+    e.add_argument("--config", default=None, metavar="PATH", help="read the store path from this config "
+                   "(default ./budgetlens.toml when it exists)")
     e.add_argument("--out", required=True)
     e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     e.set_defaults(func=cmd_export)

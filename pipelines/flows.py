@@ -1,16 +1,30 @@
-"""Prefect flows: thin wrappers over `engine`.
+"""Prefect flows: thin wrappers over `engine` (one-off runs) and `crawler` (crawl, then
+incremental processing of what was crawled).
 
-Tasks receive batches of documents (per-task orchestration costs ~10 ms of bookkeeping
-plus events; one task per document would dominate the run)."""
+Tasks receive batches of documents: a task costs ~10 ms of bookkeeping plus its events,
+which would dominate the ~20–100 ms a document takes.
+
+    budgetlens-crawl    discover links (one task), download per host (one task per host,
+                        so the rate limit stays per host even when hosts run in parallel)
+    budgetlens-process  batches of new/changed documents → tasks (cached by content hash,
+                        results persisted to a local folder) → DuckDB store → report
+    budgetlens-cycle    crawl, then process: what `serve` schedules
+"""
 from __future__ import annotations
 
+import hashlib
 import os
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from engine.process import DocResult  # noqa: E402
@@ -28,7 +42,25 @@ def _transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="process-batch", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_transient)
+@contextmanager
+def no_heartbeat():
+    """Flow heartbeats cost ~1 s per synchronous flow call; the CLI does not need them."""
+    try:
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        ctx = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    except Exception:  # a Prefect without the setting
+        import contextlib
+
+        ctx = contextlib.nullcontext()
+    with ctx:
+        yield
+
+
+# -- one-off runs (`budgetlens run --orchestrator prefect`) ----------------------
+
+@task(name="process-batch", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=_transient,
+      cache_policy=NO_CACHE)
 def process_batch_task(batch: Batch) -> list[DocResult]:
     return process_batch(batch)
 
@@ -41,14 +73,154 @@ def run_flow(batches: list[Batch]) -> list[list[DocResult]]:
 
 def prefect_map_batches(batches: list[Batch]):
     """`engine.run.run_job` mapper that runs the batches as one Prefect flow run."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    try:
-        ctx = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    except Exception:  # older settings without heartbeat
-        import contextlib
-
-        ctx = contextlib.nullcontext()
-    with ctx:
+    with no_heartbeat():
         for results in run_flow(batches):
             yield results
+
+
+# -- crawl ----------------------------------------------------------------------
+
+@task(name="discover-links", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def discover_task(config):
+    from crawler.crawl import discover
+
+    return discover(config)
+
+
+@task(name="fetch-host", retries=1, retry_delay_seconds=5, retry_condition_fn=_transient, cache_policy=NO_CACHE)
+def fetch_host_task(links, config, validators: dict):
+    from crawler.crawl import fetch_documents
+    from crawler.rawstore import RawStore
+
+    return fetch_documents(links, config, RawStore(config.raw_dir), validators)
+
+
+@flow(name="budgetlens-crawl", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+def crawl_flow(config_path: str = "budgetlens.toml", quiet: bool = True) -> dict:
+    from crawler import RawStore, load_config
+    from crawler.crawl import by_host, summarise
+    from crawler.fetch import now_iso
+    from crawler.rawstore import FetchRecord
+    from engine.run import Progress
+
+    config = load_config(config_path)
+    raw = RawStore(config.raw_dir)
+    disc = discover_task(config)
+    validators = raw.validators()
+    hosts = by_host(disc.documents)
+    futures = {h: fetch_host_task.submit(links, config, {l.url: validators[l.url] for l in links if l.url in validators})
+               for h, links in hosts.items()}
+    progress = Progress(len(disc.documents), quiet)
+    records: list = []
+    for h, fut in futures.items():
+        try:
+            got = fut.result()
+        except Exception as exc:  # one host's failure never stops the others
+            got = [FetchRecord(l.url, now_iso(), None, "error", referrer=l.referrer, link_text=l.text,
+                               note=f"fetch task failed: {type(exc).__name__}: {exc}") for l in hosts[h]]
+        records.extend(got)
+        progress.update(len(got), 0)
+    progress.close()
+    raw.append(disc.problems + records)
+    summary = summarise(disc, records, disc.requests + sum(r.attempts for r in records))
+    print(summary.line())
+    d = asdict(summary)
+    d.pop("records")
+    return d
+
+
+# -- process --------------------------------------------------------------------
+
+def _batch_cache_key(context, parameters) -> str:
+    """A batch's key is its documents' input keys (content sha256 + pipeline fingerprint):
+    the same documents processed by the same code hit the cache, whatever the run."""
+    keys = ",".join(i.key for i in parameters["batch"])
+    return "budgetlens-docs-" + hashlib.sha256(keys.encode()).hexdigest()[:32]
+
+
+@task(name="process-documents", cache_key_fn=_batch_cache_key, persist_result=True,
+      retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5, retry_condition_fn=_transient)
+def process_documents_task(batch) -> list[DocResult]:
+    from crawler.inputs import process_inputs
+
+    return process_inputs(batch)
+
+
+def results_dir(config) -> Path:
+    """Where task results persist (the cache): beside the store."""
+    return (config.store_path.parent / "prefect-results").resolve()
+
+
+def make_task_runner(runner: str = "threads", dask_address: Optional[str] = None, workers: int = 2):
+    if runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return ThreadPoolTaskRunner(max_workers=workers)
+
+
+@flow(name="budgetlens-process", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+def process_flow(config_path: str = "budgetlens.toml", force: bool = False, batch_size: int = 10,
+                 quiet: bool = True) -> dict:
+    from crawler import load_config
+    from crawler.inputs import failed_results, process_raw
+
+    config = load_config(config_path)
+    storage = results_dir(config)
+    storage.mkdir(parents=True, exist_ok=True)
+    tsk = process_documents_task.with_options(result_storage=storage)
+
+    def mapper(batches):
+        futures = tsk.map(batches)
+        for batch, fut in zip(batches, futures):
+            try:
+                yield fut.result()
+            except Exception as exc:  # retries spent: report the batch, let the others go on
+                yield failed_results(batch, f"processing task failed: {type(exc).__name__}: {exc}")
+
+    summary = process_raw(config, mapper, batch_size=batch_size, force=force, quiet=quiet,
+                          command=f"process {config_path}")
+    print(summary.line())
+    d = asdict(summary)
+    d.pop("per_document")
+    return d
+
+
+def process_with_runner(config_path: str, runner: str = "threads", dask_address: Optional[str] = None,
+                        workers: int = 2, **kw) -> dict:
+    flow_ = process_flow.with_options(task_runner=make_task_runner(runner, dask_address, workers))
+    with no_heartbeat():
+        return flow_(config_path=config_path, **kw)
+
+
+# -- the scheduled cycle ----------------------------------------------------------
+
+@flow(name="budgetlens-cycle", log_prints=True)
+def cycle_flow(config_path: str = "budgetlens.toml", runner: str = "threads", dask_address: Optional[str] = None,
+               batch_size: int = 10, quiet: bool = True) -> dict:
+    crawled = crawl_flow(config_path=config_path, quiet=quiet)
+    proc = process_flow.with_options(task_runner=make_task_runner(runner, dask_address))
+    processed = proc(config_path=config_path, batch_size=batch_size, quiet=quiet)
+    return {"crawl": crawled, "process": processed}
+
+
+def build_deployments(config_path: str | Path):
+    """The deployments `budgetlens serve` runs: the cycle on the configured cron and time
+    zone, plus crawl and process to trigger by hand (`prefect deployment run …`)."""
+    from prefect.schedules import Cron
+
+    from crawler import load_config
+
+    config_path = str(Path(config_path).resolve())
+    cfg = load_config(config_path)
+    params = {"config_path": config_path}
+    return [
+        cycle_flow.to_deployment(name="scheduled", schedules=[Cron(cfg.schedule.cron, timezone=cfg.schedule.timezone)],
+                                 parameters=params, tags=["budgetlens"],
+                                 description="crawl the configured portals, process what is new, write the report"),
+        crawl_flow.to_deployment(name="on-demand", parameters=params, tags=["budgetlens"]),
+        process_flow.to_deployment(name="on-demand", parameters=params, tags=["budgetlens"]),
+    ]
