@@ -22,6 +22,7 @@ TITLE_RE = regex.compile(META["title_pattern"])
 LEADING_CODE = regex.compile(META["leading_code"])
 REGION_RE = regex.compile(META["region_pattern"])
 EMPTY_NOTE = regex.compile(META["empty_note_pattern"])
+HAN = regex.compile(r"\p{Han}")  # compiled once: regex.search(pattern, s) re-resolves its cache per call
 
 
 def content_hash(blocks: list[Block]) -> str:
@@ -172,7 +173,7 @@ def build_document(
                 table.rows[row_index].spans = list(row_spans)
             for ci, (a, e) in enumerate(row_spans):
                 cell = doc.text[a:e]
-                if not regex.search(r"\p{Han}", cell) or parse_number(cell) is not None:
+                if not HAN.search(cell) or parse_number(cell) is not None:
                     continue
                 section = doc.section_at(a)
                 for s, t in split_sentences(cell, a):
