@@ -21,7 +21,7 @@ import regex
 from readers.document import Block, ReadError
 
 PROSE_MIN = 800  # characters of prose that make a file carry a narrative
-MIN_SCORE = 0.5  # department-name similarity (bigram Dice) needed to pair
+MIN_SCORE = 0.8  # department-name similarity needed to pair (see _similarity)
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,19 +58,15 @@ def _norm_dept(s: str) -> str:
     return s
 
 
-def _bigrams(s: str) -> Counter:
-    return Counter(s[i : i + 2] for i in range(len(s) - 1))
-
-
-def _dice(a: str, b: str) -> float:
+def _similarity(a: str, b: str) -> float:
+    """Longest common substring over the shorter name: 江苏省委办公厅 ~ 中共江苏省委办公厅 = 1.0,
+    江苏省委办公厅 ~ 江苏省政协办公厅 = 3/7 (shared region and suffix are not enough)."""
     if not a or not b:
         return 0.0
-    if a in b or b in a:
-        return 1.0
-    ba, bb = _bigrams(a), _bigrams(b)
-    inter = sum((ba & bb).values())
-    total = sum(ba.values()) + sum(bb.values())
-    return 2 * inter / total if total else 0.0
+    from difflib import SequenceMatcher
+
+    m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return m.size / min(len(a), len(b))
 
 
 def _name_profile(path: Path) -> tuple[Optional[int], str]:
@@ -156,7 +152,7 @@ def pair_sources(
         for j, t in enumerate(tables):
             if n.year is None or t.year is None or n.year != t.year:
                 continue
-            score = max(_dice(n.dept, t.dept), _dice(n.name_dept, t.name_dept))
+            score = max(_similarity(n.dept, t.dept), _similarity(n.name_dept, t.name_dept))
             if score >= MIN_SCORE:
                 candidates.append((score, i, j))
     candidates.sort(key=lambda c: -c[0])
