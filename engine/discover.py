@@ -9,11 +9,28 @@ from readers import SUPPORTED
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
 
-def discover(paths: list[str | Path]) -> list[Path]:
+def discover(paths: list[str | Path], exclude: list[str | Path] = ()) -> list[Path]:
     """Every candidate file under `paths`, in a stable order, each once (symlink loops and
-    the same file reached twice are skipped).  Unreadable folders are skipped."""
+    the same file reached twice are skipped).  Unreadable folders are skipped, and so are
+    folders in `exclude` met during a walk (a run's own output folder inside its input)."""
     seen: set[tuple[int, int]] = set()
     out: list[Path] = []
+    skip_dirs: set[tuple[int, int]] = set()
+    for e in exclude:
+        try:
+            st = Path(e).stat()
+            skip_dirs.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+
+    def excluded(d: Path) -> bool:
+        if not skip_dirs:
+            return False
+        try:
+            st = d.stat()
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in skip_dirs
 
     def add(p: Path):
         try:
@@ -31,7 +48,7 @@ def discover(paths: list[str | Path]) -> list[Path]:
         p = Path(raw)
         if p.is_dir():
             for root, dirs, files in os.walk(p, followlinks=False):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs if not excluded(Path(root) / d))
                 for name in sorted(files):
                     if name in SKIP_NAMES or name.startswith("~$") or name.startswith("."):
                         continue

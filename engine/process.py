@@ -34,17 +34,23 @@ class DocResult:
 
 
 def _error_id(paths: list[Path]) -> str:
+    """An error row's id: per input path, so two files that fail the same way (two empty
+    files, say) are two rows, each with its reason."""
     import hashlib
 
     h = hashlib.sha256()
     for p in paths:
-        try:
-            with open(p, "rb") as fh:
-                h.update(fh.read(1 << 20))
-        except OSError:
-            h.update(str(p).encode())
+        h.update(str(p).encode("utf-8", "surrogateescape"))
         h.update(b"\0")
     return "err-" + h.hexdigest()[:16]
+
+
+# Reasons that may not recur on another try: such error rows are recomputed on re-run.
+TRANSIENT_REASONS = ("cannot read file", "out of memory", "reader failed: OSError", "reader failed: PermissionError")
+
+
+def is_transient(error: Optional[str]) -> bool:
+    return bool(error) and error.startswith(TRANSIENT_REASONS)
 
 
 def read_group(paths: list[Path]) -> Document:
@@ -127,17 +133,31 @@ def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
         return DocResult(_error_row(paths, "error", str(exc)))
     except MemoryError:
         return DocResult(_error_row(paths, "error", "out of memory while reading"))
+    except RecursionError:
+        return DocResult(_error_row(paths, "error", "reader failed: structure nested too deeply"))
     except Exception as exc:  # a reader bug must not stop the run
-        return DocResult(_error_row(paths, "error", f"reader failed: {type(exc).__name__}: {exc}"))
+        return DocResult(_error_row(paths, "error", f"reader failed: {_describe(exc)}"))
     try:
         facts, cells, flags = extract_and_check(doc)
+    except MemoryError:
+        return DocResult(document_row(doc, "error", "out of memory while extracting", time.perf_counter() - t0))
     except Exception as exc:
-        tb = traceback.extract_tb(exc.__traceback__)[-1]
-        row = document_row(doc, "error", f"extraction failed: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})",
-                           time.perf_counter() - t0)
+        row = document_row(doc, "error", f"extraction failed: {_describe(exc)}", time.perf_counter() - t0)
         return DocResult(row, doc=doc if keep_doc else None)
     row = document_row(doc, "ok", None, time.perf_counter() - t0)
     return DocResult(row, facts, cells, flags, doc if keep_doc else None)
+
+
+def _describe(exc: BaseException) -> str:
+    """`Type: message (file:line)`, the message cut to a readable length."""
+    msg = str(exc)
+    if len(msg) > 300:
+        msg = msg[:300] + "…"
+    where = ""
+    tb = traceback.extract_tb(exc.__traceback__)
+    if tb:
+        where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})"
+    return f"{type(exc).__name__}: {msg}{where}"
 
 
 def _error_row(paths: list[Path], status: str, error: str) -> dict:

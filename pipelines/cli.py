@@ -34,11 +34,17 @@ def cmd_run(args) -> int:
         from pipelines.flows import prefect_map_batches as mapper
     else:
         mapper = sequential
+    from engine.limits import with_overrides
     from store import StoreLocked
 
     try:
+        limits = with_overrides(**{name: getattr(args, name) for name in LIMIT_FLAGS})
+    except ValueError as exc:  # a malformed BUDGETLENS_* variable
+        print(f"budgetlens: {exc}", file=sys.stderr)
+        return 2
+    try:
         summary = run_job(args.paths, out, map_batches=mapper, batch_size=args.batch_size, quiet=args.quiet,
-                          command="run " + " ".join(args.paths))
+                          command="run " + " ".join(args.paths), skip_known=not args.recompute, limits=limits)
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return 3
@@ -49,8 +55,13 @@ def cmd_run(args) -> int:
             if err:
                 line += f"  ({err})"
             print(line)
-    print(f"{summary.documents} documents ({summary.errors} errors), {summary.facts} facts, {summary.flags} flags "
-          f"in {summary.seconds:.1f}s [{mode}]")
+    extra = ""
+    if summary.skipped:
+        extra += f", {summary.skipped} unchanged since an earlier run (skipped)"
+    if summary.duplicates:
+        extra += f", {summary.duplicates} duplicates of other inputs"
+    print(f"{summary.documents} documents ({summary.errors} errors){extra}, {summary.facts} facts, "
+          f"{summary.flags} flags in {summary.seconds:.1f}s [{mode}]")
     print(f"results: {summary.out}  report: {summary.report}")
     return 0
 
@@ -87,6 +98,30 @@ def cmd_export(args) -> int:
     return 0
 
 
+LIMIT_FLAGS = ("max_file_mb", "max_text_file_mb", "max_unzipped_mb", "max_pages", "max_tables",
+               "max_text_chars", "store_wait_seconds")
+_LIMIT_HELP = {
+    "max_file_mb": "largest input file read, in MB",
+    "max_text_file_mb": "largest text dump or HTML file, in MB",
+    "max_unzipped_mb": "largest expanded size of a .docx/.xlsx package, in MB (zip bombs)",
+    "max_pages": "most pages read from a PDF",
+    "max_tables": "most tables in one document",
+    "max_text_chars": "most characters of text in one document",
+    "store_wait_seconds": "how long to wait for another run to release DIR/budgetlens.duckdb",
+}
+
+
+def _limit_flags(parser) -> None:
+    """One flag per limit of engine.limits; each also reads BUDGETLENS_<NAME> (the flag wins)."""
+    from engine.limits import describe
+
+    g = parser.add_argument_group("limits (a document over a limit is recorded as an error)")
+    for name, flag, default, env in describe():
+        typ = int if isinstance(default, int) else float
+        g.add_argument(flag, dest=name, type=typ, default=None, metavar="N",
+                       help=f"{_LIMIT_HELP.get(name, name)} (default {default}; env {env})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="budgetlens", description="Check Chinese budget disclosures: narrative against tables.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -97,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: a Prefect flow when PREFECT_API_URL names a server, else in-process (default)")
     r.add_argument("--batch-size", type=int, default=25)
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--recompute", action="store_true",
+                   help="recompute every document, even those unchanged since an earlier run into DIR")
+    _limit_flags(r)
     r.set_defaults(func=cmd_run)
     e = sub.add_parser("export", help="write the store's tables as Parquet or CSV")
     e.add_argument("--store", default=None,

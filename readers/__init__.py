@@ -34,38 +34,74 @@ def sniff_format(path: Path) -> str:
 
 
 def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
-    """(format, blocks) for one file.  Raises ReadError with a reason people understand."""
+    """(format, blocks) for one file.  Raises ReadError with a reason people understand.
+
+    The limits of `engine.limits` are enforced here for every format: the file size
+    before anything is read, a ZIP package's expanded size before it is parsed, PDF pages,
+    and the number of tables and characters of what was read."""
+    from engine.limits import current, too_big
+
+    lim = current()
     path = Path(path)
-    if not path.exists():
-        raise ReadError("file not found")
-    if path.stat().st_size == 0:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ReadError("file not found") from None
+    except OSError as exc:
+        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise ReadError("not a regular file")
+    if st.st_size == 0:
         raise ReadError("empty file")
-    fmt = sniff_format(path)
+    if st.st_size > lim.max_file_bytes:
+        raise ReadError(too_big("file", st.st_size, lim.max_file_mb, "max_file_mb"))
+    try:
+        fmt = sniff_format(path)
+    except OSError as exc:
+        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    if fmt in ("txt", "html") and st.st_size > lim.max_text_file_bytes:
+        raise ReadError(too_big(f"{fmt} file", st.st_size, lim.max_text_file_mb, "max_text_file_mb"))
+    blocks = _dispatch(path, fmt, lim)
+    n_tables = sum(1 for b in blocks if b.kind == "table")
+    if n_tables > lim.max_tables:
+        raise ReadError(too_big("table count", n_tables, lim.max_tables, "max_tables", unit=""))
+    n_chars = 0
+    for b in blocks:
+        n_chars += len(b.text) if b.kind == "para" else sum(len(c) for r in b.rows for c in r)
+        if n_chars > lim.max_text_chars:
+            raise ReadError(f"text longer than the limit of {lim.max_text_chars} characters "
+                            f"(raise with --max-text-chars)")
+    return fmt, blocks
+
+
+def _dispatch(path: Path, fmt: str, lim) -> list[Block]:
     ext = path.suffix.lower()
     if fmt == "txt":
         from .tika import read_tika_text
 
-        return fmt, read_tika_text(path)
+        return read_tika_text(path, max_bytes=lim.max_text_file_bytes)
     if fmt == "docx":
         from .docx import read_docx
 
-        return fmt, read_docx(path)
+        return read_docx(path)
     if fmt == "pdf":
-        if ext not in (".pdf", ""):
-            pass
         from .pdf import read_pdf
 
-        return fmt, read_pdf(path)
+        return read_pdf(path, max_pages=lim.max_pages)
     if fmt in ("xlsx", "xls"):
+        if fmt == "xlsx":
+            from .package import open_package
+
+            open_package(path, ".xlsx", lim.max_unzipped_bytes).close()
         from .xlsx import read_xlsx
 
-        return fmt, read_xlsx(path)
+        return read_xlsx(path)
     if fmt == "html":
         if ext == ".pdf":
             raise ReadError("not a PDF: the file is an HTML page (a portal error page saved as .pdf?)")
         from .html import read_html
 
-        return fmt, read_html(path)
+        return read_html(path)
     if ext == ".pdf":
         raise ReadError("not a PDF: the file does not start with %PDF")
     if ext == ".docx":

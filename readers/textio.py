@@ -1,4 +1,5 @@
-"""Decoding bytes of text dumps: UTF-8, GB18030/GBK and UTF-16 (with or without BOM)."""
+"""Decoding bytes of text dumps: UTF-8, GB18030/GBK and UTF-16 (with or without BOM), and
+dumps that mix UTF-8 and GB18030 line by line (files concatenated from two sources)."""
 from __future__ import annotations
 
 from .document import ReadError
@@ -20,21 +21,30 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError as exc:
                 raise ReadError(f"text declares {enc} by its byte-order mark but does not decode: {exc.reason}") from None
-    # UTF-16 without BOM: every other byte of ASCII-range text is NUL.
+    # UTF-16 without BOM: ASCII-range characters (digits, tabs, newlines) carry a NUL byte.
     head = data[:4096]
-    if head.count(b"\x00") > len(head) // 4:
+    if head.count(b"\x00") > len(head) // 16:
+        best = None
         for enc in ("utf-16-le", "utf-16-be"):
             try:
                 text = data.decode(enc)
             except UnicodeDecodeError:
                 continue
             if _looks_like_text(text):
-                return text, enc
-        raise ReadError("binary data, not a text dump")
+                score = _cjk_share(text)
+                if best is None or score > best[0]:
+                    best = (score, text, enc)
+        if best is not None:
+            return best[1], best[2]
+        if head.count(b"\x00") > len(head) // 4:
+            raise ReadError("binary data, not a text dump")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed, "utf-8+gb18030"
     try:
         text = data.decode("gb18030")
         if _looks_like_text(text):
@@ -52,6 +62,39 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except Exception:  # charset detection is a best effort
         pass
     raise ReadError("cannot decode text: not UTF-8, GB18030/GBK or UTF-16")
+
+
+def _decode_mixed(data: bytes):
+    """Line-by-line UTF-8 / GB18030, when a real share of the non-ASCII lines is UTF-8
+    (a GBK line passes as UTF-8 only by rare accident).  None when not mixed."""
+    lines = data.split(b"\n")
+    utf8 = other = 0
+    for ln in lines:
+        if ln.isascii():
+            continue
+        try:
+            ln.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            other += 1
+    if utf8 < 3 or other == 0 or utf8 < 0.1 * (utf8 + other):
+        return None
+    out = []
+    for ln in lines:
+        try:
+            out.append(ln.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                out.append(ln.decode("gb18030"))
+            except UnicodeDecodeError:
+                return None
+    text = "\n".join(out)
+    return text if _looks_like_text(text) else None
+
+
+def _cjk_share(text: str) -> float:
+    sample = text[:20000]
+    return sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff") / max(1, len(sample))
 
 
 def _looks_like_text(text: str) -> bool:
