@@ -184,13 +184,22 @@ def _clip_box(obj) -> Optional[tuple[float, float, float, float]]:
     px, py = ctypes.c_float(), ctypes.c_float()
     for k in range(raw.FPDFClipPath_CountPaths(cp)):
         xs, ys = [], []
-        for s in range(raw.FPDFClipPath_CountPathSegments(cp, k)):
+        nseg = raw.FPDFClipPath_CountPathSegments(cp, k)
+        # an axis-aligned rectangle (the usual clip) is known from two opposite corners
+        idx = (0, 1, 2) if nseg in (4, 5) else range(nseg)
+        for s in idx:
             seg = raw.FPDFClipPath_GetPathSegment(cp, k, s)
             if seg and raw.FPDFPathSegment_GetPoint(seg, px, py):
                 xs.append(px.value)
                 ys.append(py.value)
         if not xs:
             continue
+        if len(xs) == 3 and not (abs(xs[0] - xs[1]) < 0.01 or abs(ys[0] - ys[1]) < 0.01):
+            for s in range(3, nseg):  # not a rectangle after all: read every point
+                seg = raw.FPDFClipPath_GetPathSegment(cp, k, s)
+                if seg and raw.FPDFPathSegment_GetPoint(seg, px, py):
+                    xs.append(px.value)
+                    ys.append(py.value)
         b = (min(xs), min(ys), max(xs), max(ys))
         box = b if box is None else (max(box[0], b[0]), max(box[1], b[1]), min(box[2], b[2]), min(box[3], b[3]))
     return box
@@ -205,6 +214,8 @@ def _page_chars(textpage, tf: _Transform, page_box: tuple[float, float, float, f
     rect = raw.FS_RECTF()
     clips: dict[int, Optional[tuple[float, float, float, float]]] = {}
     pl, pb, pr, pt = page_box
+    band_b, band_t = pb + 0.15 * (pt - pb), pt - 0.15 * (pt - pb)
+    band_l, band_r = pl + 0.1 * (pr - pl), pr - 0.1 * (pr - pl)
     for i in range(n):
         u = raw.FPDFText_GetUnicode(tp, i)
         if u <= 32 or u in (0xA0, 0x3000, 0xFFFE, 0xFEFF, 0x200B):
@@ -216,7 +227,10 @@ def _page_chars(textpage, tf: _Transform, page_box: tuple[float, float, float, f
         cx, cy = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
         if not (pl <= cx <= pr and pb <= cy <= pt):
             continue  # drawn outside the page (text flowing on from another page)
-        obj = raw.FPDFText_GetTextObject(tp, i)
+        # clipped-away text (spreadsheet cells overflowing the print area) sits in the page
+        # margins; the clip path is only looked up there, as it costs ~15 µs per object
+        near_edge = cy < band_b or cy > band_t or cx < band_l or cx > band_r
+        obj = raw.FPDFText_GetTextObject(tp, i) if near_edge else None
         if obj:
             key = ctypes.cast(obj, ctypes.c_void_p).value or 0
             if key not in clips:
