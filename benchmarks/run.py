@@ -1,0 +1,493 @@
+"""`make bench` / `python -m benchmarks.run [--docs N] [--quick] [--full]`.
+
+Writes benchmarks/results/latest.json and latest.md.  Every measurement runs in a fresh
+child process (benchmarks.worker or the `budgetlens` command), so each peak RSS is that
+run's own.  See README "Performance"."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import corpus
+from .measure import PY, ROOT, bench_env, machine, run_child, worker
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+JIONLP_VENV = HERE / ".venv-jionlp"
+BIN = Path(PY).parent / "budgetlens"
+
+TARGETS = {"tika_docs_per_s_1core": 100, "pdf_s_per_doc": 0.3, "pdf_single_peak_rss_mb": 150,
+           "money_speedup_vs_jionlp": 5, "dask_2_vs_1": 1.7, "rss_ratio_2000_vs_200": 1.5}
+
+
+def log(msg: str):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="bl-bench-"))
+
+
+def cli_run(paths: list[str], extra: list[str] | None = None) -> dict:
+    out = _tmp()
+    try:
+        r = run_child([str(BIN), "run", *paths, "--out", str(out / "o"), "--quiet", *(extra or [])])
+        if r["rc"] != 0:
+            raise RuntimeError(f"budgetlens run failed: {r['stderr'][-2000:]}")
+        return {k: r[k] for k in ("wall_s", "maxrss_mb", "tree_peak_mb")} | {"summary": r["stdout"].strip().splitlines()[-2:]}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def e2e(paths: list[str], runner: str = "sequential", workers: int = 1, batch_size: int = 25, **kw) -> dict:
+    out = _tmp()
+    try:
+        r = worker("e2e", {"paths": paths, "out": str(out / "o"), "runner": runner, "workers": workers,
+                           "batch_size": batch_size}, **kw)
+        return {"wall_s": r["wall_s"], "maxrss_mb": r["maxrss_mb"], "tree_peak_mb": r["tree_peak_mb"], **r["result"]}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def rates(n_docs: int, nbytes: int, seconds: float) -> dict:
+    return {"docs_per_s": round(n_docs / seconds, 1) if seconds else None,
+            "mb_per_s": round(nbytes / 1e6 / seconds, 2) if seconds else None}
+
+
+# ------------------------------------------------------------------ sections
+
+def section_tika(folder: Path, files: list[Path], args, res: dict):
+    n, nbytes = len(files), corpus.size_bytes(files)
+    paths = [str(folder)]
+    t = res["tika"] = {"documents": n, "bytes": nbytes}
+    log(f"Tika e2e: budgetlens run on {n} documents (1 worker)")
+    c = cli_run(paths)
+    t["cli_1_worker"] = c | rates(n, nbytes, c["wall_s"])
+    log("Tika e2e: in-process run_job, 1 worker")
+    s = e2e(paths)
+    t["inprocess_1_worker"] = s | rates(n, nbytes, s["seconds"])
+    log("Tika e2e: in-process run_job, process pool of 2")
+    p = e2e(paths, "pool", 2)
+    t["inprocess_pool_2_workers"] = p | rates(n, nbytes, p["seconds"])
+    log("Tika per stage, 1 worker")
+    st = worker("stages", {"paths": paths})
+    t["stages_1_worker"] = stage_table(st["result"]) | {"maxrss_mb": st["maxrss_mb"]}
+    log("Tika per stage, 2 workers (two processes on halves of the corpus)")
+    half = [[str(f) for f in files[0::2]], [str(f) for f in files[1::2]]]
+    with ThreadPoolExecutor(2) as ex:
+        rs = list(ex.map(lambda ps: worker("stages", {"paths": ps}), half))
+    t["stages_2_workers"] = stage_table_parallel([r["result"] for r in rs]) | {
+        "maxrss_mb_each": [r["maxrss_mb"] for r in rs]}
+
+
+def stage_table(r: dict) -> dict:
+    out = {"documents": r["documents"], "errors": r["errors"], "facts": r["facts"], "cells": r["cells"],
+           "flags": r["flags"], "extract_available": r["extract_available"],
+           "reconcile_available": r["reconcile_available"], "stages": {}}
+    total = sum(r["seconds"].values())
+    for k, v in r["seconds"].items():
+        out["stages"][k] = {"seconds": v, "share": round(v / total, 3) if total else None,
+                            **rates(r["documents"], r["bytes"], v)}
+    out["stages"]["total"] = {"seconds": round(total, 3), "share": 1.0, **rates(r["documents"], r["bytes"], total)}
+    return out
+
+
+def stage_table_parallel(rs: list[dict]) -> dict:
+    """Two processes at once: a stage's throughput is all documents over the slower
+    process's time in that stage."""
+    n = sum(r["documents"] for r in rs)
+    nbytes = sum(r["bytes"] for r in rs)
+    out = {"documents": n, "stages": {}}
+    keys = list(rs[0]["seconds"])
+    for k in keys + ["total"]:
+        secs = max((sum(r["seconds"].values()) if k == "total" else r["seconds"][k]) for r in rs)
+        out["stages"][k] = {"seconds": round(secs, 4), **rates(n, nbytes, secs)}
+    return out
+
+
+def section_memory(args, res: dict):
+    m = res["memory"] = {}
+    for n in args.memory_sizes:
+        folder = corpus.build(n, args.seed)
+        log(f"memory: budgetlens run on {n} documents")
+        c = cli_run([str(folder)])
+        m[str(n)] = c | {"documents": n} | rates(n, 0, c["wall_s"])
+    sizes = sorted(args.memory_sizes)
+    lo, hi = m[str(sizes[0])]["maxrss_mb"], m[str(sizes[-1])]["maxrss_mb"]
+    m["ratio"] = round(hi / lo, 2)
+    m["compared"] = [sizes[0], sizes[-1]]
+
+
+def section_dask(folder: Path, files: list[Path], args, res: dict):
+    n, nbytes = len(files), corpus.size_bytes(files)
+    d = res["dask"] = {"documents": n, "note": (
+        "`budgetlens run` has no --runner option (the pipelines colleague's `--runner dask` is on "
+        "`budgetlens process`, which reads a crawler raw store); measured here: run_job with plain "
+        "dask.distributed LocalCluster (processes, 1 thread each) as the batch mapper"
+        + ("; and the project's Prefect run_flow with pipelines.flows.make_task_runner('dask')" if args.full else "")
+        + "; the process pool figure is in tika.inprocess_pool_2_workers")}
+    for w in (1, 2):
+        log(f"dask: run_job on a LocalCluster of {w} worker(s), {n} documents")
+        r = e2e([str(folder)], "dask", w)
+        d[f"plain_{w}"] = r | rates(n, nbytes, r["seconds"])
+    d["plain_speedup"] = round(d["plain_1"]["seconds"] / d["plain_2"]["seconds"], 2)
+    if args.full:
+        for w in (1, 2):
+            log(f"dask: Prefect run_flow on DaskTaskRunner({w}), {n} documents")
+            pre = Path(tempfile.mkdtemp(prefix="bl-prefect-home-"))
+            try:
+                r = e2e([str(folder)], "prefect-dask", w, env=bench_env(
+                    PREFECT_HOME=pre, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120))
+            finally:
+                shutil.rmtree(pre, ignore_errors=True)
+            d[f"prefect_{w}"] = r | rates(n, nbytes, r["seconds"])
+        d["prefect_speedup"] = round(d["prefect_1"]["seconds"] / d["prefect_2"]["seconds"], 2)
+
+
+def section_prefect(args, res: dict):
+    n = args.prefect_docs
+    folder = corpus.build(n, args.seed)
+    home = Path(tempfile.mkdtemp(prefix="bl-prefect-home-"))
+    out = _tmp()
+    log(f"prefect: the same {n} documents with and without the flow (temporary server in {home})")
+    try:
+        r = worker("prefect", {"paths": [str(folder)], "out": str(out), "batch_size": 25},
+                   env=bench_env(PREFECT_HOME=home, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120),
+                   timeout=900)
+        res["prefect"] = r["result"] | {"maxrss_mb": r["maxrss_mb"], "tree_peak_mb": r["tree_peak_mb"],
+                                        "wall_s": r["wall_s"]}
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def section_pdf(args, res: dict):
+    pdfs = corpus.real_pdfs()
+    p = res["pdf"] = {"files": len(pdfs)}
+    if not pdfs:
+        p["note"] = "../shared/real is absent: PDF measurements skipped"
+        return
+    nbytes = corpus.size_bytes(pdfs)
+    log(f"pdf: ours, per document ({len(pdfs)} real PDFs)")
+    r = worker("pdf_ours", {"paths": [str(x) for x in pdfs]})
+    docs = r["result"]["docs"]
+    tot_read = sum(d["read_s"] for d in docs)
+    tot_pipe = sum(d["pipeline_s"] for d in docs)
+    p["ours"] = {"per_doc": docs, "maxrss_mb": r["maxrss_mb"],
+                 "reader_s_per_doc": round(tot_read / len(docs), 4),
+                 "pipeline_s_per_doc": round(tot_pipe / len(docs), 4),
+                 "max_pipeline_s": max(d["pipeline_s"] for d in docs),
+                 "tables": sum(d["tables"] for d in docs), "pages": sum(d["pages"] or 0 for d in docs)}
+    log("pdf: budgetlens run on the real folder (1 worker) and a pool of 2")
+    c = cli_run([str(x) for x in pdfs])
+    p["cli_1_worker"] = c | rates(len(pdfs), nbytes, c["wall_s"]) | {"s_per_file": round(c["wall_s"] / len(pdfs), 3)}
+    s = e2e([str(x) for x in pdfs], batch_size=2)
+    p["inprocess_1_worker"] = s | rates(len(pdfs), nbytes, s["seconds"]) | {
+        "s_per_file": round(s["seconds"] / len(pdfs), 3)}
+    s2 = e2e([str(x) for x in pdfs], "pool", 2, batch_size=2)
+    p["inprocess_pool_2_workers"] = s2 | rates(len(pdfs), nbytes, s2["seconds"]) | {
+        "s_per_file": round(s2["seconds"] / len(pdfs), 3)}
+    single = pdfs if args.full else sorted(pdfs, key=lambda x: -x.stat().st_size)[:3]
+    log(f"pdf: single-document budgetlens run on {len(single)} PDFs (peak RSS)")
+    singles = []
+    for x in single:
+        c = cli_run([str(x)])
+        singles.append({"file": x.name, "bytes": x.stat().st_size, "wall_s": c["wall_s"], "maxrss_mb": c["maxrss_mb"]})
+    p["single_document_runs"] = singles
+    p["single_peak_rss_mb"] = max(s["maxrss_mb"] for s in singles)
+    plumb = pdfs if args.full else sorted(pdfs, key=lambda x: x.name)[:: max(1, len(pdfs) // args.plumber_docs)][:args.plumber_docs]
+    log(f"pdf: pdfplumber extract_text + extract_tables on {len(plumb)} PDFs")
+    r = worker("pdf_plumber", {"paths": [str(x) for x in plumb]})
+    pl = r["result"]["docs"]
+    by_name = {d["file"]: d for d in docs}
+    p["pdfplumber"] = {"per_doc": pl, "maxrss_mb": r["maxrss_mb"],
+                       "s_per_doc": round(sum(d["seconds"] for d in pl) / len(pl), 3),
+                       "tables": sum(d["tables"] for d in pl),
+                       "ours_tables_same_docs": sum(by_name[d["file"]]["tables"] for d in pl),
+                       "ours_reader_s_per_doc_same_docs": round(sum(by_name[d["file"]]["read_s"] for d in pl) / len(pl), 4)}
+    p["pdfplumber"]["reader_speedup"] = round(p["pdfplumber"]["s_per_doc"] / p["pdfplumber"]["ours_reader_s_per_doc_same_docs"], 1)
+
+
+def section_money(args, res: dict):
+    m = res["money"] = {}
+    sent = _tmp() / "sentences.json"
+    paths = [str(p) for p in sorted(corpus.SAMPLES.glob("*.txt"))] + [str(p) for p in corpus.real_pdfs()]
+    log("money: collecting sentences with money figures (samples + real PDFs)")
+    worker("money_sentences", {"paths": paths, "out": str(sent)})
+    ours = worker("money_ours", {"sentences": str(sent), "repeat": 5})["result"]
+    sentences = json.loads(sent.read_text(encoding="utf-8"))
+    m["sentences"] = len(sentences)
+    m["ours"] = {"seconds": ours["seconds"], "sentences_per_s": round(len(sentences) / ours["seconds"]),
+                 "figures": len(ours["found"]), "rates": sum(1 for f in ours["found"] if f["kind"] == "rate")}
+    py = JIONLP_VENV / "bin" / "python"
+    if not py.exists():
+        log("money: creating benchmarks/.venv-jionlp and installing jionlp (once)")
+        run_child([sys.executable.replace("/.venv/bin/python", "/.venv/bin/python"), "-c", "pass"])
+        ok = _install_jionlp()
+        if not ok:
+            m["jionlp"] = {"error": "jionlp could not be installed into benchmarks/.venv-jionlp"}
+            return
+    log("money: JioNLP extract_money in its own environment")
+    r = run_child([str(py), str(HERE / "jionlp_worker.py"), str(sent), "5"], env=bench_env(PYTHONPATH=""))
+    if r["rc"] != 0 or not r["result"]:
+        m["jionlp"] = {"error": f"jionlp worker failed: {r['stderr'][-800:]}"}
+        return
+    jio = r["result"]
+    m["jionlp"] = {"version": jio["version"], "seconds": jio["seconds"], "import_s": jio["import_s"],
+                   "sentences_per_s": round(len(sentences) / jio["seconds"]), "figures": len(jio["found"]),
+                   "errors": jio["errors"]}
+    m["speedup"] = round(jio["seconds"] / ours["seconds"], 2)
+    m["comparison"] = compare_money(sentences, ours["found"], jio["found"])
+    shutil.rmtree(sent.parent, ignore_errors=True)
+
+
+def _install_jionlp() -> bool:
+    import subprocess
+
+    py311 = shutil.which("python3.11") or sys.executable
+    if subprocess.run([py311, "-m", "venv", str(JIONLP_VENV)]).returncode != 0:
+        return False
+    return subprocess.run([str(JIONLP_VENV / "bin" / "pip"), "install", "-q", "jionlp"]).returncode == 0
+
+
+def compare_money(sentences: list[str], ours: list[dict], jio: list[dict]) -> dict:
+    """A JioNLP figure counts as a figure when its text has a digit or numeral and its value
+    parsed; ours 'finds' it when one of our figures overlaps its span (values compared too)."""
+    import regex
+
+    digit = regex.compile(r"[\d零〇一二两三四五六七八九十百千]")
+    by_i: dict[int, list[dict]] = {}
+    for f in ours:
+        by_i.setdefault(f["i"], []).append(f)
+    jby_i: dict[int, list[dict]] = {}
+    for f in jio:
+        jby_i.setdefault(f["i"], []).append(f)
+
+    def ov(f, g):
+        return g["start"] < f["end"] and f["start"] < g["end"]
+
+    def ctx(f):
+        s = sentences[f["i"]]
+        return s[max(0, f["start"] - 12): f["end"] + 8]
+
+    not_figures, unparsed, real = [], [], []
+    for f in jio:
+        if not digit.search(f["text"]):
+            not_figures.append(f)
+        elif f.get("yuan") is None:
+            unparsed.append(f)
+        else:
+            real.append(f)
+    missed, value_diff, same = [], [], 0
+    for f in real:
+        os_ = [g for g in by_i.get(f["i"], []) if ov(f, g)]
+        if not os_:
+            missed.append(f)
+        elif any(abs(g["yuan"] - f["yuan"]) <= 0.011 for g in os_):
+            same += 1
+        else:
+            value_diff.append((f, os_))
+    ours_only = [g for g in ours if not any(ov(f, g) and f.get("yuan") is not None and abs(f["yuan"] - g["yuan"]) <= 0.011
+                                            for f in jby_i.get(g["i"], []))]
+    rates_ = [g for g in ours if g["kind"] == "rate"]
+    rate_jio = [g for g in rates_ if any(ov(f, g) for f in jby_i.get(g["i"], []))]
+
+    def ex(fs, n=8):
+        return [{"text": f["text"], "value_yuan": f.get("yuan"), "context": ctx(f)} for f in fs[:n]]
+
+    return {
+        "jionlp_figures": len(real), "ours_found_of_jionlp": same + len(value_diff),
+        "ours_missed_of_jionlp": len(missed), "ours_missed_examples": ex(missed),
+        "same_value": same,
+        "value_differs": len(value_diff),
+        "value_differs_examples": [{"jionlp": f["text"], "jionlp_yuan": f["yuan"],
+                                    "ours": [(g["text"], g["yuan"], g["unit"]) for g in gs], "context": ctx(f)}
+                                   for f, gs in value_diff[:8]],
+        "jionlp_not_figures": len(not_figures), "jionlp_not_figures_examples": ex(not_figures, 5),
+        "jionlp_unparsed": len(unparsed), "jionlp_unparsed_examples": ex(unparsed, 5),
+        "ours_only": len(ours_only), "ours_only_examples": ex(ours_only),
+        "ours_rates": len(rates_), "ours_rates_jionlp_overlaps": len(rate_jio),
+        "ours_rates_examples": ex(rates_, 5),
+    }
+
+
+# ------------------------------------------------------------------ report
+
+def verdicts(res: dict) -> dict:
+    v = {}
+
+    def put(name, value, target, ok):
+        v[name] = {"value": value, "target": target, "met": ok}
+    t = res.get("tika", {})
+    if t:
+        put("tika_docs_per_s_1core", t["cli_1_worker"]["docs_per_s"], "≥ 100 docs/s (budgetlens run, writes + report)",
+            t["cli_1_worker"]["docs_per_s"] >= 100)
+    p = res.get("pdf", {})
+    if p.get("ours"):
+        put("pdf_s_per_doc", p["ours"]["pipeline_s_per_doc"], "≤ 0.3 s/doc (read + extract + reconcile, in-process)",
+            p["ours"]["pipeline_s_per_doc"] <= 0.3)
+        put("pdf_single_peak_rss_mb", p["single_peak_rss_mb"], "≤ 150 MB (budgetlens run on one PDF)",
+            p["single_peak_rss_mb"] <= 150)
+    m = res.get("money", {})
+    if m.get("speedup"):
+        c = m["comparison"]
+        put("money_speedup_vs_jionlp", m["speedup"], "≥ 5× JioNLP and no figure JioNLP finds missed",
+            m["speedup"] >= 5 and c["ours_missed_of_jionlp"] == 0)
+    d = res.get("dask", {})
+    if d:
+        put("dask_2_vs_1", d["plain_speedup"], "≥ 1.7× (2 workers vs 1)", d["plain_speedup"] >= 1.7)
+    mem = res.get("memory", {})
+    if mem:
+        put("rss_ratio_2000_vs_200", mem["ratio"], f"≤ 1.5× (peak RSS {mem['compared'][1]} docs vs {mem['compared'][0]})",
+            mem["ratio"] <= 1.5)
+    return v
+
+
+def markdown(res: dict) -> str:
+    mc = res["machine"]
+    L = [f"# budgetlens benchmark — {mc['date']}", "",
+         f"Machine: {mc['cores']} cores ({mc.get('cpu', mc['processor'])}), {mc.get('mem_gb', '?')} GB, "
+         f"Python {mc['python']}, {mc['platform']}, git {mc.get('git', '?')}. "
+         f"Command: `{res['command']}` ({res['total_s']:.0f} s).", "",
+         "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
+    for k, v in res["verdicts"].items():
+        L.append(f"| {k} | {v['value']} | {v['target']} | {'yes' if v['met'] else '**no**'} |")
+    t = res.get("tika")
+    if t:
+        L += ["", f"## Tika dumps ({t['documents']} documents, {t['bytes'] / 1e6:.1f} MB)", "",
+              "| run | docs/s | MB/s | wall s | peak RSS MB (largest process) | tree peak MB |", "|---|---|---|---|---|---|"]
+        for name, key, secs in (("`budgetlens run`, 1 worker (process wall time)", "cli_1_worker", "wall_s"),
+                                ("run_job in-process, 1 worker", "inprocess_1_worker", "seconds"),
+                                ("run_job in-process, process pool of 2", "inprocess_pool_2_workers", "seconds")):
+            r = t[key]
+            L.append(f"| {name} | {r['docs_per_s']} | {r['mb_per_s']} | {r[secs]} | {r['maxrss_mb']} | {r.get('tree_peak_mb')} |")
+        s1, s2 = t["stages_1_worker"], t["stages_2_workers"]
+        L += ["", f"Per stage ({s1['documents']} documents; {s1['facts']} facts, {s1['cells']} cells, {s1['flags']} flags; "
+              f"extractors.narrative {'present' if s1['extract_available'] else 'absent'}, reconcile "
+              f"{'present' if s1['reconcile_available'] else 'absent'}):", "",
+              "| stage | 1 worker s | share | docs/s | MB/s | 2 workers docs/s |", "|---|---|---|---|---|---|"]
+        for k, v in s1["stages"].items():
+            L.append(f"| {k} | {v['seconds']} | {v['share']:.0%} | {v['docs_per_s']} | {v['mb_per_s']} | "
+                     f"{s2['stages'][k]['docs_per_s']} |")
+    mem = res.get("memory")
+    if mem:
+        L += ["", "## Memory in N (`budgetlens run`, 1 worker)", "", "| documents | peak RSS MB | wall s |", "|---|---|---|"]
+        for k, v in mem.items():
+            if k.isdigit():
+                L.append(f"| {k} | {v['maxrss_mb']} | {v['wall_s']} |")
+        L.append(f"\nratio {mem['compared'][1]} / {mem['compared'][0]}: **{mem['ratio']}×**")
+    d = res.get("dask")
+    if d:
+        L += ["", "## Two workers vs one", "", d["note"] + ".", "", "| runner | workers | docs/s | s | speed-up |", "|---|---|---|---|---|"]
+        L.append(f"| dask.distributed LocalCluster | 1 | {d['plain_1']['docs_per_s']} | {d['plain_1']['seconds']} | |")
+        L.append(f"| dask.distributed LocalCluster | 2 | {d['plain_2']['docs_per_s']} | {d['plain_2']['seconds']} | {d['plain_speedup']}× |")
+        if "prefect_1" in d:
+            L.append(f"| Prefect + DaskTaskRunner | 1 | {d['prefect_1']['docs_per_s']} | {d['prefect_1']['seconds']} | |")
+            L.append(f"| Prefect + DaskTaskRunner | 2 | {d['prefect_2']['docs_per_s']} | {d['prefect_2']['seconds']} | {d['prefect_speedup']}× |")
+        if t:
+            sp = round(t["inprocess_1_worker"]["seconds"] / t["inprocess_pool_2_workers"]["seconds"], 2)
+            L.append(f"| ProcessPoolExecutor (bounded) | 2 | {t['inprocess_pool_2_workers']['docs_per_s']} | "
+                     f"{t['inprocess_pool_2_workers']['seconds']} | {sp}× vs in-process 1 |")
+    pr = res.get("prefect")
+    if pr:
+        L += ["", f"## Prefect orchestration overhead ({pr['documents']} documents, {pr['batches']} batch tasks)", "",
+              "| what | seconds |", "|---|---|",
+              f"| `import prefect` + flows | {pr['import_prefect_s']} |",
+              f"| temporary API server start + first (empty) flow run | {pr['server_start_plus_first_flow_s']} |",
+              f"| a further empty flow run | {pr['empty_flow_call_s']} |",
+              f"| run_job without the flow | {pr['local_s']} |",
+              f"| run_job with the flow (server already up) | {pr['prefect_s']} |",
+              f"| overhead of the flow | {pr['overhead_s']} |",
+              f"| overhead per batch task | {pr['overhead_per_task_s']} |"]
+    p = res.get("pdf")
+    if p and p.get("ours"):
+        o = p["ours"]
+        L += ["", f"## Real PDFs ({p['files']} files, {o['pages']} pages, {o['tables']} tables found)", "",
+              "| what | value |", "|---|---|",
+              f"| our reader (readers.pdf) s/doc | {o['reader_s_per_doc']} |",
+              f"| read + build + extract + reconcile s/doc (in-process) | {o['pipeline_s_per_doc']} (max {o['max_pipeline_s']}) |",
+              f"| `budgetlens run` on all files, 1 worker: s/file (incl. start-up, pairing, writes, report) | {p['cli_1_worker']['s_per_file']} |",
+              f"| run_job in-process 1 worker / pool of 2: s/file | {p['inprocess_1_worker']['s_per_file']} / {p['inprocess_pool_2_workers']['s_per_file']} |",
+              f"| single-document `budgetlens run`: peak RSS MB (max of {len(p['single_document_runs'])}) | {p['single_peak_rss_mb']} |"]
+        pl = p["pdfplumber"]
+        L += ["", f"PDF reading vs pdfplumber ({len(pl['per_doc'])} documents, `extract_text` + `extract_tables` every page):", "",
+              "| library | s/doc | tables |", "|---|---|---|",
+              f"| readers.pdf (pypdfium2 geometry) | {pl['ours_reader_s_per_doc_same_docs']} | {pl['ours_tables_same_docs']} |",
+              f"| pdfplumber | {pl['s_per_doc']} | {pl['tables']} |",
+              f"\nour reader is {pl['reader_speedup']}× faster on these documents."]
+    m = res.get("money")
+    if m:
+        L += ["", f"## Amount extraction vs JioNLP ({m['sentences']} sentences with money, samples + real PDFs)", ""]
+        if m.get("jionlp", {}).get("error"):
+            L.append(f"JioNLP: {m['jionlp']['error']}")
+        else:
+            c = m["comparison"]
+            L += ["| extractor | sentences/s | figures |", "|---|---|---|",
+                  f"| extractors.numbers.find_quantities | {m['ours']['sentences_per_s']} | {m['ours']['figures']} ({m['ours']['rates']} rates) |",
+                  f"| JioNLP {m['jionlp']['version']} extract_money | {m['jionlp']['sentences_per_s']} | {m['jionlp']['figures']} |",
+                  "", f"Speed-up: **{m['speedup']}×**. Of JioNLP's {c['jionlp_figures']} parsed figures ours finds "
+                  f"{c['ours_found_of_jionlp']} (misses {c['ours_missed_of_jionlp']}; same value {c['same_value']}, "
+                  f"value differs {c['value_differs']}). JioNLP also returned {c['jionlp_not_figures']} bare units "
+                  f"(`万元` alone, read as 10,000 元) and {c['jionlp_unparsed']} figures it could not parse "
+                  f"(e.g. `{c['jionlp_unparsed_examples'][0]['text'] if c['jionlp_unparsed_examples'] else '-'}`); "
+                  f"ours found {c['ours_only']} figures JioNLP did not (same value). Rates (万元/人 …): ours {c['ours_rates']}, "
+                  f"JioNLP overlaps {c['ours_rates_jionlp_overlaps']} of them as plain amounts (dropping the per-unit)."]
+    if res.get("notes"):
+        L += ["", "## Notes", ""] + [f"- {n}" for n in res["notes"]]
+    return "\n".join(L) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    ap.add_argument("--docs", type=int, default=None, help="Tika corpus size (default 2000; 200 with --quick)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="small corpus, fewer comparison documents, no Dask")
+    ap.add_argument("--full", action="store_true",
+                    help="everything: pdfplumber and single-document runs on every real PDF, Prefect+Dask, 8000-doc memory point")
+    ap.add_argument("--only", default="", help="comma list of sections: tika,memory,dask,prefect,pdf,money")
+    ap.add_argument("--out", default=str(RESULTS), help="folder for latest.json / latest.md")
+    args = ap.parse_args(argv)
+    args.docs = args.docs or (200 if args.quick else 2000)
+    args.memory_sizes = sorted({200, args.docs} | ({8000} if args.full else set()))
+    args.prefect_docs = 100 if args.quick else 200
+    args.plumber_docs = 3 if args.quick else 6
+    only = set(filter(None, args.only.split(",")))
+    want = lambda s: (not only or s in only) and not (s == "dask" and args.quick and not only)  # noqa: E731
+    t0 = time.perf_counter()
+    res: dict = {"machine": machine(), "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+                 "targets": TARGETS, "notes": []}
+    folder = corpus.build(args.docs, args.seed)
+    files = corpus.files(folder)
+    res["corpus"] = {"documents": len(files), "bytes": corpus.size_bytes(files), "seed": args.seed,
+                     "folder": str(folder.relative_to(ROOT)), "real_pdfs": len(corpus.real_pdfs())}
+    if want("tika"):
+        section_tika(folder, files, args, res)
+    if want("memory"):
+        section_memory(args, res)
+    if want("dask"):
+        section_dask(folder, files, args, res)
+    if want("prefect"):
+        section_prefect(args, res)
+    if want("pdf"):
+        section_pdf(args, res)
+    if want("money"):
+        section_money(args, res)
+    res["total_s"] = round(time.perf_counter() - t0, 1)
+    res["verdicts"] = verdicts(res)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json.tmp").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "latest.json.tmp").replace(out / "latest.json")
+    (out / "latest.md").write_text(markdown(res), encoding="utf-8")
+    print(markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
