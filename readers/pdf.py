@@ -935,6 +935,14 @@ def _breaks(prev: _Line, line: _Line, L: float, R: float, body_size: float) -> b
     if abs(prev.size - line.size) > 0.2 * size:
         return True
     gap = line.top - prev.bottom if line.page == prev.page else 0.0
+    if (  # a cover title set in large type over several centred lines
+        line.page == prev.page == 1
+        and min(prev.size, line.size) > 1.2 * body_size
+        and abs(prev.size - line.size) <= 0.1 * size
+        and 0 <= gap < 2 * size
+        and not _is_heading(line.text)
+    ):
+        return False
     if gap > 1.6 * size or gap < -0.2 * size:
         return True
     if prev.x0 > L + 4 * size and not (  # a right-aligned / centred fragment (单位：万元)
