@@ -156,7 +156,10 @@ class Portal:
                 if path == "/files/redirect_预算.pdf":
                     return self.send(302, headers={"Location": portal.other + "/files/moved.pdf"})
                 if path == "/files/slow_三公经费.txt" and n == 1:
-                    time.sleep(portal.slow_seconds)  # longer than the client timeout once
+                    time.sleep(portal.slow_seconds)  # longer than the client timeout, once
+                    portal.hits[(path, "late")] += 1
+                    self.close_connection = True
+                    return
                 if path == "/files/flaky_决算.txt" and n == 1:
                     return self.send(500, b"<html>Internal Server Error</html>")
                 if path not in portal.files:
