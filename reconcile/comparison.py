@@ -97,7 +97,12 @@ def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
         actual_dir = _direction_of(change.value, change.half)
         stated_dir = f.direction
         ev = [quote(f.sentence)]
-        if stated_dir and actual_dir != stated_dir and not (stated_dir == "flat" and abs(change.value) <= change.half):
+        contradicted = {
+            "increase": change.high <= 0,  # no value the figures allow is an increase
+            "decrease": change.low >= 0,
+            "flat": abs(change.value) > change.half,
+        }.get(stated_dir, False)
+        if contradicted:
             flags.append(Flag(
                 FAMILY, "comparison.direction", "error",
                 f"“{f.subject}”由{fmt(a0)}变为{fmt(a1)}，实际为{WORD[actual_dir]}，文中却称{WORD.get(stated_dir, stated_dir)}。",

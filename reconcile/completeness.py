@@ -14,6 +14,21 @@ from reconcile.evidence import table_name
 from reconcile.flags import Flag
 
 FAMILY = "completeness"
+R = gazetteers.load("rules/completeness")
+
+
+def _says_none(doc: Document, table_type: str) -> bool:
+    """The narrative states that the department has nothing for this table's subject."""
+    words = R["table_subjects"].get(table_type) or []
+    if not words:
+        return False
+    body = re.sub(r"\s+", "", doc.text)
+    for w in words:
+        for m in re.finditer(re.escape(w), body):
+            window = body[max(0, m.start() - 20):m.end() + 30]
+            if re.search(R["none_pattern"], window):
+                return True
+    return False
 
 
 def template_for(doc: Document) -> Optional[dict]:
@@ -49,11 +64,15 @@ def check(doc: Document, facts=None) -> list[Flag]:
     present = {t.table_type for t in doc.tables}
     missing = [k for k in tpl.get("required_tables", []) if k not in present]
     kind_word = "决算" if doc.doc_kind == "final_account" else "预算"
+    # a table the narrative says the department has no data for (`本部门无国有资本经营预算`,
+    # `国有资本经营预算拨款支出预算为0`) is an omission of form, not of content: info
+    explained = [k for k in missing if _says_none(doc, k)]
     if missing:
+        severity = "info" if set(missing) <= set(explained) or set(missing) <= set(R.get("template_dependent_tables", [])) else "warning"
         names = [gazetteers.table_name(k) for k in missing]
         n_req = len(tpl.get("required_tables", []))
         flags.append(Flag(
-            FAMILY, "required_tables.missing", "warning",
+            FAMILY, "required_tables.missing", severity,
             f"按《地方预决算公开操作规程》应公开的{n_req}张{kind_word}表中，缺少{len(missing)}张：{'、'.join(names)}。",
             values=[float(len(missing))],
             evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}"],
@@ -65,7 +84,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
         if not t.empty or t.table_type not in required or t.empty_note:
             continue
         around = " ".join(t.caption) + " " + _text_after(doc, t)
-        if any(p.search(re.sub(r"\s+", "", around)) for p in notes):
+        if any(p.search(re.sub(r"\s+", "", around)) for p in notes) or _says_none(doc, t.table_type):
             continue
         flags.append(Flag(
             FAMILY, "empty_table.no_note", "warning",

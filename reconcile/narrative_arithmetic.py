@@ -258,11 +258,15 @@ def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list[Amount]]]]:
     top: list[Amount] = []
     allv: list[Amount] = []
     for it in lst.items:
-        if lst.numbered and len(it.amounts) > 1:
+        flat = _depth0(it.text)
+        amts = [a for a in it.amounts
+                if change_sign(flat[max(0, a.start - it.start - 6):a.start - it.start]) is None
+                and not re.search(r"(比|较|同比|与).{0,14}$", flat[max(0, a.start - it.start - 16):a.start - it.start])]
+        if lst.numbered and len(amts) > 1:
             return None  # an item with two amounts: which one is its cost is not clear
-        allv += it.amounts
+        allv += amts
         if not it.nested:
-            top += it.amounts
+            top += amts
     if not top:
         return None
     cands = [("top", top)]
