@@ -11,6 +11,8 @@ FACT_COLUMNS = [
     # additions beyond the contract
     "code", "path", "qualifier", "text_value", "amount_from", "amount_to", "level", "project",
     "table_id", "row", "is_target", "raw",
+    # additions of the narrative extractors (issue 4; see extractors/narrative.py)
+    "term", "role", "total_group", "item", "list_no",
 ]
 
 
@@ -48,6 +50,12 @@ class Fact:
     row: Optional[int] = None
     is_target: Optional[bool] = None  # staffing / indicator: a target rather than a fact
     raw: Optional[str] = None  # the matched text
+    # additions of the narrative extractors (see extractors/narrative.py)
+    term: Optional[str] = None  # canonical gazetteer term of the subject (gazetteers/terms.yaml key)
+    role: Optional[str] = None  # itemisation: "total" | "item" | "detail"
+    total_group: Optional[str] = None  # the group this fact is the total of
+    item: Optional[str] = None  # id shared by a list item's amount and its details (quantity, rate, duration)
+    list_no: Optional[str] = None  # the item's list number as written ("7", kept when duplicated)
 
     def as_row(self) -> dict:
         d = asdict(self)

@@ -1,0 +1,212 @@
+"""Year-over-year comparisons and budget-vs-final statements.
+
+A comparison is a direction word (增加 / 减少 / 持平 / 没有变化 …, gazetteers/patterns/
+comparisons.yaml) with the change that follows it (`减少595.70万元`, `增长10.06%`), or a flat
+word after an explicit base (`与2023年相比较没有变化`, `比2024年预算持平`).  The base comes
+from the intro before it in the same sentence: `与2021年相比`, `较2020年预算`, `同比2021年`,
+`较上年` (relative years resolve against the document year: 上年 = year − 1).  A comparison
+without an intro of its own (`其中：基本支出增加104.62万元`, the `增长10.06%` after an amount
+change) inherits the base of the previous comparison of the same paragraph; with nothing to
+inherit base_year stays null.
+
+Fact conventions (kind `comparison`): `value` = size of the change (≥ 0, 0 for flat),
+`unit` 万元/元/% as stated, `direction` increase/decrease/flat, `base_year`,
+`amount_to` / `amount_from` = the current and the base amounts when the same sentence
+states them (Shanghai: `2025年当年预算执行数为A万元，2026年预算安排B万元，比2025年预算执行数增加P%`
+→ amount_from A, amount_to B, value P, unit %).  Template residue such as `下降（增长）27.78%`
+keeps the first word and `qualifier` = "residue:下降（增长）".
+
+Final accounts: `年初预算为A万元，支出决算为B万元，…决算数小于预算数` → a comparison with
+`qualifier` = "budget_vs_final", amount_from A, amount_to B, value |B − A|, base_year = the
+account year, direction from the stated words (null when none is written).
+
+Corpus: extractors/corpus/comparisons.yaml.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Optional
+
+import regex
+
+from gazetteers.patterns import alternation, load
+
+from .numbers import Quantity
+
+C = load("comparisons")
+DIRECTIONS = {w: d for d, ws in C["directions"].items() for w in ws}
+WEAK = set(C["weak_directions"])
+RELATIVE = {str(k): int(v) for k, v in C["relative_years"].items()}
+PER_PREFIX = load("amounts")["per_prefix"]
+BETWEEN = "".join(C.get("between_chars", []))
+
+_INTRO_RE = regex.compile(
+    rf"(?P<intro>{alternation(C['intro'])})\s*"
+    rf"(?P<base>(?P<year>\d{{4}})\s*年(?:度)?|(?P<rel>{alternation(RELATIVE)}))"
+    rf"(?P<kind>{alternation(C['base_kinds'])})?"
+    rf"(?:\s*(?P<close>{alternation(C['intro_close'])}))?"
+)
+_DIR_RE = regex.compile(alternation(DIRECTIONS))
+_RESIDUE = regex.compile(rf"\s*[（(](?P<alt>{alternation(DIRECTIONS)})[）)]")
+_SENT_END = set("。；;！？!?\n")
+
+BVF = C["budget_vs_final"]
+_BUDGET_RE = regex.compile(alternation(BVF["budget"]))
+_FINAL_RE = regex.compile(alternation(BVF["final"]))
+_BVF_WORDS = {w: d for d, ws in BVF["words"].items() for w in ws}
+_BVF_WORDS_RE = regex.compile(alternation(_BVF_WORDS))
+
+
+@dataclass
+class Intro:
+    start: int
+    end: int
+    base_year: Optional[int]
+    base_text: str
+    kind: Optional[str]
+
+
+@dataclass
+class Comparison:
+    start: int  # the direction word (or the intro when it starts the expression)
+    end: int
+    dir_start: int
+    direction: str
+    base_year: Optional[int]
+    quantity: Optional[Quantity]
+    intro: Optional[Intro] = None
+    subject_span: Optional[tuple[int, int]] = None  # between the intro and the direction word
+    qualifier: Optional[str] = None
+    inherited: bool = False
+
+
+def intros(text: str, year: Optional[int]) -> list[Intro]:
+    out = []
+    for m in _INTRO_RE.finditer(text):
+        if m.group("year"):
+            by = int(m.group("year"))
+        else:
+            off = RELATIVE.get(m.group("rel"))
+            by = (year + off) if (year is not None and off is not None) else None
+        out.append(Intro(m.start(), m.end(), by, m.group("base"), m.group("kind")))
+    return out
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    i = pos
+    while i > 0 and text[i - 1] not in _SENT_END:
+        i -= 1
+    return i
+
+
+def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int]) -> list[Comparison]:
+    ins = intros(text, year)
+    by_start = {q.start: q for q in quantities}
+    out: list[Comparison] = []
+    last_end = -1
+    for m in _DIR_RE.finditer(text):
+        w = m.group()
+        if m.start() < last_end:
+            continue
+        if text[max(0, m.start() - len(PER_PREFIX)):m.start()] == PER_PREFIX:
+            continue  # 每下降1%扣… is a scoring rule, not a change
+        direction = DIRECTIONS[w]
+        j = m.end()
+        qualifier = None
+        r = _RESIDUE.match(text, j)
+        if r:
+            qualifier = "residue:" + text[m.start():r.end()].strip()
+            j = r.end()
+        # the change must follow directly (a few filler characters allowed)
+        q = None
+        k = j
+        while k < len(text) and k - j <= 2 and (text[k].isspace() or text[k] in BETWEEN):
+            k += 1
+        for cand in (k, j):
+            q = by_start.get(cand)
+            if q is not None:
+                break
+        if q is not None and q.kind not in ("money", "percent"):
+            q = None
+        # the intro: nearest before the direction word, same sentence, no other
+        # direction word in between, at most one comma
+        sent0 = _sentence_start(text, m.start())
+        intro = None
+        for it in reversed(ins):
+            if it.end > m.start() or it.start < sent0:
+                continue
+            gap = text[it.end:m.start()]
+            if gap.count("，") + gap.count(",") > 1 or _DIR_RE.search(gap):
+                break
+            intro = it
+            break
+        if q is None:
+            if w in WEAK or direction != "flat" or intro is None:
+                continue
+            if m.start() - intro.end > 16:
+                continue
+        if out and out[-1].intro is intro and intro is not None and q is None and direction == "flat" \
+                and out[-1].direction == "flat":
+            continue  # 持平，无增减变化: one statement
+        subject_span = None
+        if intro is not None:
+            a, b = intro.end, m.start()
+            gap = text[a:b].lstrip("，, ")
+            if gap.strip():
+                subject_span = (b - len(gap), b)
+        end = q.end if q is not None else (r.end() if r else m.end())
+        out.append(Comparison(
+            start=intro.start if intro is not None else m.start(), end=end, dir_start=m.start(),
+            direction=direction, base_year=intro.base_year if intro else None, quantity=q,
+            intro=intro, subject_span=subject_span, qualifier=qualifier))
+        last_end = end
+    # comparisons without an intro inherit the base of the previous one (same text unit)
+    prev = None
+    for c in out:
+        if c.intro is None and prev is not None:
+            c.base_year = prev.base_year
+            c.inherited = True
+        if c.intro is not None or prev is not None:
+            prev = c
+    return out
+
+
+@dataclass
+class BudgetFinal:
+    budget: Quantity
+    final: Quantity
+    direction: Optional[str]
+    words: Optional[str]
+
+
+def budget_vs_final(text: str, quantities: list[Quantity]) -> list[BudgetFinal]:
+    """`年初预算为A万元，支出决算为B万元` pairs, with the direction stated after them."""
+    money = [q for q in quantities if q.kind == "money"]
+    out = []
+    for i, qb in enumerate(money):
+        left = text[max(0, qb.start - 8):qb.start]
+        fm = None
+        for fm in _FINAL_RE.finditer(left):
+            pass
+        if fm is None or _BUDGET_RE.search(left[fm.start():]):
+            continue
+        qa = None
+        for cand in reversed(money[:i]):
+            if _SENT_END & set(text[cand.end:qb.start]):
+                break
+            l2 = text[max(0, cand.start - 8):cand.start]
+            if _BUDGET_RE.search(l2):
+                qa = cand
+                break
+        if qa is None:
+            continue
+        nxt = money[i + 1].start if i + 1 < len(money) else len(text)
+        wm = _BVF_WORDS_RE.search(text, qb.end, nxt if nxt > qb.end else len(text))
+        out.append(BudgetFinal(qa, qb, _BVF_WORDS[wm.group()] if wm else None, wm.group() if wm else None))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def direction_words() -> dict[str, str]:
+    return dict(DIRECTIONS)

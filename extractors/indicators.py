@@ -1,0 +1,275 @@
+"""Performance indicators (绩效指标): the target of each indicator, from indicator tables and
+from narrative.
+
+Tables: any table with a header row naming the indicator columns (一级/二级/三级指标,
+指标值; Langfang's split layout 符号 | 值 | 单位) — whatever its table_type, since PDF
+readers may not recognise the title — plus tables typed `performance_targets` /
+`overall_performance_targets`.  One fact per indicator row: subject = 三级指标 (line breaks
+inside the cell removed), `level` = "一级 > 二级" (carried down from the rows above when
+the cell is empty), `project` = the project the table is for, `comparator` normalised to
+≥ ≤ = > < (a bare value is "="), value + unit (`≥1500次`, `≤0.79元/平米/天`,
+`≥13459.00(平方米)`, split cells `≥ | 19000 | 件`), `value_wan` for money and rates.
+Qualitative values (`保障`, `有效保障`, `满意`) are kept in `text_value` with value null;
+`下降60%` / `较上年降低` set `direction` (and `base_year` for 较上年) with comparator null.
+Every indicator is `is_target` = True, `origin` = "table", `table_id` / `row` set.
+
+Narrative: a figure preceded by a comparator symbol (≥ ≤ = …) or a comparator word
+(不低于, 不少于, 达到或超过, 控制在 … 以内, 大于等于; gazetteers/patterns/indicators.yaml) in a
+sentence or section about performance targets is an indicator; its subject is the clause
+before the comparator (`绩效指标：文件材料的起草和会议筹备工作次数≥40次`).
+
+Corpus: extractors/corpus/indicators.yaml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import regex
+
+from gazetteers.patterns import alternation, load
+
+from .facts import Fact
+from .numbers import COUNT, MONEY, PERCENT, find_quantities, parse_number, to_wan
+
+P = load("indicators")
+COMPARATORS = {str(k): str(v) for k, v in P["comparators"].items()}
+COMP_WORDS = {str(k): str(v) for k, v in P["comparator_words"].items()}
+COMP_AFTER = {str(k): str(v) for k, v in P["comparator_after"].items()}
+HEADER = {k: set(v) for k, v in P["header"].items()}
+LEVEL_WORDS = set(P["level_words"])
+QUAL_DIR = {w: d for d, ws in P["qualitative_directions"].items() for w in ws}
+CUES = tuple(P["narrative_cues"])
+TITLE_SUFFIXES = sorted(P["title_suffixes"], key=len, reverse=True)
+PROJECT_LABEL = set(P["project_label"])
+LEADING_VERBS = sorted(P["leading_verbs"], key=len, reverse=True)
+
+KNOWN_UNITS = set(COUNT.values()) | set(PERCENT.values()) | set(MONEY)
+_COMP_SYM_RE = regex.compile(rf"(?:{alternation(COMPARATORS)})\s*$")
+_COMP_WORD_RE = regex.compile(rf"(?:{alternation(COMP_WORDS)})\s*$")
+_VALUE_RE = regex.compile(
+    rf"^\s*(?P<cmp>{alternation(list(COMPARATORS) + list(COMP_WORDS))})?\s*(?P<num>-?\d[\d,]*(?:\.\d+)?)\s*"
+    rf"[（(]?(?P<unit>[^\d()（）]*?)[）)]?\s*$"
+)
+_QUAL_DIR_RE = regex.compile(alternation(QUAL_DIR))
+_NUM_ONLY = regex.compile(r"^\s*-?\d[\d,]*(?:\.\d+)?\s*$")
+
+
+def comparator_before(text: str, pos: int) -> Optional[tuple[str, int]]:
+    """(normalised comparator, start) written right before `pos`, or None."""
+    left = text[max(0, pos - 8):pos]
+    m = _COMP_SYM_RE.search(left)
+    if m:
+        return COMPARATORS[m.group().strip()], pos - len(left) + m.start()
+    m = _COMP_WORD_RE.search(left)
+    if m:
+        return COMP_WORDS[m.group().strip()], pos - len(left) + m.start()
+    return None
+
+
+def comparator_after(text: str, end: int) -> Optional[str]:
+    for w, c in sorted(COMP_AFTER.items(), key=lambda t: -len(t[0])):
+        if text.startswith(w, end):
+            return c
+    return None
+
+
+def is_symbol(comparator_text: str) -> bool:
+    return comparator_text in COMPARATORS
+
+
+def has_cue(*texts: str) -> bool:
+    return any(c in (t or "") for t in texts for c in CUES)
+
+
+def strip_leading_verbs(s: str) -> str:
+    for _ in range(3):
+        for w in LEADING_VERBS:
+            if s.startswith(w) and len(s) > len(w) + 1:
+                s = s[len(w):]
+                break
+        else:
+            break
+    return s
+
+
+# ── tables ──────────────────────────────────────────────────────────────────────────
+
+def _norm_cell(c: str) -> str:
+    return regex.sub(r"\s+", "", c or "")
+
+
+def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
+    m: dict[str, int] = {}
+    for j, c in enumerate(cells):
+        c = _norm_cell(c)
+        for key, words in HEADER.items():
+            if c in words and key not in m:
+                m[key] = j
+    if "level3" in m or ("comparator" in m and "value" in m) or ("value" in m and "level1" in m):
+        return m
+    return None
+
+
+def project_of(table) -> Optional[str]:
+    for r in table.rows:
+        cells = [_norm_cell(c) for c in r.cells]
+        for j, c in enumerate(cells):
+            if c in PROJECT_LABEL:
+                for v in cells[j + 1:]:
+                    if v and v not in PROJECT_LABEL:
+                        return v
+    t = _norm_cell(table.title or "")
+    t = regex.sub(r"^[\d一二三四五六七八九十]+[、.．]", "", t)
+    for s in TITLE_SUFFIXES:
+        if t.endswith(s) and len(t) > len(s):
+            return t[: -len(s)]
+    return None
+
+
+@dataclass
+class _Layout:
+    header_row: int
+    cols: dict[str, int]
+    width: int
+
+
+def _parse_value(cells: list[str], cols: dict[str, int], width: int):
+    """(comparator, value, unit, text_value, raw) of an indicator row."""
+    shift = len(cells) - width if width and len(cells) > width else 0
+    if "comparator" in cols and "value" in cols:
+        def at(k):
+            j = cols[k] + shift
+            return cells[j] if 0 <= j < len(cells) else ""
+        cmp_s, val_s = _norm_cell(at("comparator")), _norm_cell(at("value"))
+        unit_s = _norm_cell(at("unit")) if "unit" in cols else ""
+        raw = f"{cmp_s}|{val_s}|{unit_s}"
+        v = parse_number(val_s)
+        if v is None:
+            return None, None, None, val_s or None, raw
+        return COMPARATORS.get(cmp_s, COMP_WORDS.get(cmp_s)), v, unit_s or None, None, raw
+    j = cols.get("value")
+    if j is None or j >= len(cells):
+        return None
+    raw = _norm_cell(cells[j])
+    if not raw:
+        return None
+    m = _VALUE_RE.match(raw)
+    if m:
+        cmp_s = m.group("cmp")
+        comp = COMPARATORS.get(cmp_s, COMP_WORDS.get(cmp_s)) if cmp_s else None
+        return comp, parse_number(m.group("num")), (m.group("unit") or None), None, raw
+    return None, None, None, raw, raw
+
+
+def _unit_info(unit: Optional[str]):
+    """(canonical unit, value factor to 万元 or None, per)."""
+    if not unit:
+        return None, None, None
+    qs = find_quantities("1" + unit)
+    if qs and qs[0].start == 0 and qs[0].end == len(unit) + 1:
+        q = qs[0]
+        factor = q.value_wan if q.kind in ("money", "rate") else None
+        return q.unit, factor, q.per
+    u = unit.strip()
+    if u in PERCENT:
+        return PERCENT[u], None, None
+    if u in COUNT:
+        return COUNT[u], None, None
+    return u, None, None
+
+
+def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
+    """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
+    facts: list[Fact] = []
+    used: set[tuple[str, int]] = set()
+    for t in doc.tables:
+        layout = None
+        project = None
+        level = ["", ""]
+        pending_name = None
+        for r in t.rows:
+            cells = list(r.cells)
+            hm = _header_map(cells)
+            if hm:
+                layout = _Layout(r.index, hm, len(cells))
+                project = project or project_of(t)
+                used.add((t.table_id, r.index))
+                continue
+            if layout is None:
+                continue
+            cols = layout.cols
+            shift = len(cells) - layout.width if len(cells) > layout.width else 0
+            parsed = _parse_value(cells, cols, layout.width)
+
+            def cell(key):
+                j = cols.get(key)
+                if j is None:
+                    return ""
+                j += shift
+                return _norm_cell(cells[j]) if 0 <= j < len(cells) else ""
+
+            if "level3" in cols:
+                l1, l2, name = cell("level1"), cell("level2"), cell("level3")
+            elif shift >= 3:  # right-aligned header (符号 | 值 | 单位): levels and name lead the row
+                l1, l2, name = (_norm_cell(c) for c in cells[:3])
+            else:  # a row broken across lines
+                l1 = l2 = ""
+                name = _norm_cell(cells[2]) if len(cells) >= 3 and parsed and parsed[1] is None \
+                    and not parsed[3] else ""
+            has_value = parsed is not None and (parsed[1] is not None or parsed[3])
+            if has_value and not name and pending_name:
+                name = pending_name
+            if l1:
+                level = [l1, ""]
+            if l2:
+                level[1] = l2
+            if not name or not has_value:
+                pending_name = name or pending_name
+                if name:
+                    used.add((t.table_id, r.index))
+                continue
+            pending_name = None
+            comp, value, unit_s, text_value, raw = parsed
+            unit, factor, per = _unit_info(unit_s)
+            direction = base_year = None
+            if unit_s and factor is None and unit not in KNOWN_UNITS and len(unit) > 3:
+                known = regex.match(alternation(list(COUNT) + list(PERCENT) + list(MONEY)), unit_s or "")
+                text_value = raw.replace("|", "")
+                unit = (COUNT.get(known.group()) or PERCENT.get(known.group()) or known.group()) if known else None
+            if text_value and value is None:
+                qs = find_quantities(text_value)
+                if qs:
+                    q0 = qs[0]
+                    value, unit, per = q0.value, q0.unit, q0.per
+                    factor = (q0.value_wan / q0.value) if (q0.value_wan and q0.value) else None
+                    cb = comparator_before(text_value, q0.start)
+                    comp = cb[0] if cb else comparator_after(text_value, q0.end)
+            if text_value:
+                dm = _QUAL_DIR_RE.search(text_value)
+                if dm:
+                    direction = QUAL_DIR[dm.group()]
+                    qs = find_quantities(text_value)
+                    if qs:
+                        value, unit, per = qs[0].value, qs[0].unit, qs[0].per
+                        factor = qs[0].value_wan / qs[0].value if qs[0].value_wan and qs[0].value else None
+                    from .comparisons import intros
+                    its = intros(text_value, doc.year)
+                    base_year = its[0].base_year if its else None
+            elif raw and _QUAL_DIR_RE.search(raw) and comp is None:
+                direction = QUAL_DIR[_QUAL_DIR_RE.search(raw).group()]
+            if value is not None and comp is None and direction is None:
+                comp = "="
+            j = cols.get("value", 0) + shift
+            span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
+            sent = " | ".join(c for c in (name, raw) if c)
+            facts.append(Fact(
+                kind="indicator", subject=name, value=value, unit=unit,
+                value_wan=(value * factor if (factor is not None and value is not None) else None),
+                per=per, comparator=comp, year=doc.year, base_year=base_year, direction=direction,
+                origin="table", section=doc.section_at(span[0]) if span[0] is not None else "",
+                sentence=sent, start=span[0], end=span[1], code=r.code, text_value=text_value,
+                level=" > ".join(x for x in level if x) or None, project=project,
+                table_id=t.table_id, row=r.index, is_target=True, raw=raw))
+            used.add((t.table_id, r.index))
+    return facts, used

@@ -1,0 +1,170 @@
+"""Itemised lists: `包括：…`, `其中：…`, `（其中：…）`, `明细如下：1、… 2、…` — the items and the
+total they belong to, linked so that reconciliation can sum them.
+
+Conventions (columns of `facts`):
+  * every list gets a `group` id ("<doc_id>:g<n>"); its items carry `group` = that id,
+    `role` = "item" and `parent` = the total's subject; the total carries
+    `total_group` = that id and `role` = "total" (its own `group` is the list it is an item
+    of, if any: 基本支出 is an item of 支出预算 and the total of 人员经费 + 公用经费).
+    So: total = the fact with total_group == G; items = facts with group == G.
+  * the total is the last figure of the same kind before the marker (in the same text
+    unit, possibly the previous sentence: `…共计安排32.88万元，…。包括：办公费5.25万元、…`).
+    Items are figures of the same family after the marker at the same bracket depth:
+    money amounts under a money total, counts/staffing under a count total, comparisons
+    under a comparison (`较2020年预算减少595.70万元，其中：基本支出增加104.62万元…`).
+  * a list opened inside brackets (`（其中：公务用车购置费为0万元，…）`) ends at the bracket;
+    a list nested in another ends at the next ；or 。; an outer `其中/包括` list ends at 。;
+    an enumerated list (`明细如下：`) runs to the end of the cell / paragraph.
+  * enumerated lists: each numbered line is one item (`list_no` = its number as written,
+    duplicates kept: seed 000 has two items numbered 7).  The line's money amounts
+    outside brackets are the item amounts; its other figures — quantities (`3人`, `约合750人`),
+    rates (`每人每月0.22万元`, `0.05万元/人`) and durations (`9个月`) — are `role` = "detail"
+    with the same `item` id ("<group>/<n>") as the amount, so quantity × rate × duration can
+    be compared with the item amount.
+
+Corpus: extractors/corpus/itemisations.yaml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import regex
+
+from gazetteers.patterns import alternation, load
+
+I = load("itemisations")
+NUMERALS = load("amounts")["numerals"]
+_MARKER_RE = regex.compile(alternation(I["markers"] + I["enumerated_markers"]))
+ENUMERATED = set(I["enumerated_markers"])
+_LINE_NO = regex.compile(r"(?:^|\n)\s*(?P<no>\d{1,2})\s*[、.．](?!\d)")
+OPEN, CLOSE = "（(", "）)"
+
+
+def family(f) -> Optional[str]:
+    if f.kind == "amount":
+        return "money"
+    if f.kind in ("count", "staffing"):
+        return "count:" + str(f.unit)
+    if f.kind == "comparison":
+        return "comparison:" + str(f.unit)
+    return None
+
+
+@dataclass
+class _List:
+    gid: str
+    total: object
+    kind: str  # paren | nested | outer | enum
+    depth: int
+    start: int
+    fam: str
+    items: list = field(default_factory=list)
+
+
+def _depths(text: str) -> list[int]:
+    d, out = 0, []
+    for c in text:
+        if c in OPEN:
+            d += 1
+            out.append(d)
+        elif c in CLOSE:
+            out.append(d)
+            d = max(0, d - 1)
+        else:
+            out.append(d)
+    out.append(d)
+    return out
+
+
+def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
+    """Set group / parent / role / total_group / item / list_no on `facts` (their
+    `start` are document offsets; `base` is the offset of `text`)."""
+    markers = [(m.start(), m.end(), m.group()) for m in _MARKER_RE.finditer(text)]
+    if not markers:
+        return
+    depth = _depths(text)
+    rel = [(f.start - base, f) for f in facts if f.start is not None]
+    rel.sort(key=lambda t: t[0])
+    events = [(a, 0, ("marker", a, b, w)) for a, b, w in markers] + [(p, 1, ("fact", f)) for p, f in rel]
+    events.sort(key=lambda e: (e[0], e[1]))
+    stack: list[_List] = []
+    lists: list[_List] = []
+
+    def close_until(pos: int):
+        while stack:
+            top = stack[-1]
+            seg = text[top.start:pos]
+            d = depth[pos] if pos < len(depth) else 0
+            if top.kind == "paren" and d < top.depth:
+                stack.pop()
+            elif top.kind == "nested" and regex.search(r"[；;。]", seg):
+                stack.pop()
+            elif top.kind == "outer" and "。" in seg:
+                stack.pop()
+            else:
+                break
+
+    last_by_depth: dict[int, list] = {}
+    for pos, _, ev in events:
+        close_until(pos)
+        if ev[0] == "marker":
+            _, a, b, w = ev
+            d = depth[a]
+            cands = [f for f in last_by_depth.get(d, []) if family(f)]
+            prev_open = text[:a].rstrip()[-1:] in OPEN
+            if prev_open:
+                cands = [f for f in last_by_depth.get(d - 1, []) if family(f)]
+            if not cands:
+                continue
+            total = cands[-1]
+            kind = "enum" if w in ENUMERATED else "paren" if prev_open else "nested" if stack else "outer"
+            lst = _List(new_gid(), total, kind, d, b, family(total))
+            stack.append(lst)
+            lists.append(lst)
+            continue
+        f = ev[1]
+        d = depth[pos]
+        fam = family(f)
+        for lst in reversed(stack):
+            if d == lst.depth and fam and (fam == lst.fam or (lst.fam.startswith("count") and fam.startswith("count"))):
+                lst.items.append(f)
+                break
+            if d >= lst.depth:
+                break
+        last_by_depth.setdefault(d, []).append(f)
+    for lst in lists:
+        if not lst.items:
+            continue
+        t = lst.total
+        t.total_group = lst.gid
+        t.role = t.role or "total"
+        for it in lst.items:
+            it.group = lst.gid
+            it.parent = t.subject
+            it.role = "item"
+        if lst.kind == "enum":
+            _enumerated_details(text, base, lst, facts, depth)
+
+
+def _enumerated_details(text: str, base: int, lst: _List, facts: list, depth: list[int]) -> None:
+    """One item per numbered line; the line's other figures become its details."""
+    lines = []
+    for m in _LINE_NO.finditer(text, lst.start):
+        lines.append((m.start("no"), m.group("no")))
+    if not lines:
+        return
+    bounds = [a for a, _ in lines] + [len(text)]
+    for i, (a, no) in enumerate(lines):
+        b = bounds[i + 1]
+        item_id = f"{lst.gid}/{i + 1}"
+        in_line = [f for f in facts if f.start is not None and a <= f.start - base < b]
+        heads = [f for f in in_line if f in lst.items]
+        for f in in_line:
+            f.item = item_id
+            f.list_no = no
+            if f in lst.items:
+                continue
+            f.group = lst.gid
+            f.role = "detail"
+            f.parent = heads[0].subject if heads else lst.total.subject

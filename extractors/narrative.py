@@ -1,0 +1,368 @@
+"""Entry point of the fact extractors: `extract_facts(doc) -> list[Fact]`.
+
+Reads every narrative paragraph and every text cell of a table (itemised budget lists and
+绩效目标 text live in table cells), plus the indicator grids, and turns each figure into a
+`facts` row tied to its subject.  One module per fact kind, each with its corpus in
+extractors/corpus/<kind>.yaml (the corpus is the test suite: tests/test_extractor_corpus.py):
+
+  numbers.py        figures and units (Arabic / Chinese numerals, 元 / 万元 / 亿元 → value_wan)
+  subjects.py       the subject noun phrase of a figure, its canonical term, 功能分类 paths
+  amounts.py        money amounts, percentages, other counts
+  rates.py          0.05万元/人, 每人每月0.22万元
+  comparisons.py    year-over-year changes, budget vs final
+  staffing.py       staffing counts
+  indicators.py     performance indicator targets (tables and narrative)
+  itemisations.py   包括 / 其中 / 明细如下 lists: group, parent, total, item details
+  spacy_view.py     the same findings as spaCy entities (notebooks, displacy)
+
+Conventions for the reconciliation rules (columns beyond the contract are listed in
+extractors/facts.py; the lead adds them to FACT_COLUMNS and the store schema):
+  * `subject` is the phrase as written; `term` is the canonical gazetteer key of its head
+    (terms.yaml: 三公经费, 公务接待费, 机关运行经费, 本年收入合计 …) — compare on `term`.
+  * `parent`: for a list item the total's subject; otherwise, when the term has a parent in
+    terms.yaml, that parent's fact_parent (公务接待费 → 三公).
+  * itemisations: see itemisations.py (`group`, `total_group`, `role`, `item`, `list_no`).
+  * comparisons: see comparisons.py (`value` ≥ 0, `direction`, `base_year`, `amount_from`,
+    `amount_to`, `qualifier` = budget_vs_final / residue:…).
+  * `origin` is "table" for anything read inside a table (indicator rows and text cells;
+    `table_id`/`row` set), "narrative" otherwise; `project` names the project of a
+    绩效目标表.
+  * `year` is the year written in the figure's clause (`2025年当年预算执行数为…`), else
+    the document year.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Optional
+
+import regex
+
+from readers.document import Document
+
+from . import comparisons, indicators, itemisations, staffing, subjects
+from .amounts import amount_fact, count_fact, percent_fact
+from .facts import Fact
+from .numbers import find_quantities
+from .rates import rate_fact
+
+_HAN = regex.compile(r"\p{Han}")
+_YEAR_IN = regex.compile(r"(?<!\d)(\d{4})\s*年")
+_HAS_FIGURE = regex.compile(r"\d")
+_CONT_END = set("，,；;：:、")
+_SENT_FINAL = set("。！？!?；;：:）)")
+
+
+@dataclass
+class Unit:
+    start: int
+    end: int
+    origin: str = "narrative"
+    table_id: Optional[str] = None
+    row: Optional[int] = None
+    project: Optional[str] = None
+    title: str = ""
+
+
+def extract_facts(doc: Document) -> list[Fact]:
+    return _Extractor(doc).run()
+
+
+class _Extractor:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.year = doc.year
+        self.owner = doc.department or ""
+        self._gid = itertools.count(1)
+        self.topic: Optional[subjects.Subject] = None
+        self.topic_section = None
+
+    def new_gid(self) -> str:
+        return f"{self.doc.doc_id}:g{next(self._gid)}"
+
+    def run(self) -> list[Fact]:
+        facts, used = indicators.table_indicators(self.doc)
+        for f in list(facts):
+            self._staffing_from_indicator(f, facts)
+        out: list[Fact] = []
+        for u in self.units(used):
+            out.extend(self.unit_facts(u))
+        out.extend(facts)
+        for f in out:
+            if f.term is None and f.subject:
+                f.term = subjects.term_of(f.subject)
+            if f.parent is None and f.term:
+                f.parent = subjects.parent_term(f.term)
+        return out
+
+    def _staffing_from_indicator(self, f: Fact, acc: list[Fact]) -> None:
+        term = subjects.term_of(f.subject or "")
+        if f.value is not None and staffing.is_staffing(f.subject, term, f.unit) and f.comparator in ("=", "≥", None):
+            acc.append(Fact(kind="staffing", subject=f.subject, value=f.value, unit=f.unit,
+                            comparator=f.comparator, year=f.year, origin="table", section=f.section,
+                            sentence=f.sentence, start=f.start, end=f.end, project=f.project,
+                            table_id=f.table_id, row=f.row, is_target=True, raw=f.raw, term=term))
+
+    # ── text units: paragraphs (continuations merged) and table text cells ──────────
+    def units(self, used: set) -> list[Unit]:
+        doc, out = self.doc, []
+        prev: Optional[Unit] = None
+        for a, b in doc.paragraphs:
+            t = doc.text[a:b]
+            if prev is not None and self._continues(doc.text[prev.start:prev.end], t):
+                prev.end = b
+                continue
+            prev = Unit(a, b)
+            out.append(prev)
+        out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
+        for t in doc.tables:
+            project = None
+            for r in t.rows:
+                if (t.table_id, r.index) in used:
+                    continue
+                last = None
+                for j, c in enumerate(r.cells):
+                    if j >= len(r.spans) or c == last:
+                        continue
+                    last = c
+                    if not _HAN.search(c) or not _HAS_FIGURE.search(c):
+                        continue
+                    a, b = r.spans[j]
+                    if project is None:
+                        project = indicators.project_of(t)
+                    out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
+        out.sort(key=lambda u: u.start)
+        return out
+
+    @staticmethod
+    def _continues(prev: str, nxt: str) -> bool:
+        p = prev.rstrip()
+        if not p or not nxt:
+            return False
+        if p[-1] in _CONT_END:
+            return True
+        return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects._LIST_NO.match(nxt) \
+            and bool(regex.match(r"[\d\p{Han}%]", nxt))
+
+    # ── one unit ────────────────────────────────────────────────────────────────────
+    def unit_facts(self, u: Unit) -> list[Fact]:
+        doc = self.doc
+        text = doc.text[u.start:u.end]
+        qs = find_quantities(text)
+        section = doc.section_at(u.start)
+        if self.topic_section != section:
+            self.topic, self.topic_section = None, section
+        comps = comparisons.find_comparisons(text, qs, self.year)
+        comp_q = {id(c.quantity) for c in comps if c.quantity is not None}
+        bvfs = comparisons.budget_vs_final(text, qs)
+        paths = subjects.functional_paths(text, self._context_lei(section))
+        cue = indicators.has_cue(section, u.title, text)
+        facts: list[Fact] = []
+        events = [(q.start, "q", q) for q in qs if id(q) not in comp_q] + \
+                 [((c.quantity.start if c.quantity else c.dir_start), "c", c) for c in comps]
+        events.sort(key=lambda e: e[0])
+        prev_end = 0
+        for pos, typ, obj in events:
+            if typ == "q":
+                f = self._quantity_fact(obj, text, u, section, prev_end, paths, facts, cue)
+                prev_end = obj.end
+            else:
+                f = self._comparison_fact(obj, text, u, section, facts, cue)
+                prev_end = obj.end
+            if f is not None:
+                facts.extend(f if isinstance(f, list) else [f])
+        for bv in bvfs:
+            f = self._budget_final_fact(bv, text, u, section, facts)
+            if f:
+                facts.append(f)
+        if paths and not facts:
+            p = paths[-1]
+            self.topic = subjects.Subject(p.subject, code=p.code, path=p.path)
+        itemisations.assign(text, [f for f in facts if f.kind != "indicator"], self.new_gid, base=u.start)
+        for f in facts:
+            if getattr(f, "_pending", False):
+                self._resolve_pending(f, facts)
+        return facts
+
+    @staticmethod
+    def _resolve_pending(f: Fact, facts: list[Fact]) -> None:
+        """A sentence-initial comparison with no subject (`…；公务接待费0.25万元。与2023年相比较
+        没有变化`): after an itemised sentence it is about the list's total, else about the
+        last figure."""
+        before = [x for x in facts if x.start is not None and x.start < f.start and x.kind != "percent"
+                  and x is not f and x.kind != "indicator"]
+        if not before:
+            return
+        last = before[-1]
+        if last.group:
+            total = next((x for x in facts if x.total_group == last.group), None)
+            while total is not None and total.group and total.role == "item":
+                nxt = next((x for x in facts if x.total_group == total.group), None)
+                if nxt is None:
+                    break
+                total = nxt
+            f.subject = total.subject if total is not None else last.parent
+        else:
+            f.subject = last.subject
+
+    def _context_lei(self, section: str) -> Optional[str]:
+        for m in subjects.functional_paths(section or ""):
+            if m.names[0]:
+                return m.names[0]
+        return None
+
+    def _base(self, u: Unit, text: str, a: int, b: int, section: str) -> dict:
+        doc = self.doc
+        s = doc.sentence_at(u.start + a)
+        sentence = s.text if s is not None else text.strip()
+        return dict(year=self.year, origin=u.origin, section=section, sentence=sentence,
+                    start=u.start + a, end=u.start + b, table_id=u.table_id, row=u.row,
+                    project=u.project)
+
+    def _subject(self, text: str, pos: int, floor: int, paths, facts: list[Fact]) -> tuple[subjects.Subject, Optional[int]]:
+        a, b, inside = subjects.clause_before(text, pos, floor)
+        year = None
+        ym = _YEAR_IN.search(text, a, b)
+        if ym:
+            year = int(ym.group(1))
+        for p in paths:
+            if a <= p.start and p.end <= pos and _HAN.search(text[p.start:p.end]):
+                return subjects.Subject(p.subject, code=p.code, path=p.path, start=p.start, end=p.end), year
+        subj, qual = subjects.clean(text[a:b], self.owner)
+        if subj:
+            return subjects.Subject(subj, qualifier=qual, code=subjects.code_of(subj), start=a, end=b), year
+        # borrow: the figure the aside belongs to, the clause before the bracket,
+        # the previous figure of the sentence, the topic of the section
+        if inside and a > 0:
+            opener = a - 1
+            for f in reversed(facts):
+                if f.end is not None and f.subject and f.end - self._unit_start <= opener \
+                        and text[f.end - self._unit_start:opener].strip() == "":
+                    return subjects.Subject(f.subject, qualifier=qual, code=f.code, path=f.path), year
+            a2, b2, _ = subjects.clause_before(text, opener, 0)
+            s2, _q = subjects.clean(text[a2:b2], self.owner)
+            if s2:
+                return subjects.Subject(s2, qualifier=qual), year
+        sent0 = comparisons._sentence_start(text, pos)
+        for f in reversed(facts):
+            if f.subject and f.kind != "indicator" and f.start is not None and f.start - self._unit_start >= sent0:
+                return subjects.Subject(f.subject, qualifier=qual, code=f.code, path=f.path), year
+        if self._project:
+            return subjects.Subject(self._project, qualifier=qual), year
+        if self.topic is not None:
+            t = self.topic
+            return subjects.Subject(t.text, qualifier=qual, code=t.code, path=t.path), year
+        return subjects.Subject("", qualifier=qual), year
+
+    def _quantity_fact(self, q, text, u: Unit, section, floor, paths, facts, cue):
+        self._unit_start = u.start
+        self._project = u.project
+        if q.kind == "money" and q.threshold:
+            return None
+        cb = indicators.comparator_before(text, q.start)
+        ca = indicators.comparator_after(text, q.end) if q.kind != "money" else None
+        is_ind = cb is not None and (indicators.is_symbol(text[cb[1]:q.start].strip()) or cue
+                                     or indicators.has_cue(text))
+        subj_pos = cb[1] if (is_ind and cb) else q.start
+        subj, year = self._subject(text, subj_pos, floor, paths, facts)
+        kw = self._base(u, text, q.start, q.end, section)
+        kw["year"] = year or self.year
+        if is_ind:
+            name = indicators.strip_leading_verbs(subj.text)
+            f = Fact(kind="indicator", subject=name, value=q.value, unit=q.unit, value_wan=q.value_wan,
+                     per=q.per, comparator=cb[0], is_target=True, raw=text[cb[1]:q.end], **kw)
+            out = [f]
+            term = subjects.term_of(name)
+            if staffing.is_staffing(name, term, q.unit):
+                out.append(Fact(kind="staffing", subject=name, value=q.value, unit=q.unit, comparator=cb[0],
+                                is_target=True, raw=q.raw, term=term, **kw))
+            return out
+        if q.kind == "money":
+            f = amount_fact(q, **kw)
+        elif q.kind == "rate":
+            f = rate_fact(q, **kw)
+        elif q.kind == "percent" and indicators.has_cue(kw["sentence"]):
+            f = Fact(kind="indicator", subject=indicators.strip_leading_verbs(subj.text) or None, value=q.value,
+                     unit=q.unit, comparator=ca or "=", is_target=True, raw=q.raw, **kw)
+            return f
+        elif q.kind == "percent":
+            f = percent_fact(q, **kw)
+        else:
+            term = subjects.term_of(subj.text)
+            kind = "staffing" if staffing.is_staffing(subj.text, term, q.unit) else "count"
+            f = count_fact(q, kind=kind, **kw)
+            if kind == "staffing":
+                f.is_target = bool(cue) or staffing.is_target(kw["sentence"])
+            if ca and cue:
+                f.comparator = ca
+        f.subject = subj.text or None
+        f.qualifier = subj.qualifier if not f.qualifier else f.qualifier
+        f.code, f.path = subj.code, subj.path
+        if f.subject and f.kind in ("amount", "count", "staffing"):
+            self.topic = subj if subj.text else self.topic
+        return f
+
+    def _comparison_fact(self, c, text, u: Unit, section, facts, cue):
+        self._unit_start = u.start
+        q = c.quantity
+        a, b = (q.start, q.end) if q else (c.dir_start, c.end)
+        kw = self._base(u, text, a, b, section)
+        subj = None
+        if c.subject_span:
+            s, _ = subjects.clean(text[c.subject_span[0]:c.subject_span[1]], self.owner)
+            subj = s or None
+        if subj is None:
+            ca, cb_, _ = subjects.clause_before(text, c.start, 0)
+            inside = [x for x in facts if x.start is not None and ca <= x.start - u.start < cb_ and x.subject]
+            if inside:
+                subj = inside[-1].subject
+            else:
+                s, _ = subjects.clean(text[ca:cb_], self.owner)
+                subj = s or None
+        pending = False
+        sent0 = comparisons._sentence_start(text, c.start)
+        before = [f for f in facts if f.start is not None and f.start - u.start < c.start]
+        in_sentence = [f for f in before if f.start - u.start >= sent0 and f.kind != "percent"]
+        if subj is None:
+            if in_sentence:
+                subj = in_sentence[-1].subject
+            elif before:
+                pending = True
+            elif self.topic is not None:
+                subj = self.topic.text
+        value = q.value if q else 0.0
+        unit = q.unit if q else (in_sentence[-1].unit if in_sentence and in_sentence[-1].kind == "amount" else "万元")
+        f = Fact(kind="comparison", subject=subj, value=abs(value), unit=unit,
+                 value_wan=(q.value_wan if q and q.value_wan is not None else (0.0 if not q and unit in ("万元", "元") else None)),
+                 base_year=c.base_year, direction=c.direction, qualifier=c.qualifier,
+                 raw=text[c.start:c.end], **kw)
+        f._pending = pending
+        # amounts stated in the same sentence, since the previous comparison
+        prev_c = max((x.start for x in in_sentence if x.kind == "comparison"), default=None)
+        amounts = [x for x in in_sentence if x.kind == "amount" and (prev_c is None or x.start > prev_c)]
+        if amounts:
+            same = [x for x in amounts if not subj or x.subject == subj or not c.subject_span]
+            if same:
+                to = same[-1]
+                f.amount_to = to.value
+                if c.base_year:
+                    for x in same[:-1]:
+                        if x.year == c.base_year:
+                            f.amount_from = x.value
+        if cue and q is not None:
+            facts.append(Fact(kind="indicator", subject=subj, value=abs(value), unit=q.unit,
+                              direction=c.direction, base_year=c.base_year, is_target=True,
+                              raw=text[c.start:c.end], **kw))
+        return f
+
+    def _budget_final_fact(self, bv, text, u: Unit, section, facts):
+        qa, qb = bv.budget, bv.final
+        fa = next((f for f in facts if f.start == u.start + qa.start and f.kind == "amount"), None)
+        fb = next((f for f in facts if f.start == u.start + qb.start and f.kind == "amount"), None)
+        subj = (fa.subject if fa else None) or (fb.subject if fb else None)
+        kw = self._base(u, text, qb.start, qb.end, section)
+        return Fact(kind="comparison", subject=subj, value=round(abs((qb.value_wan or 0) - (qa.value_wan or 0)), 6),
+                    unit="万元", value_wan=round(abs((qb.value_wan or 0) - (qa.value_wan or 0)), 6),
+                    base_year=self.year, direction=bv.direction, qualifier="budget_vs_final",
+                    amount_from=qa.value, amount_to=qb.value, code=fa.code if fa else None,
+                    path=fa.path if fa else None, raw=text[qa.start:qb.end], **kw)

@@ -1,0 +1,167 @@
+"""Figures in text: a number (Arabic, with or without thousands separators, or Chinese
+numerals) with its unit, converted to a value and, for money, to 万元.
+
+Every other extractor starts from `find_quantities(text)`: it returns each figure with its
+character span (offsets into `text`), value, unit (canonical spelling), kind
+(`money` / `percent` / `count` / `rate`), `value_wan` (money; for a rate 万元 per unit),
+`per` (a rate's unit: 人, 天, 平方米/天, 人/月 …), the approximation (约 / 左右 → ≈) and
+whether the figure is a threshold (单价50万元以上) rather than an amount.
+
+Unit words and numeral characters are data (gazetteers/patterns/amounts.yaml); this
+module holds the regex structure.  Corpus: extractors/corpus/numbers.yaml.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Optional
+
+import cn2an
+import regex
+
+from gazetteers.patterns import alternation, load
+
+P = load("amounts")
+MONEY = {str(k): float(v) for k, v in P["money_units"].items()}
+PERCENT = {str(k): str(v) for k, v in P["percent_units"].items()}
+COUNT = {str(k): str(v) for k, v in P["count_units"].items()}
+PER = {str(k): str(v) for k, v in P["per_units"].items()}
+NUMERALS = P["numerals"]
+APPROX_BEFORE = tuple(P["approx_before"])
+APPROX_AFTER = tuple(P["approx_after"])
+THRESHOLD_BEFORE = tuple(P["threshold_before"])
+THRESHOLD_AFTER = tuple(P["threshold_after"])
+
+_ARABIC = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CN = f"[{regex.escape(NUMERALS)}]+(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+)?"
+_CN_LAZY = f"[{regex.escape(NUMERALS)}]+?(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+?)?"
+_PER_WORD = alternation(PER)
+_PER_PREFIX = regex.escape(P["per_prefix"])
+
+# One figure: optional per-prefix (每人每月), the number, the unit, optional "/per" chain.
+# Chinese numerals only before a money unit (elsewhere 一/十 belong to ordinary words).
+QUANTITY_RE = regex.compile(
+    rf"(?P<pre>(?:{_PER_PREFIX}(?:{_PER_WORD}))+)?"
+    rf"(?:(?<![\d.A-Za-z])(?P<num>{_ARABIC})\s*(?P<unit>{alternation(list(MONEY) + list(PERCENT) + list(COUNT))})"
+    rf"|(?P<cn>{_CN_LAZY})(?P<cnunit>{alternation(MONEY)}))"
+    rf"(?P<per>(?:\s*[/／](?:{_PER_WORD}))+)?"
+    rf"(?:[·•](?P<per2>{_PER_WORD}))?"
+)
+_NOT_AFTER = regex.compile(rf"^(?:{alternation(P['not_figure_after'])})")
+
+
+@dataclass
+class Quantity:
+    start: int
+    end: int
+    value: float
+    unit: str  # canonical: 万元, 元, %, 人, 天, 万元/人, 元/平方米/天 …
+    kind: str  # money | percent | count | rate
+    value_wan: Optional[float] = None
+    per: Optional[str] = None
+    approx: bool = False
+    threshold: bool = False
+    raw: str = ""
+    base_unit: str = ""  # the unit before any per: 万元, 元, 人 …
+
+    @property
+    def is_money(self) -> bool:
+        return self.kind in ("money", "rate")
+
+
+def parse_number(s: str) -> Optional[float]:
+    """'1,234.50' → 1234.5; '三十五' → 35.0; '一千二百' → 1200.0; None when not a number."""
+    if s is None:
+        return None
+    t = str(s).strip().replace(",", "").replace("，", "")
+    if not t:
+        return None
+    t = t.translate(_FULLWIDTH)
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    if not regex.fullmatch(_CN, t):
+        return None
+    try:
+        return float(cn2an.cn2an(t, "smart"))
+    except Exception:  # cn2an raises ValueError and friends on malformed numerals
+        return None
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+
+
+def to_chinese(n: float) -> str:
+    """Number → Chinese numerals (cn2an), the inverse of parse_number."""
+    return cn2an.an2cn(str(n) if isinstance(n, float) else n, "low")
+
+
+def to_wan(value: Optional[float], unit: str) -> Optional[float]:
+    """A money figure in `unit` (元 / 万元 / 亿元 / 千元) → 万元; None if not money."""
+    if value is None or unit not in MONEY:
+        return None
+    return round(value * MONEY[unit], 10)
+
+
+def from_wan(value_wan: float, unit: str) -> float:
+    return value_wan / MONEY[unit]
+
+
+def _canon_per(chain: str) -> str:
+    parts = [p for p in regex.split(r"\s*[/／·•]\s*", chain) if p]
+    return "/".join(PER.get(p, p) for p in parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _find(text: str) -> tuple[Quantity, ...]:
+    out = []
+    for m in QUANTITY_RE.finditer(text):
+        if m.group("num") is not None:
+            num_s, unit_s = m.group("num"), m.group("unit")
+        else:
+            num_s, unit_s = m.group("cn"), m.group("cnunit")
+            if not num_s:
+                continue
+        value = parse_number(num_s)
+        if value is None:
+            continue
+        end = m.end()
+        if _NOT_AFTER.match(text, end) and unit_s not in MONEY and unit_s not in PERCENT:
+            continue
+        per_parts = []
+        if m.group("pre"):
+            per_parts += [PER.get(w, w) for w in regex.findall(_PER_WORD, m.group("pre"))]
+        if m.group("per"):
+            per_parts.append(_canon_per(m.group("per")))
+        if m.group("per2"):
+            per_parts.append(PER.get(m.group("per2"), m.group("per2")))
+        per = "/".join(per_parts) or None
+        if unit_s in MONEY:
+            base, kind, wan = unit_s, "money", to_wan(value, unit_s)
+        elif unit_s in PERCENT:
+            base, kind, wan = PERCENT[unit_s], "percent", None
+            per = None
+        else:
+            base, kind, wan = COUNT[unit_s], "count", None
+            if per:  # 3次/年: a frequency, keep it as a count with its per
+                pass
+        unit = base
+        if per and kind == "money":
+            kind, unit = "rate", f"{base}/{per}"
+        elif per and kind == "count":
+            unit = f"{base}/{per}"
+        start = m.start()
+        before = text[max(0, start - 4):start]
+        approx = before.endswith(APPROX_BEFORE) or text.startswith(APPROX_AFTER, end)
+        threshold = kind == "money" and (
+            any(text.startswith(w, end) for w in THRESHOLD_AFTER)
+            and any(w in text[max(0, start - 6):start] for w in THRESHOLD_BEFORE))
+        out.append(Quantity(start, end, value, unit, kind, wan, per, approx, threshold,
+                            text[start:end], base))
+    return tuple(out)
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every figure with a unit in `text`, in order (see the module docstring)."""
+    return list(_find(text))

@@ -1,0 +1,332 @@
+"""What a figure is about: the subject noun phrase before it, its canonical budget term,
+and 功能分类 paths.
+
+A figure's subject is read from the clause that ends at the figure (bounded by clause
+punctuation, by the previous figure, and skipping parenthesised asides such as
+`见习岗（3人，…）5.94万元`), then cleaned:
+  * the clause is segmented with jieba and the budget user dictionary
+    (gazetteers.jieba_cut), so terms like 公务用车运行维护费 or “三公”经费 are single tokens;
+  * leading tokens that cannot start a noun phrase are dropped — years and other numerals
+    (jieba POS m/t), pronouns, prepositions, conjunctions, adverbs (r/p/c/d/u), the owner
+    (我局, the department's own name) and clause openers/verbs listed in
+    gazetteers/patterns/subjects.yaml (其中, 包括, 安排 …);
+  * trailing linking words (共计安排, 为, 达 …) are dropped and budget qualifiers
+    (年初预算, 支出决算, 预算数 …) move to `qualifier`.
+The head of the phrase is the longest gazetteer term it contains (`term`, canonical key of
+gazetteers/terms.yaml) — the dictionary, not a fixed character window, decides where the
+term starts.  `subject` stays as written (contract).
+
+功能分类 paths: `“一般公共服务支出（类）统计信息事务（款）专项普查活动（项）”科目43.83万元` and the
+coded variant `…（221类）…（02款）…（01项）` → subject = the path as written, `path` =
+"类 > 款 > 项" names, `code` = 7-digit code (from the written codes, else looked up by
+name in gazetteers/functional_classification.yaml).
+
+Corpus: extractors/corpus/subjects.yaml.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Optional
+
+import regex
+
+import gazetteers
+from gazetteers.patterns import alternation, load
+
+S = load("subjects")
+NUMERALS = load("amounts")["numerals"]
+LINKERS = sorted(S["linkers"], key=len, reverse=True)
+QUALIFIERS = sorted(S["qualifiers"], key=len, reverse=True)
+OWNERS = sorted(S["owners"], key=len, reverse=True)
+LEADING = set(S["leading"]) | set(S["leading_verbs"])
+LEADING_SORTED = sorted(LEADING, key=len, reverse=True)
+EMPTY = set(S["empty_subjects"])
+GENERIC_CATEGORIES = set(S["generic_categories"])
+_SUFFIX_RE = regex.compile(rf"(?:{alternation(S['term_suffixes'])})+")
+LEVELS = S["path_levels"]  # 类, 款, 项
+
+CLAUSE_END = set("，,；;。：:！？!?、")
+OPEN, CLOSE = "（(【[", "）)】]"
+QUOTES = "“”\"‘’'『』「」《》〈〉"
+_LIST_NO = regex.compile(rf"^\s*(?:[（(]?[\d{NUMERALS}]{{1,3}}[)）]|[\d{NUMERALS}]{{1,3}}\s*[、.．]|[（(][\d{NUMERALS}]{{1,3}}[)）][、.．]?)\s*")
+_NEWLINE_ITEM = regex.compile(rf"\n\s*(?:[（(]?[\d{NUMERALS}]{{1,3}}[)）]|[\d{NUMERALS}]{{1,3}}\s*[、.．])")
+_YEAR = regex.compile(r"^\s*(?:\d{4}\s*年(?:度|末|初|底)?|\d{4}\s*-\s*\d{4}\s*年)\s*[，,]?")
+_STRIP_POS = {"m", "t", "r", "p", "c", "d", "u", "uj", "ul", "uz", "ug", "ud", "f", "x", "w"}
+_PAREN_TAIL = regex.compile(r"[（(][^（()）]*[)）]\s*$")
+_HAN = regex.compile(r"\p{Han}")
+
+
+@dataclass
+class Subject:
+    text: str  # as written (cleaned of openers and linkers)
+    term: Optional[str] = None  # canonical gazetteer term
+    qualifier: Optional[str] = None
+    code: Optional[str] = None
+    path: Optional[str] = None
+    start: Optional[int] = None  # span of `text` in the text it was read from
+    end: Optional[int] = None
+
+
+def normalise(s: str) -> str:
+    return regex.sub(rf"[\s{regex.escape(QUOTES)}]", "", s or "")
+
+
+# ── dictionary ────────────────────────────────────────────────────────────────────
+
+@functools.lru_cache(maxsize=None)
+def _term_re():
+    idx = gazetteers.term_index()
+    keys = sorted({normalise(k) for k in idx if len(normalise(k)) >= 2}, key=len, reverse=True)
+    return regex.compile(alternation(keys)), {normalise(k): v for k, v in idx.items()}
+
+
+@functools.lru_cache(maxsize=20000)
+def term_of(subject: str) -> Optional[str]:
+    """Canonical term of the longest gazetteer spelling inside `subject` (the head)."""
+    if not subject:
+        return None
+    pat, idx = _term_re()
+    s = normalise(subject)
+    best = None
+    for m in pat.finditer(s, overlapped=True):
+        w = m.group()
+        # the head is the longest term; specific budget items outrank the generic income /
+        # total words they are often written with (“三公”经费财政拨款支出); ties → rightmost
+        cat = gazetteers.terms().get(idx.get(w, ""), {}).get("category")
+        score = (len(w) + (0 if cat in GENERIC_CATEGORIES else 2), m.end())
+        if best is None or score >= best[1]:
+            best = (w, score)
+    if not best:
+        return None
+    rest = s[best[1][1]:]
+    if rest and not _SUFFIX_RE.fullmatch(rest):
+        return None
+    return idx.get(best[0])
+
+
+def term_spec(term: Optional[str]) -> dict:
+    return gazetteers.terms().get(term or "", {}) if term else {}
+
+
+def parent_term(term: Optional[str]) -> Optional[str]:
+    """The fact_parent of the total this term belongs to (公务接待费 → 三公)."""
+    spec = term_spec(term)
+    p = spec.get("parent")
+    if not p:
+        return None
+    return gazetteers.terms().get(p, {}).get("fact_parent", p)
+
+
+@functools.lru_cache(maxsize=1)
+def _pos_tokenizer():
+    import jieba.posseg as pseg
+
+    return pseg.POSTokenizer(gazetteers.jieba_tokenizer())
+
+
+@functools.lru_cache(maxsize=20000)
+def _tokens(s: str) -> tuple[tuple[str, str], ...]:
+    """(word, POS) with the budget dictionary; bracketed/quoted terms kept whole."""
+    out = []
+    pos = _pos_tokenizer()
+    for piece in gazetteers.jieba_cut(s):
+        if gazetteers.term_index().get(piece) or len(piece) > 1 and not regex.match(r"^[\w]+$", piece):
+            out.append((piece, "nz"))
+            continue
+        for w in pos.cut(piece):
+            out.append((w.word, w.flag))
+    return tuple(out)
+
+
+# ── the clause before a figure ──────────────────────────────────────────────────────
+
+def clause_before(text: str, pos: int, floor: int = 0) -> tuple[int, int, bool]:
+    """(start, end, inside_paren) of the clause ending at `pos`: back to clause punctuation,
+    an unmatched opening bracket or `floor`; parenthesised asides are skipped over (they
+    stay in the span but `clean` removes them)."""
+    i = pos
+    depth = 0
+    while i > floor:
+        c = text[i - 1]
+        if c in CLOSE:
+            depth += 1
+        elif c in OPEN:
+            if depth == 0:
+                return i, pos, True
+            depth -= 1
+        elif depth == 0 and (c in CLAUSE_END or (c == "\n" and _NEWLINE_ITEM.match(text, i - 1))):
+            return i, pos, False
+        i -= 1
+    return floor, pos, False
+
+
+def _strip_parens(s: str) -> str:
+    out, depth = [], 0
+    for c in s:
+        if c in OPEN:
+            depth += 1
+        elif c in CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(c)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=20000)
+def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
+    """Clause text → (subject as written, qualifier)."""
+    s = raw.replace("\t", "").replace("\n", "").strip()
+    # a parenthesised aside at the end (公务用车购置及运维费（其中：…）) is not the subject
+    while _PAREN_TAIL.search(s):
+        s = _PAREN_TAIL.sub("", s)
+    if "（" in s or "(" in s:
+        # keep brackets that are part of a term (因公出国（境）费), drop asides (含所属单位)
+        t = term_of(s)
+        if not (t and any(b in t for b in "（(")):
+            s = _strip_parens(s)
+    qualifier = None
+    for _ in range(6):
+        if normalise(s) in _term_re()[1]:
+            break  # the whole clause is a budget term (本年收入合计)
+        before = s
+        s = _LIST_NO.sub("", s)
+        s = _YEAR.sub("", s)
+        if owner and owner in s:
+            s = s[s.rindex(owner) + len(owner):]
+        for w in OWNERS:
+            if s.startswith(w) and len(s) > len(w) + 1:
+                s = s[len(w):]
+        for w in LEADING_SORTED:
+            if s.startswith(w):
+                s = s[len(w):]
+                break
+        s = s.lstrip("：:，,、 ")
+        for w in LINKERS:
+            if s.endswith(w) and len(s) > len(w):
+                s = s[: -len(w)]
+                break
+        for w in QUALIFIERS:
+            if s.endswith(w):
+                qualifier = qualifier or w
+                s = s[: -len(w)]
+                break
+        s = s.strip("：:，,、 ")
+        if s == before:
+            break
+    s = _strip_leading_pos(s)
+    s = s.strip("：:，,、 ")
+    if not _HAN.search(s) or normalise(s) in EMPTY:
+        return "", qualifier
+    return s, qualifier
+
+
+def _strip_leading_pos(s: str) -> str:
+    """Drop leading tokens that cannot open a noun phrase (POS m/t/r/p/c/d/u, clause
+    verbs from the YAML), using jieba with the budget dictionary."""
+    if not s:
+        return s
+    toks = _tokens(s)
+    i = 0
+    while i < len(toks) - 1:
+        w, f = toks[i]
+        if f == "nz" or gazetteers.term_index().get(w):
+            break
+        if f in _STRIP_POS and not regex.match(r"^[\p{Han}]{2,}$", w) or w in LEADING:
+            i += 1
+            continue
+        break
+    # drop a leading pronoun+noun owner like 我局 / 该单位 (jieba: r + n)
+    if i < len(toks) - 1 and toks[i][1] == "r" and len(toks[i][0]) == 1 and toks[i + 1][1] in ("n", "ng") \
+            and len(toks[i + 1][0]) == 1:
+        i += 2
+    return "".join(w for w, _ in toks[i:])
+
+
+# ── 功能分类 paths ───────────────────────────────────────────────────────────────────
+
+def _level_re(level: str, code_digits: str) -> str:
+    name = r"(?:[^（）()“”\"，,。；;：:、\n]|[（(][^类款项（）()]{1,3}[）)])+?"
+    return rf"(?P<n_{level}>{name})[（(](?P<c_{level}>\d{{{code_digits}}})?{regex.escape(level)}[）)]"
+
+
+@functools.lru_cache(maxsize=1)
+def _path_re():
+    lei, kuan, xiang = LEVELS
+    return regex.compile(
+        rf"(?:{_level_re(lei, '3')}\s*)?(?:{_level_re(kuan, '2,5')}\s*)?(?:{_level_re(xiang, '2,7')})?"
+    )
+
+
+@dataclass
+class PathMatch:
+    start: int
+    end: int
+    subject: str
+    path: str
+    code: Optional[str]
+    names: tuple
+
+
+def functional_paths(text: str, context_lei: Optional[str] = None) -> list[PathMatch]:
+    """功能分类 paths written with （类）（款）（项） markers."""
+    out = []
+    lei_w, kuan_w, xiang_w = LEVELS
+    for m in _path_re().finditer(text):
+        if m.end() == m.start():
+            continue
+        names = [m.group(f"n_{l}") for l in LEVELS]
+        codes = [m.group(f"c_{l}") for l in LEVELS]
+        if not any(names):
+            continue
+        names = [(_LIST_NO.sub("", n).strip(QUOTES + " ") if n else None) for n in names]
+        code = _resolve_code(names, codes, context_lei)
+        subj = text[m.start():m.end()].strip(QUOTES + " ")
+        subj = _LIST_NO.sub("", subj)
+        out.append(PathMatch(m.start(), m.end(), subj, " > ".join(n for n in names if n), code, tuple(names)))
+    return out
+
+
+def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
+    lei, kuan, xiang = names
+    c1, c2, c3 = codes
+    if c1 or c2 or c3:
+        full = "".join(c for c in (c1, c2, c3) if c)
+        if len(full) in (3, 5, 7):
+            return full
+        if c1 and c2 and c3 and len(c1) == 3:
+            return c1 + c2[-2:] + c3[-2:]
+    fc = gazetteers.functional_codes()
+    idx = gazetteers.functional_name_index()
+    lei = lei or context_lei
+    cands = [c for c in idx.get(lei or "", []) if len(c) == 3]
+    if not cands and lei:
+        cands = [c for c in idx.get(lei + "支出", []) if len(c) == 3]
+    if not cands:
+        if kuan and not lei:
+            k = [c for c in idx.get(kuan, []) if len(c) == 5]
+            if len(k) == 1:
+                cands = [k[0][:3]]
+        if not cands:
+            return None
+    code = cands[0]
+    if kuan:
+        k = [c for c in idx.get(kuan, []) if len(c) == 5 and c.startswith(code)]
+        if not k:
+            return code
+        code = k[0]
+        if xiang:
+            x = [c for c in idx.get(xiang, []) if len(c) == 7 and c.startswith(code)]
+            if x:
+                code = x[0]
+    return code if code in fc else None
+
+
+def code_of(subject: str) -> Optional[str]:
+    """A classification code when the subject is exactly one (unambiguous) 类 name."""
+    s = normalise(subject)
+    for idx in (gazetteers.functional_name_index(), gazetteers.economic_name_index()):
+        codes = idx.get(s) or []
+        if len(codes) == 1:
+            return codes[0]
+    return None
