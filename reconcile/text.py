@@ -62,8 +62,10 @@ def check(doc: Document, facts=None) -> list[Flag]:
             m = UNIT_AS_DEPT.search(t)
             if m:
                 dept.append((s, m))
-    for form, hits in residue.items():
-        flags.append(_flag("template_residue", "warning", f"文中残留模板用语“{form}”，应按实际情况填写。", hits, f"residue:{form}"))
+    if residue:  # one template left unfilled: one flag naming every form found
+        hits = sorted((h for hs in residue.values() for h in hs), key=lambda h: h[0].start + h[1].start())
+        forms = "、".join(f"“{k}”" for k in residue)
+        flags.append(_flag("template_residue", "warning", f"文中残留模板用语{forms}，应按实际情况填写。", hits, "residue"))
     if trunc:
         flags.append(_flag("truncated_sentence", "warning", f"句子不完整：“{trunc[0][1].group(0)}”后缺少内容。", trunc, "truncated"))
     if missing:
