@@ -244,6 +244,27 @@ def _metadata(doc: Document, paras: list[Block]) -> None:
     doc.scope = META["scope_words"].get(m.group("scope") or "部门", "department")
     r = REGION_RE.match(dept)
     doc.region = (r.group("region") or None) if r else None
+    if not doc.region:
+        _complete_region(doc)
+
+
+def _complete_region(doc: Document) -> None:
+    """A body that calls itself 省委办公厅 in its title is named in full elsewhere in the
+    document (江苏省委办公厅) or in the file name."""
+    dept = doc.department or ""
+    for m in regex.finditer(r"(\p{Han}{2,3})" + regex.escape(dept), doc.text[:200000]):
+        if any(ch in META["not_region_chars"] for ch in m.group(1)):
+            continue
+        r = REGION_RE.match(m.group(0))
+        if r and r.group("region") and len(r.group("region")) > 1:
+            doc.region = r.group("region")
+            return
+    probe = Document(doc_id="", source=doc.source, format=doc.format)
+    _metadata_from_filename(probe)
+    if probe.region and probe.department and probe.department.endswith(dept[1:] if len(dept) > 3 else dept):
+        doc.region = probe.region
+    elif probe.region and dept[:1] in "省市" and probe.region.endswith(dept[:1]):
+        doc.region = probe.region
 
 
 def _metadata_from_filename(doc: Document) -> None:
