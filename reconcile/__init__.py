@@ -52,7 +52,6 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
         keys = []
         if f.start is not None and f.family not in ("text", "completeness"):
             keys.append(("span", f.start))
-        keys += [("cells", c) for c in f.cells if getattr(f, "_root_cell", False)]
         root = next((roots[k] for k in keys if k in roots), None)
         if root is not None and root is not f and f.severity != "info":
             f.related.append(root.flag_id)
@@ -62,6 +61,19 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
             continue
         for k in keys:
             roots.setdefault(k, f)
+    # a list that does not add up because one item disagrees with its table: the table
+    # comparison names the wrong item, the list flag is the same root cause
+    precise = [f for f in out if f.family == "narrative_vs_table" and f.sentence and f.severity != "info"]
+    for f in out:
+        if f.rule != "list.sum_vs_total" or f.severity == "info":
+            continue
+        for p in precise:
+            core = p.sentence.strip().rstrip("。；;，,")
+            if core and core in (f.sentence or ""):
+                f.severity = "info"
+                f.related.append(p.flag_id)
+                p.related.append(f.flag_id)
+                break
     return out
 
 

@@ -36,3 +36,17 @@ def test_tolerance_intervals():
     assert agree(figure(12, "约12", unit="万元"), figure(11.904, unit="万元"))
     assert not agree(figure(12, "12", unit="万元"), figure(11.904, unit="万元"))
     assert agree(figure(10, "10", unit="%"), figure(10.4, "10.4", unit="%"))
+
+
+def test_sangong_part_vs_table(tmp_path):
+    """narrative_vs_table: seed 000's 公务接待费 0.25 agrees with the 三公 table; 0.35 does not,
+    and the 三公 list that no longer adds up is linked to it, not a second flag."""
+    pytest = __import__("pytest")
+    narrative = pytest.importorskip("extractors.narrative")
+    from reconcile import check_document
+    doc = mutated(tmp_path, SEED_000, "公务接待费0.25万元。与2023", "公务接待费0.35万元。与2023")
+    flags = [f for f in check_document(doc, narrative.extract_facts(doc)) if f.severity != "info"]
+    assert [f.rule for f in flags if f.family != "narrative.arithmetic" or f.rule != "list.sum_vs_total"]
+    nvt = [f for f in flags if f.rule == "sangong.narrative_vs_table"]
+    assert nvt and nvt[0].values == [0.35, 0.25]
+    assert not [f for f in flags if f.rule == "list.sum_vs_total" and 4.76 in f.values]
