@@ -111,11 +111,11 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
         if ev[0] == "marker":
             _, a, b, w = ev
             d = depth[a]
-            cands = [f for f in last_by_depth.get(d, []) if family(f)]
             prev_open = text[:a].rstrip()[-1:] in OPEN
-            if prev_open:
-                cands = [f for f in last_by_depth.get(d - 1, []) if family(f)]
-            if not cands:
+            cands = last_by_depth.get(d - 1 if prev_open else d, [])
+            # the total is the figure right before the marker (a percentage there means
+            # the marker introduces something else: `…占16.81%。具体情况如下：`)
+            if not cands or not family(cands[-1]):
                 continue
             total = cands[-1]
             kind = "enum" if w in ENUMERATED else "paren" if prev_open else "nested" if stack else "outer"

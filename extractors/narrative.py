@@ -76,6 +76,8 @@ class _Extractor:
         self._gid = itertools.count(1)
         self.topic: Optional[subjects.Subject] = None
         self.topic_section = None
+        self._project: Optional[str] = None
+        self._unit_start = 0
 
     def new_gid(self) -> str:
         return f"{self.doc.doc_id}:g{next(self._gid)}"
@@ -366,3 +368,46 @@ class _Extractor:
                     base_year=self.year, direction=bv.direction, qualifier="budget_vs_final",
                     amount_from=qa.value, amount_to=qb.value, code=fa.code if fa else None,
                     path=fa.path if fa else None, raw=text[qa.start:qb.end], **kw)
+
+
+def extract_text(text: str, year: Optional[int] = None, department: Optional[str] = None,
+                 section: str = "") -> list[Fact]:
+    """Facts of one paragraph of text (corpus tests, notebooks, the spaCy view)."""
+    from extractors.build import split_sentences
+    from readers.document import Sentence
+
+    doc = Document(doc_id="text", source="<text>", format="text", text=text, year=year,
+                   department=department)
+    doc.paragraphs = [(0, len(text))]
+    doc.sentences = [Sentence(a, b, text[a:b], section, 0) for a, b in split_sentences(text)]
+    ex = _Extractor(doc)
+    ex._project = None
+    facts = ex.unit_facts(Unit(0, len(text)))
+    for f in facts:
+        if f.term is None and f.subject:
+            f.term = subjects.term_of(f.subject)
+        if f.parent is None and f.term:
+            f.parent = subjects.parent_term(f.term)
+    return facts
+
+
+def extract_table_rows(rows: list[list[str]], year: Optional[int] = None, title: str = "") -> list[Fact]:
+    """Indicator facts of table rows (header row first) — corpus tests of indicators.py."""
+    from readers.document import Row, Table
+
+    text, spans = "", []
+    for r in rows:
+        rs = []
+        for c in r:
+            rs.append((len(text), len(text) + len(c)))
+            text += c + "\t"
+        text += "\n"
+        spans.append(rs)
+    t = Table(table_id="t:t1", title=title, table_type="performance_targets", unit="", columns=[],
+              header_rows=[], rows=[Row(i, list(r), spans[i]) for i, r in enumerate(rows)])
+    doc = Document(doc_id="t", source="<rows>", format="text", text=text, year=year, tables=[t])
+    facts, _ = indicators.table_indicators(doc)
+    ex = _Extractor(doc)
+    for f in list(facts):
+        ex._staffing_from_indicator(f, facts)
+    return facts

@@ -216,9 +216,35 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
             break
     s = _strip_leading_pos(s)
     s = s.strip("：:，,、 ")
+    s = _cut_long(s)
     if not _HAN.search(s) or normalise(s) in EMPTY:
         return "", qualifier
     return s, qualifier
+
+
+_MID_YEAR = regex.compile(r"\d{4}\s*年(?:度)?")
+
+
+def _cut_long(s: str) -> str:
+    """A heading glued to its sentence (PDF text) makes long subjects: `…情况说明2024年“三公”
+    经费` / `收入预算情况说明江苏省…办公厅本年收入预算`: cut after a year written inside, or at
+    the start of the gazetteer term when a long prefix precedes it."""
+    if len(s) <= 12:
+        return s
+    ys = list(_MID_YEAR.finditer(s))
+    if ys and len(s) - ys[-1].end() >= 2:
+        s = s[ys[-1].end():]
+    if len(s) <= 12:
+        return s
+    plain = normalise(s)
+    pat, idx = _term_re()
+    best = None
+    for m in pat.finditer(plain, overlapped=True):
+        if best is None or len(m.group()) > len(best.group()):
+            best = m
+    if best is not None and best.start() > 6:
+        return plain[best.start():]
+    return s
 
 
 def _strip_leading_pos(s: str) -> str:

@@ -1,0 +1,56 @@
+"""Property tests of figures and units (extractors/numbers.py)."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extractors.numbers import find_quantities, from_wan, parse_number, to_chinese, to_wan
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=10**12))
+def test_integer_chinese_round_trip(n):
+    assert parse_number(to_chinese(n)) == n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=10**8), st.integers(min_value=0, max_value=99))
+def test_decimal_chinese_round_trip(i, cents):
+    x = float(f"{i}.{cents:02d}")
+    assert abs(parse_number(to_chinese(x)) - x) < 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
+def test_units_agree(d):
+    yuan = float(d)
+    wan = to_wan(yuan, "元")
+    assert abs(to_wan(wan, "万元") - wan) < 1e-9
+    assert abs(to_wan(from_wan(wan, "亿元"), "亿元") - wan) < 1e-6
+    assert abs(from_wan(wan, "元") - yuan) < 1e-4
+    # the same amount written in 元 and in 万元 gives the same value_wan
+    a = find_quantities(f"{yuan:.2f}元")[0].value_wan
+    b = find_quantities(f"{wan:.6f}万元")[0].value_wan
+    assert abs(a - b) < 1e-5
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=1, max_value=99999))
+def test_chinese_money_equals_arabic(n):
+    a = find_quantities(f"{to_chinese(n)}元")
+    assert a and abs(a[0].value_wan - n / 10000) < 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_arbitrary_text_offsets(s):
+    for q in find_quantities(s):
+        assert 0 <= q.start < q.end <= len(s)
+        assert s[q.start:q.end] == q.raw
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_arbitrary_text_extracts(s):
+    from extractors.narrative import extract_text
+
+    for f in extract_text(s, 2024):
+        assert f.start is None or 0 <= f.start <= f.end <= len(s)
