@@ -183,6 +183,9 @@ def section_pdf(args, res: dict):
                  "reader_s_per_doc": round(tot_read / len(docs), 4),
                  "pipeline_s_per_doc": round(tot_pipe / len(docs), 4),
                  "max_pipeline_s": max(d["pipeline_s"] for d in docs),
+                 "first_doc_pipeline_s": docs[0]["pipeline_s"],
+                 "warm_pipeline_s_per_doc": round(sum(d["pipeline_s"] for d in docs[1:]) / max(len(docs) - 1, 1), 4),
+                 "warm_reader_s_per_doc": round(sum(d["read_s"] for d in docs[1:]) / max(len(docs) - 1, 1), 4),
                  "tables": sum(d["tables"] for d in docs), "pages": sum(d["pages"] or 0 for d in docs)}
     log("pdf: budgetlens run on the real folder (1 worker) and a pool of 2")
     c = cli_run([str(x) for x in pdfs])
@@ -220,7 +223,7 @@ def section_money(args, res: dict):
     paths = [str(p) for p in sorted(corpus.SAMPLES.glob("*.txt"))] + [str(p) for p in corpus.real_pdfs()]
     log("money: collecting sentences with money figures (samples + real PDFs)")
     worker("money_sentences", {"paths": paths, "out": str(sent)})
-    ours = worker("money_ours", {"sentences": str(sent), "repeat": 5})["result"]
+    ours = worker("money_ours", {"sentences": str(sent), "repeat": 20})["result"]
     sentences = json.loads(sent.read_text(encoding="utf-8"))
     m["sentences"] = len(sentences)
     m["ours"] = {"seconds": ours["seconds"], "sentences_per_s": round(len(sentences) / ours["seconds"]),
@@ -234,7 +237,7 @@ def section_money(args, res: dict):
             m["jionlp"] = {"error": "jionlp could not be installed into benchmarks/.venv-jionlp"}
             return
     log("money: JioNLP extract_money in its own environment")
-    r = run_child([str(py), str(HERE / "jionlp_worker.py"), str(sent), "5"], env=bench_env(PYTHONPATH=""))
+    r = run_child([str(py), str(HERE / "jionlp_worker.py"), str(sent), "20"], env=bench_env(PYTHONPATH=""))
     if r["rc"] != 0 or not r["result"]:
         m["jionlp"] = {"error": f"jionlp worker failed: {r['stderr'][-800:]}"}
         return
@@ -244,7 +247,19 @@ def section_money(args, res: dict):
                    "errors": jio["errors"]}
     m["speedup"] = round(jio["seconds"] / ours["seconds"], 2)
     m["comparison"] = compare_money(sentences, ours["found"], jio["found"])
+    probe = _tmp() / "probe.json"
+    probe.write_text(json.dumps(RATE_PROBE, ensure_ascii=False), encoding="utf-8")
+    po = worker("money_ours", {"sentences": str(probe), "repeat": 1})["result"]["found"]
+    pj = run_child([str(py), str(HERE / "jionlp_worker.py"), str(probe), "1"], env=bench_env(PYTHONPATH=""))["result"]["found"]
+    m["rate_probe"] = [{"sentence": t, "ours": [(f["text"], f["kind"], f["unit"], f["yuan"]) for f in po if f["i"] == i],
+                        "jionlp": [(f["text"], f["yuan"]) for f in pj if f["i"] == i]} for i, t in enumerate(RATE_PROBE)]
+    shutil.rmtree(probe.parent, ignore_errors=True)
     shutil.rmtree(sent.parent, ignore_errors=True)
+
+
+# hand-written probes for rates (not in the sample sentences): what each extractor returns
+RATE_PROBE = ["人均公用经费标准为0.05万元/人。", "按照每人每天200元的标准安排伙食补助。",
+              "物业管理费按3.5元/平方米/月计算。", "会议费标准不超过550元/人·天。"]
 
 
 def _install_jionlp() -> bool:
@@ -360,7 +375,7 @@ def markdown(res: dict) -> str:
         L.append(f"| {k} | {v['value']} | {v['target']} | {'yes' if v['met'] else '**no**'} |")
     t = res.get("tika")
     if t:
-        L += ["", f"## Tika dumps ({t['documents']} documents, {t['bytes'] / 1e6:.1f} MB)", "",
+        L += ["", f"## Tika dumps ({t['documents']} documents of the {res['corpus']['documents']}-document corpus, {t['bytes'] / 1e6:.1f} MB)", "",
               "| run | docs/s | MB/s | wall s | peak RSS MB (largest process) | tree peak MB |", "|---|---|---|---|---|---|"]
         for name, key, secs in (("`budgetlens run`, 1 worker (process wall time)", "cli_1_worker", "wall_s"),
                                 ("run_job in-process, 1 worker", "inprocess_1_worker", "seconds"),
@@ -411,7 +426,7 @@ def markdown(res: dict) -> str:
         L += ["", f"## Real PDFs ({p['files']} files, {o['pages']} pages, {o['tables']} tables found)", "",
               "| what | value |", "|---|---|",
               f"| our reader (readers.pdf) s/doc | {o['reader_s_per_doc']} |",
-              f"| read + build + extract + reconcile s/doc (in-process) | {o['pipeline_s_per_doc']} (max {o['max_pipeline_s']}) |",
+              f"| read + build + extract + reconcile s/doc (in-process, 1 process for all) | {o['pipeline_s_per_doc']} (max {o['max_pipeline_s']}; first document {o['first_doc_pipeline_s']} incl. one-time loads; the others {o['warm_pipeline_s_per_doc']}) |",
               f"| `budgetlens run` on all files, 1 worker: s/file (incl. start-up, pairing, writes, report) | {p['cli_1_worker']['s_per_file']} |",
               f"| run_job in-process 1 worker / pool of 2: s/file | {p['inprocess_1_worker']['s_per_file']} / {p['inprocess_pool_2_workers']['s_per_file']} |",
               f"| single-document `budgetlens run`: peak RSS MB (max of {len(p['single_document_runs'])}) | {p['single_peak_rss_mb']} |"]
@@ -438,6 +453,11 @@ def markdown(res: dict) -> str:
                   f"(e.g. `{c['jionlp_unparsed_examples'][0]['text'] if c['jionlp_unparsed_examples'] else '-'}`); "
                   f"ours found {c['ours_only']} figures JioNLP did not (same value). Rates (万元/人 …): ours {c['ours_rates']}, "
                   f"JioNLP overlaps {c['ours_rates_jionlp_overlaps']} of them as plain amounts (dropping the per-unit)."]
+            if m.get("rate_probe"):
+                L += ["", "Rate probes (hand-written; what each returns):", "", "| sentence | ours | JioNLP |", "|---|---|---|"]
+                for r in m["rate_probe"]:
+                    L.append(f"| {r['sentence']} | {'; '.join(f'{a} ({b}, {c})' for a, b, c, _ in r['ours']) or '-'} | "
+                             f"{'; '.join(f'{a} = {b} 元' for a, b in r['jionlp']) or '-'} |")
     if res.get("notes"):
         L += ["", "## Notes", ""] + [f"- {n}" for n in res["notes"]]
     return "\n".join(L) + "\n"
@@ -447,6 +467,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     ap.add_argument("--docs", type=int, default=None, help="Tika corpus size (default 2000; 200 with --quick)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--sample", type=int, default=None,
+                    help="documents for the per-configuration runs (e2e, stages, workers); default 300, all with --full")
     ap.add_argument("--quick", action="store_true", help="small corpus, fewer comparison documents, no Dask")
     ap.add_argument("--full", action="store_true",
                     help="everything: pdfplumber and single-document runs on every real PDF, Prefect+Dask, 8000-doc memory point")
@@ -454,7 +476,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(RESULTS), help="folder for latest.json / latest.md")
     args = ap.parse_args(argv)
     args.docs = args.docs or (200 if args.quick else 2000)
-    args.memory_sizes = sorted({200, args.docs} | ({8000} if args.full else set()))
+    args.sample = min(args.docs, args.sample or (args.docs if args.full else 300))
+    args.memory_sizes = sorted(({100, args.docs} if args.quick else {200, args.docs}) | ({8000} if args.full else set()))
     args.prefect_docs = 100 if args.quick else 200
     args.plumber_docs = 3 if args.quick else 6
     only = set(filter(None, args.only.split(",")))
@@ -462,22 +485,25 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     res: dict = {"machine": machine(), "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
                  "targets": TARGETS, "notes": []}
-    folder = corpus.build(args.docs, args.seed)
+    corpus.build(args.docs, args.seed)
+    folder = corpus.build(args.sample, args.seed)  # the first `sample` documents of the same plan
     files = corpus.files(folder)
-    res["corpus"] = {"documents": len(files), "bytes": corpus.size_bytes(files), "seed": args.seed,
-                     "folder": str(folder.relative_to(ROOT)), "real_pdfs": len(corpus.real_pdfs())}
-    if want("tika"):
-        section_tika(folder, files, args, res)
-    if want("memory"):
-        section_memory(args, res)
-    if want("dask"):
-        section_dask(folder, files, args, res)
-    if want("prefect"):
-        section_prefect(args, res)
-    if want("pdf"):
-        section_pdf(args, res)
-    if want("money"):
-        section_money(args, res)
+    res["corpus"] = {"documents": args.docs, "sample": len(files), "sample_bytes": corpus.size_bytes(files),
+                     "seed": args.seed, "folder": str(folder.relative_to(ROOT)), "real_pdfs": len(corpus.real_pdfs())}
+    for name, fn in (("tika", lambda: section_tika(folder, files, args, res)),
+                     ("memory", lambda: section_memory(args, res)),
+                     ("dask", lambda: section_dask(folder, files, args, res)),
+                     ("prefect", lambda: section_prefect(args, res)),
+                     ("pdf", lambda: section_pdf(args, res)),
+                     ("money", lambda: section_money(args, res))):
+        if not want(name):
+            continue
+        try:
+            fn()
+        except Exception as exc:  # one failed section must not lose the others
+            log(f"{name} failed: {exc}")
+            res["notes"].append(f"section {name} failed: {str(exc)[-600:]}")
+            res.pop(name, None)
     res["total_s"] = round(time.perf_counter() - t0, 1)
     res["verdicts"] = verdicts(res)
     out = Path(args.out)
