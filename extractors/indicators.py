@@ -95,8 +95,11 @@ def strip_leading_verbs(s: str) -> str:
 
 # ── tables ──────────────────────────────────────────────────────────────────────────
 
+_WS = regex.compile(r"\s+")
+
+
 def _norm_cell(c: str) -> str:
-    return regex.sub(r"\s+", "", c or "")
+    return _WS.sub("", c or "") if c else ""
 
 
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:

@@ -32,6 +32,7 @@ extractors/facts.py; the lead adds them to FACT_COLUMNS and the store schema):
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Optional
@@ -207,7 +208,9 @@ class _Extractor:
         else:
             f.subject = last.subject
 
-    def _context_lei(self, section: str) -> Optional[str]:
+    @staticmethod
+    @functools.lru_cache(maxsize=1024)
+    def _context_lei(section: str) -> Optional[str]:
         for m in subjects.functional_paths(section or ""):
             if m.names[0]:
                 return m.names[0]

@@ -294,8 +294,20 @@ class PathMatch:
     names: tuple
 
 
+@functools.lru_cache(maxsize=1)
+def _level_marker_re():
+    return regex.compile(rf"[（(]\d*(?:{alternation(LEVELS)})[）)]")
+
+
 def functional_paths(text: str, context_lei: Optional[str] = None) -> list[PathMatch]:
     """功能分类 paths written with （类）（款）（项） markers."""
+    if not _level_marker_re().search(text):
+        return []
+    return list(_functional_paths(text, context_lei))
+
+
+@functools.lru_cache(maxsize=4096)
+def _functional_paths(text: str, context_lei: Optional[str]) -> tuple:
     out = []
     lei_w, kuan_w, xiang_w = LEVELS
     for m in _path_re().finditer(text):
@@ -310,7 +322,7 @@ def functional_paths(text: str, context_lei: Optional[str] = None) -> list[PathM
         subj = text[m.start():m.end()].strip(QUOTES + " ")
         subj = _LIST_NO.sub("", subj)
         out.append(PathMatch(m.start(), m.end(), subj, " > ".join(n for n in names if n), code, tuple(names)))
-    return out
+    return tuple(out)
 
 
 def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
