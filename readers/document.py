@@ -118,7 +118,11 @@ class Document:
     def sentence_at(self, offset: int) -> Optional[Sentence]:
         import bisect
 
-        starts = [s.start for s in self.sentences]
+        cache = self.__dict__.get("_starts")
+        if cache is None or cache[0] != len(self.sentences):
+            cache = (len(self.sentences), [s.start for s in self.sentences])
+            self.__dict__["_starts"] = cache
+        starts = cache[1]
         i = bisect.bisect_right(starts, offset) - 1
         if 0 <= i < len(self.sentences) and self.sentences[i].start <= offset < self.sentences[i].end:
             return self.sentences[i]

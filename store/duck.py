@@ -29,7 +29,8 @@ SCHEMA = {
         "sentence": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "code": "VARCHAR",
         "path": "VARCHAR", "qualifier": "VARCHAR", "text_value": "VARCHAR", "amount_from": "DOUBLE",
         "amount_to": "DOUBLE", "level": "VARCHAR", "project": "VARCHAR", "table_id": "VARCHAR",
-        "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "run_id": "VARCHAR",
+        "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "term": "VARCHAR", "role": "VARCHAR",
+        "total_group": "VARCHAR", "item": "VARCHAR", "list_no": "VARCHAR", "run_id": "VARCHAR",
     },
     "table_cells": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "table_id": "VARCHAR", "table_type": "VARCHAR",
