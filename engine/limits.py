@@ -30,6 +30,8 @@ class Limits:
     max_tables: int = 500
     # characters of document text after reading
     max_text_chars: int = 2_000_000
+    # nesting depth of HTML elements (tree builders recurse over it)
+    max_html_depth: int = 500
     # how long a run waits for another run to release the DuckDB store
     store_wait_seconds: float = 30.0
 

@@ -99,7 +99,7 @@ def cmd_export(args) -> int:
 
 
 LIMIT_FLAGS = ("max_file_mb", "max_text_file_mb", "max_unzipped_mb", "max_pages", "max_tables",
-               "max_text_chars", "store_wait_seconds")
+               "max_text_chars", "max_html_depth", "store_wait_seconds")
 _LIMIT_HELP = {
     "max_file_mb": "largest input file read, in MB",
     "max_text_file_mb": "largest text dump or HTML file, in MB",
@@ -107,6 +107,7 @@ _LIMIT_HELP = {
     "max_pages": "most pages read from a PDF",
     "max_tables": "most tables in one document",
     "max_text_chars": "most characters of text in one document",
+    "max_html_depth": "deepest nesting of HTML elements",
     "store_wait_seconds": "how long to wait for another run to release DIR/budgetlens.duckdb",
 }
 

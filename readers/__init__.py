@@ -5,6 +5,7 @@ extension second, so a `.pdf` that is really HTML is not read as a PDF.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .document import Block, Document, ReadError  # noqa: F401
@@ -31,6 +32,34 @@ def sniff_format(path: Path) -> str:
     if ext in TEXT_EXT:
         return "txt"
     return ext.lstrip(".") or "unknown"
+
+
+_TAG = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
+# elements a parser closes implicitly or that hold no children: never counted as depth,
+# so sloppy pages with thousands of unclosed <p> or <td> are not mistaken for deep ones
+_FLAT = {b"p", b"li", b"td", b"th", b"tr", b"option", b"dt", b"dd", b"br", b"img", b"hr", b"meta", b"link",
+         b"input", b"col", b"area", b"base", b"wbr", b"source", b"embed", b"param", b"track", b"tbody",
+         b"thead", b"tfoot", b"colgroup"}
+
+
+def html_depth(data: bytes, stop_at: int) -> int:
+    """How deep the elements of an HTML page nest (an estimate from the tags, stopping
+    once over `stop_at`).  Tree builders recurse over the nesting; a page 100,000
+    elements deep makes them crawl for minutes and then fail."""
+    depth = best = 0
+    for m in _TAG.finditer(data):
+        name = m.group(2).lower()
+        if name in _FLAT or m.group(3):
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            if depth > best:
+                best = depth
+                if best > stop_at:
+                    break
+    return best
 
 
 def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
@@ -97,6 +126,10 @@ def _dispatch(path: Path, fmt: str, lim) -> list[Block]:
 
         return read_xlsx(path)
     if fmt == "html":
+        depth = html_depth(path.read_bytes(), lim.max_html_depth)
+        if depth > lim.max_html_depth:
+            raise ReadError(f"HTML nested more than {lim.max_html_depth} elements deep "
+                            f"(raise with --max-html-depth)")
         if ext == ".pdf":
             raise ReadError("not a PDF: the file is an HTML page (a portal error page saved as .pdf?)")
         from .html import read_html
