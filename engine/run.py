@@ -118,8 +118,12 @@ _fingerprint_cache: dict[str, str] = {}
 def pipeline_fingerprint(limits) -> str:
     """A hash of the code and vocabularies that turn a file into rows, and of the limits.
     A stored result is reused only when it was produced with the same fingerprint, so
-    editing a rule or a gazetteer recomputes every document."""
+    editing a rule or a gazetteer recomputes every document.  BUDGETLENS_PIPELINE_VERSION,
+    when set, stands in for the code (a deployment pinned to a release)."""
     key = limits.fingerprint()
+    pinned = os.environ.get("BUDGETLENS_PIPELINE_VERSION")
+    if pinned:
+        return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
     if key not in _fingerprint_cache:
         root = Path(__file__).resolve().parents[1]
         h = hashlib.sha256(key.encode())
