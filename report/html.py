@@ -228,7 +228,7 @@ def _flag_html(f, labels) -> str:
 def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: str = "budgetlens report") -> str:
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
-    docs = docs.copy()
+    docs = docs.drop_duplicates("doc_id").copy()  # the same content at two sources is one document
     docs["name"] = [_doc_name(d) for _, d in docs.iterrows()]
     dept = docs.set_index("doc_id")["department"].where(docs.set_index("doc_id")["department"].notna(),
                                                         docs.set_index("doc_id")["name"])

@@ -125,7 +125,7 @@ def test_tika_hand_off(portal, tmp_path):
         def do_PUT(self):
             data = self.rfile.read(int(self.headers["Content-Length"]))
             seen.append((self.path, self.headers.get("Accept"), data[:8]))
-            body = SEED_002.read_bytes()
+            body = SEED_002.read_bytes().replace("信访局".encode(), "民政局".encode())
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; charset=UTF-8")
             self.send_header("Content-Length", str(len(body)))
