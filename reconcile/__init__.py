@@ -74,6 +74,23 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
                 f.related.append(p.flag_id)
                 p.related.append(f.flag_id)
                 break
+    # an item stated twice, or a change computed from a figure, where the table already
+    # says which figure is wrong: the narrative_vs_table flag is the root
+    by_start = {p.start: p for p in precise if p.start is not None}
+    for f in out:
+        if f.severity == "info" or f.family == "narrative_vs_table":
+            continue
+        root = None
+        if f.rule == "amount.stated_twice":
+            root = next((by_start[int(c[5:])] for c in f.cells if c.startswith("span:") and int(c[5:]) in by_start), None)
+        elif f.family == "comparison" and f.sentence:
+            root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
+                         and p.stated is not None and any(abs(p.stated - v) < 1e-6 for v in f.values)), None)
+        if root is not None:
+            f.severity = "info"
+            f.message = f.message + "（与另一条标记同源）"
+            f.related.append(root.flag_id)
+            root.related.append(f.flag_id)
     return out
 
 

@@ -235,7 +235,7 @@ def _blocks(doc: Document):
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
-    flags: list[Flag] = []
+    flags: list[Flag] = stated_twice(doc, facts or [])
     seen = set()
     for text, start in _blocks(doc):
         if "万元" not in text and "元" not in text:
@@ -421,3 +421,64 @@ def _check_changes(doc: Document, lst: ItemList) -> Optional[Flag]:
         evidence=[quote_text], start=lst.total.start if lst.block_start >= 0 else None, sentence=quote_text,
         key=f"chg_list:{lst.total.start}:{lst.total.value}",
     )
+
+
+# ── one item stated with two different amounts ──────────────────────────────────────────
+
+TWICE = gazetteers.load("rules/lists")["stated_twice"]
+
+
+def _twice_key(doc: Document, f) -> Optional[tuple]:
+    """What the figure is the amount of: a 功能分类 code (5 or 7 digits), or a term of
+    `stated_twice.terms` in one scope (一般公共预算/财政拨款 or all funds)."""
+    if f.kind != "amount" or getattr(f, "origin", "narrative") != "narrative" or f.value_wan is None or f.start is None:
+        return None
+    if f.year and doc.year and f.year != doc.year:
+        return None
+    if re.search(TWICE["skip_qualifier"], f.qualifier or ""):
+        return None
+    s = doc.sentence_at(f.start)
+    before = doc.text[s.start:f.start] if s is not None else ""
+    clause = re.split(r"[，,；;。：:]", before)[-1]
+    if re.search(TWICE["skip_clause"], clause):
+        return None
+    if getattr(f, "role", None) == "item" and f.parent and not f.code:
+        return None  # an item of a list: its subject is only meaningful within the list
+    code = str(f.code) if getattr(f, "code", None) else None
+    if code and code[:1] == "2" and len(code) in (5, 7):
+        return ("code", code)
+    term = getattr(f, "term", None)
+    if term in TWICE["terms"]:
+        ctx = (f.sentence or "") + (f.section or "")
+        scope = "general" if re.search(TWICE["scope_words"], ctx) else "all"
+        return ("term", term, scope)
+    return None
+
+
+def stated_twice(doc: Document, facts) -> list[Flag]:
+    groups: dict[tuple, list] = {}
+    for f in facts:
+        k = _twice_key(doc, f)
+        if k:
+            groups.setdefault(k, []).append(f)
+    flags = []
+    for k, fs in groups.items():
+        first = fs[0]
+        a = tol.figure(first.value_wan, first.raw or str(first.value), unit="万元")
+        for g in fs[1:]:
+            b = tol.figure(g.value_wan, g.raw or str(g.value), unit="万元")
+            if tol.agree(a, b):
+                continue
+            name = k[1] if k[0] == "term" else (first.subject or k[1])
+            flags.append(Flag(
+                FAMILY, "amount.stated_twice", "error",
+                f"同一事项“{name}”在文中出现两个不同金额：{fmt(first.value)}{first.unit or '万元'}与{fmt(g.value)}{g.unit or '万元'}。",
+                values=[first.value, g.value], stated=g.value, expected=first.value,
+                difference=round(g.value_wan - first.value_wan, 6),
+                evidence=list(dict.fromkeys([quote(first.sentence), quote(g.sentence)])),
+                start=g.start, end=g.end, sentence=g.sentence,
+                key=f"twice:{k}:{first.start}:{g.start}",
+            ))
+            flags[-1].cells = [f"span:{first.start}", f"span:{g.start}"]
+            break  # one flag per subject
+    return flags
