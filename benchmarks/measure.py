@@ -104,7 +104,9 @@ def worker(mode: str, args: dict, *, env: dict | None = None, timeout: float = 3
 def machine() -> dict:
     info = {"cores": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+            # other work on the machine skews every figure, two-worker ones most
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:

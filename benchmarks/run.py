@@ -368,7 +368,8 @@ def markdown(res: dict) -> str:
     mc = res["machine"]
     L = [f"# budgetlens benchmark — {mc['date']}", "",
          f"Machine: {mc['cores']} cores ({mc.get('cpu', mc['processor'])}), {mc.get('mem_gb', '?')} GB, "
-         f"Python {mc['python']}, {mc['platform']}, git {mc.get('git', '?')}. "
+         f"Python {mc['python']}, {mc['platform']}, git {mc.get('git', '?')}, load average at start "
+         f"{mc.get('loadavg_at_start')} / end {mc.get('loadavg_at_end')} (other processes share the cores). "
          f"Command: `{res['command']}` ({res['total_s']:.0f} s).", "",
          "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
     for k, v in res["verdicts"].items():
@@ -505,6 +506,7 @@ def main(argv=None) -> int:
             res["notes"].append(f"section {name} failed: {str(exc)[-600:]}")
             res.pop(name, None)
     res["total_s"] = round(time.perf_counter() - t0, 1)
+    res["machine"]["loadavg_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
     res["verdicts"] = verdicts(res)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
