@@ -39,9 +39,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
         if head.count(b"\x00") > len(head) // 4:
             raise ReadError("binary data, not a text dump")
     try:
-        return data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        # short GBK text can be valid UTF-8 by accident ("预" is D4 A4, UTF-8 for "Ԥ"):
+        # prefer GB18030 when it reads as plainer Chinese text than UTF-8 does
+        odd = _implausible(text)
+        if odd:
+            try:
+                gb = data.decode("gb18030")
+                if _implausible(gb) < odd and _looks_like_text(gb):
+                    return gb, "gb18030"
+            except UnicodeDecodeError:
+                pass
+        return text, "utf-8"
     mixed = _decode_mixed(data)
     if mixed is not None:
         return mixed, "utf-8+gb18030"
@@ -90,6 +102,21 @@ def _decode_mixed(data: bytes):
                 return None
     text = "\n".join(out)
     return text if _looks_like_text(text) else None
+
+
+def _plausible(ch: str) -> bool:
+    o = ord(ch)
+    return (o < 0x250 or 0x2000 <= o < 0x2BFF or 0x3000 <= o < 0xA000 or 0xF900 <= o < 0xFB00
+            or 0xFE30 <= o < 0xFFF0 or 0x20000 <= o < 0x30000)
+
+
+def _implausible(text: str) -> int:
+    """Characters a Chinese disclosure hardly ever holds (Cyrillic, Armenian, Arabic,
+    private use …): the mark of text decoded with the wrong codec."""
+    sample = text[:20000]
+    if sample.isascii():
+        return 0
+    return sum(1 for ch in sample if not _plausible(ch))
 
 
 def _cjk_share(text: str) -> float:
