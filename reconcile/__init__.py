@@ -74,6 +74,20 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
                 f.related.append(p.flag_id)
                 p.related.append(f.flag_id)
                 break
+    # nested lists (`总额A，其中：B…；B包括：…`): a wrong B breaks both sums by the same gap
+    lists = [f for f in out if f.rule == "list.sum_vs_total" and f.severity != "info" and f.difference is not None]
+    for i, f in enumerate(lists):
+        for g in lists[:i]:
+            if g.severity != "info" and abs(abs(f.difference) - abs(g.difference)) < 1e-6 and \
+                    (any(abs(x - y) < 1e-6 for x in f.values for y in g.values)
+                     or _mentions(f.message, g.stated) or _mentions(g.message, f.stated)):
+                loser = f if SEVERITY_RANK.get(f.severity, 3) >= SEVERITY_RANK.get(g.severity, 3) else g
+                winner = g if loser is f else f
+                loser.severity = "info"
+                loser.message += "（与另一条标记同源）"
+                loser.related.append(winner.flag_id)
+                winner.related.append(loser.flag_id)
+                break
     # an item stated twice, or a change computed from a figure, where the table already
     # says which figure is wrong: the narrative_vs_table flag is the root
     by_start = {p.start: p for p in precise if p.start is not None}
@@ -92,6 +106,13 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
             f.related.append(root.flag_id)
             root.related.append(f.flag_id)
     return out
+
+
+def _mentions(message: str, v) -> bool:
+    if v is None:
+        return False
+    from reconcile.evidence import fmt
+    return f"（{fmt(v)}＋" in message or f"＋{fmt(v)}）" in message or f"＋{fmt(v)}＋" in message
 
 
 def check_corpus(docs_facts_cells) -> list[Flag]:
