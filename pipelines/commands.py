@@ -110,6 +110,12 @@ def cmd_serve(args) -> int:
             print(f"budgetlens: {exc}", file=sys.stderr)
             supervisor.stop()
             return 1
+    import signal
+
+    def _stop(signum, frame):  # a service manager's SIGTERM stops like Ctrl-C: the server goes too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         from prefect import serve
 
