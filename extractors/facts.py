@@ -58,5 +58,5 @@ class Fact:
     list_no: Optional[str] = None  # the item's list number as written ("7", kept when duplicated)
 
     def as_row(self) -> dict:
-        d = asdict(self)
-        return {k: d.get(k) for k in FACT_COLUMNS}
+        # a shallow read: dataclasses.asdict deep-copies and was ~10% of extraction time
+        return {k: getattr(self, k, None) for k in FACT_COLUMNS}
