@@ -115,9 +115,10 @@ def _mentions(message: str, v) -> bool:
     return f"（{fmt(v)}＋" in message or f"＋{fmt(v)}）" in message or f"＋{fmt(v)}＋" in message
 
 
-def check_corpus(docs_facts_cells) -> list[Flag]:
+def check_corpus(documents, facts, cells=None) -> list[Flag]:
+    """Rules across documents (reconcile/cross_document.py) over the run's DataFrames."""
     from reconcile.cross_document import check_corpus as _cc
-    return _cc(docs_facts_cells)
+    return _cc(documents, facts, cells)
 
 
 __all__ = ["check_document", "check_corpus", "Flag"]
