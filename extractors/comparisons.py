@@ -48,8 +48,16 @@ _INTRO_RE = regex.compile(
     rf"(?:\s*(?P<close>{alternation(C['intro_close'])}))?"
 )
 _DIR_RE = regex.compile(alternation(DIRECTIONS))
+COMPARATIVES = {str(k): str(v) for k, v in C["comparatives"].items()}
+_COMPARATIVE_RE = regex.compile(
+    rf"(?P<word>{alternation(COMPARATIVES)})\s*"
+    rf"(?P<base>(?P<year>\d{{4}})\s*年(?:度)?|(?P<rel>{alternation(RELATIVE)}))"
+    rf"(?P<kind>{alternation(C['base_kinds'])})?"
+)
 _RESIDUE = regex.compile(rf"\s*[（(](?P<alt>{alternation(DIRECTIONS)})[）)]")
 _SENT_END = set("。；;！？!?\n")
+NAMED_MAX = int(C.get("named_change_max", 12))
+_NAMED_GAP = regex.compile(r"[\p{Han}（）()“”]{2,}")
 
 BVF = C["budget_vs_final"]
 _BUDGET_RE = regex.compile(alternation(BVF["budget"]))
@@ -129,6 +137,14 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
                 break
         if q is not None and q.kind not in ("money", "percent"):
             q = None
+        named = None
+        if q is None and w not in WEAK and direction != "flat":
+            # 增加综合管理费209万元: the direction word, what changed, the change
+            for q2 in quantities:
+                if j < q2.start <= j + NAMED_MAX and q2.kind in ("money", "percent") \
+                        and _NAMED_GAP.fullmatch(text, j, q2.start):
+                    q, named = q2, (j, q2.start)
+                    break
         # the intro: nearest before the direction word, same sentence, no other
         # direction word in between, at most one comma
         sent0 = _sentence_start(text, m.start())
@@ -149,8 +165,8 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
         if out and out[-1].intro is intro and intro is not None and q is None and direction == "flat" \
                 and out[-1].direction == "flat":
             continue  # 持平，无增减变化: one statement
-        subject_span = None
-        if intro is not None:
+        subject_span = named
+        if intro is not None and named is None:
             a, b = intro.end, m.start()
             gap = text[a:b].lstrip("，, ")
             if gap.strip():
@@ -161,6 +177,22 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
             direction=direction, base_year=intro.base_year if intro else None, quantity=q,
             intro=intro, subject_span=subject_span, qualifier=qualifier))
         last_end = end
+    # 本年数小于上年预算数40.05万元: the comparative word, the base, the change
+    for m in _COMPARATIVE_RE.finditer(text):
+        q = by_start.get(m.end())
+        if q is None or q.kind not in ("money", "percent"):
+            continue
+        if any(c.start <= m.start() < c.end or (c.quantity is q) for c in out):
+            continue
+        if m.group("year"):
+            by = int(m.group("year"))
+        else:
+            off = RELATIVE.get(m.group("rel"))
+            by = (year + off) if (year is not None and off is not None) else None
+        it = Intro(m.start("base"), m.end(), by, m.group("base"), m.group("kind"))
+        out.append(Comparison(start=m.start(), end=q.end, dir_start=m.start(),
+                              direction=COMPARATIVES[m.group("word")], base_year=by, quantity=q, intro=it))
+    out.sort(key=lambda c: c.start)
     # comparisons without an intro inherit the base of the previous one (same text unit)
     prev = None
     for c in out:

@@ -43,6 +43,7 @@ CUES = tuple(P["narrative_cues"])
 TITLE_SUFFIXES = sorted(P["title_suffixes"], key=len, reverse=True)
 PROJECT_LABEL = set(P["project_label"])
 LEADING_VERBS = sorted(P["leading_verbs"], key=len, reverse=True)
+TARGET_WORDS = set(P["target_words"])
 
 KNOWN_UNITS = set(COUNT.values()) | set(PERCENT.values()) | set(MONEY)
 _COMP_SYM_RE = regex.compile(rf"(?:{alternation(COMPARATORS)})\s*$")
@@ -76,6 +77,11 @@ def comparator_after(text: str, end: int) -> Optional[str]:
 
 def is_symbol(comparator_text: str) -> bool:
     return comparator_text in COMPARATORS
+
+
+def is_target_word(comparator_text: str) -> bool:
+    """≥ / ≤ … or a word such as 不低于 / 大于等于 that states a target by itself."""
+    return comparator_text in COMPARATORS or comparator_text in TARGET_WORDS
 
 
 def has_cue(*texts: str) -> bool:

@@ -39,6 +39,9 @@ _MARKER_RE = regex.compile(alternation(I["markers"] + I["enumerated_markers"]))
 ENUMERATED = set(I["enumerated_markers"])
 _LINE_NO = regex.compile(r"(?:^|\n)\s*(?P<no>\d{1,2})\s*[、.．](?!\d)")
 OPEN, CLOSE = "（(", "）)"
+# a top-level heading (三、支出预算情况说明) ends every list opened before it
+HEADING = regex.compile(rf"\s*[{NUMERALS}]{{1,3}}、")
+_HEADING_IN = regex.compile(rf"\n\s*[{NUMERALS}]{{1,3}}、")
 
 
 def family(f) -> Optional[str]:
@@ -96,7 +99,9 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             top = stack[-1]
             seg = text[top.start:pos]
             d = depth[pos] if pos < len(depth) else 0
-            if top.kind == "paren" and d < top.depth:
+            if _HEADING_IN.search(seg):
+                stack.pop()
+            elif top.kind == "paren" and d < top.depth:
                 stack.pop()
             elif top.kind == "nested" and regex.search(r"[；;。]", seg):
                 stack.pop()

@@ -52,6 +52,7 @@ _YEAR_IN = regex.compile(r"(?<!\d)(\d{4})\s*年")
 _HAS_FIGURE = regex.compile(r"\d")
 _CONT_END = set("，,；;：:、")
 _SENT_FINAL = set("。！？!?；;：:）)")
+_HEADING = itemisations.HEADING
 
 
 @dataclass
@@ -142,6 +143,8 @@ class _Extractor:
         p = prev.rstrip()
         if not p or not nxt:
             return False
+        if _HEADING.match(nxt):
+            return False  # 三、支出预算情况说明…: a new section, not the rest of the sentence
         if p[-1] in _CONT_END:
             return True
         return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects._LIST_NO.match(nxt) \
@@ -252,6 +255,13 @@ class _Extractor:
         for f in reversed(facts):
             if f.subject and f.kind != "indicator" and f.start is not None and f.start - self._unit_start >= sent0:
                 return subjects.Subject(f.subject, qualifier=qual, code=f.code, path=f.path), year
+        # a 功能分类 path stated before in the unit with no figure since (`…行政单位离退休（项）。
+        # 主要用于：…。年初预算为54.53万元`)
+        for p in reversed(paths):
+            if p.end <= pos and _HAN.search(text[p.start:p.end]):
+                if not any(f.start is not None and p.end <= f.start - self._unit_start < pos for f in facts):
+                    return subjects.Subject(p.subject, qualifier=qual, code=p.code, path=p.path), year
+                break
         if self._project:
             return subjects.Subject(self._project, qualifier=qual), year
         if self.topic is not None:
@@ -266,8 +276,9 @@ class _Extractor:
             return None
         cb = indicators.comparator_before(text, q.start)
         ca = indicators.comparator_after(text, q.end) if q.kind != "money" else None
-        is_ind = cb is not None and (indicators.is_symbol(text[cb[1]:q.start].strip()) or cue
-                                     or indicators.has_cue(text))
+        cmp_text = text[cb[1]:q.start].strip() if cb else ""
+        is_ind = cb is not None and (indicators.is_symbol(cmp_text) or cue or indicators.has_cue(text)
+                                     or (q.kind != "money" and indicators.is_target_word(cmp_text)))
         subj_pos = cb[1] if (is_ind and cb) else q.start
         subj, year = self._subject(text, subj_pos, floor, paths, facts)
         kw = self._base(u, text, q.start, q.end, section)
@@ -292,7 +303,18 @@ class _Extractor:
             return f
         elif q.kind == "percent":
             f = percent_fact(q, **kw)
+            if subj.text.startswith(subjects.SHARE_WORDS):
+                # 因公出国（境）费199.25万元，占“三公”经费的25.96%: the share of the figure before
+                sent0 = comparisons._sentence_start(text, q.start)
+                prev = [x for x in facts if x.kind == "amount" and x.subject and x.start is not None
+                        and x.start - u.start >= sent0]
+                if prev:
+                    f.qualifier = subj.text
+                    subj = subjects.Subject(prev[-1].subject, code=prev[-1].code, path=prev[-1].path)
         else:
+            noun = subjects.noun_after(text, q.end, q.raw) if not q.per else None
+            if noun:
+                subj = subjects.Subject(noun, start=q.end, end=q.end + len(noun))
             term = subjects.term_of(subj.text)
             kind = "staffing" if staffing.is_staffing(subj.text, term, q.unit) else "count"
             f = count_fact(q, kind=kind, **kw)
@@ -346,7 +368,9 @@ class _Extractor:
         prev_c = max((x.start for x in in_sentence if x.kind == "comparison"), default=None)
         amounts = [x for x in in_sentence if x.kind == "amount" and (prev_c is None or x.start > prev_c)]
         if amounts:
-            same = [x for x in amounts if not subj or x.subject == subj or not c.subject_span]
+            # the amount the change is about: the same subject (增减相抵后增加123.67万元 is not
+            # about 外事经费200万元 stated before it)
+            same = [x for x in amounts if not subj or x.subject == subj]
             if same:
                 to = same[-1]
                 f.amount_to = to.value

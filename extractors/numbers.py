@@ -26,6 +26,12 @@ MONEY = {str(k): float(v) for k, v in P["money_units"].items()}
 PERCENT = {str(k): str(v) for k, v in P["percent_units"].items()}
 COUNT = {str(k): str(v) for k, v in P["count_units"].items()}
 PER = {str(k): str(v) for k, v in P["per_units"].items()}
+MONEY_ALIAS = {str(k): str(v) for k, v in P["money_unit_alias"].items()}
+# an alias (万 for 万元) only after Arabic digits and never before another character
+_ALIAS_RE = "|".join(rf"{regex.escape(a)}(?![\p{{Han}}/／])" for a in MONEY_ALIAS)
+_UNIT_WORDS = alternation([u for u in list(MONEY) + list(PERCENT) + list(COUNT) if u not in MONEY_ALIAS])
+_CN_MONEY = alternation([u for u in MONEY if u not in MONEY_ALIAS])
+
 NUMERALS = P["numerals"]
 APPROX_BEFORE = tuple(P["approx_before"])
 APPROX_AFTER = tuple(P["approx_after"])
@@ -42,8 +48,8 @@ _PER_PREFIX = regex.escape(P["per_prefix"])
 # Chinese numerals only before a money unit (elsewhere 一/十 belong to ordinary words).
 QUANTITY_RE = regex.compile(
     rf"(?P<pre>(?:{_PER_PREFIX}(?:{_PER_WORD}))+)?"
-    rf"(?:(?<![\d.A-Za-z])(?P<num>{_ARABIC})\s*(?P<unit>{alternation(list(MONEY) + list(PERCENT) + list(COUNT))})"
-    rf"|(?P<cn>{_CN_LAZY})(?P<cnunit>{alternation(MONEY)}))"
+    rf"(?:(?<![\d.A-Za-z])(?P<num>{_ARABIC})\s*(?P<unit>{_UNIT_WORDS}|{_ALIAS_RE})"
+    rf"|(?P<cn>{_CN_LAZY})(?P<cnunit>{_CN_MONEY}))"
     rf"(?P<per>(?:\s*[/／](?:{_PER_WORD}))+)?"
     rf"(?:[·•](?P<per2>{_PER_WORD}))?"
 )
@@ -127,6 +133,8 @@ def _find(text: str) -> tuple[Quantity, ...]:
         if value is None:
             continue
         end = m.end()
+        if unit_s in MONEY_ALIAS:
+            unit_s = MONEY_ALIAS[unit_s]
         if _NOT_AFTER.match(text, end) and unit_s not in MONEY and unit_s not in PERCENT:
             continue
         per_parts = []

@@ -41,6 +41,12 @@ QUALIFIERS = sorted(S["qualifiers"], key=len, reverse=True)
 OWNERS = sorted(S["owners"], key=len, reverse=True)
 LEADING = set(S["leading"]) | set(S["leading_verbs"])
 LEADING_SORTED = sorted(LEADING, key=len, reverse=True)
+LINKER_SET = set(S["linkers"]) - set(S["also_nouns"])
+ALSO_NOUNS = set(S["also_nouns"])  # 编制: a verb opening a clause, and a subject on its own
+SHARE_WORDS = tuple(S["share_words"])
+MEASURE_WORDS = set(S["measure_words"])
+NOUN_MODIFIERS = set(S["noun_modifiers"])
+_NOUN_POS = {"n", "nz", "vn", "ng", "nr", "ns", "nt", "nw", "j", "an"}
 EMPTY = set(S["empty_subjects"])
 GENERIC_CATEGORIES = set(S["generic_categories"])
 _SUFFIX_RE = regex.compile(rf"(?:{alternation(S['term_suffixes'])})+")
@@ -55,6 +61,10 @@ _YEAR = regex.compile(r"^\s*(?:\d{4}\s*年(?:度|末|初|底)?|\d{4}\s*-\s*\d{4}
 _STRIP_POS = {"m", "t", "r", "p", "c", "d", "u", "uj", "ul", "uz", "ug", "ud", "f", "x", "w"}
 _PAREN_TAIL = regex.compile(r"[（(][^（()）]*[)）]\s*$")
 _HAN = regex.compile(r"\p{Han}")
+# a 、 after one of these closes the previous figure's clause (办公费5.25万元、电费…)
+_UNITS = [str(u) for k in ("money_units", "percent_units", "count_units") for u in load("amounts")[k]] + ["万"]
+_AFTER_FIGURE = regex.compile(
+    rf"(?:\d\s*(?:{alternation(_UNITS)})?|[%％）)】\]”’0-9]|[{NUMERALS}](?:{alternation(_UNITS)}))\s*$")
 
 
 @dataclass
@@ -156,9 +166,23 @@ def clause_before(text: str, pos: int, floor: int = 0) -> tuple[int, int, bool]:
                 return i, pos, True
             depth -= 1
         elif depth == 0 and (c in CLAUSE_END or (c == "\n" and _NEWLINE_ITEM.match(text, i - 1))):
+            if c == "、" and not _AFTER_FIGURE.search(text, max(0, i - 8), i - 1):
+                i -= 1
+                continue  # 网络维护、监控设备维护2万元: one subject (a list of names)
             return i, pos, False
         i -= 1
     return floor, pos, False
+
+
+def _whole_token(s: str, w: str) -> bool:
+    """`w` opens `s` as a word of its own (其 of 其他交通费用 does not), and is not all of it
+    when it can also be a noun (编制338名)."""
+    if s == w:
+        return w not in ALSO_NOUNS
+    if len(w) > 1:
+        return True
+    toks = _tokens(s)
+    return bool(toks) and toks[0][0] == w
 
 
 def _strip_parens(s: str) -> str:
@@ -198,10 +222,13 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
             if s.startswith(w) and len(s) > len(w) + 1:
                 s = s[len(w):]
         for w in LEADING_SORTED:
-            if s.startswith(w):
+            if s.startswith(w) and _whole_token(s, w):
                 s = s[len(w):]
                 break
         s = s.lstrip("：:，,、 ")
+        if s in LINKER_SET or (s in LEADING and s not in ALSO_NOUNS):
+            s = ""  # a clause made only of 累计 / 安排: no subject of its own
+            break
         for w in LINKERS:
             if s.endswith(w) and len(s) > len(w):
                 s = s[: -len(w)]
@@ -215,7 +242,7 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
         if s == before:
             break
     s = _strip_leading_pos(s)
-    s = s.strip("：:，,、 ")
+    s = s.strip("：:，,、 " + QUOTES)
     s = _cut_long(s)
     if not _HAN.search(s) or normalise(s) in EMPTY:
         return "", qualifier
@@ -267,6 +294,30 @@ def _strip_leading_pos(s: str) -> str:
             and len(toks[i + 1][0]) == 1:
         i += 2
     return "".join(w for w, _ in toks[i:])
+
+
+def noun_after(text: str, end: int, raw: str) -> Optional[str]:
+    """The noun a count is written before (`开6个房间` → 房间), when its unit is a measure
+    word and nouns follow directly; None otherwise."""
+    if not raw or raw.rstrip()[-1] not in MEASURE_WORDS:
+        return None
+    m = regex.match(r"[\p{Han}]{1,16}", text[end:end + 16])
+    if not m:
+        return None
+    out = []
+    for w, f in _tokens(m.group()):
+        term = gazetteers.term_index().get(w)
+        is_term = bool(term)
+        if out and is_term and gazetteers.terms().get(term, {}).get("category") in GENERIC_CATEGORIES:
+            break  # 1家参公事业单位财政拨款的…: the funding words start the next phrase
+        if f in _NOUN_POS or is_term or (not out and w in NOUN_MODIFIERS):
+            out.append(w)
+            if is_term and len(out) > 1:
+                break
+            continue
+        break
+    s = "".join(out)
+    return s if len(s) >= 2 else None
 
 
 # ── 功能分类 paths ───────────────────────────────────────────────────────────────────
