@@ -283,6 +283,12 @@ def run_job(
             store.write_files(_files_frame(drows), run_id)
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
+        try:  # checks across documents: last year's disclosure, a 部门 and its 单位
+            from .corpus import cross_document_flags
+
+            n_flags += cross_document_flags(store, doc_ids)
+        except Exception as exc:  # a corpus check must never cost the run its results
+            print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
         store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_docs, n_err, n_flags, command,
                          skipped=len(skipped_ids))
         store.export_parquet(out, only_doc_ids=doc_ids)

@@ -26,7 +26,11 @@ from reconcile import tolerance as tol
 from reconcile.evidence import fmt, quote
 from reconcile.flags import Flag
 
+import gazetteers
+
 FAMILY = "cross_document"
+OTHER_BASE = re.compile(gazetteers.load("rules/comparison")["cross_document_other_base"])
+PERCENT_SLACK = float(gazetteers.load("rules/comparison").get("percent_slack_pp", 0.05))
 TOTAL_TERMS = ("本年支出合计", "支出总计", "本年收入合计", "收入总计")
 
 
@@ -53,6 +57,9 @@ def check_corpus(documents: pd.DataFrame, facts: pd.DataFrame, cells: pd.DataFra
     for c in ("code", "term", "amount_to", "base_year"):
         if c not in facts.columns:
             facts = facts.assign(**{c: None})
+    # rows read back from a store carry NaN for missing values; the rules test `is None`
+    facts = facts.astype(object).where(facts.notna(), None)
+    docs = docs.astype(object).where(docs.notna(), None)
     flags = _last_year(docs, facts) + _units_vs_department(docs, facts)
     return flags
 
@@ -93,20 +100,28 @@ def _last_year(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
             old = last_by_key.get(key)
             if old is None:
                 continue
+            if OTHER_BASE.search(str(c.get("sentence") or "")):
+                continue  # compared with last year's execution / final account, not its budget
             sign = {"increase": 1, "decrease": -1, "flat": 0}[c["direction"]]
+            cur_fig = tol.figure(cur, None, unit="万元")
             if (c.get("unit") or "万元") == "%":
-                implied = cur / (1 + sign * c["value"] / 100.0) if (1 + sign * c["value"] / 100.0) else None
-                half = abs(cur) * 0.0001 + 0.01
+                p = tol.figure(c["value"], c.get("raw"), unit="%")
+                p = tol.Figure(p.value, p.half + PERCENT_SLACK)  # rates are often cut, not rounded
+                corners = [cc / (1 + sign * pp / 100.0) for cc in (cur_fig.low, cur_fig.high)
+                           for pp in (p.low, p.high) if (1 + sign * pp / 100.0) > 0]
+                if not corners:
+                    continue
+                lo, hi = min(corners), max(corners)
+                implied = (lo + hi) / 2
+                implied_fig = tol.Figure(implied, (hi - lo) / 2)
             else:
-                implied = cur - sign * c["value"]
-                half = 0.01
-            if implied is None:
-                continue
-            stated_old = tol.figure(old["value_wan"], str(old["value"]), unit="万元")
-            if tol.agree(stated_old, tol.Figure(implied, half)):
+                implied_fig = cur_fig - tol.figure(c["value"], c.get("raw"), unit="万元").scaled(sign)
+                implied = implied_fig.value
+            stated_old = tol.figure(old["value_wan"], None, unit="万元")
+            if tol.agree(stated_old, implied_fig):
                 continue
             out.append(Flag(
-                FAMILY, "last_year.comparison", "error",
+                FAMILY, "last_year.comparison", "warning",
                 f"本年说明称“{key[1]}”与上年相比{ {1: '增加', -1: '减少', 0: '持平'}[sign] }{fmt(c['value'])}{c.get('unit') or '万元'}，"
                 f"推算上年为{fmt(round(implied, 2))}万元，而上年公开为{fmt(old['value_wan'])}万元。",
                 values=[c["value"], round(implied, 4), old["value_wan"]], stated=round(implied, 4), expected=old["value_wan"],

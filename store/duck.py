@@ -181,6 +181,33 @@ class Store:
         finally:
             self.con.unregister("_keys")
 
+    def replace_family_flags(self, family: str, doc_ids: list[str], flags: pd.DataFrame,
+                             run_id: str | None = None) -> None:
+        """Replace one family's flags of the given documents (corpus-level checks such as
+        cross_document are recomputed after each run, apart from per-document rows)."""
+        if not doc_ids:
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.register("_fam_ids", pd.DataFrame({"doc_id": list(doc_ids)}))
+            self.con.execute('DELETE FROM flags WHERE family = ? AND doc_id IN (SELECT doc_id FROM _fam_ids)', [family])
+            self.con.unregister("_fam_ids")
+            if flags is not None and not flags.empty:
+                df = flags.copy()
+                df["run_id"] = run_id
+                cols = list(SCHEMA["flags"])
+                for c in cols:
+                    if c not in df.columns:
+                        df[c] = None
+                self.con.register("_fam", df[cols])
+                casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in SCHEMA["flags"].items())
+                self.con.execute(f'INSERT INTO flags SELECT {casts} FROM _fam')
+                self.con.unregister("_fam")
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
     def record_run(self, run_id, started, finished, documents, errors, flags, command, skipped: int = 0):
         self.con.execute("INSERT INTO runs (run_id, started, finished, documents, errors, flags, command, skipped) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
