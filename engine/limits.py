@@ -32,6 +32,9 @@ class Limits:
     max_text_chars: int = 2_000_000
     # nesting depth of HTML elements (tree builders recurse over it)
     max_html_depth: int = 500
+    # seconds spent on one document (read + extract + check); enforced by an alarm in
+    # single-process runs (`--orchestrator local`), not inside orchestrator worker threads
+    max_seconds_per_document: float = 300.0
     # how long a run waits for another run to release the DuckDB store
     store_wait_seconds: float = 30.0
 

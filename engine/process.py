@@ -4,8 +4,11 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -138,10 +141,50 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
     return facts, cells, flags
 
 
+class DocumentTimeout(BaseException):
+    """Raised by the per-document alarm.  A BaseException, so that the `except Exception`
+    of a reader or an extractor cannot swallow it."""
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """An alarm after `seconds` (main thread of a Unix process only: worker threads of an
+    orchestrator run without it)."""
+    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def fire(signum, frame):
+        raise DocumentTimeout()
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
-    t0 = time.perf_counter()
+    """Never raises: a document that cannot be read, crashes a step, runs out of memory or
+    takes longer than the `max_seconds_per_document` limit becomes an error row."""
+    from .limits import current
+
     paths = [Path(p) for p in paths]
-    source = str(paths[0])
+    seconds = current().max_seconds_per_document
+    try:
+        with _deadline(seconds):
+            return _process_group(paths, keep_doc)
+    except DocumentTimeout:
+        return DocResult(_error_row(paths, "error", f"took longer than the {seconds:g} s limit per document "
+                                                    f"(raise with --max-seconds-per-document)"))
+
+
+def _process_group(paths: list[Path], keep_doc: bool) -> DocResult:
+    t0 = time.perf_counter()
     try:
         doc = read_group(paths)
     except ReadError as exc:

@@ -99,7 +99,7 @@ def cmd_export(args) -> int:
 
 
 LIMIT_FLAGS = ("max_file_mb", "max_text_file_mb", "max_unzipped_mb", "max_pages", "max_tables",
-               "max_text_chars", "max_html_depth", "store_wait_seconds")
+               "max_text_chars", "max_html_depth", "max_seconds_per_document", "store_wait_seconds")
 _LIMIT_HELP = {
     "max_file_mb": "largest input file read, in MB",
     "max_text_file_mb": "largest text dump or HTML file, in MB",
@@ -108,6 +108,7 @@ _LIMIT_HELP = {
     "max_tables": "most tables in one document",
     "max_text_chars": "most characters of text in one document",
     "max_html_depth": "deepest nesting of HTML elements",
+    "max_seconds_per_document": "time allowed for one document (single-process runs)",
     "store_wait_seconds": "how long to wait for another run to release DIR/budgetlens.duckdb",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import resource
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,24 @@ def test_text_decoding_every_encoding_round_trips():
     text = sample_variant(1)
     for enc in ("utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16", "utf-16-le", "utf-16-be"):
         assert decode_text(text.encode(enc))[0].lstrip("\ufeff") == text, enc
+
+
+def test_limit_max_seconds_per_document(tmp_path, limits_env, monkeypatch):
+    """A document that takes too long (here: a reader stuck in a loop) becomes an error
+    row, even when the stuck code catches every Exception."""
+    import readers.tika as tika
+
+    def stuck(*a, **k):
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:
+                pass
+
+    monkeypatch.setattr(tika, "read_tika_text", stuck)
+    p = tmp_path / "seed.txt"
+    p.write_text(sample_variant(0), encoding="utf-8")
+    limits_env(max_seconds_per_document=0.3)
+    t0 = time.monotonic()
+    assert "--max-seconds-per-document" in _error(p)
+    assert time.monotonic() - t0 < 5
