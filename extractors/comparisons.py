@@ -216,6 +216,7 @@ def budget_vs_final(text: str, quantities: list[Quantity]) -> list[BudgetFinal]:
     """`年初预算为A万元，支出决算为B万元` pairs, with the direction stated after them."""
     money = [q for q in quantities if q.kind == "money"]
     out = []
+    used: set[int] = set()  # a budget figure pairs with one final figure
     for i, qb in enumerate(money):
         left = text[max(0, qb.start - 8):qb.start]
         fm = None
@@ -229,10 +230,11 @@ def budget_vs_final(text: str, quantities: list[Quantity]) -> list[BudgetFinal]:
                 break
             l2 = text[max(0, cand.start - 8):cand.start]
             if _BUDGET_RE.search(l2):
-                qa = cand
+                qa = cand if id(cand) not in used else None
                 break
         if qa is None:
             continue
+        used.add(id(qa))
         nxt = money[i + 1].start if i + 1 < len(money) else len(text)
         wm = _BVF_WORDS_RE.search(text, qb.end, nxt if nxt > qb.end else len(text))
         out.append(BudgetFinal(qa, qb, _BVF_WORDS[wm.group()] if wm else None, wm.group() if wm else None))

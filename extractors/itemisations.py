@@ -120,6 +120,11 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             cands = last_by_depth.get(d - 1 if prev_open else d, [])
             # the total is the figure right before the marker (a percentage there means
             # the marker introduces something else: `…占16.81%。具体情况如下：`)
+            cands = [c for c in cands if c.qualifier != "budget_vs_final"]
+            if cands and cands[-1].kind == "percent" and cands[-1].start is not None \
+                    and not regex.search(r"[。；;]", text[cands[-1].start - base:a]):
+                # 支出决算为0.39万元，完成预算的13.68%，其中：… — the share does not end the sentence
+                cands = [c for c in cands if c.kind != "percent"]
             if not cands or not family(cands[-1]):
                 continue
             total = cands[-1]

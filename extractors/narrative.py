@@ -239,6 +239,15 @@ class _Extractor:
         subj, qual = subjects.clean(text[a:b], self.owner)
         if subj:
             return subjects.Subject(subj, qualifier=qual, code=subjects.code_of(subj), start=a, end=b), year
+        if a > 0 and text[a - 1] in "：:" and not inside:
+            # 1.住房公积金(项):支出1073.77万元 — the heading before the colon names the figure
+            for p in paths:
+                if p.end <= a - 1 and text[p.end:a - 1].strip() == "":
+                    return subjects.Subject(p.subject, qualifier=qual, code=p.code, path=p.path), year
+            a2, b2, _ = subjects.clause_before(text, a - 1, floor)
+            s2, q2 = subjects.clean(text[a2:b2], self.owner)
+            if s2 and not subjects.is_marker(s2):
+                return subjects.Subject(s2, qualifier=qual or q2, code=subjects.code_of(s2), start=a2, end=b2), year
         # borrow: the figure the aside belongs to, the clause before the bracket,
         # the previous figure of the sentence, the topic of the section
         if inside and a > 0:
@@ -274,6 +283,8 @@ class _Extractor:
         self._project = u.project
         if q.kind == "money" and q.threshold:
             return None
+        if q.start > 0 and text[q.start - 1] in subjects.NAME_OPENERS:
+            return None  # “15分钟社区生活圈”, “十四五”: part of a name, not a figure
         cb = indicators.comparator_before(text, q.start)
         ca = indicators.comparator_after(text, q.end) if q.kind != "money" else None
         cmp_text = text[cb[1]:q.start].strip() if cb else ""
@@ -353,6 +364,8 @@ class _Extractor:
         if subj is None:
             if in_sentence:
                 subj = in_sentence[-1].subject
+                # 与上年相比增加2444.1万元，增长31.22%: both wait for the same subject
+                pending = subj is None and getattr(in_sentence[-1], "_pending", False)
             elif before:
                 pending = True
             elif self.topic is not None:

@@ -27,6 +27,7 @@ PERCENT = {str(k): str(v) for k, v in P["percent_units"].items()}
 COUNT = {str(k): str(v) for k, v in P["count_units"].items()}
 PER = {str(k): str(v) for k, v in P["per_units"].items()}
 MONEY_ALIAS = {str(k): str(v) for k, v in P["money_unit_alias"].items()}
+CN_SPLIT = set(P["cn_numeral_units"])
 # an alias (万 for 万元) only after Arabic digits and never before another character
 _ALIAS_RE = "|".join(rf"{regex.escape(a)}(?![\p{{Han}}/／])" for a in MONEY_ALIAS)
 _UNIT_WORDS = alternation([u for u in list(MONEY) + list(PERCENT) + list(COUNT) if u not in MONEY_ALIAS])
@@ -37,6 +38,8 @@ APPROX_BEFORE = tuple(P["approx_before"])
 APPROX_AFTER = tuple(P["approx_after"])
 THRESHOLD_BEFORE = tuple(P["threshold_before"])
 THRESHOLD_AFTER = tuple(P["threshold_after"])
+THRESHOLD_NOUN = tuple(P["threshold_noun_after"])
+_HAN1 = regex.compile(r"(?!的|，|。)\p{Han}")
 
 _ARABIC = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN = f"[{regex.escape(NUMERALS)}]+(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+)?"
@@ -129,6 +132,9 @@ def _find(text: str) -> tuple[Quantity, ...]:
             num_s, unit_s = m.group("cn"), m.group("cnunit")
             if not num_s:
                 continue
+            if unit_s in CN_SPLIT:
+                # 一万二千元 is 12000 元, not 一万二 千元: the numeral takes the 千
+                num_s, unit_s = num_s + unit_s[0], unit_s[1:]
         value = parse_number(num_s)
         if value is None:
             continue
@@ -163,8 +169,9 @@ def _find(text: str) -> tuple[Quantity, ...]:
         before = text[max(0, start - 4):start]
         approx = before.endswith(APPROX_BEFORE) or text.startswith(APPROX_AFTER, end)
         threshold = kind == "money" and (
-            any(text.startswith(w, end) for w in THRESHOLD_AFTER)
-            and any(w in text[max(0, start - 6):start] for w in THRESHOLD_BEFORE))
+            (any(text.startswith(w, end) for w in THRESHOLD_AFTER)
+             and any(w in text[max(0, start - 6):start] for w in THRESHOLD_BEFORE))
+            or any(text.startswith(w, end) and _HAN1.match(text, end + len(w)) for w in THRESHOLD_NOUN))
         out.append(Quantity(start, end, value, unit, kind, wan, per, approx, threshold,
                             text[start:end], base))
     return tuple(out)

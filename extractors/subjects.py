@@ -45,6 +45,9 @@ LINKER_SET = set(S["linkers"]) - set(S["also_nouns"])
 ALSO_NOUNS = set(S["also_nouns"])  # 编制: a verb opening a clause, and a subject on its own
 SHARE_WORDS = tuple(S["share_words"])
 MEASURE_WORDS = set(S["measure_words"])
+NAME_OPENERS = set(S["name_openers"])
+_MARKERS = set(S["list_markers"])
+APPROX_AFTER = tuple(load("amounts")["approx_after"])
 NOUN_MODIFIERS = set(S["noun_modifiers"])
 _NOUN_POS = {"n", "nz", "vn", "ng", "nr", "ns", "nt", "nw", "j", "an"}
 EMPTY = set(S["empty_subjects"])
@@ -174,6 +177,31 @@ def clause_before(text: str, pos: int, floor: int = 0) -> tuple[int, int, bool]:
     return floor, pos, False
 
 
+_PAIRS = {"“": "”", "‘": "’", "《": "》", "「": "」", "『": "』", "〈": "〉"}
+
+
+def _strip_quotes(s: str) -> str:
+    """Drop quotes at the ends unless they pair with one inside (“三公”经费 keeps its quotes)."""
+    while s and s[0] in QUOTES and not (s[0] in _PAIRS and _PAIRS[s[0]] in s[1:]):
+        s = s[1:]
+    while s and s[-1] in QUOTES and not any(o in s[:-1] for o, c in _PAIRS.items() if c == s[-1]):
+        s = s[:-1]
+    return s.strip()
+
+
+def _strip_tail_words(s: str) -> str:
+    """The clause without its trailing linkers and qualifiers (因公出国（境）费决算为 → 因公出国（境）费)."""
+    for _ in range(3):
+        before = s
+        for w in LINKERS + QUALIFIERS:
+            if s.endswith(w) and len(s) > len(w):
+                s = s[: -len(w)]
+                break
+        if s == before:
+            break
+    return s
+
+
 def _whole_token(s: str, w: str) -> bool:
     """`w` opens `s` as a word of its own (其 of 其他交通费用 does not), and is not all of it
     when it can also be a noun (编制338名)."""
@@ -206,7 +234,7 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
         s = _PAREN_TAIL.sub("", s)
     if "（" in s or "(" in s:
         # keep brackets that are part of a term (因公出国（境）费), drop asides (含所属单位)
-        t = term_of(s)
+        t = term_of(s) or term_of(_strip_tail_words(s))
         if not (t and any(b in t for b in "（(")):
             s = _strip_parens(s)
     qualifier = None
@@ -231,7 +259,11 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
             break
         for w in LINKERS:
             if s.endswith(w) and len(s) > len(w):
-                s = s[: -len(w)]
+                rest = s[: -len(w)]
+                toks = _tokens(rest)
+                if normalise(rest) in EMPTY or (len(toks) == 1 and toks[0][1].startswith("v")):
+                    break  # 采购金额 / 预算金额: the linker word is the head noun here
+                s = rest
                 break
         for w in QUALIFIERS:
             if s.endswith(w):
@@ -242,10 +274,10 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
         if s == before:
             break
     s = _strip_leading_pos(s)
-    s = s.strip("：:，,、 " + QUOTES)
+    s = _strip_quotes(s.strip("：:，,、 "))
     s = _cut_long(s)
-    if not _HAN.search(s) or normalise(s) in EMPTY:
-        return "", qualifier
+    if not _HAN.search(s) or normalise(s) in EMPTY or len(normalise(s)) < 2:
+        return "", qualifier  # 与上年相[比]未发生变化: one stray character is no subject
     return s, qualifier
 
 
@@ -296,11 +328,24 @@ def _strip_leading_pos(s: str) -> str:
     return "".join(w for w, _ in toks[i:])
 
 
+def _next_is_noun(s: str, w: str) -> bool:
+    """对10个立法项目: a two-character verb modifying the noun after it."""
+    toks = _tokens(s)
+    return len(toks) > 1 and toks[0][0] == w and toks[1][1] in _NOUN_POS
+
+
+def is_marker(s: str) -> bool:
+    return s in _MARKERS
+
+
 def noun_after(text: str, end: int, raw: str) -> Optional[str]:
     """The noun a count is written before (`开6个房间` → 房间), when its unit is a measure
     word and nouns follow directly; None otherwise."""
     if not raw or raw.rstrip()[-1] not in MEASURE_WORDS:
         return None
+    for w in APPROX_AFTER:  # 确定30个左右…课题
+        if text.startswith(w, end):
+            end += len(w)
     m = regex.match(r"[\p{Han}]{1,16}", text[end:end + 16])
     if not m:
         return None
@@ -310,7 +355,8 @@ def noun_after(text: str, end: int, raw: str) -> Optional[str]:
         is_term = bool(term)
         if out and is_term and gazetteers.terms().get(term, {}).get("category") in GENERIC_CATEGORIES:
             break  # 1家参公事业单位财政拨款的…: the funding words start the next phrase
-        if f in _NOUN_POS or is_term or (not out and w in NOUN_MODIFIERS):
+        if f in _NOUN_POS or is_term or (not out and w in NOUN_MODIFIERS) \
+                or (not out and f in ("v", "vn") and len(w) == 2 and _next_is_noun(m.group(), w)):
             out.append(w)
             if is_term and len(out) > 1:
                 break
