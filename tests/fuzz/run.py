@@ -38,6 +38,7 @@ def seed_corpus(target: str, folder: Path) -> None:
             if target == "tika":
                 (folder / f"{s.stem}_{i}.txt").write_bytes(p.encode("utf-8"))
                 (folder / f"{s.stem}_{i}_gbk.txt").write_bytes(p.encode("gb18030"))
+                (folder / f"{s.stem}_{i}_unicode.bin").write_bytes(b"\x00\x01" + p.encode("utf-32-le"))
             else:
                 rows = [ln.split("\t") for ln in p.split("\n")]
                 html = "<html><head><meta charset='utf-8'></head><body><p>部门预算</p><table>" + "".join(
@@ -64,9 +65,16 @@ def child(target: str, seconds: int, corpus: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix="fuzz-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     path = work / f"input{SUFFIX[target]}"
 
+    from readers.tika import parse_tika_text
+
     def one(data: bytes) -> None:
-        path.write_bytes(data)
         try:
+            if target == "tika" and data[:1] == b"\x00":
+                # straight to the parser as Unicode: random bytes rarely survive decoding
+                text = atheris.FuzzedDataProvider(data[1:]).ConsumeUnicodeNoSurrogates(len(data))
+                build_document(parse_tika_text(text), "fuzz.txt", "txt")
+                return
+            path.write_bytes(data)
             fmt, blocks = read_blocks(path)
             build_document(blocks, str(path), fmt)
         except ReadError:
