@@ -132,14 +132,32 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             lst = _List(new_gid(), total, kind, d, b, family(total))
             stack.append(lst)
             lists.append(lst)
+            if lst.fam.startswith("count:"):
+                # 列明公务接待2批次、26人次，其中：接待外宾0批次、0人次 — one list per unit, each
+                # with the figure of its unit before the marker (same sentence) as total
+                seen = {lst.fam}
+                for c in reversed(cands[:-1]):
+                    if c.start is None or regex.search(r"[。；;]", text[c.start - base:a]):
+                        break
+                    fc = family(c)
+                    if fc and fc.startswith("count:") and fc not in seen:
+                        seen.add(fc)
+                        sib = _List(new_gid(), c, kind, d, b, fc)
+                        stack.append(sib)
+                        lists.append(sib)
             continue
         f = ev[1]
         d = depth[pos]
         fam = family(f)
-        for lst in reversed(stack):
-            if d == lst.depth and fam and (fam == lst.fam or (lst.fam.startswith("count") and fam.startswith("count"))):
+        # items: same depth and same family (a count list takes counts of its own unit:
+        # 编制496人 is not the total of 23个内设机构)
+        for k, lst in enumerate(reversed(stack)):
+            if d == lst.depth and fam and fam == lst.fam:
                 lst.items.append(f)
                 break
+            nxt = stack[len(stack) - k - 2] if len(stack) - k - 2 >= 0 else None
+            if d == lst.depth and nxt is not None and nxt.start == lst.start and nxt.depth == lst.depth:
+                continue  # a sibling list of another unit opened by the same marker
             if d >= lst.depth:
                 break
         last_by_depth.setdefault(d, []).append(f)

@@ -35,3 +35,11 @@ def is_staffing(subject: Optional[str], term: Optional[str], unit: Optional[str]
 
 def is_target(*context: Optional[str]) -> bool:
     return any(c in (t or "") for t in context for c in TARGET_CUES)
+
+
+def cue_before(text: str, pos: int) -> Optional[str]:
+    """The staffing cue written right before a count (在职7名人员 → 在职), else None."""
+    for c in sorted(CUES, key=len, reverse=True):
+        if text.endswith(c, 0, pos):
+            return c
+    return None

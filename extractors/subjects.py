@@ -49,6 +49,8 @@ NAME_OPENERS = set(S["name_openers"])
 _MARKERS = set(S["list_markers"])
 APPROX_AFTER = tuple(load("amounts")["approx_after"])
 NOUN_MODIFIERS = set(S["noun_modifiers"])
+NOT_COUNTED = tuple(S["not_counted_nouns"])
+VERBS_INSIDE = tuple(S["verbs_inside"])
 _NOUN_POS = {"n", "nz", "vn", "ng", "nr", "ns", "nt", "nw", "j", "an"}
 EMPTY = set(S["empty_subjects"])
 GENERIC_CATEGORIES = set(S["generic_categories"])
@@ -295,6 +297,12 @@ def _cut_long(s: str) -> str:
         s = s[ys[-1].end():]
     if len(s) <= 12:
         return s
+    # …情况省政协办公厅现有处室: after a clause verb written inside (现有, 共有 …)
+    cut = max((s.rfind(w) + len(w) for w in VERBS_INSIDE if w in s[2:]), default=-1)
+    if 0 < cut <= len(s) - 2:
+        s = s[cut:]
+        if len(s) <= 12:
+            return s
     plain = normalise(s)
     pat, idx = _term_re()
     best = None
@@ -353,8 +361,10 @@ def noun_after(text: str, end: int, raw: str) -> Optional[str]:
     for w, f in _tokens(m.group()):
         term = gazetteers.term_index().get(w)
         is_term = bool(term)
-        if out and is_term and gazetteers.terms().get(term, {}).get("category") in GENERIC_CATEGORIES:
-            break  # 1家参公事业单位财政拨款的…: the funding words start the next phrase
+        if out and (is_term and (gazetteers.terms().get(term, {}).get("category") in GENERIC_CATEGORIES
+                                 or any(gazetteers.term_index().get(x) for x in out))
+                    or any(w.startswith(x) for x in NOT_COUNTED)):
+            break  # 1家参公事业单位财政拨款的… / 9名在职人员人员经费: the next phrase starts
         if f in _NOUN_POS or is_term or (not out and w in NOUN_MODIFIERS) \
                 or (not out and f in ("v", "vn") and len(w) == 2 and _next_is_noun(m.group(), w)):
             out.append(w)
@@ -369,7 +379,8 @@ def noun_after(text: str, end: int, raw: str) -> Optional[str]:
 # ── 功能分类 paths ───────────────────────────────────────────────────────────────────
 
 def _level_re(level: str, code_digits: str) -> str:
-    name = r"(?:[^（）()“”\"，,。；;：:、\n]|[（(][^类款项（）()]{1,3}[）)])+?"
+    # names may hold 、 (公诉、审判、侦查、执行等检察监督支出（项）) but no figure
+    name = r"(?:[^（）()“”\"，,。；;：:、\n\d]|(?<=\p{Han})(?<![元人名个次件天项])、(?=\p{Han})|[（(][^类款项（）()]{1,3}[）)])+?"
     return rf"(?P<n_{level}>{name})[（(](?P<c_{level}>\d{{{code_digits}}})?{regex.escape(level)}[）)]"
 
 
@@ -414,10 +425,10 @@ def _functional_paths(text: str, context_lei: Optional[str]) -> tuple:
         codes = [m.group(f"c_{l}") for l in LEVELS]
         if not any(names):
             continue
-        names = [(_LIST_NO.sub("", n).strip(QUOTES + " ") if n else None) for n in names]
+        names = [(_LIST_NO.sub("", n).strip(QUOTES + " ").lstrip("．.、 ") if n else None) for n in names]
         code = _resolve_code(names, codes, context_lei)
         subj = text[m.start():m.end()].strip(QUOTES + " ")
-        subj = _LIST_NO.sub("", subj)
+        subj = _LIST_NO.sub("", subj).lstrip("．.、 ")
         out.append(PathMatch(m.start(), m.end(), subj, " > ".join(n for n in names if n), code, tuple(names)))
     return tuple(out)
 
@@ -437,6 +448,17 @@ def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
     cands = [c for c in idx.get(lei or "", []) if len(c) == 3]
     if not cands and lei:
         cands = [c for c in idx.get(lei + "支出", []) if len(c) == 3]
+    if not cands and not xiang:
+        # 工资福利支出（类） / 基本工资（款）: 部门预算支出经济分类 names, 3 and 5 digits
+        e = gazetteers.economic_name_index()
+        if lei and not kuan:
+            ec = [c for c in e.get(lei, []) if len(c) == 3 and c.startswith("3")]
+            if len(ec) == 1:
+                return ec[0]
+        if kuan and not lei and not context_lei:
+            ec = [c for c in e.get(kuan, []) if len(c) == 5 and c.startswith("3")]
+            if len(ec) == 1 and not [c for c in idx.get(kuan, []) if len(c) == 5]:
+                return ec[0]
     if not cands:
         if kuan and not lei:
             k = [c for c in idx.get(kuan, []) if len(c) == 5]
