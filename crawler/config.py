@@ -7,7 +7,8 @@
     max_bytes = 52428800            # size cap per file
     user_agent = "budgetlens/0.1 (+https://example.org/budgetlens)"
     max_pages = 200                 # pages (lists, detail pages) visited per source
-    timeout = 30
+    timeout = 30                    # seconds per network read
+    max_seconds = 0                 # seconds per response in all (0: 3 x timeout); a trickling server is cut off
     retries = 3
     schedule = { cron = "0 2 * * *", timezone = "Asia/Shanghai" }
 
@@ -52,6 +53,7 @@ class Config:
     user_agent: str = DEFAULT_UA
     max_pages: int = 200
     timeout: float = 30.0
+    max_seconds: float = 0.0  # whole-response deadline; 0 means 3 x timeout
     retries: int = 3
     backoff: float = 1.0
     schedule: Schedule = field(default_factory=Schedule)
@@ -114,6 +116,7 @@ def config_from_dict(data: dict, base: Path, path: Optional[Path] = None) -> Con
             user_agent=str(crawl.get("user_agent", DEFAULT_UA)),
             max_pages=int(crawl.get("max_pages", 200)),
             timeout=float(crawl.get("timeout", 30.0)),
+            max_seconds=float(crawl.get("max_seconds", 0.0)),
             retries=int(crawl.get("retries", 3)),
             backoff=float(crawl.get("backoff", 1.0)),
             schedule=Schedule(cron=str(sched.get("cron", "0 2 * * *")),

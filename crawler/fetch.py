@@ -212,12 +212,17 @@ class Fetcher:
         h = hashlib.sha256()
         size = 0
         chunks: list[bytes] = []
+        # a per-read timeout never fires on a server that trickles a byte at a time
+        budget = self.config.max_seconds or 3 * self.config.timeout
+        deadline = time.monotonic() + budget
         fh = open(to_file, "wb") if to_file else None
         try:
-            for chunk in r.iter_bytes(65536):
+            for chunk in r.iter_bytes():  # as received: a fixed chunk size would wait for it to fill
                 size += len(chunk)
                 if size > cap:
                     raise TooLarge(f"too large: more than {cap} bytes")
+                if time.monotonic() > deadline:
+                    raise TooLarge(f"too slow: response not complete after {budget:.0f} s ({size} bytes)")
                 h.update(chunk)
                 if fh:
                     fh.write(chunk)
