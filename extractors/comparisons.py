@@ -238,6 +238,12 @@ def budget_vs_final(text: str, quantities: list[Quantity]) -> list[BudgetFinal]:
         nxt = money[i + 1].start if i + 1 < len(money) else len(text)
         wm = _BVF_WORDS_RE.search(text, qb.end, nxt if nxt > qb.end else len(text))
         out.append(BudgetFinal(qa, qb, _BVF_WORDS[wm.group()] if wm else None, wm.group() if wm else None))
+    if len(out) == 1 and out[0].direction is None:
+        # “三公”经费…年初预算为2.85万元，支出决算为0.39万元，其中：…。…决算数小于预算数的主要原因: the
+        # only pair of the paragraph takes the words written after its parts
+        wm = _BVF_WORDS_RE.search(text, out[0].final.end)
+        if wm:
+            out[0].direction, out[0].words = _BVF_WORDS[wm.group()], wm.group()
     return out
 
 

@@ -326,8 +326,8 @@ class _Extractor:
             noun = subjects.noun_after(text, q.end, q.raw) if not q.per else None
             if noun:
                 # 在职7名人员: a staffing word right before the count qualifies the noun
-                cue = staffing.cue_before(text, q.start)
-                subj = subjects.Subject((cue or "") + noun, start=q.end, end=q.end + len(noun))
+                staff_cue = staffing.cue_before(text, q.start)
+                subj = subjects.Subject((staff_cue or "") + noun, start=q.end, end=q.end + len(noun))
             term = subjects.term_of(subj.text)
             kind = "staffing" if staffing.is_staffing(subj.text, term, q.unit) else "count"
             f = count_fact(q, kind=kind, **kw)
