@@ -77,11 +77,11 @@ def dask_mapper(workers: int, info: dict):
 def prefect_dask_mapper(workers: int, info: dict):
     """The project's Prefect flow (pipelines.flows.run_flow) on the project's DaskTaskRunner
     (pipelines.flows.make_task_runner) — what `--runner dask` uses."""
-    from pipelines.flows import make_task_runner, run_flow
+    from pipelines.flows import make_task_runner, run_batches_flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     def m(bs):
-        fl = run_flow.with_options(task_runner=make_task_runner("dask", workers=workers))
+        fl = run_batches_flow.with_options(task_runner=make_task_runner("dask", workers=workers))
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             for r in fl(bs):
                 yield r

@@ -30,10 +30,6 @@ def cmd_run(args) -> int:
         print(f"budgetlens: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     mode = _orchestrator(args.orchestrator)
-    if mode == "prefect":
-        from pipelines.flows import prefect_map_batches as mapper
-    else:
-        mapper = sequential
     from engine.limits import with_overrides
     from store import StoreLocked
 
@@ -42,9 +38,18 @@ def cmd_run(args) -> int:
     except ValueError as exc:  # a malformed BUDGETLENS_* variable
         print(f"budgetlens: {exc}", file=sys.stderr)
         return 2
+    command = "run " + " ".join(args.paths)
     try:
-        summary = run_job(args.paths, out, map_batches=mapper, batch_size=args.batch_size, quiet=args.quiet,
-                          command="run " + " ".join(args.paths), skip_known=not args.recompute, limits=limits)
+        if mode == "prefect":
+            from engine import limits as limits_mod
+            from pipelines.flows import run_with_prefect
+
+            limits_mod.configure(limits)  # tasks run in threads of this process
+            summary = run_with_prefect(args.paths, out, batch_size=args.batch_size, quiet=args.quiet,
+                                       command=command, skip_known=not args.recompute)
+        else:
+            summary = run_job(args.paths, out, map_batches=sequential, batch_size=args.batch_size, quiet=args.quiet,
+                              command=command, skip_known=not args.recompute, limits=limits)
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return 3

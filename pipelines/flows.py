@@ -66,16 +66,49 @@ def process_batch_task(batch: Batch) -> list[DocResult]:
 
 
 @flow(name="budgetlens-run", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
-def run_flow(batches: list[Batch]) -> list[list[DocResult]]:
-    futures = process_batch_task.map(batches)
-    return [f.result() for f in futures]
+def run_flow(paths: list[str], out: str, batch_size: int = 25, quiet: bool = True, command: str = "run",
+             skip_known: bool = True):
+    """The whole one-off run inside one flow run: batches become tasks, and each batch's
+    results reach the store as soon as it (and those before it) completes, so a killed
+    run keeps what was stored and memory does not grow with the corpus."""
+    from engine.run import run_job
+
+    def mapper(batches):
+        futures = process_batch_task.map(batches)
+        for batch, fut in zip(batches, futures):
+            try:
+                yield fut.result()
+            except Exception as exc:  # retries spent: record the batch as errors, go on
+                yield _failed_batch(batch, f"processing task failed: {type(exc).__name__}: {exc}")
+
+    return run_job(paths, out, map_batches=mapper, batch_size=batch_size, quiet=quiet, command=command,
+                   skip_known=skip_known)
+
+
+def _failed_batch(batch: Batch, reason: str) -> list[DocResult]:
+    from engine.process import _error_row
+
+    return [DocResult(_error_row([Path(p) for p in g], "error", reason)) for g in batch]
+
+
+def run_with_prefect(paths: list[str], out: str, **kw):
+    """`budgetlens run --orchestrator prefect`: one flow run (heartbeat off)."""
+    with no_heartbeat():
+        return run_flow(paths=[str(p) for p in paths], out=str(out), **kw)
 
 
 def prefect_map_batches(batches: list[Batch]):
-    """`engine.run.run_job` mapper that runs the batches as one Prefect flow run."""
+    """A `run_job` mapper for callers that drive run_job themselves: each batch is its own
+    small flow run, so results stream back batch by batch."""
     with no_heartbeat():
-        for results in run_flow(batches):
-            yield results
+        for b in batches:
+            yield run_batches_flow([b])[0]
+
+
+@flow(name="budgetlens-batches", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def run_batches_flow(batches: list[Batch]) -> list[list[DocResult]]:
+    futures = process_batch_task.map(batches)
+    return [f.result() for f in futures]
 
 
 # -- crawl ----------------------------------------------------------------------
