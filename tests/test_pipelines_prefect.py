@@ -127,3 +127,24 @@ def test_process_on_dask_two_workers(harness, portal, tmp_path):
     con = duckdb.connect(str(tmp_path / "data" / "budgetlens.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0] == len(portal.expected_documents)
     con.close()
+
+
+def test_one_off_run_as_a_prefect_flow(harness, tmp_path):
+    """`budgetlens run --orchestrator prefect`: the same outputs as the in-process mode,
+    and a broken file is an error row, not a failed flow."""
+    import shutil
+
+    import pandas as pd
+
+    from conftest import SAMPLES
+    from pipelines.flows import run_with_prefect
+
+    inp = tmp_path / "in"
+    shutil.copytree(SAMPLES, inp)
+    (inp / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
+    summary = run_with_prefect([str(inp)], str(tmp_path / "out"), batch_size=1, quiet=True)
+    assert summary.documents == 3 and summary.errors == 1
+    docs = pd.read_parquet(tmp_path / "out" / "documents.parquet")
+    assert sorted(docs["status"]) == ["error", "ok", "ok"]
+    flags = pd.read_parquet(tmp_path / "out" / "flags.parquet")
+    assert len(flags) >= 6  # the seeds' findings, as in local mode
