@@ -2,6 +2,8 @@
 dumps that mix UTF-8 and GB18030 line by line (files concatenated from two sources)."""
 from __future__ import annotations
 
+import re
+
 from .document import ReadError
 
 _BOMS = [
@@ -110,13 +112,18 @@ def _plausible(ch: str) -> bool:
             or 0xFE30 <= o < 0xFFF0 or 0x20000 <= o < 0x30000)
 
 
+_IMPLAUSIBLE = re.compile("[^\x00-\u024f\u2000-\u2bfe\u3000-\u9fff\uf900-\ufaff\ufe30-\uffef"
+                          "\U00020000-\U0002ffff]")
+
+
 def _implausible(text: str) -> int:
     """Characters a Chinese disclosure hardly ever holds (Cyrillic, Armenian, Arabic,
-    private use …): the mark of text decoded with the wrong codec."""
+    private use …): the mark of text decoded with the wrong codec.  (The same ranges as
+    `_plausible`, as one regex: a per-character loop was a profiled hot spot.)"""
     sample = text[:20000]
     if sample.isascii():
         return 0
-    return sum(1 for ch in sample if not _plausible(ch))
+    return len(_IMPLAUSIBLE.findall(sample))
 
 
 def _cjk_share(text: str) -> float:
