@@ -95,7 +95,40 @@ def parse_number(s: str) -> Optional[float]:
     try:
         return float(cn2an.cn2an(t, "smart"))
     except Exception:  # cn2an raises ValueError and friends on malformed numerals
-        return None
+        return _cn_fallback(t)
+
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2} | \
+    {c: i + 1 for i, c in enumerate("壹贰叁肆伍陆柒捌玖")}
+_CN_SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_BIG = {"万": 10 ** 4, "亿": 10 ** 8}
+
+
+def _cn_fallback(t: str) -> Optional[float]:
+    """Positional reading of numerals cn2an refuses (七亿一千 without the 零)."""
+    whole, _, frac = t.partition(P["decimal_point"])
+    total = section = num = 0
+    for c in whole:
+        if c in _CN_DIGITS:
+            num = _CN_DIGITS[c]
+        elif c in _CN_SMALL:
+            section += (num or 1) * _CN_SMALL[c]
+            num = 0
+        elif c in _CN_BIG:
+            if _CN_BIG[c] == 10 ** 8:
+                total = (total + section + num) * 10 ** 8
+                section = 0
+            else:
+                section = (section + num) * 10 ** 4
+            num = 0
+        else:
+            return None
+    value = float(total + section + num)
+    if frac:
+        if any(c not in _CN_DIGITS for c in frac):
+            return None
+        value += float("0." + "".join(str(_CN_DIGITS[c]) for c in frac))
+    return value
 
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
