@@ -256,6 +256,12 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
          "<h2>Documents</h2><table class='docs'><tr><th>document</th><th>department</th><th>year</th><th>kind</th>"
          "<th>status</th>" + "".join(f"<th>{s}</th>" for s in SEVERITIES) + "</tr>"]
     per_doc = pd.crosstab(flags["doc_id"], flags["severity"]) if n_flags else pd.DataFrame()
+    # one pass to split rows per document (filtering the whole frame per document is quadratic)
+    flags_by_doc = {k: g for k, g in flags.groupby("doc_id", sort=False)} if n_flags else {}
+    EMPTY_FLAGS = flags.iloc[0:0]
+    if cells is not None and len(cells) and "n" not in cells.columns:
+        cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
+    tables_by_doc = {k: g for k, g in cells.groupby("doc_id", sort=False)} if cells is not None and len(cells) else {}
     order = docs.assign(_n=docs["doc_id"].map(lambda i: int(per_doc.loc[i].sum()) if i in per_doc.index else 0))
     order = order.sort_values(["_n", "name"], ascending=[False, True])
     for _, d in order.iterrows():
@@ -278,7 +284,7 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
         if d["status"] != "ok":
             p.append(f"<p class='sev-error'><span class='pill error'>not read</span> {_e(d['error'])}</p></section>")
             continue
-        fl = flags[flags["doc_id"] == d["doc_id"]]
+        fl = flags_by_doc.get(d["doc_id"], EMPTY_FLAGS)
         if fl.empty:
             p.append("<p class='muted'>no flags</p>")
         for fam in sorted(fl["family"].unique(), key=lambda f: fam_rank.get(f, 99)):
@@ -289,12 +295,11 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
                 p.append(f"<h4>{_e(sev)} ({len(fs)})</h4>")
                 for _, f in fs.iterrows():
                     p.append(_flag_html(f, labels))
-        tc = cells[cells["doc_id"] == d["doc_id"]]
-        if len(tc):
-            summary = tc.groupby(["table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
+        summary = tables_by_doc.get(d["doc_id"])
+        if summary is not None and len(summary):
             rows = "".join(f"<tr><td>{_e(t['title'])}</td><td>{_e(t['table_type'])}</td><td>{_e(t['unit'])}</td>"
                            f"<td class='num'>{int(t['n'])}</td></tr>" for _, t in summary.iterrows())
-            p.append(f"<details><summary>{len(summary)} tables, {len(tc)} numeric cells</summary><table>"
+            p.append(f"<details><summary>{len(summary)} tables, {int(summary['n'].sum())} numeric cells</summary><table>"
                      f"<tr><th>table</th><th>type</th><th>unit</th><th>cells</th></tr>{rows}</table></details>")
         p.append("<p><a href='#'>↑ summary</a></p></section>")
     p.append(f"</main><script>{JS}</script></body></html>")
@@ -305,7 +310,10 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
     path = Path(path)
     docs = store.table("documents")
     flags = store.table("flags")
-    cells = store.table("table_cells")
+    # per-table cell counts only: the report never needs every cell in memory
+    cells = store.con.execute(
+        'SELECT doc_id, source, table_id, table_type, title, unit, count(*) AS n FROM table_cells '
+        'GROUP BY ALL').df()
     if sources is not None:
         docs = docs[docs["source"].isin(sources)]
         flags = flags[flags["source"].isin(sources)]
