@@ -108,7 +108,13 @@ def _norm_cell(c: str) -> str:
     return _WS.sub("", c or "") if c else ""
 
 
+# a header row names 三级指标 or a value column (指标值, 值, 目标值 …): every value word holds 值
+_HEADER_HINT = regex.compile(r"值|指\s*标")
+
+
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
+    if not any(_HEADER_HINT.search(c) for c in cells if c):
+        return None  # most rows: no header word at all
     m: dict[str, int] = {}
     for j, c in enumerate(cells):
         c = _norm_cell(c)

@@ -187,11 +187,12 @@ def _enumerated_details(text: str, base: int, lst: _List, facts: list, depth: li
         b = bounds[i + 1]
         item_id = f"{lst.gid}/{i + 1}"
         in_line = [f for f in facts if f.start is not None and a <= f.start - base < b]
-        heads = [f for f in in_line if f in lst.items]
+        item_ids = {id(x) for x in lst.items}  # identity: two facts may have equal fields
+        heads = [f for f in in_line if id(f) in item_ids]
         for f in in_line:
             f.item = item_id
             f.list_no = no
-            if f in lst.items:
+            if id(f) in item_ids:
                 continue
             f.group = lst.gid
             f.role = "detail"

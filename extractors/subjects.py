@@ -83,8 +83,11 @@ class Subject:
     end: Optional[int] = None
 
 
+_NORMALISE = regex.compile(rf"[\s{regex.escape(QUOTES)}]")
+
+
 def normalise(s: str) -> str:
-    return regex.sub(rf"[\s{regex.escape(QUOTES)}]", "", s or "")
+    return _NORMALISE.sub("", s or "")
 
 
 # ── dictionary ────────────────────────────────────────────────────────────────────
