@@ -17,21 +17,18 @@ from pathlib import Path
 from .rawstore import RawStore
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE_DIRS = ("readers", "extractors", "reconcile", "engine", "gazetteers")
 PROCESSED_DDL = ("CREATE TABLE IF NOT EXISTS processed_inputs (input_key VARCHAR, doc_id VARCHAR, "
                  "source VARCHAR, run_id VARCHAR, processed_at VARCHAR)")
 
 
 @functools.lru_cache(maxsize=1)
 def pipeline_fingerprint() -> str:
-    """Hash of the code and vocabularies that turn a file into rows."""
-    h = hashlib.sha256()
-    for d in CODE_DIRS:
-        for p in sorted((ROOT / d).rglob("*")):
-            if p.suffix in (".py", ".yaml", ".txt") and "__pycache__" not in p.parts:
-                h.update(str(p.relative_to(ROOT)).encode())
-                h.update(p.read_bytes())
-    return h.hexdigest()[:16]
+    """The engine's fingerprint of the code, vocabularies and limits (one definition for
+    `budgetlens run` and `process`; BUDGETLENS_PIPELINE_VERSION pins it for both)."""
+    from engine import limits as limits_mod
+    from engine.run import pipeline_fingerprint as engine_fingerprint
+
+    return engine_fingerprint(limits_mod.current())
 
 
 @dataclass
