@@ -44,11 +44,28 @@ def discover(paths: list[str | Path], exclude: list[str | Path] = ()) -> list[Pa
         seen.add(key)
         out.append(p)
 
+    walked: set[tuple[int, int]] = set()  # folders entered: a symlink loop is entered once
+
+    def enter(d: Path) -> bool:
+        try:
+            st = d.stat()
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if key in walked or key in skip_dirs:
+            return False
+        walked.add(key)
+        return True
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for root, dirs, files in os.walk(p, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not excluded(Path(root) / d))
+            if not enter(p):
+                continue
+            # symlinked folders are followed (corpora are often assembled from links);
+            # each real folder is walked once, so a link back to a parent ends there
+            for root, dirs, files in os.walk(p, followlinks=True):
+                dirs[:] = sorted(d for d in dirs if enter(Path(root) / d))
                 for name in sorted(files):
                     if name in SKIP_NAMES or name.startswith("~$") or name.startswith("."):
                         continue

@@ -211,3 +211,15 @@ def test_limit_max_seconds_per_document(tmp_path, limits_env, monkeypatch):
     t0 = time.monotonic()
     assert "--max-seconds-per-document" in _error(p)
     assert time.monotonic() - t0 < 5
+
+
+def test_symlinked_folders_are_followed_once(tmp_path):
+    """A corpus assembled from links is read; a link back to a parent ends the walk."""
+    from conftest import SAMPLES
+    from engine.discover import discover
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "seeds").symlink_to(SAMPLES, target_is_directory=True)
+    (tmp_path / "a" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    found = discover([tmp_path])
+    assert sorted(p.name for p in found) == sorted(p.name for p in SAMPLES.glob("*.txt"))
