@@ -71,6 +71,11 @@ def read_group(paths: list[Path]) -> Document:
         raise ReadError("no text found in the document")
     doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
     doc.read_seconds = time.perf_counter() - t0
+    last_page: dict = {}
+    for b in blocks:
+        if b.page:
+            last_page[b.source] = max(b.page, last_page.get(b.source, 0))
+    doc.pages = sum(last_page.values()) or None  # paged formats only (PDF); a pair counts both files
     if doc.format == "pdf" and not doc.text.strip():
         raise ReadError("no text layer; OCR is not supported")
     return doc
