@@ -80,6 +80,18 @@ def _depths(text: str) -> list[int]:
     return out
 
 
+_FULL_STOP = regex.compile("。")
+
+
+def _window_start(text: str, a: int) -> int:
+    """Start of the sentence that ends at the marker at `a` (or holds it): sibling totals are
+    looked for there."""
+    ends = [m.end() for m in _FULL_STOP.finditer(text, 0, a)]
+    if text[:a].rstrip().endswith("。"):
+        ends = ends[:-1]
+    return ends[-1] if ends else 0
+
+
 def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
     """Set group / parent / role / total_group / item / list_no on `facts` (their
     `start` are document offsets; `base` is the offset of `text`)."""
@@ -132,19 +144,40 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             lst = _List(new_gid(), total, kind, d, b, family(total))
             stack.append(lst)
             lists.append(lst)
-            if lst.fam.startswith("count:"):
-                # 列明公务接待2批次、26人次，其中：接待外宾0批次、0人次 — one list per unit, each
-                # with the figure of its unit before the marker (same sentence) as total
-                seen = {lst.fam}
-                for c in reversed(cands[:-1]):
-                    if c.start is None or regex.search(r"[。；;]", text[c.start - base:a]):
-                        break
-                    fc = family(c)
-                    if fc and fc.startswith("count:") and fc not in seen:
-                        seen.add(fc)
-                        sib = _List(new_gid(), c, kind, d, b, fc)
-                        stack.append(sib)
-                        lists.append(sib)
+            # sibling lists: the figures after the marker may be of other families than the
+            # figure right before it — `2批次、26人次，其中：接待外宾0批次、0人次`; `…36.56万元，
+            # 比2024年预算减少10万元，…新增1辆…。其中：公务用车购置费15万元，比2024年预算减少10万元`.
+            # Each family listed after the marker gets the last figure of its family before the
+            # marker (this sentence or the one before) as its total.
+            window = _window_start(text, a)
+            after = []
+            for p2, f2 in rel:
+                if p2 < b:
+                    continue
+                if regex.search(r"。", text[b:p2]) and kind != "enum":
+                    break
+                fam2 = family(f2)
+                if fam2 and fam2 not in after:
+                    after.append(fam2)
+            seen = {lst.fam}
+            if after and after[0] == lst.fam:
+                after = []  # the list starts with the total's own family: no siblings
+            for fam2 in after:
+                if fam2 in seen:
+                    continue
+                tot = next((c for c in reversed(cands) if family(c) == fam2 and c.start is not None
+                            and c.start - base >= window), None)
+                # the same subject stated twice (32.20万元，与2024年预算持平。其中：…), or a count
+                # in between (…新增1辆…。其中：公务用车购置费15万元); not 收入、支出预算总计 after
+                # a change of 收、支预算
+                if tot is not None and not (tot.subject == total.subject or total.kind in ("count", "staffing")
+                                            or fam2.startswith("count:") and lst.fam.startswith("count:")):
+                    tot = None
+                if tot is not None:
+                    seen.add(fam2)
+                    sib = _List(new_gid(), tot, kind, d, b, fam2)
+                    stack.append(sib)
+                    lists.append(sib)
             continue
         f = ev[1]
         d = depth[pos]
