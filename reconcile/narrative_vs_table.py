@@ -476,31 +476,87 @@ def _mismatch(doc, f, cands: list[Cand], rule: str, what: str) -> Optional[Flag]
     )
 
 
+_CODE_LEVEL = {3: "类", 5: "款", 7: "项"}
+_LEVEL_RANK = {"类": 0, "款": 1, "项": 2}
+
+
+def _row_with_amount(t: Table, rows: dict, code: str, value_wan) -> Optional[tuple]:
+    """A row coded under `code` (longer code, same prefix) whose amount equals the figure."""
+    if value_wan is None:
+        return None
+    want = tol.figure(value_wan, None, unit="万元")
+    for c2, r2 in rows.items():
+        if len(c2) <= len(code) or not c2.startswith(code):
+            continue
+        j = _code_cell(t, r2, c2)
+        v = parse_number(r2.cells[j]) if j is not None else None
+        if v is None:
+            continue
+        v_wan = v / 10000 if t.unit == "元" else v
+        if tol.agree(want, tol.figure(v_wan, None, unit="万元" if t.unit != "元" else "元").scaled(1)):
+            return c2, r2, j
+    return None
+
+
 def _name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
     """A 功能分类 name in the narrative that the table (or the classification for the year)
     does not use for that code."""
     out = []
     if not segs:
         return out
-    name = _norm_name(segs[-1][0])
-    outdated = gazetteers.outdated_names().get(segs[-1][0]) or gazetteers.outdated_names().get(name) or []
+    # compare the name written at the level of the resolved code (类 3 digits, 款 5, 项 7)
+    level = _CODE_LEVEL.get(len(code))
+    at = [n for n, lv in segs if lv == level]
+    written = at[0] if at else segs[-1][0]
+    deeper = [n for n, lv in segs if _LEVEL_RANK.get(lv, 9) > _LEVEL_RANK.get(level, -1)]
+    name = _norm_name(written)
+    outdated = gazetteers.outdated_names().get(written) or gazetteers.outdated_names().get(name) or []
+    path = "".join(n + "（" + lv + "）" for n, lv in segs)
     for t, rows in _functional_rows(doc):
         r = rows.get(code)
         if r is None:
             continue
         label = _norm_name(r.label or "")
-        if not label or label == name or re.sub(r"支出$", "", label) == re.sub(r"支出$", "", name):
-            return out
         spec = gazetteers.functional_codes().get(code) or {}
         same = {_norm_name(spec.get("name", ""))} | {_norm_name(a) for a in spec.get("aliases", [])}
-        if name in same and label in same:
+        name_ok = (not label or label == name or re.sub(r"支出$", "", label) == re.sub(r"支出$", "", name)
+                   or (name in same and label in same))
+        if name_ok and not deeper:
+            return out
+        if name_ok:
+            # the path goes deeper than any row the table has under this code: name the row
+            # under it that carries the same amount, if there is one
+            match = _row_with_amount(t, rows, code, f.value_wan)
+            if match is None:
+                return out  # nothing to show the reader; stay silent rather than guess
+            code2, r2, j2 = match
+            # the table's own path to that row, level by level, against the written one
+            table_path = {lv: rows.get(code2[:n]) for n, lv in _CODE_LEVEL.items() if len(code2) >= n}
+            wrong = []
+            for n_written, lv in segs:
+                tr = table_path.get(lv)
+                if tr is None or not tr.label:
+                    continue
+                a, b = _norm_name(n_written), _norm_name(tr.label)
+                if a != b and re.sub(r"支出$", "", a) != re.sub(r"支出$", "", b):
+                    wrong.append(f"{lv}写作“{n_written}”，表中为{[k for k, v in rows.items() if v is tr][0]}“{_c(tr.label)}”")
+            if not wrong:
+                return out
+            out.append(Flag(
+                FAMILY, "functional.name_vs_table", "warning",
+                f"文中功能分类科目“{path}”与表中科目名称不一致：{'；'.join(wrong)}"
+                f"（{table_name(t)}中金额为{fmt(f.value)}万元的科目是{code2}“{_c(r2.label)}”）。",
+                values=[f.value] if f.value is not None else [], stated=f.value,
+                evidence=[quote(f.sentence), cell(t, r2, j2)],
+                start=f.start, end=f.end, sentence=f.sentence, key=f"fname:{code2}:{path}",
+            ))
             return out
         j = _code_cell(t, r, code)
         old = [o for o in outdated if o["code"] == code and doc.year and o["until"] < doc.year]
-        why = f"（“{segs[-1][0]}”为{old[0]['until']}年及以前的科目名称）" if old else ""
+        why = f"（“{written}”为{old[0]['until']}年及以前的科目名称）" if old else ""
         out.append(Flag(
             FAMILY, "functional.name_vs_table", "warning",
-            f"文中功能分类科目“{''.join(n + '（' + lv + '）' for n, lv in segs)}”与表中科目名称不一致：{table_name(t)}中{code}为“{_c(r.label)}”{why}。",
+            f"文中功能分类科目“{path}”与表中科目名称不一致：{table_name(t)}中{code}为“{_c(r.label)}”{why}。",
             values=[f.value] if f.value is not None else [], stated=f.value,
             evidence=[quote(f.sentence)] + ([cell(t, r, j)] if j is not None else []),
             start=f.start, end=f.end, sentence=f.sentence, key=f"fname:{code}:{name}",
@@ -555,6 +611,9 @@ def check_subjects(doc: Document, facts) -> list[Flag]:
                 flags += names
                 if names:
                     continue  # the name is the finding; its amount row may be another code
+                deepest = max((_LEVEL_RANK.get(lv, -1) for _n, lv in segs), default=-1)
+                if deepest > _LEVEL_RANK.get(_CODE_LEVEL.get(len(code)), 9):
+                    continue  # the path resolved only to a parent code: its total is not this figure
                 flag = _mismatch(doc, f, _cands_for_code(doc, code, "functional"), "functional.amount_vs_table",
                                  f"功能分类科目“{segs[-1][0] if segs else code}”（{code}）的金额")
             elif segs:
