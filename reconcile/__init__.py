@@ -20,8 +20,8 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 def _modules():
     from reconcile import (comparison, completeness, indicator, narrative_arithmetic,
-                           narrative_vs_table, table_arithmetic, text)
-    return [table_arithmetic, narrative_vs_table, narrative_arithmetic, comparison, indicator,
+                           narrative_vs_table, shares, table_arithmetic, text)
+    return [table_arithmetic, narrative_vs_table, narrative_arithmetic, shares, comparison, indicator,
             completeness, text]
 
 

@@ -1,0 +1,52 @@
+"""`narrative.arithmetic` — a share stated beside an itemised amount (`基本支出6522.75万元，
+占48.76%`) against the amount and the total of its list (`本年支出预算合计13377.11万元，其中：…`).
+
+The share is checked with the interval arithmetic of `tolerance`: both amounts stand for
+±0.005万元, the percentage for half its last written digit plus the slack comparison.yaml
+allows for shares computed from 元 figures and cut rather than rounded."""
+from __future__ import annotations
+
+import gazetteers
+from readers.document import Document
+from reconcile import tolerance as tol
+from reconcile.evidence import fmt, quote
+from reconcile.flags import Flag
+
+FAMILY = "narrative.arithmetic"
+SLACK = float(gazetteers.load("rules/comparison").get("percent_slack_pp", 0.05))
+
+
+def check(doc: Document, facts) -> list:
+    totals = {f.total_group: f for f in facts
+              if f.kind == "amount" and getattr(f, "total_group", None) and f.value_wan}
+    if not totals:
+        return []
+    ordered = sorted((f for f in facts if f.start is not None and f.origin == "narrative"), key=lambda f: f.start)
+    out = []
+    for i, p in enumerate(ordered):
+        if p.kind != "percent" or (p.unit or "%") != "%" or p.value is None or p.qualifier:
+            continue  # an explicit base (`占本年支出合计的…`) is not necessarily the list's total
+        a = next((g for g in reversed(ordered[:i]) if g.sentence == p.sentence and g.kind == "amount"), None)
+        if a is None or a.value_wan is None or not getattr(a, "group", None):
+            continue
+        t = totals.get(a.group)
+        if t is None or t is a or t.value_wan <= 0:
+            continue
+        amt, tot = tol.figure(a.value_wan, None, unit="万元"), tol.figure(t.value_wan, None, unit="万元")
+        if tot.low <= 0:
+            continue
+        lo, hi = 100 * max(amt.low, 0) / tot.high, 100 * amt.high / tot.low
+        pf = tol.figure(p.value, p.raw, unit="%")
+        if pf.low - SLACK <= hi and lo <= pf.high + SLACK:
+            continue
+        expected = round(100 * a.value_wan / t.value_wan, 2)
+        gap = round(p.value - expected, 2)
+        out.append(Flag(
+            FAMILY, "share.vs_amounts", "error" if abs(gap) >= 1 else "warning",
+            f"“{a.subject}”{fmt(a.value)}{a.unit or '万元'}占“{t.subject}”{fmt(t.value)}{t.unit or '万元'}的比例应为"
+            f"{expected:.2f}%，文中为{fmt(p.value)}%。",
+            values=[a.value, t.value, p.value], stated=p.value, expected=expected, difference=gap,
+            evidence=[quote(p.sentence)] + ([quote(t.sentence)] if t.sentence != p.sentence else []),
+            start=p.start, end=p.end, sentence=p.sentence, key=f"share:{p.start}",
+        ))
+    return out
