@@ -393,7 +393,9 @@ class _Extractor:
                     for x in same[:-1]:
                         if x.year == c.base_year:
                             f.amount_from = x.value
-        if cue and q is not None:
+        # a change stated as a target (绩效指标：…同比2021年下降10%); not every change in a
+        # section whose heading mentions 绩效目标 (PDF headings can cover whole pages)
+        if cue and q is not None and (indicators.has_cue(kw["sentence"]) or u.origin == "table"):
             facts.append(Fact(kind="indicator", subject=subj, value=abs(value), unit=q.unit,
                               direction=c.direction, base_year=c.base_year, is_target=True,
                               raw=text[c.start:c.end], **kw))
