@@ -53,6 +53,7 @@ _HAS_FIGURE = regex.compile(r"\d")
 _CONT_END = set("，,；;：:、")
 _SENT_FINAL = set("。！？!?；;：:）)")
 _HEADING = itemisations.HEADING
+_RANGE_BEFORE = regex.compile(subjects.RANGE_TAIL)
 
 
 @dataclass
@@ -324,6 +325,10 @@ class _Extractor:
                     subj = subjects.Subject(prev[-1].subject, code=prev[-1].code, path=prev[-1].path)
         else:
             noun = subjects.noun_after(text, q.end, q.raw) if not q.per else None
+            if not noun and not q.per:
+                a0, b0, _ = subjects.clause_before(text, q.start, floor)
+                if not subjects.clean(text[a0:b0], self.owner)[0]:
+                    noun = subjects.noun_after(text, q.end, q.raw, any_unit=True)
             if noun:
                 # 在职7名人员: a staffing word right before the count qualifies the noun
                 staff_cue = staffing.cue_before(text, q.start)
@@ -331,6 +336,9 @@ class _Extractor:
             term = subjects.term_of(subj.text)
             kind = "staffing" if staffing.is_staffing(subj.text, term, q.unit) else "count"
             f = count_fact(q, kind=kind, **kw)
+            rm = _RANGE_BEFORE.search(text, max(0, q.start - 12), q.start)
+            if rm:
+                f.qualifier = f"range:{rm.group('low')}-{q.raw}"  # 2-3期: value is the upper bound
             if kind == "staffing":
                 f.is_target = bool(cue) or staffing.is_target(kw["sentence"])
             if ca and cue:

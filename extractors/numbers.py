@@ -28,6 +28,7 @@ COUNT = {str(k): str(v) for k, v in P["count_units"].items()}
 PER = {str(k): str(v) for k, v in P["per_units"].items()}
 MONEY_ALIAS = {str(k): str(v) for k, v in P["money_unit_alias"].items()}
 CN_SPLIT = set(P["cn_numeral_units"])
+ORDINAL = set(P["ordinal_prefix"])
 # an alias (万 for 万元) only after Arabic digits and never before another character
 _ALIAS_RE = "|".join(rf"{regex.escape(a)}(?![\p{{Han}}/／])" for a in MONEY_ALIAS)
 _UNIT_WORDS = alternation([u for u in list(MONEY) + list(PERCENT) + list(COUNT) if u not in MONEY_ALIAS])
@@ -56,7 +57,8 @@ QUANTITY_RE = regex.compile(
     rf"(?P<per>(?:\s*[/／](?:{_PER_WORD}))+)?"
     rf"(?:[·•](?P<per2>{_PER_WORD}))?"
 )
-_NOT_AFTER = regex.compile(rf"^(?:{alternation(P['not_figure_after'])})")
+# (no ^: `match(text, pos)` anchors at pos, a ^ would only ever match at 0)
+_NOT_AFTER = regex.compile(rf"(?:{alternation(P['not_figure_after'])})")
 
 
 @dataclass
@@ -174,8 +176,12 @@ def _find(text: str) -> tuple[Quantity, ...]:
         end = m.end()
         if unit_s in MONEY_ALIAS:
             unit_s = MONEY_ALIAS[unit_s]
-        if _NOT_AFTER.match(text, end) and unit_s not in MONEY and unit_s not in PERCENT:
-            continue
+        if unit_s not in MONEY and unit_s not in PERCENT:
+            num_end = m.end("num") if m.group("num") is not None else m.end("cn")
+            if _NOT_AFTER.match(text, end) or _NOT_AFTER.match(text, num_end):
+                continue  # 70周年, 第10次会议
+            if m.start() > 0 and text[m.start() - 1] in ORDINAL:
+                continue  # 第3次: an ordinal, not a count
         per_parts = []
         if m.group("pre"):
             per_parts += [PER.get(w, w) for w in regex.findall(_PER_WORD, m.group("pre"))]

@@ -278,6 +278,7 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
         s = s.strip("：:，,、 ")
         if s == before:
             break
+    s = _RANGE_TAIL.sub("", s)  # 举办委员学习研讨班2-3期: the range start is not the subject
     s = _strip_leading_pos(s)
     s = _strip_quotes(s.strip("：:，,、 "))
     s = _cut_long(s)
@@ -287,6 +288,8 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
 
 
 _MID_YEAR = regex.compile(r"\d{4}\s*年(?:度)?")
+RANGE_TAIL = r"(?P<low>\d+(?:\.\d+)?)\s*[-－~～—至到]\s*$"
+_RANGE_TAIL = regex.compile(RANGE_TAIL)
 
 
 def _cut_long(s: str) -> str:
@@ -349,10 +352,11 @@ def is_marker(s: str) -> bool:
     return s in _MARKERS
 
 
-def noun_after(text: str, end: int, raw: str) -> Optional[str]:
+def noun_after(text: str, end: int, raw: str, any_unit: bool = False) -> Optional[str]:
     """The noun a count is written before (`开6个房间` → 房间), when its unit is a measure
-    word and nouns follow directly; None otherwise."""
-    if not raw or raw.rstrip()[-1] not in MEASURE_WORDS:
+    word (or any unit, for a count whose clause names nothing: `开展4次执法检查`) and nouns
+    follow directly; None otherwise."""
+    if not raw or (raw.rstrip()[-1] not in MEASURE_WORDS and not any_unit):
         return None
     for w in APPROX_AFTER:  # 确定30个左右…课题
         if text.startswith(w, end):
