@@ -100,13 +100,16 @@ def build_document(
         else:
             rows = [[normalize_cell(c) for c in r] for r in b.rows]
             spans = []
-            for r in rows:
+            for r in rows:  # the row's cells joined by TABs, a newline after it
                 rs = []
-                for j, c in enumerate(r):
-                    if j:
-                        emit("\t")
-                    rs.append(emit(c))
-                emit("\n")
+                p = pos
+                for c in r:
+                    rs.append((p, p + len(c)))
+                    p += len(c) + 1
+                line = "\t".join(r)
+                parts.append(line)
+                parts.append("\n")
+                pos += len(line) + 1
                 spans.append(rs)
             emit("\n")
             laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid), spans))

@@ -105,7 +105,22 @@ class Document:
     pages: Optional[int] = None
 
     def section_at(self, offset: int) -> str:
-        """Heading path of the innermost section containing `offset`."""
+        """Heading path of the innermost section containing `offset`.  A binary search in
+        the sections flattened once into consecutive spans (the tree is fixed once the
+        document is built; a new `sections` list is indexed anew)."""
+        import bisect
+
+        cache = self.__dict__.get("_section_index")
+        if cache is None or cache[0] is not self.sections:
+            cache = (self.sections, _flatten_sections(self.sections))
+            self.__dict__["_section_index"] = cache
+        flat = cache[1]
+        if flat is None:  # siblings overlap: walk the tree
+            return self._section_walk(offset)
+        starts, paths = flat
+        return paths[bisect.bisect_right(starts, offset) - 1]
+
+    def _section_walk(self, offset: int) -> str:
         best = ""
         stack = list(self.sections)
         while stack:
@@ -130,3 +145,37 @@ class Document:
 
     def tables_of(self, *types: str) -> list[Table]:
         return [t for t in self.tables if t.table_type in types]
+
+
+def _flatten_sections(sections: list) -> Optional[tuple[list, list]]:
+    """(starts, paths): the innermost section path on [starts[i], starts[i+1]), "" outside
+    every section — what `Document._section_walk` finds, as consecutive spans.  None when
+    siblings overlap or are out of order (the walk then decides)."""
+    starts: list = [float("-inf")]
+    paths: list = [""]
+
+    def put(at, path):
+        if at == starts[-1]:
+            paths[-1] = path
+        elif paths[-1] != path:
+            starts.append(at)
+            paths.append(path)
+
+    def walk(children, path, lo, hi) -> bool:
+        cur = lo
+        for sec in children:
+            a, b = max(sec.start, lo), min(sec.end, hi)
+            if a >= b:
+                continue  # empty, or outside its parent: never reached by the walk
+            if a < cur:
+                return False
+            put(a, sec.path)
+            if not walk(sec.children, sec.path, a, b):
+                return False
+            put(b, path)
+            cur = b
+        return True
+
+    if not walk(sections, "", float("-inf"), float("inf")):
+        return None
+    return starts, paths

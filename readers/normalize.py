@@ -44,9 +44,29 @@ def normalize_text(text: str) -> str:
     return text
 
 
+_CELL_CACHE: dict = {}
+
+
 def normalize_cell(text: str) -> str:
     """Cells additionally lose internal spaces inside numbers (`1 234.50`) and
-    full-width commas used as thousands separators."""
+    full-width commas used as thousands separators.  Memoised (cell texts recur: codes,
+    dashes, column headings, amounts)."""
+    try:
+        return _CELL_CACHE[text]
+    except KeyError:
+        pass
+    except TypeError:
+        return _normalize_cell(text)
+    out = _normalize_cell(text)
+    if text is None or len(text) > 64:  # long texts rarely recur: not kept
+        return out
+    if len(_CELL_CACHE) >= 100_000:
+        _CELL_CACHE.clear()
+    _CELL_CACHE[text] = out
+    return out
+
+
+def _normalize_cell(text: str) -> str:
     text = normalize_text(text or "").strip()
     if any(ch.isdigit() for ch in text):
         text = _FW_COMMA_IN_NUMBER.sub("", text)

@@ -72,18 +72,29 @@ def _last_year(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
     out = []
     amounts = _amounts(facts)
     info = docs.set_index("doc_id").to_dict("index")
+    # documents, amounts and narrative facts indexed once (per-document scans were
+    # quadratic in the corpus); the first document of a key is the one a scan found first
+    by_profile: dict = {}
+    for k, e in info.items():
+        by_profile.setdefault((e.get("year"), _norm_dept(e.get("department")), e.get("doc_kind"),
+                               e.get("scope") or ""), k)
+    amounts_of = dict(tuple(amounts.groupby("doc_id", sort=False))) if len(amounts) else {}
+    narrative = facts[facts["origin"] == "narrative"]
+    narrative_of = dict(tuple(narrative.groupby("doc_id", sort=False))) if len(narrative) else {}
     for doc_id, d in info.items():
-        prev = [k for k, e in info.items() if e.get("year") == (d.get("year") or 0) - 1
-                and _norm_dept(e.get("department")) == _norm_dept(d.get("department"))
-                and e.get("doc_kind") == d.get("doc_kind") and (e.get("scope") or "") == (d.get("scope") or "")]
-        if not prev:
+        prev = by_profile.get(((d.get("year") or 0) - 1, _norm_dept(d.get("department")), d.get("doc_kind"),
+                               d.get("scope") or ""))
+        if prev is None:
             continue
-        last = amounts[amounts["doc_id"] == prev[0]]
+        last = amounts_of.get(prev, amounts.iloc[:0])
         last = last[(last["year"].isna()) | (last["year"] == d["year"] - 1)]
         last_by_key = {}
         for r in last.to_dict("records"):
             last_by_key.setdefault(r["key"], r)
-        mine = facts[(facts["doc_id"] == doc_id) & (facts["origin"] == "narrative")].sort_values("start")
+        mine = narrative_of.get(doc_id)
+        if mine is None:
+            continue
+        mine = mine.sort_values("start")
         recs = mine.to_dict("records")
         for i, c in enumerate(recs):
             if c["kind"] != "comparison" or c.get("base_year") != d["year"] - 1 or c.get("value") is None:
@@ -133,8 +144,13 @@ def _last_year(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
     return out
 
 
-def _total(amounts: pd.DataFrame, doc_id: str) -> Optional[dict]:
-    a = amounts[(amounts["doc_id"] == doc_id) & amounts["key"].isin([("term", t) for t in TOTAL_TERMS])]
+def _total(amounts: pd.DataFrame, doc_id: str, totals_of: Optional[dict] = None) -> Optional[dict]:
+    if totals_of is not None:  # the total amounts grouped by document (see _units_vs_department)
+        a = totals_of.get(doc_id)
+        if a is None:
+            return None
+    else:
+        a = amounts[(amounts["doc_id"] == doc_id) & amounts["key"].isin([("term", t) for t in TOTAL_TERMS])]
     return a.sort_values("start").to_dict("records")[0] if len(a) else None
 
 
@@ -142,17 +158,22 @@ def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
     out = []
     amounts = _amounts(facts)
     recs = docs.to_dict("records")
+    units_of: dict = {}  # unit disclosures by (year, kind, region), in document order
+    for u in recs:
+        if u.get("scope") == "unit":
+            units_of.setdefault((u.get("year"), u.get("doc_kind"), u.get("region") or ""), []).append(u)
+    totals = amounts[amounts["key"].isin([("term", t) for t in TOTAL_TERMS])]
+    totals_of = dict(tuple(totals.groupby("doc_id", sort=False))) if len(totals) else {}
     for d in recs:
         if d.get("scope") != "department":
             continue
         name = _norm_dept(d.get("department"))
-        units = [u for u in recs if u.get("scope") == "unit" and u.get("year") == d.get("year")
-                 and u.get("doc_kind") == d.get("doc_kind") and u["doc_id"] != d["doc_id"]
-                 and (u.get("region") or "") == (d.get("region") or "") and name and name in _norm_dept(u.get("department"))]
+        units = [u for u in units_of.get((d.get("year"), d.get("doc_kind"), d.get("region") or ""), [])
+                 if u["doc_id"] != d["doc_id"] and name and name in _norm_dept(u.get("department"))]
         if not units:
             continue
-        dt = _total(amounts, d["doc_id"])
-        uts = [(u, _total(amounts, u["doc_id"])) for u in units]
+        dt = _total(amounts, d["doc_id"], totals_of)
+        uts = [(u, _total(amounts, u["doc_id"], totals_of)) for u in units]
         uts = [(u, t) for u, t in uts if t is not None]
         if dt is None or not uts:
             continue

@@ -147,8 +147,12 @@ def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool) ->
     if len(coded) < 2:
         return []
     flags = []
+    children: dict[str, list] = {}  # parent code → its rows one level down, in row order
+    for k in coded:
+        if len(k.code) >= 2:
+            children.setdefault(k.code[:-2], []).append(k)
     for r in coded:
-        kids = [k for k in coded if len(k.code) == len(r.code) + 2 and k.code.startswith(r.code)]
+        kids = children.get(r.code, [])
         if not kids:
             continue
         level = {3: "类", 5: "款"}.get(len(r.code), "科目")
