@@ -44,6 +44,7 @@ TITLE_SUFFIXES = sorted(P["title_suffixes"], key=len, reverse=True)
 PROJECT_LABEL = set(P["project_label"])
 LEADING_VERBS = sorted(P["leading_verbs"], key=len, reverse=True)
 TARGET_WORDS = set(P["target_words"])
+_GENERIC_HEADS = set(load("subjects")["generic_heads"])
 
 KNOWN_UNITS = set(COUNT.values()) | set(PERCENT.values()) | set(MONEY)
 _COMP_SYM_RE = regex.compile(rf"(?:{alternation(COMPARATORS)})\s*$")
@@ -91,7 +92,7 @@ def has_cue(*texts: str) -> bool:
 def strip_leading_verbs(s: str) -> str:
     for _ in range(3):
         for w in LEADING_VERBS:
-            if s.startswith(w) and len(s) > len(w) + 1:
+            if s.startswith(w) and len(s) > len(w) + 1 and s[len(w):] not in _GENERIC_HEADS:
                 s = s[len(w):]
                 break
         else:

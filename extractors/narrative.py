@@ -309,7 +309,8 @@ class _Extractor:
             f = amount_fact(q, **kw)
         elif q.kind == "rate":
             f = rate_fact(q, **kw)
-        elif q.kind == "percent" and indicators.has_cue(kw["sentence"]):
+        elif q.kind == "percent" and (indicators.has_cue(kw["sentence"]) or (u.origin == "table" and cue)):
+            # 绩效指标：…完成率达到95% / a 绩效目标 table cell: 维护验收合格率100%
             f = Fact(kind="indicator", subject=indicators.strip_leading_verbs(subj.text) or None, value=q.value,
                      unit=q.unit, comparator=ca or "=", is_target=True, raw=q.raw, **kw)
             return f

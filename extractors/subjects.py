@@ -51,6 +51,7 @@ APPROX_AFTER = tuple(load("amounts")["approx_after"])
 NOUN_MODIFIERS = set(S["noun_modifiers"])
 NOT_COUNTED = tuple(S["not_counted_nouns"])
 VERBS_INSIDE = tuple(S["verbs_inside"])
+GENERIC_HEADS = set(S["generic_heads"])
 _NOUN_POS = {"n", "nz", "vn", "ng", "nr", "ns", "nt", "nw", "j", "an"}
 EMPTY = set(S["empty_subjects"])
 GENERIC_CATEGORIES = set(S["generic_categories"])
@@ -255,7 +256,7 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
             if s.startswith(w) and len(s) > len(w) + 1:
                 s = s[len(w):]
         for w in LEADING_SORTED:
-            if s.startswith(w) and _whole_token(s, w):
+            if s.startswith(w) and _whole_token(s, w) and _strip_tail_words(s[len(w):]) not in GENERIC_HEADS:
                 s = s[len(w):]
                 break
         s = s.lstrip("：:，,、 ")
@@ -331,7 +332,8 @@ def _strip_leading_pos(s: str) -> str:
         w, f = toks[i]
         if f == "nz" or gazetteers.term_index().get(w):
             break
-        if f in _STRIP_POS and not regex.match(r"^[\p{Han}]{2,}$", w) or w in LEADING:
+        if (f in _STRIP_POS and not regex.match(r"^[\p{Han}]{2,}$", w) or w in LEADING) \
+                and "".join(x for x, _ in toks[i + 1:]) not in GENERIC_HEADS:
             i += 1
             continue
         break
