@@ -44,6 +44,7 @@ TITLE_SUFFIXES = sorted(P["title_suffixes"], key=len, reverse=True)
 PROJECT_LABEL = set(P["project_label"])
 LEADING_VERBS = sorted(P["leading_verbs"], key=len, reverse=True)
 TARGET_WORDS = set(P["target_words"])
+PLAN_WORDS = tuple(P["plan_words"])
 _GENERIC_HEADS = set(load("subjects")["generic_heads"])
 
 KNOWN_UNITS = set(COUNT.values()) | set(PERCENT.values()) | set(MONEY)
@@ -83,6 +84,11 @@ def is_symbol(comparator_text: str) -> bool:
 def is_target_word(comparator_text: str) -> bool:
     """≥ / ≤ … or a word such as 不低于 / 大于等于 that states a target by itself."""
     return comparator_text in COMPARATORS or comparator_text in TARGET_WORDS
+
+
+def is_plan(sentence: str) -> bool:
+    """计划组织召开…13次: a planned quantity (not 编报绩效目标的项目12个, a statement)."""
+    return any(w in (sentence or "") for w in PLAN_WORDS)
 
 
 def has_cue(*texts: str) -> bool:

@@ -347,7 +347,14 @@ class _Extractor:
         f.subject = subj.text or None
         f.qualifier = subj.qualifier if not f.qualifier else f.qualifier
         f.code, f.path = subj.code, subj.path
-        if f.subject and f.kind in ("amount", "count", "staffing"):
+        if f.kind == "count" and f.subject and u.origin == "narrative" and indicators.has_cue(text) \
+                and indicators.is_plan(kw["sentence"]) and not q.approx:
+            # 绩效指标：…。计划组织召开信访工作会议13次 — a planned count among the stated targets
+            ind = Fact(kind="indicator", subject=indicators.strip_leading_verbs(f.subject), value=q.value,
+                       unit=q.unit, per=q.per, comparator=ca or "=", is_target=True, raw=q.raw, **kw)
+            f = [f, ind]
+        first = f[0] if isinstance(f, list) else f
+        if first.subject and first.kind in ("amount", "count", "staffing"):
             self.topic = subj if subj.text else self.topic
         return f
 
