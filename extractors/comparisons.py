@@ -9,6 +9,10 @@ without an intro of its own (`其中：基本支出增加104.62万元`, the `增
 change) inherits the base of the previous comparison of the same paragraph; with nothing to
 inherit base_year stays null.
 
+Also: `本年数小于上年预算数40.05万元` (a comparative word before the base: 小于/低于 → decrease,
+大于/高于 → increase), a change naming what changed (`增加综合管理费209万元` → subject 综合管理费,
+base inherited), `降幅0.66%` / `增幅…`.
+
 Fact conventions (kind `comparison`): `value` = size of the change (≥ 0, 0 for flat),
 `unit` 万元/元/% as stated, `direction` increase/decrease/flat, `base_year`,
 `amount_to` / `amount_from` = the current and the base amounts when the same sentence
@@ -18,7 +22,9 @@ keeps the first word and `qualifier` = "residue:下降（增长）".
 
 Final accounts: `年初预算为A万元，支出决算为B万元，…决算数小于预算数` → a comparison with
 `qualifier` = "budget_vs_final", amount_from A, amount_to B, value |B − A|, base_year = the
-account year, direction from the stated words (null when none is written).
+account year, direction from the stated words (null when none is written; the only pair of a
+paragraph takes the words written after its parts).  A budget figure pairs with one final
+figure; the subject is the amount's, else the 功能分类 path stated before in the paragraph.
 
 Corpus: extractors/corpus/comparisons.yaml.
 """

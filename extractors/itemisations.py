@@ -15,6 +15,12 @@ Conventions (columns of `facts`):
   * a list opened inside brackets (`（其中：公务用车购置费为0万元，…）`) ends at the bracket;
     a list nested in another ends at the next ；or 。; an outer `其中/包括` list ends at 。;
     an enumerated list (`明细如下：`) runs to the end of the cell / paragraph.
+  * items are of the total's family (a count list takes counts of its own unit).  When the
+    figures after the marker are of another family than the figure right before it, sibling
+    lists open at the same marker, each with the last figure of its family in the sentence as
+    total: `…32.20万元，与2024年预算持平。其中：公务用车购置费0.00万元，与2024年预算持平；…` gives an
+    amount list (total 32.20) and a comparison list (total the flat change); `2批次、26人次，
+    其中：接待外宾0批次、0人次` one list per unit.  A top-level heading (`\n三、`) closes every list.
   * enumerated lists: each numbered line is one item (`list_no` = its number as written,
     duplicates kept: seed 000 has two items numbered 7).  The line's money amounts
     outside brackets are the item amounts; its other figures — quantities (`3人`, `约合750人`),

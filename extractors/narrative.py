@@ -29,6 +29,13 @@ extractors/facts.py; the lead adds them to FACT_COLUMNS and the store schema):
     绩效目标表.
   * `year` is the year written in the figure's clause (`2025年当年预算执行数为…`), else
     the document year.
+  * a share (`因公出国（境）费199.25万元，占“三公”经费的25.96%`, `完成预算的13.68%`) is a `percent`
+    fact whose subject is the amount it is a share of; the share phrase is in `qualifier`.
+  * a count written before its noun (`开6个房间`, `3个专门委员会`, `在职7名人员`, `开展4次执法检查`)
+    takes the noun after it as subject; a range (`2-3期`) keeps the upper bound, `qualifier`
+    = "range:2-3期"; ordinals (`第10次`) and anniversaries (`70周年`) are not counts.
+  * in a paragraph stating targets (绩效指标 / 绩效目标), a planned count (`计划…13次`) is also an
+    `indicator` fact; a change is an indicator only when its own sentence states targets.
 """
 from __future__ import annotations
 

@@ -12,6 +12,10 @@ punctuation, by the previous figure, and skipping parenthesised asides such as
     gazetteers/patterns/subjects.yaml (其中, 包括, 安排 …);
   * trailing linking words (共计安排, 为, 达 …) are dropped and budget qualifiers
     (年初预算, 支出决算, 预算数 …) move to `qualifier`.
+A `、` ends the clause only after a figure (`办公费5.25万元、电费…`); between names it is part of
+the subject (`网络维护、监控设备维护2万元`, `收、支总预算`).  Leading words are stripped only as whole
+jieba tokens (其 of 其他交通费用 stays), not before a generic head (保障数量), and 编制 alone is
+a subject.  A clause made only of linkers (累计), or one character, is no subject.
 The head of the phrase is the longest gazetteer term it contains (`term`, canonical key of
 gazetteers/terms.yaml) — the dictionary, not a fixed character window, decides where the
 term starts.  `subject` stays as written (contract).
