@@ -170,15 +170,18 @@ def build_document(
         table.start = span[0][0][0] if span and span[0] else len(doc.text)
         # row spans and table-cell sentences
         data_offset = len(b.rows) - len(table.rows)
+        section = None  # one for the whole table: section bounds are paragraph starts
         for ri, row_spans in enumerate(span):
             row_index = ri - data_offset
             if 0 <= row_index < len(table.rows):
                 table.rows[row_index].spans = list(row_spans)
+            row_cells = b.rows[ri]  # the text laid out at row_spans
             for ci, (a, e) in enumerate(row_spans):
-                cell = doc.text[a:e]
+                cell = row_cells[ci]
                 if not HAN.search(cell) or parse_number(cell) is not None:
                     continue
-                section = doc.section_at(a)
+                if section is None:
+                    section = doc.section_at(a)
                 for s, t in split_sentences(cell, a):
                     doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
                                                   table_id=table.table_id, row=row_index, col=ci))

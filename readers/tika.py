@@ -47,7 +47,9 @@ def parse_tika_text(text: str) -> list[Block]:
 
         _BREAKING.update(gazetteers.load("headings").get("table_breaking_styles", []))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [BOOKMARK.sub("", ln) for ln in text.split("\n")]
+    lines = text.split("\n")
+    if "[bookmark:" in text:  # Word bookmarks (most dumps have none)
+        lines = [BOOKMARK.sub("", ln) for ln in lines]
     blocks: list[Block] = []
     rows: list[list[str]] = []  # rows of the table being built
     row: list[str] = []  # cells of the row being built

@@ -17,12 +17,24 @@ FAMILY = "completeness"
 R = gazetteers.load("rules/completeness")
 
 
+_WS = re.compile(r"\s+")
+
+
+def _body(doc: Document) -> str:
+    """The document's text without whitespace, made once per text (not per empty table)."""
+    cache = doc.__dict__.get("_body_nows")
+    if cache is None or cache[0] is not doc.text:
+        cache = (doc.text, _WS.sub("", doc.text))
+        doc.__dict__["_body_nows"] = cache
+    return cache[1]
+
+
 def _says_none(doc: Document, table_type: str) -> bool:
     """The narrative states that the department has nothing for this table's subject."""
     words = R["table_subjects"].get(table_type) or []
     if not words:
         return False
-    body = re.sub(r"\s+", "", doc.text)
+    body = _body(doc)
     for w in words:
         for m in re.finditer(re.escape(w), body):
             window = body[max(0, m.start() - 20):m.end() + 30]
@@ -92,7 +104,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
             evidence=[f"{table_name(t)}（无数值）"], key="empty:" + t.table_id,
         ))
     heads = _headings(doc)
-    body = re.sub(r"\s+", "", doc.text)
+    body = _body(doc)
     missing_sections = []
     for sec in tpl.get("required_sections", []):
         pats = [regex.compile(p) for p in sec.get("patterns", [])]

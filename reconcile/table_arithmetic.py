@@ -30,18 +30,44 @@ NOT_PART = V["not_part_col"]
 MAX_VALUES = 14
 
 
+_WS = re.compile(r"\s+")
+_CLEAN: dict = {}
+
+
 def _clean(s: Optional[str]) -> str:
-    return re.sub(r"\s+", "", s or "")
+    """Without whitespace; memoised for short texts (labels and cells recur per table)."""
+    s = s or ""
+    try:
+        return _CLEAN[s]
+    except KeyError:
+        pass
+    out = _WS.sub("", s)
+    if len(s) <= 64:
+        if len(_CLEAN) >= 50_000:
+            _CLEAN.clear()
+        _CLEAN[s] = out
+    return out
 
 
 def val(r: Row, j: int) -> Optional[float]:
     return parse_number(r.cells[j]) if j < len(r.cells) else None
 
 
+_FIGS: dict = {}
+
+
 def _fig(t: Table, r: Row, j: int) -> tol.Figure:
-    v = val(r, j) or 0.0
     raw = r.cells[j] if j < len(r.cells) else None
-    return tol.figure(v, raw, unit=t.unit or "万元")
+    unit = t.unit or "万元"
+    key = (raw, unit)  # the value is parse_number(raw): the figure depends on raw and unit only
+    f = _FIGS.get(key)
+    if f is None:
+        f = tol.figure(val(r, j) or 0.0, raw, unit=unit)
+        if raw is None or len(raw) <= 64:
+            if len(_FIGS) >= 50_000:
+                _FIGS.clear()
+            _FIGS[key] = f
+    return f
 
 
 def _value_cols(t: Table) -> list[int]:
