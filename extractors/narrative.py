@@ -222,9 +222,11 @@ class _Extractor:
     @staticmethod
     @functools.lru_cache(maxsize=1024)
     def _context_lei(section: str) -> Optional[str]:
-        for m in subjects.functional_paths(section or ""):
-            if m.names[0]:
-                return m.names[0]
+        # the innermost heading naming a 类 (第三部分…说明 > （一）一般公共服务支出（类）)
+        for seg in reversed((section or "").split(" > ")):
+            for m in subjects.functional_paths(seg):
+                if m.names[0]:
+                    return m.names[0]
         return None
 
     def _base(self, u: Unit, text: str, a: int, b: int, section: str) -> dict:

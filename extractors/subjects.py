@@ -457,6 +457,10 @@ def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
             return c1 + c2[-2:] + c3[-2:]
     fc = gazetteers.functional_codes()
     idx = gazetteers.functional_name_index()
+    if lei and not kuan and not [c for c in idx.get(lei, []) + idx.get(lei + "支出", []) if len(c) == 3] \
+            and [c for c in idx.get(lei, []) if len(c) == 5]:
+        # 住房改革支出（类）住房公积金（项）: a 款 written as 类
+        lei, kuan = None, lei
     lei = lei or context_lei
     cands = [c for c in idx.get(lei or "", []) if len(c) == 3]
     if not cands and lei:
@@ -468,9 +472,11 @@ def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
             ec = [c for c in e.get(lei, []) if len(c) == 3 and c.startswith("3")]
             if len(ec) == 1:
                 return ec[0]
-        if kuan and not lei and not context_lei:
-            ec = [c for c in e.get(kuan, []) if len(c) == 5 and c.startswith("3")]
-            if len(ec) == 1 and not [c for c in idx.get(kuan, []) if len(c) == 5]:
+        ctx_e = [c for c in e.get(context_lei or "", []) if len(c) == 3]
+        if kuan and not lei and (not context_lei or ctx_e):
+            # under an 经济分类 heading (工资福利支出（类） > （1）基本工资（款）) or with no heading
+            ec = [c for c in e.get(kuan, []) if len(c) == 5 and c.startswith(ctx_e[0] if ctx_e else "3")]
+            if len(ec) == 1 and (ctx_e or not [c for c in idx.get(kuan, []) if len(c) == 5]):
                 return ec[0]
     if not cands:
         if kuan and not lei:
@@ -485,10 +491,13 @@ def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
         if not k:
             return code
         code = k[0]
-        if xiang:
-            x = [c for c in idx.get(xiang, []) if len(c) == 7 and c.startswith(code)]
-            if x:
-                code = x[0]
+    if xiang:
+        # a 项 the gazetteer cannot place (机关事业单位基本养老保险费, or 一般行政管理事务 under a
+        # 类 with no 款 written) gets no code: the 类/款 code would name another row
+        x = [c for c in idx.get(xiang, []) if len(c) == 7 and c.startswith(code)]
+        if len(x) != 1:
+            return None
+        code = x[0]
     return code if code in fc else None
 
 
