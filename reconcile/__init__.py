@@ -19,10 +19,10 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def _modules():
-    from reconcile import (comparison, completeness, indicator, narrative_arithmetic,
+    from reconcile import (comparison, completeness, decomposition, indicator, narrative_arithmetic,
                            narrative_vs_table, shares, table_arithmetic, text)
-    return [table_arithmetic, narrative_vs_table, narrative_arithmetic, shares, comparison, indicator,
-            completeness, text]
+    return [table_arithmetic, narrative_vs_table, narrative_arithmetic, decomposition, shares, comparison,
+            indicator, completeness, text]
 
 
 def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
@@ -75,7 +75,8 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
                 p.related.append(f.flag_id)
                 break
     # nested lists (`总额A，其中：B…；B包括：…`): a wrong B breaks both sums by the same gap
-    lists = [f for f in out if f.rule == "list.sum_vs_total" and f.severity != "info" and f.difference is not None]
+    lists = [f for f in out if f.rule in ("list.sum_vs_total", "list.parts_vs_total") and f.severity != "info"
+             and f.difference is not None]
     for i, f in enumerate(lists):
         for g in lists[:i]:
             if g.severity != "info" and abs(abs(f.difference) - abs(g.difference)) < 1e-6 and \

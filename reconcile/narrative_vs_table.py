@@ -477,6 +477,41 @@ def _mismatch(doc, f, cands: list[Cand], rule: str, what: str) -> Optional[Flag]
 
 
 _CODE_LEVEL = {3: "类", 5: "款", 7: "项"}
+
+
+def _names_match(label: str, name: str) -> bool:
+    """A table's 科目名称 and a name written in the narrative, normalised: equal, equal but
+    for a trailing 支出, or the written name is the tail of a 、-list name the narrative's
+    punctuation cut (`执行等检察监督支出` of `公诉、审判、侦查、执行等检察监督支出`)."""
+    if label == name or _name_core(label) == _name_core(name):
+        return True
+    return "、" in label and len(name) >= 4 and label.endswith(name)
+
+
+def _name_core(name: str) -> str:
+    for pat in V.get("name_variant_strip", ["支出$"]):
+        name = re.sub(pat, "", name)
+    return name
+
+
+def _resolve_by_names(doc: Document, segs) -> str:
+    """The deepest code a written 类/款/项 path reaches through the table's own names, one
+    level at a time (a 项 the classification does not know still has a known 类 and 款)."""
+    for _t, rows in _functional_rows(doc):
+        code = ""
+        for name, lv in segs:
+            n = {"类": 3, "款": 5, "项": 7}.get(lv)
+            if n is None:
+                break
+            want = _norm_name(name)
+            cands = [c for c, r in rows.items() if len(c) == n and c.startswith(code)
+                     and _names_match(_norm_name(r.label or ""), want)]
+            if len(cands) != 1:
+                break
+            code = cands[0]
+        if code:
+            return code
+    return ""
 _LEVEL_RANK = {"类": 0, "款": 1, "项": 2}
 
 
@@ -519,8 +554,7 @@ def _name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
         label = _norm_name(r.label or "")
         spec = gazetteers.functional_codes().get(code) or {}
         same = {_norm_name(spec.get("name", ""))} | {_norm_name(a) for a in spec.get("aliases", [])}
-        name_ok = (not label or label == name or re.sub(r"支出$", "", label) == re.sub(r"支出$", "", name)
-                   or (name in same and label in same))
+        name_ok = (not label or _names_match(label, name) or (name in same and label in same))
         if name_ok and not deeper:
             return out
         if name_ok:
@@ -617,7 +651,7 @@ def check_subjects(doc: Document, facts) -> list[Flag]:
                 flag = _mismatch(doc, f, _cands_for_code(doc, code, "functional"), "functional.amount_vs_table",
                                  f"功能分类科目“{segs[-1][0] if segs else code}”（{code}）的金额")
             elif segs:
-                flags += _name_flags(doc, f, segs, "")
+                flags += _name_flags(doc, f, segs, _resolve_by_names(doc, segs))
         elif term:
             if term not in cache:
                 cache[term] = [c for spec in V["subjects"][term] for c in locate(doc, spec)]

@@ -56,6 +56,9 @@ NARRATIVE = [
     (SEED_002, "固定资产金额为2840.29万元", "固定资产金额为2480.29万元", None, 2480.29, "narrative_vs_table"),
     (SEED_002, "一般公共预算收入2115.46万元", "一般公共预算收入2151.46万元", None, 2151.46, "narrative.arithmetic"),
     (SEED_002, "其中基本支出881.31万元", "其中基本支出891.31万元", None, 891.31, None),
+    # a total whose list names all its parts (基本支出 + 项目支出): short of them is an error too
+    (SEED_002, "2022年支出预算2115.46万元", "2022年支出预算2125.46万元", None, 2125.46, "narrative.arithmetic"),
+    (SEED_000, "公务用车购置及运维费4.51万元（", "公务用车购置及运维费4.61万元（", None, 4.61, None),
     (SEED_002, "公务接待费0.5万元。与2021年", "公务接待费0.6万元。与2021年", None, 0.6, None),
     (SEED_002, "基本支出增加104.62万元", "基本支出增加114.62万元", None, 114.62, "comparison"),
     (SEED_002, "较2020年预算减少595.70万元", "较2021年预算减少559.70万元", None, 559.70, "comparison"),
