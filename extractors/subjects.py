@@ -145,7 +145,13 @@ def parent_term(term: Optional[str]) -> Optional[str]:
 def _pos_tokenizer():
     import jieba.posseg as pseg
 
-    return pseg.POSTokenizer(gazetteers.jieba_tokenizer())
+    # POSTokenizer.__init__ parses jieba's whole tag table again (~0.4 s, once per process);
+    # importing jieba.posseg already parsed it for its default tokenizer, whose dictionary
+    # file is ours too.  A copy: jieba later merges user-word tags into the table it uses.
+    tok = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
+    tok.tokenizer = gazetteers.jieba_tokenizer()
+    tok.word_tag_tab = dict(pseg.dt.word_tag_tab)
+    return tok
 
 
 @functools.lru_cache(maxsize=20000)
