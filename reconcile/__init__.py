@@ -20,9 +20,9 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 def _modules():
     from reconcile import (comparison, completeness, decomposition, indicator, narrative_arithmetic,
-                           narrative_vs_table, shares, table_arithmetic, text)
-    return [table_arithmetic, narrative_vs_table, narrative_arithmetic, decomposition, shares, comparison,
-            indicator, completeness, text]
+                           narrative_vs_table, projects, shares, table_arithmetic, text)
+    return [table_arithmetic, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
+            comparison, indicator, completeness, text]
 
 
 def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
