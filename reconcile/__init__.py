@@ -96,7 +96,7 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
         if f.severity == "info" or f.family == "narrative_vs_table":
             continue
         root = None
-        if f.rule == "amount.stated_twice":
+        if f.rule in ("amount.stated_twice", "list.parts_vs_total"):
             root = next((by_start[int(c[5:])] for c in f.cells if c.startswith("span:") and int(c[5:]) in by_start), None)
         elif f.family == "comparison" and f.sentence:
             root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()

@@ -51,5 +51,6 @@ def check(doc: Document, facts) -> list:
             values=[t.value_wan, round(s.value, 6)], stated=t.value_wan, expected=round(s.value, 6), difference=diff,
             evidence=[quote(x) for x in sentences if x],
             start=t.start, end=t.end, sentence=t.sentence, key=f"parts:{t.start}",
+            cells=[f"span:{i.start}" for i in its],  # an item the table contradicts is the root cause
         ))
     return out

@@ -61,8 +61,11 @@ def canonical(label: str) -> Optional[str]:
 def sangong_cells(t: Table) -> dict[str, tuple]:
     """canonical part → (row, col) of its amount in a 三公 table."""
     labels = [re.sub(r"\s+", "", c) for c in t.columns]
-    if any(re.search(r"(预算数|决算数|上年|增减)", c) for c in labels):
-        return {}
+    years = {y for c in labels for y in re.findall(r"(?:19|20)\d{2}", c)}
+    if any(re.search(r"(上年|增减)", c) for c in labels) or len(years) > 1:
+        return {}  # two years side by side: which column is this year's is not certain
+    if any("预算数" in c for c in labels) and any("决算数" in c for c in labels):
+        return {}  # 预算数 and 决算数 side by side (final accounts): not this rule's to pick
     out = {}
     total_col = next((j for j, c in enumerate(labels) if re.search(r"(^|/)(合计|小计)$", c)), None)
     # parts as rows
@@ -85,7 +88,8 @@ def sangong_cells(t: Table) -> dict[str, tuple]:
             if len(segs) < 2:
                 continue
             seg = segs[-2]
-        canon = canonical(seg)
+        # `“三公”经费预算数/合计` (Shanghai): the column group names the part and the kind of figure
+        canon = canonical(seg) or canonical(re.sub(r"(预算数|决算数|预算|决算)$", "", seg))
         if canon in SANGONG and canon not in out and j < len(r.cells) and parse_number(r.cells[j]) is not None:
             out[canon] = (r, j)
     return out
