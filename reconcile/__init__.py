@@ -98,6 +98,10 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
         root = None
         if f.rule in ("amount.stated_twice", "list.parts_vs_total"):
             root = next((by_start[int(c[5:])] for c in f.cells if c.startswith("span:") and int(c[5:]) in by_start), None)
+        elif f.rule == "share.vs_amounts" and f.sentence and f.values:
+            # `基本支出115.58万元，占34.30%` where the table says 105.58: the amount is wrong, not the share
+            root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
+                         and p.stated is not None and abs(p.stated - f.values[0]) < 1e-6), None)
         elif f.family == "comparison" and f.sentence:
             root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
                          and p.stated is not None and any(abs(p.stated - v) < 1e-6 for v in f.values)), None)

@@ -6,6 +6,8 @@ The share is checked with the interval arithmetic of `tolerance`: both amounts s
 allows for shares computed from 元 figures and cut rather than rounded."""
 from __future__ import annotations
 
+import re
+
 import gazetteers
 from readers.document import Document
 from reconcile import tolerance as tol
@@ -14,9 +16,50 @@ from reconcile.flags import Flag
 
 FAMILY = "narrative.arithmetic"
 SLACK = float(gazetteers.load("rules/comparison").get("percent_slack_pp", 0.05))
+COMPLETION_BASE = re.compile(gazetteers.load("rules/comparison")["completion_base"])
+BASE_WORDS = re.compile(gazetteers.load("rules/comparison")["completion_base_words"])
 
 
 def check(doc: Document, facts) -> list:
+    return _list_shares(doc, facts) + _completion_rates(doc, facts)
+
+
+def _completion_rates(doc: Document, facts) -> list:
+    """`全年预算为52.00万元，支出决算为51.32万元，完成全年预算数的98.69%`: the rate against the two
+    amounts of the sentence's budget-vs-final comparison."""
+    out = []
+    comps = [f for f in facts if f.kind == "comparison" and f.qualifier == "budget_vs_final"
+             and f.amount_from and f.amount_to is not None and f.sentence]
+    for p in facts:
+        if p.kind != "percent" or p.value is None or not p.qualifier or not COMPLETION_BASE.search(p.qualifier):
+            continue
+        if p.sentence and len(set(BASE_WORDS.findall(p.sentence))) > 1:
+            continue  # 年初预算 and 全年预算 both stated: which one the rate is of is the writer's
+        # the budget-vs-final pair of the same subject, nearest before the rate
+        c = next((c for c in sorted(comps, key=lambda c: -(c.start or 0))
+                  if c.sentence == p.sentence and c.subject == p.subject and c.start is not None
+                  and p.start is not None and c.start < p.start), None)
+        if c is None:
+            continue
+        budget, final = tol.figure(c.amount_from, None, unit="万元"), tol.figure(c.amount_to, None, unit="万元")
+        if budget.low <= 0:
+            continue
+        lo, hi = 100 * max(final.low, 0) / budget.high, 100 * final.high / budget.low
+        pf = tol.figure(p.value, p.raw, unit="%")
+        if pf.low - SLACK <= hi and lo <= pf.high + SLACK:
+            continue
+        expected = round(100 * c.amount_to / c.amount_from, 2)
+        gap = round(p.value - expected, 2)
+        out.append(Flag(
+            "comparison", "comparison.completion_rate", "error" if abs(gap) >= 1 else "warning",
+            f"支出决算{fmt(c.amount_to)}万元为预算{fmt(c.amount_from)}万元的{expected:.2f}%，文中为{fmt(p.value)}%。",
+            values=[c.amount_from, c.amount_to, p.value], stated=p.value, expected=expected, difference=gap,
+            evidence=[quote(p.sentence)], start=p.start, end=p.end, sentence=p.sentence, key=f"completion:{p.start}",
+        ))
+    return out
+
+
+def _list_shares(doc: Document, facts) -> list:
     totals = {f.total_group: f for f in facts
               if f.kind == "amount" and getattr(f, "total_group", None) and f.value_wan}
     if not totals:
