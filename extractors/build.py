@@ -244,12 +244,7 @@ def _metadata(doc: Document, paras: list[Block]) -> None:
         return
     _score, line, m, dept = best
     doc.title = line
-    doc.department = dept
-    doc.year = int(m.group("year"))
-    doc.doc_kind = META["kind_words"].get(m.group("kind"))
-    doc.scope = META["scope_words"].get(m.group("scope") or "部门", "department")
-    r = REGION_RE.match(dept)
-    doc.region = (r.group("region") or None) if r else None
+    _apply_title(doc, m, dept)
     if not doc.region:
         _complete_region(doc)
 
@@ -278,7 +273,11 @@ def _metadata_from_filename(doc: Document) -> None:
     m = TITLE_RE.search(regex.sub(r"^[A-Za-z0-9_]+_", "", name))
     if not m:
         return
-    dept = LEADING_CODE.sub("", m.group("dept")).strip()
+    _apply_title(doc, m, LEADING_CODE.sub("", m.group("dept")).strip())
+
+
+def _apply_title(doc: Document, m, dept: str) -> None:
+    """Department, year, kind, scope and region from a title match."""
     doc.department = dept
     doc.year = int(m.group("year"))
     doc.doc_kind = META["kind_words"].get(m.group("kind"))

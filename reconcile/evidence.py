@@ -49,3 +49,22 @@ def fmt(v: Optional[float]) -> str:
     if abs(v - round(v)) < 1e-9:
         return f"{int(round(v))}"
     return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+_WS = re.compile(r"\s+")
+_CLEAN: dict = {}
+
+
+def clean_ws(s: Optional[str]) -> str:
+    """Without whitespace; memoised for short texts (labels and cells recur per table)."""
+    s = s or ""
+    try:
+        return _CLEAN[s]
+    except KeyError:
+        pass
+    out = _WS.sub("", s)
+    if len(s) <= 64:
+        if len(_CLEAN) >= 50_000:
+            _CLEAN.clear()
+        _CLEAN[s] = out
+    return out

@@ -30,23 +30,7 @@ NOT_PART = V["not_part_col"]
 MAX_VALUES = 14
 
 
-_WS = re.compile(r"\s+")
-_CLEAN: dict = {}
-
-
-def _clean(s: Optional[str]) -> str:
-    """Without whitespace; memoised for short texts (labels and cells recur per table)."""
-    s = s or ""
-    try:
-        return _CLEAN[s]
-    except KeyError:
-        pass
-    out = _WS.sub("", s)
-    if len(s) <= 64:
-        if len(_CLEAN) >= 50_000:
-            _CLEAN.clear()
-        _CLEAN[s] = out
-    return out
+from reconcile.evidence import clean_ws as _clean  # noqa: E402
 
 
 def val(r: Row, j: int) -> Optional[float]:
