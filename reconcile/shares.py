@@ -24,6 +24,14 @@ def check(doc: Document, facts) -> list:
     return _list_shares(doc, facts) + _completion_rates(doc, facts)
 
 
+def _percent_fits(part: "tol.Figure", whole: "tol.Figure", p) -> bool:
+    """Does the stated percentage (its written precision plus SLACK) meet part / whole, both
+    taken as the intervals their rounding allows?"""
+    lo, hi = 100 * max(part.low, 0) / whole.high, 100 * part.high / whole.low
+    pf = tol.figure(p.value, p.raw, unit="%")
+    return pf.low - SLACK <= hi and lo <= pf.high + SLACK
+
+
 def _completion_rates(doc: Document, facts) -> list:
     """`全年预算为52.00万元，支出决算为51.32万元，完成全年预算数的98.69%`: the rate against the two
     amounts of the sentence's budget-vs-final comparison."""
@@ -44,9 +52,7 @@ def _completion_rates(doc: Document, facts) -> list:
         budget, final = tol.figure(c.amount_from, None, unit="万元"), tol.figure(c.amount_to, None, unit="万元")
         if budget.low <= 0:
             continue
-        lo, hi = 100 * max(final.low, 0) / budget.high, 100 * final.high / budget.low
-        pf = tol.figure(p.value, p.raw, unit="%")
-        if pf.low - SLACK <= hi and lo <= pf.high + SLACK:
+        if _percent_fits(final, budget, p):
             continue
         expected = round(100 * c.amount_to / c.amount_from, 2)
         gap = round(p.value - expected, 2)
@@ -78,9 +84,7 @@ def _list_shares(doc: Document, facts) -> list:
         amt, tot = tol.figure(a.value_wan, None, unit="万元"), tol.figure(t.value_wan, None, unit="万元")
         if tot.low <= 0:
             continue
-        lo, hi = 100 * max(amt.low, 0) / tot.high, 100 * amt.high / tot.low
-        pf = tol.figure(p.value, p.raw, unit="%")
-        if pf.low - SLACK <= hi and lo <= pf.high + SLACK:
+        if _percent_fits(amt, tot, p):
             continue
         expected = round(100 * a.value_wan / t.value_wan, 2)
         gap = round(p.value - expected, 2)
