@@ -153,12 +153,12 @@ def test_tika_hand_off(portal, tmp_path):
 def test_rate_limit_is_per_host():
     from crawler.fetch import RateLimiter
 
-    rl = RateLimiter(0.2)
+    rl = RateLimiter(0.5)
     t0 = time.monotonic()
     for _ in range(3):
         rl.wait("a.example")
-    rl.wait("b.example")  # another host does not wait for a.example
-    assert 0.38 <= time.monotonic() - t0 < 0.6
+    rl.wait("b.example")  # another host does not wait for a.example (a shared limit would make it 1.5 s)
+    assert 0.95 <= time.monotonic() - t0 < 1.4
 
 
 def test_links_and_config(tmp_path):
