@@ -32,6 +32,17 @@ def _percent_fits(part: "tol.Figure", whole: "tol.Figure", p) -> bool:
     return pf.low - SLACK <= hi and lo <= pf.high + SLACK
 
 
+def _rate_flag(family: str, rule: str, p, expected: float, amounts: list, what: str, evidence: list,
+               key: str) -> Flag:
+    """A stated percentage its amounts do not give: an error from 1 point off, else a warning."""
+    gap = round(p.value - expected, 2)
+    return Flag(
+        family, rule, "error" if abs(gap) >= 1 else "warning", f"{what}，文中为{fmt(p.value)}%。",
+        values=amounts + [p.value], stated=p.value, expected=expected, difference=gap, evidence=evidence,
+        start=p.start, end=p.end, sentence=p.sentence, key=key,
+    )
+
+
 def _completion_rates(doc: Document, facts) -> list:
     """`全年预算为52.00万元，支出决算为51.32万元，完成全年预算数的98.69%`: the rate against the two
     amounts of the sentence's budget-vs-final comparison."""
@@ -55,13 +66,10 @@ def _completion_rates(doc: Document, facts) -> list:
         if _percent_fits(final, budget, p):
             continue
         expected = round(100 * c.amount_to / c.amount_from, 2)
-        gap = round(p.value - expected, 2)
-        out.append(Flag(
-            "comparison", "comparison.completion_rate", "error" if abs(gap) >= 1 else "warning",
-            f"支出决算{fmt(c.amount_to)}万元为预算{fmt(c.amount_from)}万元的{expected:.2f}%，文中为{fmt(p.value)}%。",
-            values=[c.amount_from, c.amount_to, p.value], stated=p.value, expected=expected, difference=gap,
-            evidence=[quote(p.sentence)], start=p.start, end=p.end, sentence=p.sentence, key=f"completion:{p.start}",
-        ))
+        out.append(_rate_flag(
+            "comparison", "comparison.completion_rate", p, expected, [c.amount_from, c.amount_to],
+            f"支出决算{fmt(c.amount_to)}万元为预算{fmt(c.amount_from)}万元的{expected:.2f}%", [quote(p.sentence)],
+            f"completion:{p.start}"))
     return out
 
 
@@ -87,13 +95,9 @@ def _list_shares(doc: Document, facts) -> list:
         if _percent_fits(amt, tot, p):
             continue
         expected = round(100 * a.value_wan / t.value_wan, 2)
-        gap = round(p.value - expected, 2)
-        out.append(Flag(
-            FAMILY, "share.vs_amounts", "error" if abs(gap) >= 1 else "warning",
+        out.append(_rate_flag(
+            FAMILY, "share.vs_amounts", p, expected, [a.value, t.value],
             f"“{a.subject}”{fmt(a.value)}{a.unit or '万元'}占“{t.subject}”{fmt(t.value)}{t.unit or '万元'}的比例应为"
-            f"{expected:.2f}%，文中为{fmt(p.value)}%。",
-            values=[a.value, t.value, p.value], stated=p.value, expected=expected, difference=gap,
-            evidence=[quote(p.sentence)] + ([quote(t.sentence)] if t.sentence != p.sentence else []),
-            start=p.start, end=p.end, sentence=p.sentence, key=f"share:{p.start}",
-        ))
+            f"{expected:.2f}%", [quote(p.sentence)] + ([quote(t.sentence)] if t.sentence != p.sentence else []),
+            f"share:{p.start}"))
     return out
