@@ -33,12 +33,12 @@ def pool_mapper(workers: int, info: dict):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    from engine.run import process_batch
+    from budgetlens.engine.run import process_batch
 
     def m(bs):
         t0 = time.perf_counter()
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["engine.run", "engine.process"])
+        ctx.set_forkserver_preload(["budgetlens.engine.run", "budgetlens.engine.process"])
         with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
             info["pool_start_s"] = round(time.perf_counter() - t0, 3)
             it = iter(bs)
@@ -54,7 +54,7 @@ def pool_mapper(workers: int, info: dict):
 
 def dask_mapper(workers: int, info: dict):
     """Plain dask.distributed (no Prefect): a local cluster of `workers` processes."""
-    from engine.run import process_batch
+    from budgetlens.engine.run import process_batch
 
     def m(bs):
         from dask.distributed import Client, LocalCluster
@@ -77,7 +77,7 @@ def dask_mapper(workers: int, info: dict):
 def prefect_dask_mapper(workers: int, info: dict):
     """The project's Prefect flow (pipelines.flows.run_flow) on the project's DaskTaskRunner
     (pipelines.flows.make_task_runner) — what `--runner dask` uses."""
-    from pipelines.flows import make_task_runner, run_batches_flow
+    from budgetlens.pipelines.flows import make_task_runner, run_batches_flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     def m(bs):
@@ -93,7 +93,7 @@ def prefect_dask_mapper(workers: int, info: dict):
 def e2e(a: dict):
     """In-process `run_job` (what `budgetlens run` calls), writes and report included."""
     t0 = time.perf_counter()
-    from engine.run import run_job, sequential
+    from budgetlens.engine.run import run_job, sequential
 
     info: dict = {}
     runner, workers = a.get("runner", "sequential"), a.get("workers", 1)
@@ -111,19 +111,19 @@ def e2e(a: dict):
 
 def stages(a: dict):
     """Each stage timed separately over the same documents, one process, in order."""
-    import extractors.build as build
-    from engine.discover import discover
-    from engine.process import DocResult, cell_rows, document_row, frames
-    from readers import read_blocks
-    from store import Store
-    from store.duck import new_run_id
+    import budgetlens.document.build as build
+    from budgetlens.engine.discover import discover
+    from budgetlens.engine.process import DocResult, cell_rows, document_row, frames
+    from budgetlens.readers import read_blocks
+    from budgetlens.store import Store
+    from budgetlens.store.duck import new_run_id
 
     try:
-        from extractors.narrative import extract_facts
+        from budgetlens.extractors.narrative import extract_facts
     except ImportError:
         extract_facts = None
     try:
-        from reconcile import check_document
+        from budgetlens.reconcile import check_document
     except ImportError:
         check_document = None
 
@@ -206,8 +206,8 @@ def prefect(a: dict):
     """The same run_job with and without the Prefect flow, in one process; a throw-away
     flow first so that the temporary API server's start-up is counted apart."""
     t0 = time.perf_counter()
-    import pipelines.flows as flows  # imports prefect
-    from engine.run import run_job, sequential
+    import budgetlens.pipelines.flows as flows  # imports prefect
+    from budgetlens.engine.run import run_job, sequential
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -242,8 +242,8 @@ def prefect(a: dict):
 
 
 def pdf_ours(a: dict):
-    from engine.process import process_group
-    from readers import read_blocks
+    from budgetlens.engine.process import process_group
+    from budgetlens.readers import read_blocks
 
     docs = []
     for p in a["paths"]:
@@ -281,8 +281,8 @@ def pdf_plumber(a: dict):
 def money_ours(a: dict):
     """Our amount extraction (extractors.numbers.find_quantities) over the sentences."""
     sentences = json.loads(Path(a["sentences"]).read_text(encoding="utf-8"))
-    import extractors.numbers as numbers
-    from extractors.numbers import find_quantities
+    import budgetlens.extractors.numbers as numbers
+    from budgetlens.extractors.numbers import find_quantities
 
     def clear():  # find_quantities memoises per text: time cold calls only
         for fn in (getattr(numbers, "_find", None), find_quantities):
@@ -312,7 +312,7 @@ def money_sentences(a: dict):
     """Sentences that contain a money figure, from the samples and the real PDFs."""
     import regex
 
-    from engine.process import read_group
+    from budgetlens.engine.process import read_group
 
     money = regex.compile(r"\d[\d,.，]*\s*(?:亿元|万元|千元|元)|[零〇一二两三四五六七八九十百千万亿]+(?:亿元|万元|元)")
     out, seen = [], set()

@@ -36,7 +36,7 @@ from typing import Optional
 
 import regex
 
-from gazetteers.patterns import alternation, load
+from budgetlens.gazetteers.patterns import alternation, load
 
 from .numbers import Quantity
 

@@ -27,7 +27,7 @@ from typing import Optional
 
 import regex
 
-from gazetteers.patterns import alternation, load
+from budgetlens.gazetteers.patterns import alternation, load
 
 from .facts import Fact
 from .numbers import COUNT, MONEY, PERCENT, find_quantities, parse_number, to_wan

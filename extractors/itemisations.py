@@ -37,7 +37,7 @@ from typing import Optional
 
 import regex
 
-from gazetteers.patterns import alternation, load
+from budgetlens.gazetteers.patterns import alternation, load
 
 I = load("itemisations")
 NUMERALS = load("amounts")["numerals"]

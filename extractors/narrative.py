@@ -46,7 +46,7 @@ from typing import Optional
 
 import regex
 
-from readers.document import Document
+from budgetlens.document.model import Document
 
 from . import comparisons, indicators, itemisations, staffing, subjects
 from .amounts import amount_fact, count_fact, percent_fact
@@ -442,8 +442,8 @@ class _Extractor:
 def extract_text(text: str, year: Optional[int] = None, department: Optional[str] = None,
                  section: str = "") -> list[Fact]:
     """Facts of one paragraph of text (corpus tests, notebooks, the spaCy view)."""
-    from extractors.build import split_sentences
-    from readers.document import Sentence
+    from budgetlens.document.build import split_sentences
+    from budgetlens.document.model import Sentence
 
     doc = Document(doc_id="text", source="<text>", format="text", text=text, year=year,
                    department=department)
@@ -462,7 +462,7 @@ def extract_text(text: str, year: Optional[int] = None, department: Optional[str
 
 def extract_table_rows(rows: list[list[str]], year: Optional[int] = None, title: str = "") -> list[Fact]:
     """Indicator facts of table rows (header row first) — corpus tests of indicators.py."""
-    from readers.document import Row, Table
+    from budgetlens.document.model import Row, Table
 
     text, spans = "", []
     for r in rows:

@@ -19,7 +19,7 @@ from typing import Optional
 import cn2an
 import regex
 
-from gazetteers.patterns import alternation, load
+from budgetlens.gazetteers.patterns import alternation, load
 
 P = load("amounts")
 MONEY = {str(k): float(v) for k, v in P["money_units"].items()}

@@ -1,6 +1,6 @@
 """A spaCy view of the fact extractors, for notebooks:
 
-    from extractors.spacy_view import nlp
+    from budgetlens.extractors.spacy_view import nlp
     doc = nlp("机关运行经费共计安排32.88万元，…")
     doc.ents, doc._.facts
     spacy.displacy.render(doc, style="ent")
@@ -50,7 +50,7 @@ class BudgetFacts:
         self.year = year
 
     def __call__(self, doc: Doc) -> Doc:
-        from extractors.narrative import extract_text
+        from budgetlens.extractors.narrative import extract_text
 
         year = doc.user_data.get("year", self.year)
         facts = extract_text(doc.text, year)
@@ -76,8 +76,7 @@ class BudgetFacts:
 @functools.lru_cache(maxsize=1)
 def nlp():
     """spacy.blank("zh") + jieba + the budget_facts component (built once)."""
-    import gazetteers
-
+    from budgetlens import gazetteers
     z = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     import jieba
 

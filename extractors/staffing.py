@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-import gazetteers
-from gazetteers.patterns import load
+from budgetlens import gazetteers
+from budgetlens.gazetteers.patterns import load
 
 P = load("staffing")
 PERSON_UNITS = set(P["person_units"]) - {"人次"}

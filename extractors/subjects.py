@@ -35,8 +35,8 @@ from typing import Optional
 
 import regex
 
-import gazetteers
-from gazetteers.patterns import alternation, load
+from budgetlens import gazetteers
+from budgetlens.gazetteers.patterns import alternation, load
 
 S = load("subjects")
 NUMERALS = load("amounts")["numerals"]

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -30,7 +32,7 @@ import pandas as pd
 ROOT = Path.cwd() if (Path.cwd() / "samples").is_dir() else Path.cwd().parent
 STORE = os.environ.get("BUDGETLENS_STORE")
 if not STORE or not Path(STORE).is_file():
-    from engine.run import run_job
+    from budgetlens.engine.run import run_job
 
     out = Path(tempfile.mkdtemp(prefix="budgetlens-nb-"))
     run_job([str(ROOT / "samples")], out, quiet=True, write_report=False)
@@ -92,7 +94,7 @@ else:
 html = None
 if paragraph:
     try:
-        from extractors.spacy_view import nlp as budget_nlp
+        from budgetlens.extractors.spacy_view import nlp as budget_nlp
 
         html = displacy.render(budget_nlp()(paragraph), style="ent", jupyter=False)
     except Exception as exc:  # the component is a colleague's work in progress: fall back

@@ -14,7 +14,7 @@ def _orchestrator(choice: str) -> str:
 
 
 def cmd_run(args) -> int:
-    from engine.run import run_job, sequential
+    from budgetlens.engine.run import run_job, sequential
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -30,8 +30,8 @@ def cmd_run(args) -> int:
         print(f"budgetlens: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     mode = _orchestrator(args.orchestrator)
-    from engine.limits import with_overrides
-    from store import StoreLocked
+    from budgetlens.limits import with_overrides
+    from budgetlens.store import StoreLocked
 
     try:
         limits = with_overrides(**{name: getattr(args, name) for name in LIMIT_FLAGS})
@@ -41,8 +41,8 @@ def cmd_run(args) -> int:
     command = "run " + " ".join(args.paths)
     try:
         if mode == "prefect":
-            from engine import limits as limits_mod
-            from pipelines.flows import run_with_prefect
+            from budgetlens import limits as limits_mod
+            from budgetlens.pipelines.flows import run_with_prefect
 
             limits_mod.configure(limits)  # tasks run in threads of this process
             summary = run_with_prefect(args.paths, out, batch_size=args.batch_size, quiet=args.quiet,
@@ -72,13 +72,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from store import Store
+    from budgetlens.store import Store
 
     store_path = args.store
     if store_path is None:
         cfg = Path(args.config or "budgetlens.toml")
         if args.config or cfg.is_file():
-            from crawler.config import ConfigError, load_config
+            from budgetlens.crawler.config import ConfigError, load_config
 
             try:
                 store_path = load_config(cfg).store_path
@@ -120,7 +120,7 @@ _LIMIT_HELP = {
 
 def _limit_flags(parser) -> None:
     """One flag per limit of engine.limits; each also reads BUDGETLENS_<NAME> (the flag wins)."""
-    from engine.limits import describe
+    from budgetlens.limits import describe
 
     g = parser.add_argument_group("limits (a document over a limit is recorded as an error)")
     for name, flag, default, env in describe():
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     e.set_defaults(func=cmd_export)
     try:  # crawl / process / serve live in their own module
-        from pipelines import commands
+        from budgetlens.pipelines import commands
 
         commands.register(sub)
     except ImportError:

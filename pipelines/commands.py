@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def _config(args):
-    from crawler.config import ConfigError, load_config
+    from budgetlens.crawler.config import ConfigError, load_config
 
     try:
         return load_config(args.config)
@@ -34,15 +34,15 @@ def cmd_crawl(args) -> int:
     if config is None:
         return 2
     if _use_prefect(args):
-        from pipelines.flows import crawl_flow, no_heartbeat
+        from budgetlens.pipelines.flows import crawl_flow, no_heartbeat
 
         with no_heartbeat():
             s = crawl_flow(config_path=str(Path(args.config).resolve()), quiet=args.quiet)
         line = (f"{s['pages']} pages, {s['documents']} documents: {s['new']} new, {s['not_modified']} not modified, "
                 f"{s['unchanged']} unchanged, {s['unsupported']} unsupported, {s['failed']} failed [prefect]")
     else:
-        from crawler.crawl import crawl
-        from engine.run import Progress
+        from budgetlens.crawler.crawl import crawl
+        from budgetlens.engine.run import Progress
 
         summary = crawl(config, progress=None if args.quiet else Progress(0, args.quiet))
         line = summary.line() + " [local]"
@@ -55,11 +55,11 @@ def cmd_process(args) -> int:
     config = _config(args)
     if config is None:
         return 2
-    from store import StoreLocked
+    from budgetlens.store import StoreLocked
 
     try:
         if _use_prefect(args):
-            from pipelines.flows import process_with_runner
+            from budgetlens.pipelines.flows import process_with_runner
 
             s = process_with_runner(str(Path(args.config).resolve()), runner=args.runner,
                                     dask_address=args.dask_address, workers=args.workers,
@@ -68,7 +68,7 @@ def cmd_process(args) -> int:
         else:
             from dataclasses import asdict
 
-            from crawler.inputs import process_raw
+            from budgetlens.crawler.inputs import process_raw
 
             s = asdict(process_raw(config, batch_size=args.batch_size, force=args.force, quiet=args.quiet,
                                    command=f"process {args.config}"))
@@ -88,7 +88,7 @@ def cmd_serve(args) -> int:
         return 2
     config_path = str(Path(args.config).resolve())
     if args.once:
-        from pipelines.flows import cycle_flow, no_heartbeat
+        from budgetlens.pipelines.flows import cycle_flow, no_heartbeat
 
         with no_heartbeat():
             out = cycle_flow(config_path=config_path, runner=args.runner, dask_address=args.dask_address,
@@ -100,7 +100,7 @@ def cmd_serve(args) -> int:
         return 0
     supervisor = None
     if not os.environ.get("PREFECT_API_URL"):
-        from pipelines.server import ServerSupervisor
+        from budgetlens.pipelines.server import ServerSupervisor
 
         supervisor = ServerSupervisor(config.store_path.parent / "prefect-server.log", port=args.port)
         print(f"starting a local Prefect server on {supervisor.api_url} (log: {supervisor.log_path}) …", flush=True)
@@ -119,7 +119,7 @@ def cmd_serve(args) -> int:
     try:
         from prefect import serve
 
-        from pipelines.flows import build_deployments
+        from budgetlens.pipelines.flows import build_deployments
 
         deployments = build_deployments(config_path)
         print(f"serving: {config.schedule.cron} ({config.schedule.timezone}) crawl + process of "

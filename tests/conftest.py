@@ -22,8 +22,8 @@ def real_dir() -> Path:
 
 
 def build(path):
-    from extractors.build import build_document
-    from readers import read_blocks
+    from budgetlens.document.build import build_document
+    from budgetlens.readers import read_blocks
 
     fmt, blocks = read_blocks(path)
     return build_document(blocks, str(path), fmt)

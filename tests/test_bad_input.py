@@ -33,7 +33,7 @@ def corpus_run(tmp_path_factory):
     manifest = generate(corpus, big=True)
     out = base / "out"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    res = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", str(corpus), "--out", str(out)],
+    res = subprocess.run([sys.executable, "-m", "budgetlens.pipelines.cli", "run", str(corpus), "--out", str(out)],
                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     docs = pd.read_parquet(out / "documents.parquet")
@@ -128,7 +128,7 @@ def limits_env(monkeypatch):
 
 
 def _error(path) -> str:
-    from engine.process import process_group
+    from budgetlens.engine.process import process_group
 
     d = process_group([Path(path)]).document
     assert d["status"] == "error", d
@@ -164,7 +164,7 @@ def test_limit_max_tables(tmp_path, limits_env):
 
 
 def test_limits_from_flags_override_environment(tmp_path, monkeypatch):
-    from engine.limits import Limits, current, with_overrides
+    from budgetlens.limits import Limits, current, with_overrides
 
     monkeypatch.setenv("BUDGETLENS_MAX_PAGES", "7")
     assert current().max_pages == 7
@@ -174,7 +174,7 @@ def test_limits_from_flags_override_environment(tmp_path, monkeypatch):
 
 def test_truncated_docx_every_byte_near_the_central_directory(tmp_path):
     """The end of a ZIP is its index; cuts there are the subtle ones."""
-    from readers import ReadError, read_blocks
+    from budgetlens.readers import ReadError, read_blocks
 
     data = good_docx()
     p = tmp_path / "cut.docx"
@@ -185,7 +185,7 @@ def test_truncated_docx_every_byte_near_the_central_directory(tmp_path):
 
 
 def test_text_decoding_every_encoding_round_trips():
-    from readers.textio import decode_text
+    from budgetlens.readers.textio import decode_text
 
     text = sample_variant(1)
     for enc in ("utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16", "utf-16-le", "utf-16-be"):
@@ -195,8 +195,7 @@ def test_text_decoding_every_encoding_round_trips():
 def test_limit_max_seconds_per_document(tmp_path, limits_env, monkeypatch):
     """A document that takes too long (here: a reader stuck in a loop) becomes an error
     row, even when the stuck code catches every Exception."""
-    import readers.tika as tika
-
+    import budgetlens.readers.tika as tika
     def stuck(*a, **k):
         while True:
             try:
@@ -216,7 +215,7 @@ def test_limit_max_seconds_per_document(tmp_path, limits_env, monkeypatch):
 def test_symlinked_folders_are_followed_once(tmp_path):
     """A corpus assembled from links is read; a link back to a parent ends the walk."""
     from conftest import SAMPLES
-    from engine.discover import discover
+    from budgetlens.engine.discover import discover
 
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "seeds").symlink_to(SAMPLES, target_is_directory=True)

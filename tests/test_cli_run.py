@@ -21,7 +21,7 @@ CONTRACT = {
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "budgetlens.pipelines.cli", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_run_with_corrupt_file_among_good_ones(tmp_path):

@@ -18,8 +18,8 @@ def portal():
 
 
 def test_crawl_fetches_each_document_once_then_nothing_new(portal, tmp_path):
-    from crawler import RawStore, load_config
-    from crawler.crawl import crawl
+    from budgetlens.crawler import RawStore, load_config
+    from budgetlens.crawler.crawl import crawl
 
     config = load_config(write_config(tmp_path, portal))
     first = crawl(config)
@@ -62,9 +62,9 @@ def test_crawl_fetches_each_document_once_then_nothing_new(portal, tmp_path):
 
 
 def test_process_after_crawl_skips_unchanged(portal, tmp_path):
-    from crawler import load_config
-    from crawler.crawl import crawl
-    from crawler.inputs import process_raw
+    from budgetlens.crawler import load_config
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.crawler.inputs import process_raw
 
     config = load_config(write_config(tmp_path, portal))
     crawl(config)
@@ -86,9 +86,9 @@ def test_process_after_crawl_skips_unchanged(portal, tmp_path):
 
 
 def test_changed_document_is_fetched_and_reprocessed(portal, tmp_path):
-    from crawler import load_config
-    from crawler.crawl import crawl
-    from crawler.inputs import process_raw
+    from budgetlens.crawler import load_config
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.crawler.inputs import process_raw
 
     config = load_config(write_config(tmp_path, portal))
     crawl(config)
@@ -112,9 +112,9 @@ def test_tika_hand_off(portal, tmp_path):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from conftest import SEED_002
-    from crawler import load_config
-    from crawler.crawl import crawl
-    from crawler.inputs import process_raw
+    from budgetlens.crawler import load_config
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.crawler.inputs import process_raw
 
     seen = []
 
@@ -151,7 +151,7 @@ def test_tika_hand_off(portal, tmp_path):
 
 
 def test_rate_limit_is_per_host():
-    from crawler.fetch import RateLimiter
+    from budgetlens.crawler.fetch import RateLimiter
 
     rl = RateLimiter(0.5)
     t0 = time.monotonic()
@@ -162,8 +162,8 @@ def test_rate_limit_is_per_host():
 
 
 def test_links_and_config(tmp_path):
-    from crawler.config import ConfigError, load_config
-    from crawler.links import extract_links
+    from budgetlens.crawler.config import ConfigError, load_config
+    from budgetlens.crawler.links import extract_links
 
     html = """<a href="/a/2024年部门预算.pdf">下载</a><a href="x.docx">三公经费说明</a><a href="y.pdf">招聘公告附件</a>
     <a href="list_2.html">2</a><a href="https://elsewhere.example/juesuan/1.html">决算</a><a href="news.html">新闻</a>"""

@@ -5,7 +5,7 @@ import shutil
 import duckdb
 import pytest
 
-from engine.run import run_job
+from budgetlens.engine.run import run_job
 
 
 @pytest.mark.real

@@ -7,7 +7,7 @@ def test_deployments_schedule_and_parameters(tmp_path):
     cfg.write_text('[crawl]\nsources = ["https://czj.example.gov.cn/yjsgk/"]\n'
                    'schedule = { cron = "30 3 * * 1-5", timezone = "Asia/Shanghai" }\n'
                    '[store]\npath = "data/budgetlens.duckdb"\n', encoding="utf-8")
-    from pipelines.flows import build_deployments
+    from budgetlens.pipelines.flows import build_deployments
 
     deps = {d.flow_name + "/" + d.name: d for d in build_deployments(cfg)}
     cycle = deps["budgetlens-cycle/scheduled"]
@@ -27,8 +27,7 @@ def test_prefect_yaml_matches_flows():
     for d in spec["deployments"]:
         module, name = d["entrypoint"].split(":")
         assert (root / module).is_file()
-        import pipelines.flows as flows
-
+        import budgetlens.pipelines.flows as flows
         assert hasattr(flows, name), name
     sched = [d for d in spec["deployments"] if d.get("schedules")][0]["schedules"][0]
     assert sched["cron"] and sched["timezone"] == "Asia/Shanghai"

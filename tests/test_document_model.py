@@ -1,8 +1,8 @@
 """The document model built from the two seed documents."""
 import pytest
 
-from extractors.tables import numeric_cells
-from readers.normalize import normalize_text
+from budgetlens.document.tables import numeric_cells
+from budgetlens.readers.normalize import normalize_text
 
 NINE_000 = [
     "income_expenditure_summary", "income_summary", "expenditure_summary",
@@ -28,7 +28,7 @@ def test_nine_budget_tables_of_seed_000(doc000):
 
 
 def cell(doc, table_type, label, column, code=None):
-    from extractors.tables import row_label_for
+    from budgetlens.document.tables import row_label_for
 
     t = doc.tables_of(table_type)[0]
     got = []

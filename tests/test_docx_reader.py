@@ -3,10 +3,10 @@ The document is built here from seed 000's own content (its 三公 table and nar
 import docx
 import pytest
 
-from extractors.build import build_document
-from extractors.tables import numeric_cells, row_label_for
-from readers import read_blocks
-from readers.document import ReadError
+from budgetlens.document.build import build_document
+from budgetlens.document.tables import numeric_cells, row_label_for
+from budgetlens.readers import read_blocks
+from budgetlens.readers.blocks import ReadError
 
 
 @pytest.fixture

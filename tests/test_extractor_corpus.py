@@ -47,7 +47,7 @@ def _figure_matches(q, exp: dict) -> bool:
 @pytest.mark.parametrize("kind,example", _examples())
 def test_corpus_example(kind, example):
     if kind == "numbers":
-        from extractors.numbers import find_quantities
+        from budgetlens.extractors.numbers import find_quantities
 
         got = find_quantities(example["text"])
         exp = example["figures"]
@@ -55,7 +55,7 @@ def test_corpus_example(kind, example):
         for q, e in zip(got, exp):
             assert _figure_matches(q, e), (q, e)
         return
-    from extractors.narrative import extract_table_rows, extract_text
+    from budgetlens.extractors.narrative import extract_table_rows, extract_text
 
     if "rows" in example:
         facts = extract_table_rows(example["rows"], example.get("year"))

@@ -3,7 +3,7 @@ name warning naming the level and the table's row with the same amount — not a
 against the parent 类's total."""
 import pytest
 
-from engine.process import process_group
+from budgetlens.engine.process import process_group
 
 
 @pytest.mark.real

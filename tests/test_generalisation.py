@@ -86,7 +86,7 @@ def test_transform_changes_what_it_should():
 @pytest.mark.parametrize("shift,factor", VARIANTS)
 @pytest.mark.parametrize("name", sorted(RENAMES))
 def test_seed_variant_key_facts(tmp_path, expected, name, shift, factor):
-    from extractors.narrative import extract_facts
+    from budgetlens.extractors.narrative import extract_facts
 
     src = SAMPLES / name
     text = transform(src.read_text(encoding="utf-8"), RENAMES[name], shift, factor)

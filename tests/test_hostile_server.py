@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from crawler.config import Config
-from crawler.crawl import discover, fetch_one
-from crawler.fetch import Fetcher
-from crawler.links import Link
-from crawler.rawstore import RawStore
+from budgetlens.crawler.config import Config
+from budgetlens.crawler.crawl import discover, fetch_one
+from budgetlens.crawler.fetch import Fetcher
+from budgetlens.crawler.links import Link
+from budgetlens.crawler.rawstore import RawStore
 
 CAP = 1 << 20  # the crawler's size cap in these tests
 TEN_GB = 10 * 1024 ** 3

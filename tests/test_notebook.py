@@ -25,7 +25,7 @@ def test_notebook_executes_on_samples(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     import nbformat
 
-    from engine.run import run_job
+    from budgetlens.engine.run import run_job
 
     out = tmp_path / "out"
     run_job([str(SAMPLES)], out, quiet=True, write_report=False)

@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.numbers import find_quantities, from_wan, parse_number, to_chinese, to_wan
+from budgetlens.extractors.numbers import find_quantities, from_wan, parse_number, to_chinese, to_wan
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,7 +50,7 @@ def test_arbitrary_text_offsets(s):
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=60))
 def test_arbitrary_text_extracts(s):
-    from extractors.narrative import extract_text
+    from budgetlens.extractors.narrative import extract_text
 
     for f in extract_text(s, 2024):
         assert f.start is None or 0 <= f.start <= f.end <= len(s)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from readers.document import Block, ReadError
-from readers.pairing import pair_sources
+from budgetlens.readers.blocks import Block, ReadError
+from budgetlens.readers.pairing import pair_sources
 
 PROSE = "江苏省委办公厅2017年度收入、支出预算总计20849.45万元，与上年相比收、支预算总计各增加1463.8万元，增长8.85%。" * 20
 
@@ -88,7 +88,7 @@ def test_unreadable_file_stays_alone():
 
 @pytest.mark.real
 def test_real_jiangsu_pairs(real_dir):
-    from readers.pdf import read_pdf
+    from budgetlens.readers.pdf import read_pdf
 
     groups = pair_sources(sorted(real_dir.glob("*.pdf")), read=read_pdf)
     pairs = sorted(tuple(p.name[:4] for p in g) for g in groups if len(g) == 2)

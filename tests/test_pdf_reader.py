@@ -18,8 +18,8 @@ from reportlab.pdfbase import pdfmetrics  # noqa: E402
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: E402
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle  # noqa: E402
 
-from readers.document import ReadError  # noqa: E402
-from readers.pdf import read_pdf  # noqa: E402
+from budgetlens.readers.blocks import ReadError  # noqa: E402
+from budgetlens.readers.pdf import read_pdf  # noqa: E402
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))

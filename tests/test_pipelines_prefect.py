@@ -62,8 +62,7 @@ def portal():
 
 
 def count_calls(monkeypatch):
-    import crawler.inputs as ci
-
+    import budgetlens.crawler.inputs as ci
     calls = []
     real = ci.process_inputs
 
@@ -76,8 +75,8 @@ def count_calls(monkeypatch):
 
 
 def test_serve_once_then_incremental_and_cache(harness, portal, tmp_path, monkeypatch, capsys):
-    from pipelines.cli import main
-    from pipelines.flows import crawl_flow, process_flow
+    from budgetlens.pipelines.cli import main
+    from budgetlens.pipelines.flows import crawl_flow, process_flow
 
     cfg = write_config(tmp_path, portal)
     calls = count_calls(monkeypatch)
@@ -116,9 +115,9 @@ def test_serve_once_then_incremental_and_cache(harness, portal, tmp_path, monkey
 
 
 def test_process_on_dask_two_workers(harness, portal, tmp_path):
-    from crawler import load_config
-    from crawler.crawl import crawl
-    from pipelines.flows import process_with_runner
+    from budgetlens.crawler import load_config
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.pipelines.flows import process_with_runner
 
     cfg = write_config(tmp_path, portal)
     crawl(load_config(cfg))
@@ -137,7 +136,7 @@ def test_one_off_run_as_a_prefect_flow(harness, tmp_path):
     import pandas as pd
 
     from conftest import SAMPLES
-    from pipelines.flows import run_with_prefect
+    from budgetlens.pipelines.flows import run_with_prefect
 
     inp = tmp_path / "in"
     shutil.copytree(SAMPLES, inp)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from extractors.build import build_document, split_sentences
-from readers.document import Block, ReadError
-from readers.normalize import normalize_cell, normalize_text
-from readers.textio import decode_text
-from readers.tika import parse_tika_text
+from budgetlens.document.build import build_document, split_sentences
+from budgetlens.readers.blocks import Block, ReadError
+from budgetlens.readers.normalize import normalize_cell, normalize_text
+from budgetlens.readers.textio import decode_text
+from budgetlens.readers.tika import parse_tika_text
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

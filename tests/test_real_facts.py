@@ -24,7 +24,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def real_facts(real_dir):
-    from extractors.narrative import extract_facts
+    from budgetlens.extractors.narrative import extract_facts
 
     out = {}
     for prefix in EXPECTED:

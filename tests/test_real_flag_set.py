@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.run import run_job
+from budgetlens.engine.run import run_job
 
 REVIEWED = yaml.safe_load((Path(__file__).parent / "real_flags_reviewed.yaml").read_text(encoding="utf-8"))
 

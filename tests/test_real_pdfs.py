@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gazetteers import match_table_type
-from readers.pdf import read_pdf
+from budgetlens.gazetteers import match_table_type
+from budgetlens.readers.pdf import read_pdf
 
 pytestmark = pytest.mark.real
 

@@ -12,7 +12,7 @@ JUNK_SUBJECTS = {"开", "采购", "较上一度", "小于上", "支出", "局", 
 
 @pytest.fixture(scope="module")
 def real_facts(real_dir):
-    from extractors.narrative import extract_facts
+    from budgetlens.extractors.narrative import extract_facts
 
     out = {}
     for p in sorted(real_dir.glob("*.pdf")):

@@ -39,9 +39,9 @@ def extra_flags(doc_id, source):
 def test_report_in_headless_chromium(tmp_path):
     import pandas as pd
 
-    from engine.run import run_job
-    from report import write_report
-    from store import Store
+    from budgetlens.engine.run import run_job
+    from budgetlens.report import write_report
+    from budgetlens.store import Store
 
     out = tmp_path / "out"
     run_job([str(SAMPLES)], out, quiet=True, write_report=False)

@@ -41,7 +41,7 @@ def make_corpus(folder: Path, n: int, tag: str = "") -> list[Path]:
 
 
 def cli(*args) -> list[str]:
-    return [sys.executable, "-m", "pipelines.cli", "run", *args]
+    return [sys.executable, "-m", "budgetlens.pipelines.cli", "run", *args]
 
 
 def store_rows(out: Path) -> pd.DataFrame:
@@ -114,7 +114,7 @@ def test_kill_9_then_rerun_completes_exactly_once(tmp_path):
 
 
 def test_second_run_on_a_held_store_fails_clearly_after_waiting(tmp_path):
-    from store import Store
+    from budgetlens.store import Store
 
     inp, out = tmp_path / "in", tmp_path / "out"
     make_corpus(inp, 3)
@@ -155,8 +155,8 @@ def test_two_runs_at_once_both_finish_and_store_is_consistent(tmp_path):
 def test_code_change_recomputes(tmp_path, monkeypatch):
     """Results are reused only from the same pipeline: a changed fingerprint (code,
     vocabularies or limits) recomputes every document."""
-    from engine.limits import Limits
-    from engine.run import pipeline_fingerprint, run_job
+    from budgetlens.limits import Limits
+    from budgetlens.engine.run import pipeline_fingerprint, run_job
 
     monkeypatch.delenv("BUDGETLENS_PIPELINE_VERSION", raising=False)
     assert pipeline_fingerprint(Limits()) != pipeline_fingerprint(Limits(max_pages=3))
@@ -175,7 +175,7 @@ def test_code_change_recomputes(tmp_path, monkeypatch):
 def test_parquet_export_crash_leaves_old_files_whole(tmp_path, monkeypatch):
     """A crash between the temp file and the rename leaves the previous snapshot valid;
     the next export removes the orphaned temp file."""
-    from engine.run import run_job
+    from budgetlens.engine.run import run_job
 
     inp, out = tmp_path / "in", tmp_path / "out"
     make_corpus(inp, 4)

@@ -1,6 +1,6 @@
 """comparison: base year other than year − 1 without a reason (seed 002)."""
 from conftest import SEED_002
-from reconcile import comparison
+from budgetlens.reconcile import comparison
 from rules_helpers import mutated
 
 

@@ -1,7 +1,7 @@
 """completeness (seed 002 publishes none of the standard tables) and text rules."""
 from conftest import SEED_000
-from reconcile import completeness, text
-from reconcile.tolerance import agree, figure, total
+from budgetlens.reconcile import completeness, text
+from budgetlens.reconcile.tolerance import agree, figure, total
 from rules_helpers import mutated
 
 
@@ -42,8 +42,8 @@ def test_sangong_part_vs_table(tmp_path):
     """narrative_vs_table: seed 000's 公务接待费 0.25 agrees with the 三公 table; 0.35 does not,
     and the 三公 list that no longer adds up is linked to it, not a second flag."""
     pytest = __import__("pytest")
-    narrative = pytest.importorskip("extractors.narrative")
-    from reconcile import check_document
+    narrative = pytest.importorskip("budgetlens.extractors.narrative")
+    from budgetlens.reconcile import check_document
     doc = mutated(tmp_path, SEED_000, "公务接待费0.25万元。与2023", "公务接待费0.35万元。与2023")
     flags = [f for f in check_document(doc, narrative.extract_facts(doc)) if f.severity != "info"]
     assert [f.rule for f in flags if f.family != "narrative.arithmetic" or f.rule != "list.sum_vs_total"]

@@ -1,7 +1,7 @@
 """cross_document.check_corpus on small frames: last year's own figure, 部门 vs its 单位."""
 import pandas as pd
 
-from reconcile import check_corpus
+from budgetlens.reconcile import check_corpus
 
 
 def _frames(last_value=90.0, unit_total=50.0):

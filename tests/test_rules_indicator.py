@@ -1,6 +1,6 @@
 """indicator rules on seed 002 (the four planted findings) and their corrected twins."""
 from conftest import SEED_002
-from reconcile import indicator
+from budgetlens.reconcile import indicator
 from rules_helpers import mutated
 
 

@@ -4,8 +4,8 @@ error/warning that names the changed value; the unmodified seeds stay clean of n
 import pytest
 
 from conftest import SEED_000, SEED_002, build
-from extractors.narrative import extract_facts
-from reconcile import check_document
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.reconcile import check_document
 
 
 def _serious(doc):

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from conftest import SEED_000, build
-from reconcile import narrative_arithmetic as na
+from budgetlens.reconcile import narrative_arithmetic as na
 
 CORPUS = yaml.safe_load((Path(na.__file__).parent / "corpus" / "lists.yaml").read_text(encoding="utf-8"))["examples"]
 

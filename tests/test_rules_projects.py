@@ -3,10 +3,10 @@ amount its 资金用途 text states (seed 000, 重点时段信访维稳经费: �
 `拟申请资金100万元，明细如下：…`)."""
 from conftest import SEED_000
 
-from extractors.build import build_document
-from extractors.narrative import extract_facts
-from readers.tika import parse_tika_text
-from reconcile import check_document
+from budgetlens.document.build import build_document
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.readers.tika import parse_tika_text
+from budgetlens.reconcile import check_document
 
 
 def flags(text):

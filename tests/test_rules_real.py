@@ -8,7 +8,7 @@ from conftest import REAL
 
 
 def _doc(prefix):
-    from engine.process import read_group
+    from budgetlens.engine.process import read_group
 
     files = sorted(REAL.glob(prefix + "_*.pdf"))
     if not files:
@@ -17,8 +17,8 @@ def _doc(prefix):
 
 
 def _check(doc):
-    from reconcile import completeness, table_arithmetic, text
-    from reconcile import narrative_arithmetic, indicator, comparison
+    from budgetlens.reconcile import completeness, table_arithmetic, text
+    from budgetlens.reconcile import narrative_arithmetic, indicator, comparison
     out = []
     for m in (table_arithmetic, narrative_arithmetic, comparison, indicator, completeness, text):
         out += m.check(doc, [])
@@ -42,8 +42,8 @@ def test_fixed_false_alarms_stay_fixed(real_dir, prefix):
 
 
 def _check_with_facts(doc):
-    from extractors.narrative import extract_facts
-    from reconcile import check_document
+    from budgetlens.extractors.narrative import extract_facts
+    from budgetlens.reconcile import check_document
     return [f for f in check_document(doc, extract_facts(doc)) if f.severity != "info"]
 
 

@@ -3,11 +3,11 @@ give exactly one new error/warning naming the changed value, with the rule that 
 the unchanged documents' flags are the reviewed ones (test_real_flag_set.py)."""
 import pytest
 
-from extractors.build import build_document
-from extractors.narrative import extract_facts
-from readers import read_blocks
-from readers.normalize import normalize_text
-from reconcile import check_document
+from budgetlens.document.build import build_document
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.readers import read_blocks
+from budgetlens.readers.normalize import normalize_text
+from budgetlens.reconcile import check_document
 
 SH12 = "SH12_上海市普陀区财政局2025年部门预算.pdf"
 JS07 = "JS07_江苏省人民检察院2019年度部门预算公开.pdf"

@@ -3,11 +3,11 @@
 with one share changed gets exactly one flag naming it."""
 import pytest
 
-from extractors.build import build_document
-from extractors.narrative import extract_facts
-from readers import read_blocks
-from readers.normalize import normalize_text
-from reconcile import check_document
+from budgetlens.document.build import build_document
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.readers import read_blocks
+from budgetlens.readers.normalize import normalize_text
+from budgetlens.reconcile import check_document
 
 NAME = "JS18_江苏省政协办公厅2019年度部门预算.pdf"
 

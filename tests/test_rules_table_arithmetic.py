@@ -1,6 +1,6 @@
 """table.arithmetic on seed 000's tables: clean as published; one changed cell flags."""
 from conftest import SEED_000
-from reconcile import table_arithmetic
+from budgetlens.reconcile import table_arithmetic
 from rules_helpers import mutated
 
 

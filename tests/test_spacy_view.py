@@ -17,8 +17,8 @@ def _texts(n=25):
 def test_spacy_view_agrees_with_extractors():
     from spacy import displacy
 
-    from extractors.narrative import extract_text
-    from extractors.spacy_view import label_of, nlp
+    from budgetlens.extractors.narrative import extract_text
+    from budgetlens.extractors.spacy_view import label_of, nlp
 
     z = nlp()
     for text, year in _texts():
@@ -39,7 +39,7 @@ def test_spacy_view_agrees_with_extractors():
 
 
 def test_pipeline_on_a_seed_sentence():
-    from extractors.spacy_view import nlp
+    from budgetlens.extractors.spacy_view import nlp
 
     doc = nlp()("机关运行经费共计安排32.88万元，主要用于单位日常办公运转所需支出。")
     assert [(e.text, e.label_) for e in doc.ents] == [("32.88万元", "MONEY")]

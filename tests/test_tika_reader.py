@@ -1,9 +1,9 @@
 """Tika text dumps: cells, rows, continuation lines, bookmarks, page numbers, encodings."""
 import pytest
 
-from readers.document import ReadError
-from readers.textio import decode_text
-from readers.tika import parse_tika_text
+from budgetlens.readers.blocks import ReadError
+from budgetlens.readers.textio import decode_text
+from budgetlens.readers.tika import parse_tika_text
 
 DUMP = (
     "[bookmark: _Toc_1]部门预算收支总表\n"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from readers.document import ReadError
+from budgetlens.readers.blocks import ReadError
 
 SANGONG_TITLE = "2023年部门“三公”经费和机关运行经费预算表"
 
 
 def test_xlsx_sheet_with_merged_header(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
-    from readers.xlsx import read_xlsx
+    from budgetlens.readers.xlsx import read_xlsx
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -48,7 +48,7 @@ def test_xlsx_sheet_with_merged_header(tmp_path):
 def test_xls_read_with_xlrd(tmp_path):
     pytest.importorskip("xlrd")
     xlwt = pytest.importorskip("xlwt", reason="xlwt is needed to write a .xls fixture")
-    from readers.xlsx import read_xlsx
+    from budgetlens.readers.xlsx import read_xlsx
 
     wb = xlwt.Workbook()
     ws = wb.add_sheet("收支总表")
@@ -65,7 +65,7 @@ def test_xls_read_with_xlrd(tmp_path):
 
 
 def test_not_a_spreadsheet(tmp_path):
-    from readers.xlsx import read_xlsx
+    from budgetlens.readers.xlsx import read_xlsx
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(b"not a zip at all")
@@ -74,7 +74,7 @@ def test_not_a_spreadsheet(tmp_path):
 
 
 def test_corrupt_xlsx(tmp_path):
-    from readers.xlsx import read_xlsx
+    from budgetlens.readers.xlsx import read_xlsx
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
@@ -104,7 +104,7 @@ HTML = """<!doctype html><html><head><title>上海市普陀区财政局2025年�
 
 def test_html_paragraphs_and_table(tmp_path):
     pytest.importorskip("bs4")
-    from readers.html import read_html
+    from budgetlens.readers.html import read_html
 
     path = tmp_path / "budget.html"
     path.write_text(HTML, encoding="utf-8")
@@ -127,7 +127,7 @@ def test_html_paragraphs_and_table(tmp_path):
 
 
 def test_empty_html(tmp_path):
-    from readers.html import read_html
+    from budgetlens.readers.html import read_html
 
     path = tmp_path / "e.html"
     path.write_text("   ", encoding="utf-8")

@@ -53,19 +53,19 @@ def child(target: str, seconds: int, corpus: Path) -> None:
 
     with atheris.instrument_imports(include=["readers", "extractors"]):
         # the readers import their format modules lazily: import them here to instrument them
-        import readers.html  # noqa: F401
-        import readers.normalize  # noqa: F401
-        import readers.textio  # noqa: F401
-        import readers.tika  # noqa: F401
-        from extractors.build import build_document
-        from readers import ReadError, read_blocks
+        import budgetlens.readers.html  # noqa: F401
+        import budgetlens.readers.normalize  # noqa: F401
+        import budgetlens.readers.textio  # noqa: F401
+        import budgetlens.readers.tika  # noqa: F401
+        from budgetlens.document.build import build_document
+        from budgetlens.readers import ReadError, read_blocks
 
     CRASHES.mkdir(exist_ok=True)
     seen: set[str] = set()
     work = Path(tempfile.mkdtemp(prefix="fuzz-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     path = work / f"input{SUFFIX[target]}"
 
-    from readers.tika import parse_tika_text
+    from budgetlens.readers.tika import parse_tika_text
 
     def one(data: bytes) -> None:
         try:

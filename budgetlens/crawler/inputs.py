@@ -1,0 +1,200 @@
+"""From the raw store to the documents `process` must (re)do.
+
+A crawled disclosure is identified by its input key: the sha256 of its files' contents
+plus the pipeline's code fingerprint.  The store remembers which key produced which
+doc_id (`processed_inputs`); a key already there whose doc_id the store still holds is
+skipped, so a re-run after an unchanged crawl does no work, and a code change re-does
+everything once."""
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass, field
+from typing import Optional
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .rawstore import RawStore
+
+ROOT = Path(__file__).resolve().parents[1]
+PROCESSED_DDL = ("CREATE TABLE IF NOT EXISTS processed_inputs (input_key VARCHAR, doc_id VARCHAR, "
+                 "source VARCHAR, run_id VARCHAR, processed_at VARCHAR)")
+
+
+@functools.lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """The engine's fingerprint of the code, vocabularies and limits (one definition for
+    `budgetlens run` and `process`; BUDGETLENS_PIPELINE_VERSION pins it for both)."""
+    from budgetlens import limits as limits_mod
+    from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
+
+    return engine_fingerprint(limits_mod.current())
+
+
+@dataclass
+class Input:
+    key: str
+    paths: list[str]  # absolute paths of the files read as one document
+    source: str  # what the rows are labelled with: the document's URL
+    shas: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+
+def inputs_from_raw(raw: RawStore) -> list[Input]:
+    """One Input per disclosure the raw store holds (files paired by the engine's
+    grouping when a disclosure is published as narrative + tables)."""
+    from budgetlens.engine.discover import group_sources
+
+    current = {str(c.path.resolve()): c for c in raw.current()}
+    groups = group_sources([Path(p) for p in current])
+    fp = pipeline_fingerprint()
+    out = []
+    for g in groups:
+        cs = [current[str(Path(p).resolve())] for p in g]
+        shas = [c.sha256 for c in cs]
+        key = hashlib.sha256(("|".join(shas) + "|" + fp).encode()).hexdigest()[:32]
+        out.append(Input(key, [str(p) for p in g], cs[0].url, shas, [u for c in cs for u in c.urls]))
+    return out
+
+
+def ensure_table(store) -> None:
+    store.con.execute(PROCESSED_DDL)
+
+
+def plan(inputs: list[Input], store, force: bool = False) -> tuple[list[Input], list[Input]]:
+    """(to do, skipped as unchanged)."""
+    ensure_table(store)
+    if force:
+        return list(inputs), []
+    rows = store.con.execute("SELECT input_key, doc_id FROM processed_inputs").fetchall()
+    known_docs = store.doc_ids()
+    done = {k for k, d in rows if d in known_docs}
+    todo = [i for i in inputs if i.key not in done]
+    skipped = [i for i in inputs if i.key in done]
+    return todo, skipped
+
+
+def record_processed(store, pairs: list[tuple[Input, str]], run_id: str) -> None:
+    ensure_table(store)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for inp, doc_id in pairs:
+        store.con.execute("DELETE FROM processed_inputs WHERE input_key = ? OR source = ?", [inp.key, inp.source])
+        store.con.execute("INSERT INTO processed_inputs VALUES (?, ?, ?, ?, ?)",
+                          [inp.key, doc_id, inp.source, run_id, now])
+
+
+def relabel(result, source: str):
+    """Label every row of a DocResult with the document's URL instead of the raw blob
+    path: the URL is what a reviewer recognises, and a changed file at the same URL then
+    replaces its earlier rows in the store."""
+    result.document["source"] = source
+    for rows in (result.facts, result.cells, result.flags):
+        for r in rows:
+            r["source"] = source
+    return result
+
+
+# -- processing ---------------------------------------------------------------
+
+def process_inputs(batch: list[Input]) -> list:
+    """read → extract → reconcile for each input (the engine contains every failure)."""
+    from budgetlens.engine.process import process_group
+
+    return [relabel(process_group([Path(p) for p in inp.paths]), inp.source) for inp in batch]
+
+
+def failed_results(batch: list[Input], reason: str) -> list:
+    """Error rows for a batch whose task failed outright (a worker lost, retries spent):
+    the documents are reported, and not remembered as processed, so the next run retries."""
+    from budgetlens.engine.process import DOC_COLUMNS, DocResult
+
+    out = []
+    for inp in batch:
+        row = {c: None for c in DOC_COLUMNS}
+        row.update(doc_id="err-" + inp.key[:16], source=inp.source, status="error", error=reason,
+                   sources=list(inp.paths), format=Path(inp.paths[0]).suffix.lstrip(".") or None,
+                   n_tables=0, n_sentences=0)
+        r = DocResult(row)
+        r.document["_retry"] = True
+        out.append(r)
+    return out
+
+
+def make_batches(inputs: list[Input], size: int) -> list[list[Input]]:
+    size = max(1, size)
+    ordered = sorted(inputs, key=lambda i: i.key)  # stable batches → stable cache keys
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
+@dataclass
+class ProcessSummary:
+    run_id: str
+    inputs: int
+    processed: int
+    skipped: int
+    errors: int
+    flags: int
+    facts: int
+    seconds: float
+    report: Optional[str] = None
+    per_document: list = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"{self.inputs} documents: {self.processed} processed ({self.errors} errors), {self.skipped} unchanged "
+                f"and skipped; {self.facts} facts, {self.flags} flags in {self.seconds:.1f}s")
+
+
+def sequential(batches):
+    for b in batches:
+        yield process_inputs(b)
+
+
+def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: bool = False,
+                quiet: bool = True, write_report: bool = True, command: str = "process") -> ProcessSummary:
+    """Process what the raw store holds and the store does not: results into the DuckDB
+    store under one run id, then the report.  `map_batches` runs the batches (a loop here,
+    Prefect tasks in `pipelines/flows.py`) and yields each batch's DocResults."""
+    import time
+
+    from budgetlens.engine.process import frames
+    from budgetlens.engine.run import Progress
+    from budgetlens.store import Store
+    from budgetlens.store.duck import new_run_id
+
+    t0 = time.perf_counter()
+    raw = RawStore(config.raw_dir)
+    inputs = inputs_from_raw(raw)
+    run_id = new_run_id()
+    started = datetime.now(timezone.utc).isoformat()
+    n_err = n_flags = n_facts = n_done = 0
+    per_doc = []
+    report = None
+    with Store(config.store_path) as store:
+        todo, skipped = plan(inputs, store, force)
+        progress = Progress(len(todo), quiet)
+        by_source = {i.source: i for i in todo}
+        if todo:
+            for results in map_batches(make_batches(todo, batch_size)):
+                fr = frames(results)
+                store.write(fr, run_id)
+                pairs = []
+                for r in results:
+                    d = r.document
+                    inp = by_source.get(d["source"])
+                    if inp is not None and not d.get("_retry"):
+                        pairs.append((inp, d["doc_id"]))
+                    per_doc.append((d["source"], d["status"], d.get("process_seconds"), d.get("error")))
+                record_processed(store, pairs, run_id)
+                n_done += len(results)
+                n_err += int((fr["documents"]["status"] != "ok").sum())
+                n_flags += len(fr["flags"])
+                n_facts += len(fr["facts"])
+                progress.update(len(results), len(fr["flags"]))
+        progress.close()
+        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_done, n_err, n_flags, command)
+        if write_report:
+            from budgetlens.report import write_report as _write
+
+            report = str(_write(store, config.report))
+    return ProcessSummary(run_id, len(inputs), n_done, len(skipped), n_err, n_flags, n_facts,
+                          time.perf_counter() - t0, report, per_doc)

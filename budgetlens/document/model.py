@@ -1,0 +1,159 @@
+"""The document model every extractor and rule consumes.
+
+A reader turns a file into a list of `Block`s (`budgetlens.readers.blocks`: paragraphs and
+raw tables, in reading order).  `budgetlens.document.build.build_document` turns blocks into a `Document`: one
+normalised text with character offsets, a section tree, sentences, typed tables and
+metadata.  Nothing here knows about file formats or Prefect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    text: str
+    section: str  # heading path, " > " joined
+    paragraph: int  # index of the paragraph it belongs to
+    table_id: Optional[str] = None  # set when the sentence is text inside a table cell
+    row: Optional[int] = None  # table row index (data rows; header rows are negative)
+    col: Optional[int] = None
+
+
+@dataclass
+class Section:
+    level: int
+    heading: str
+    start: int  # offset of the heading in Document.text
+    end: int  # offset where the section ends (exclusive)
+    path: str
+    children: list["Section"] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    index: int  # 0-based position among the table's data rows
+    cells: list[str]  # raw cell texts (normalised)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # each cell's span in Document.text
+    code: Optional[str] = None  # 功能分类 / 经济分类 code when the row has one
+    label: Optional[str] = None  # the row's main label (first text cell)
+
+
+@dataclass
+class Table:
+    table_id: str  # "<doc_id>:t<n>"
+    title: str
+    table_type: str  # stable key from gazetteers/tables.yaml, "unknown" if none matched
+    unit: str  # "万元" | "元" | ""
+    columns: list[str]  # one merged label per grid column
+    header_rows: list[list[str]]
+    rows: list[Row]
+    empty: bool = False  # no numeric data rows
+    empty_note: Optional[str] = None  # e.g. "注：无政府基金预算财政拨款预算，空表列示。"
+    caption: list[str] = field(default_factory=list)  # lines such as "预算年度：2024"
+    page: Optional[int] = None
+    source: Optional[str] = None
+    start: Optional[int] = None  # offset of the title / anchor in Document.text
+
+
+@dataclass
+class Document:
+    doc_id: str
+    source: str
+    format: str
+    text: str = ""
+    department: Optional[str] = None
+    region: Optional[str] = None
+    year: Optional[int] = None
+    doc_kind: Optional[str] = None  # "budget" | "final_account"
+    scope: Optional[str] = None  # "department" | "unit"
+    title: Optional[str] = None
+    sections: list[Section] = field(default_factory=list)  # top-level sections (a tree)
+    paragraphs: list[tuple[int, int]] = field(default_factory=list)  # (start, end) offsets
+    sentences: list[Sentence] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # every input file (paired documents)
+    template: Optional[str] = None  # gazetteers/templates.yaml key, if recognised
+    status: str = "ok"
+    error: Optional[str] = None
+    read_seconds: Optional[float] = None
+    pages: Optional[int] = None
+
+    def section_at(self, offset: int) -> str:
+        """Heading path of the innermost section containing `offset`.  A binary search in
+        the sections flattened once into consecutive spans (the tree is fixed once the
+        document is built; a new `sections` list is indexed anew)."""
+        import bisect
+
+        cache = self.__dict__.get("_section_index")
+        if cache is None or cache[0] is not self.sections:
+            cache = (self.sections, _flatten_sections(self.sections))
+            self.__dict__["_section_index"] = cache
+        flat = cache[1]
+        if flat is None:  # siblings overlap: walk the tree
+            return self._section_walk(offset)
+        starts, paths = flat
+        return paths[bisect.bisect_right(starts, offset) - 1]
+
+    def _section_walk(self, offset: int) -> str:
+        best = ""
+        stack = list(self.sections)
+        while stack:
+            s = stack.pop()
+            if s.start <= offset < s.end:
+                best = s.path
+                stack = list(s.children)
+        return best
+
+    def sentence_at(self, offset: int) -> Optional[Sentence]:
+        import bisect
+
+        cache = self.__dict__.get("_starts")
+        if cache is None or cache[0] != len(self.sentences):
+            cache = (len(self.sentences), [s.start for s in self.sentences])
+            self.__dict__["_starts"] = cache
+        starts = cache[1]
+        i = bisect.bisect_right(starts, offset) - 1
+        if 0 <= i < len(self.sentences) and self.sentences[i].start <= offset < self.sentences[i].end:
+            return self.sentences[i]
+        return None
+
+    def tables_of(self, *types: str) -> list[Table]:
+        return [t for t in self.tables if t.table_type in types]
+
+
+def _flatten_sections(sections: list) -> Optional[tuple[list, list]]:
+    """(starts, paths): the innermost section path on [starts[i], starts[i+1]), "" outside
+    every section — what `Document._section_walk` finds, as consecutive spans.  None when
+    siblings overlap or are out of order (the walk then decides)."""
+    starts: list = [float("-inf")]
+    paths: list = [""]
+
+    def put(at, path):
+        if at == starts[-1]:
+            paths[-1] = path
+        elif paths[-1] != path:
+            starts.append(at)
+            paths.append(path)
+
+    def walk(children, path, lo, hi) -> bool:
+        cur = lo
+        for sec in children:
+            a, b = max(sec.start, lo), min(sec.end, hi)
+            if a >= b:
+                continue  # empty, or outside its parent: never reached by the walk
+            if a < cur:
+                return False
+            put(a, sec.path)
+            if not walk(sec.children, sec.path, a, b):
+                return False
+            put(b, path)
+            cur = b
+        return True
+
+    if not walk(sections, "", float("-inf"), float("inf")):
+        return None
+    return starts, paths

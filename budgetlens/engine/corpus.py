@@ -1,0 +1,41 @@
+"""Checks across documents (last year's disclosure of the same department, a 部门 and its
+单位), run once after a run's batches over the documents of this run and the store's
+earlier documents of the same departments."""
+from __future__ import annotations
+
+import pandas as pd
+
+FAMILY = "cross_document"
+FACT_COLS = ["doc_id", "source", "kind", "subject", "term", "code", "value", "unit", "value_wan", "year",
+             "base_year", "direction", "origin", "role", "amount_from", "amount_to", "sentence", "start", "end",
+             "section", "comparator", "qualifier", "parent", "group", "raw"]
+
+
+def cross_document_flags(store, doc_ids: list[str]) -> int:
+    """Recompute the cross-document flags of every document related to `doc_ids` (same
+    department, any year) and store them; returns how many were written."""
+    from budgetlens.reconcile import check_corpus
+
+    if not doc_ids:
+        return 0
+    con = store.con
+    con.register("_run_ids", pd.DataFrame({"doc_id": list(doc_ids)}))
+    docs = con.execute(
+        "SELECT * FROM documents WHERE status = 'ok' AND department IN "
+        "(SELECT department FROM documents WHERE doc_id IN (SELECT doc_id FROM _run_ids))").df()
+    con.unregister("_run_ids")
+    if docs.empty:
+        return 0
+    con.register("_docs", docs[["doc_id"]])
+    cols = ", ".join(f'"{c}"' for c in FACT_COLS)
+    facts = con.execute(f"SELECT {cols} FROM facts WHERE doc_id IN (SELECT doc_id FROM _docs) "
+                        "AND kind IN ('amount', 'comparison')").df()
+    con.unregister("_docs")
+    flags = check_corpus(docs, facts)
+    src = dict(zip(docs["doc_id"], docs["source"]))
+    rows = []
+    for f in flags:
+        f.source = f.source or src.get(f.doc_id, "")
+        rows.append(f.as_row())
+    store.replace_family_flags(FAMILY, list(docs["doc_id"]), pd.DataFrame(rows))
+    return len(rows)

@@ -1,0 +1,330 @@
+"""A one-off run: inputs → store → Parquet snapshot → report.  Orchestrator-free; the
+batches are handed to `map_batches`, which is a plain loop by default and a Prefect flow
+(or a process pool) when the CLI asks for one."""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import pandas as pd
+
+from .discover import discover, group_sources
+from .process import DocResult, frames, process_group
+
+Batch = list[list[str]]
+
+
+def batches(groups: list[list[Path]], size: int) -> list[Batch]:
+    out: list[Batch] = []
+    for i in range(0, len(groups), size):
+        out.append([[str(p) for p in g] for g in groups[i:i + size]])
+    return out
+
+
+def process_batch(batch: Batch) -> list[DocResult]:
+    return [process_group([Path(p) for p in g]) for g in batch]
+
+
+def sequential(bs: list[Batch]) -> Iterable[list[DocResult]]:
+    for b in bs:
+        yield process_batch(b)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    documents: int
+    errors: int
+    flags: int
+    facts: int
+    seconds: float
+    out: Path
+    report: Optional[Path]
+    per_document: list[tuple[str, str, Optional[float], Optional[str]]]
+    skipped: int = 0  # unchanged since an earlier run (same bytes, same pipeline): not recomputed
+    duplicates: int = 0  # same content as another input of this run: processed once
+
+
+class Progress:
+    """A bar on a terminal; one line per stored batch otherwise (logs of unattended runs)."""
+
+    def __init__(self, total: int, quiet: bool, n_batches: int = 0):
+        self.total, self.done, self.flags, self.batch = total, 0, 0, 0
+        self.n_batches = n_batches
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.t0 = time.perf_counter()
+
+    def update(self, n_docs: int, n_flags: int, n_errors: int = 0):
+        self.done += n_docs
+        self.flags += n_flags
+        self.batch += 1
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        if not self.tty:
+            sys.stderr.write(f"batch {self.batch}/{self.n_batches} stored: {self.done}/{self.total} documents, "
+                             f"{n_errors} errors in this batch, {elapsed:.1f}s\n")
+            sys.stderr.flush()
+            return
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} documents, "
+                         f"{self.flags} flags, {elapsed:.1f}s")
+        sys.stderr.flush()
+
+    def close(self):
+        if not self.quiet and self.tty:
+            sys.stderr.write("\n")
+
+
+@dataclass
+class FileKey:
+    path: str
+    size: Optional[int]
+    mtime_ns: Optional[int]
+    sha256: Optional[str]
+
+
+def file_key(p: Path, max_bytes: int) -> FileKey:
+    """Size, mtime and content hash; None fields when the file cannot be read (such a file
+    is never skipped).  Files over the size limit are not hashed: they fail fast anyway."""
+    try:
+        st = p.stat()
+    except OSError:
+        return FileKey(str(p), None, None, None)
+    if st.st_size > max_bytes or not p.is_file():
+        return FileKey(str(p), st.st_size, st.st_mtime_ns, "")
+    h = hashlib.sha256()
+    try:
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return FileKey(str(p), None, None, None)
+    return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
+
+
+_CODE_PACKAGES = ("readers", "extractors", "reconcile", "gazetteers", "engine")
+_fingerprint_cache: dict[str, str] = {}
+
+
+def pipeline_fingerprint(limits) -> str:
+    """A hash of the code and vocabularies that turn a file into rows, and of the limits.
+    A stored result is reused only when it was produced with the same fingerprint, so
+    editing a rule or a gazetteer recomputes every document.  BUDGETLENS_PIPELINE_VERSION,
+    when set, stands in for the code (a deployment pinned to a release)."""
+    key = limits.fingerprint()
+    pinned = os.environ.get("BUDGETLENS_PIPELINE_VERSION")
+    if pinned:
+        return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
+    if key not in _fingerprint_cache:
+        root = Path(__file__).resolve().parents[1]
+        h = hashlib.sha256(key.encode())
+        for pkg in _CODE_PACKAGES:
+            for f in sorted((root / pkg).rglob("*")):
+                if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
+                    h.update(str(f.relative_to(root)).encode())
+                    try:
+                        h.update(f.read_bytes())
+                    except OSError:
+                        pass
+        _fingerprint_cache[key] = h.hexdigest()[:16]
+    return _fingerprint_cache[key]
+
+
+def _files_frame(rows: list[dict]) -> pd.DataFrame:
+    from budgetlens.store.duck import FILES
+
+    return pd.DataFrame(rows, columns=[c for c in FILES if c not in ("run_id", "finished")])
+
+
+def _drop_docs(fr: dict[str, pd.DataFrame], sources: set[str]) -> dict[str, pd.DataFrame]:
+    return {name: df[~df["source"].isin(sources)] if len(df) else df for name, df in fr.items()}
+
+
+def run_job(
+    paths: list[str],
+    out: str | Path,
+    *,
+    map_batches: Callable[[list[Batch]], Iterable[list[DocResult]]] = sequential,
+    batch_size: int = 25,
+    quiet: bool = False,
+    write_report: bool = True,
+    command: str = "run",
+    skip_known: bool = True,
+    limits=None,
+) -> RunSummary:
+    """Process `paths` into the store and snapshots in `out`.
+
+    Resumable: each batch's rows and the `files` entries of its inputs are committed in one
+    transaction, and inputs whose bytes (path, size, mtime, sha256) and pipeline are
+    unchanged since they were stored are skipped (`skip_known=False` recomputes them).
+    So a run killed at any point, started again, completes with every document once.
+    `limits` (engine.limits.Limits) replaces the active limits for this process and the
+    workers it starts."""
+    from budgetlens.store import Store
+    from budgetlens.store.duck import new_run_id
+
+    from budgetlens import limits as limits_mod
+    from .process import is_transient
+
+    if limits is not None:
+        limits_mod.configure(limits)
+    lim = limits_mod.current()
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id()
+    started = datetime.now(timezone.utc).isoformat()
+    files = discover(paths, exclude=[out])
+    groups = group_sources(files)
+
+    def waiting(msg):
+        if not quiet:
+            print(f"budgetlens: {msg}", file=sys.stderr, flush=True)
+
+    store = Store(out / "budgetlens.duckdb", wait=lim.store_wait_seconds, on_wait=waiting)
+    per_doc = []
+    n_docs = n_err = n_flags = n_facts = 0
+    try:
+        fingerprint = pipeline_fingerprint(lim)
+        keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
+        finished: dict[str, dict] = {}
+        if skip_known:
+            kdf = pd.DataFrame([vars(k) for k in keys.values() if k.sha256 is not None],
+                               columns=["path", "size", "mtime_ns", "sha256"])
+            for row in store.finished_files(kdf, fingerprint).to_dict("records"):
+                finished[row["path"]] = row
+
+        run_docs: dict[str, str] = {}  # doc_id -> source, for every document of this run
+        by_bytes: dict[tuple, str] = {}  # content of a group -> its source
+        dup_of: dict[str, str] = {}  # source of a byte-identical group -> source of the first
+        skipped_ids: list[str] = []
+        todo: list[list[Path]] = []
+        for g in groups:
+            src = str(g[0])
+            ks = [keys[str(f)] for f in g]
+            done = [finished.get(str(f)) for f in g]
+            if all(done) and len({d["doc_id"] for d in done}) == 1:
+                skipped_ids.append(done[0]["doc_id"])
+                if done[0]["status"] != "duplicate":
+                    run_docs.setdefault(done[0]["doc_id"], done[0]["source"])
+                    by_bytes.setdefault(tuple(k.sha256 for k in ks), src)
+                continue
+            content = tuple(k.sha256 for k in ks)
+            if all(k.sha256 and k.size for k in ks) and content in by_bytes:
+                dup_of[src] = by_bytes[content]
+                continue
+            if all(k.sha256 and k.size for k in ks):
+                by_bytes[content] = src
+            todo.append(g)
+
+        todo_batches = batches(todo, batch_size)
+        progress = Progress(len(todo), quiet, len(todo_batches))
+        doc_of_source: dict[str, str] = {}
+        n_dups = 0
+
+        def file_rows(sources: list[str], doc_id: str, source: str, status: str, transient: bool,
+                      duplicate_of: Optional[str] = None) -> list[dict]:
+            return [{**vars(keys[s]), "doc_id": doc_id, "source": source, "status": status,
+                     "transient": transient, "duplicate_of": duplicate_of, "fingerprint": fingerprint}
+                    for s in sources if s in keys and keys[s].sha256 is not None]
+
+        for results in map_batches(todo_batches):
+            frows: list[dict] = []
+            dropped: set[str] = set()
+            kept: list[DocResult] = []
+            for r in results:
+                d = r.document
+                srcs = [str(x) for x in (d.get("sources") or [d["source"]])]
+                first = run_docs.get(d["doc_id"])
+                if first is not None and first != d["source"]:
+                    # the same text as another input (another encoding, another name)
+                    dropped.add(d["source"])
+                    frows += file_rows(srcs, d["doc_id"], first, "duplicate", False, first)
+                    per_doc.append((d["source"], "duplicate", d.get("read_seconds"), f"same content as {first}"))
+                    n_dups += 1
+                    continue
+                run_docs[d["doc_id"]] = d["source"]
+                doc_of_source[d["source"]] = d["doc_id"]
+                frows += file_rows(srcs, d["doc_id"], d["source"], d["status"], is_transient(d.get("error")))
+                kept.append(r)
+            fr = frames(kept)
+            _store_batch(store, fr, kept, run_id, _files_frame(frows))
+            for r in kept:
+                d = r.document
+                per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
+            n_docs += len(kept)
+            batch_errors = int((fr["documents"]["status"] != "ok").sum())
+            n_err += batch_errors
+            n_flags += len(fr["flags"])
+            n_facts += len(fr["facts"])
+            progress.update(len(results), len(fr["flags"]), batch_errors)
+        progress.close()
+
+        # inputs byte-identical to an earlier one: recorded, not processed
+        drows = []
+        for src, first in dup_of.items():
+            doc_id = doc_of_source.get(first) or next((d for d, s in run_docs.items() if s == first), None)
+            if doc_id is None:
+                continue
+            g = next(g for g in groups if str(g[0]) == src)
+            drows += file_rows([str(f) for f in g], doc_id, first, "duplicate", False, first)
+            per_doc.append((src, "duplicate", None, f"same bytes as {first}"))
+            n_dups += 1
+        if drows:
+            store.write_files(_files_frame(drows), run_id)
+
+        doc_ids = sorted(set(run_docs) | set(skipped_ids))
+        try:  # checks across documents: last year's disclosure, a 部门 and its 单位
+            from .corpus import cross_document_flags
+
+            n_flags += cross_document_flags(store, doc_ids)
+        except Exception as exc:  # a corpus check must never cost the run its results
+            print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_docs, n_err, n_flags, command,
+                         skipped=len(skipped_ids))
+        store.export_parquet(out, only_doc_ids=doc_ids)
+        report = None
+        if write_report:
+            from budgetlens.report import write_report as _write
+
+            sources = sorted(set(store.con.execute(
+                "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
+            report = out / "report.html"
+            tmp = out / f".report.html.tmp-{os.getpid()}"
+            _write(store, tmp, sources=sources)
+            os.replace(tmp, report)
+    finally:
+        store.close()
+    return RunSummary(run_id, n_docs, n_err, n_flags, n_facts, time.perf_counter() - t0, out, report, per_doc,
+                      skipped=len(skipped_ids), duplicates=n_dups)
+
+
+def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], run_id: str,
+                 files: pd.DataFrame) -> None:
+    """One transaction per batch; if the batch cannot be stored (a value the schema
+    refuses), each document alone, and one that still fails becomes an error row."""
+    try:
+        store.write(fr, run_id, files)
+        return
+    except Exception as batch_exc:  # noqa: F841 - retried document by document below
+        pass
+    for r in results:
+        d = r.document
+        srcs = set(str(x) for x in (d.get("sources") or [d["source"]]))
+        one = frames([r])
+        mine = files[files["path"].isin(srcs)]
+        try:
+            store.write(one, run_id, mine)
+        except Exception as exc:
+            row = {**d, "status": "error", "error": f"results could not be stored: {type(exc).__name__}: {str(exc)[:200]}"}
+            mine = mine.assign(status="error", transient=False)
+            store.write(frames([DocResult(row)]), run_id, mine)

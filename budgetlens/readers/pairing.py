@@ -1,0 +1,181 @@
+"""Pair disclosures published as two files (narrative + tables) into one source group.
+
+Jiangsu 2017–2019 publish some budgets as a narrative-only PDF and a tables-only PDF
+(e.g. JS08 江苏省委办公厅2017年部门预算 + JS09 …2017年预算公开表格).  `pair_sources`
+groups such files by department and year, decided from the files' content (title or table
+caption lines, year) with the file name as fallback.  Two complete disclosures are never
+paired: a pair is always one narrative-only file plus one tables-only file.
+
+Pure function: reads the files, writes nothing, keeps no state.
+"""
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Union
+
+import regex
+
+from budgetlens.readers.blocks import Block, ReadError
+
+PROSE_MIN = 800  # characters of prose that make a file carry a narrative
+MIN_SCORE = 0.8  # department-name similarity needed to pair (see _similarity)
+
+
+@functools.lru_cache(maxsize=1)
+def _vocab() -> dict:
+    from budgetlens.gazetteers import load
+
+    meta = load("document_meta") or {}
+    lay = load("pdf_layout") or {}
+    return {
+        "title": regex.compile(meta.get("title_pattern", r"(?P<dept>\p{Han}{2,40}?)(?P<year>20\d\d)年度?(?P<kind>预算|决算)")),
+        "caption": regex.compile(lay.get("department_caption", r"$^")),
+        "synonyms": dict(lay.get("department_synonyms") or {}),
+        "strip": list(meta.get("strip_prefixes") or []),
+    }
+
+
+_YEAR = regex.compile(r"(20\d\d)\s*年")
+_PROSE = regex.compile(r"[，。；]")
+
+
+@dataclass
+class Profile:
+    path: Path
+    kind: str  # "narrative" | "tables" | "both" | "other"
+    year: Optional[int]
+    dept: str
+    name_dept: str  # department from the file name (fallback)
+
+
+def _norm_dept(s: str) -> str:
+    s = regex.sub(r"[\s（）()“”\"'·]", "", s or "")
+    for a, b in _vocab()["synonyms"].items():
+        s = s.replace(a, b)
+    return s
+
+
+def _similarity(a: str, b: str) -> float:
+    """Longest common substring over the shorter name: 江苏省委办公厅 ~ 中共江苏省委办公厅 = 1.0,
+    江苏省委办公厅 ~ 江苏省政协办公厅 = 3/7 (shared region and suffix are not enough)."""
+    if not a or not b:
+        return 0.0
+    from difflib import SequenceMatcher
+
+    m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return m.size / min(len(a), len(b))
+
+
+def _name_profile(path: Path) -> tuple[Optional[int], str]:
+    stem = regex.sub(r"^[A-Za-z]{0,4}\d{1,4}[_\-\s]+", "", path.stem)  # "JS08_" style prefixes
+    m = _YEAR.search(stem) or regex.search(r"(20\d\d)", stem)
+    year = int(m.group(1)) if m else None
+    dept = stem[: m.start()] if m else stem
+    return year, _norm_dept(dept)
+
+
+def profile(path: Union[str, Path], blocks: list[Block]) -> Profile:
+    path = Path(path)
+    v = _vocab()
+    n_tables = sum(1 for b in blocks if b.kind == "table")
+    paras = [b.text for b in blocks if b.kind == "para"]
+    prose = sum(len(t) for t in paras if len(t) >= 30 and _PROSE.search(t))
+    if n_tables >= 3 and prose < PROSE_MIN:
+        kind = "tables"
+    elif n_tables <= 1 and prose >= PROSE_MIN:
+        kind = "narrative"
+    elif n_tables or prose:
+        kind = "both"
+    else:
+        kind = "other"
+    year: Optional[int] = None
+    dept = ""
+    head = " ".join(paras[:6])  # the title block of the first page
+    for strip in v["strip"]:
+        head = head.replace(strip, " ")
+    m = v["title"].search(head.replace(" ", ""))
+    if m:
+        year = int(m.group("year"))
+        dept = m.group("dept")
+    if not dept:
+        for t in paras[:40]:
+            c = v["caption"].match(t.strip())
+            if c:
+                dept = c.group("dept")
+                break
+    if year is None:
+        years = Counter(int(y) for t in paras[:60] for y in _YEAR.findall(t))
+        if years:
+            year = years.most_common(1)[0][0]
+    n_year, n_dept = _name_profile(path)
+    if year is None:
+        year = n_year
+    return Profile(path, kind, year, _norm_dept(dept), n_dept)
+
+
+def _default_read(path: Path) -> list[Block]:
+    from budgetlens.readers import read_blocks
+
+    return read_blocks(path)[1]
+
+
+def pair_sources(
+    paths: Iterable[Union[str, Path]],
+    read: Optional[Callable[[Path], list[Block]]] = None,
+) -> list[list[Path]]:
+    """Group input files into disclosures: [[narrative, tables], [single], ...].
+
+    `read(path) -> blocks` may be given to reuse blocks the caller already read; by default
+    files are read with `readers.read_blocks`.  A file that cannot be read stays alone (its
+    error is reported when it is read for real).  Input order is kept (a pair sits where its
+    first file was).
+    """
+    paths = [Path(p) for p in paths]
+    read = read or _default_read
+    profiles: dict[Path, Profile] = {}
+    for p in paths:
+        if p.suffix.lower() not in (".pdf", ".xlsx", ".xls", ".html", ".htm", ".docx", ".txt"):
+            continue
+        try:
+            profiles[p] = profile(p, read(p))
+        except ReadError:
+            continue
+        except Exception:  # a reader bug must not stop pairing of the other files
+            continue
+    narratives = [pr for pr in profiles.values() if pr.kind == "narrative"]
+    tables = [pr for pr in profiles.values() if pr.kind == "tables"]
+    candidates: list[tuple[float, int, int]] = []
+    for i, n in enumerate(narratives):
+        for j, t in enumerate(tables):
+            if n.year is None or t.year is None or n.year != t.year:
+                continue
+            score = max(_similarity(n.dept, t.dept), _similarity(n.name_dept, t.name_dept))
+            if score >= MIN_SCORE:
+                candidates.append((score, i, j))
+    candidates.sort(key=lambda c: -c[0])
+    partner: dict[Path, Path] = {}
+    used_n, used_t = set(), set()
+    for score, i, j in candidates:
+        if i in used_n or j in used_t:
+            continue
+        used_n.add(i)
+        used_t.add(j)
+        partner[narratives[i].path] = tables[j].path
+        partner[tables[j].path] = narratives[i].path
+    groups: list[list[Path]] = []
+    seen: set[Path] = set()
+    for p in paths:
+        if p in seen:
+            continue
+        q = partner.get(p)
+        if q is None:
+            groups.append([p])
+            seen.add(p)
+            continue
+        n, t = (p, q) if profiles[p].kind == "narrative" else (q, p)
+        groups.append([n, t])
+        seen.update((n, t))
+    return groups

@@ -1,0 +1,129 @@
+"""Reconciliation: every inconsistency between narrative and tables, and within each.
+
+`check_document(doc, facts)` runs one module per flag family (see ../shared/contract.md)
+and merges what they found: one root cause → one flag (duplicates dropped, flags citing
+the same figure linked through `related`).  `check_corpus` runs the rules that need
+other documents (last year's disclosure, a 部门's 单位) after a run.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from budgetlens.document.model import Document
+from budgetlens.reconcile.flags import Flag
+
+log = logging.getLogger(__name__)
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _modules():
+    from budgetlens.reconcile import (comparison, completeness, decomposition, indicator, narrative_arithmetic,
+                           narrative_vs_table, projects, shares, table_arithmetic, text)
+    return [table_arithmetic, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
+            comparison, indicator, completeness, text]
+
+
+def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
+    facts = list(facts or [])
+    found: list[Flag] = []
+    for mod in _modules():
+        try:
+            found.extend(mod.check(doc, facts))
+        except Exception:  # one broken rule must not hide the others' findings
+            log.exception("rule module %s failed on %s", mod.__name__, doc.source)
+    for f in found:
+        f.doc_id = f.doc_id or doc.doc_id
+        f.source = f.source or doc.source
+    return merge(found)
+
+
+def merge(flags: Iterable[Flag]) -> list[Flag]:
+    """Drop exact duplicates; when several flags quote the same narrative figure (same
+    span) or the same cells, keep the most severe as the root and demote the others to
+    `info`, linked to it."""
+    seen: dict[str, Flag] = {}
+    for f in flags:
+        seen.setdefault(f.flag_id, f)
+    out = sorted(seen.values(), key=lambda f: SEVERITY_RANK.get(f.severity, 3))
+    roots: dict[tuple, Flag] = {}
+    for f in out:
+        keys = []
+        if f.start is not None and f.family not in ("text", "completeness"):
+            keys.append(("span", f.start))
+        root = next((roots[k] for k in keys if k in roots), None)
+        if root is not None and root is not f and f.severity != "info":
+            f.related.append(root.flag_id)
+            root.related.append(f.flag_id)
+            f.severity = "info"
+            f.message = f.message + "（与另一条标记同源）"
+            continue
+        for k in keys:
+            roots.setdefault(k, f)
+    # a list that does not add up because one item disagrees with its table: the table
+    # comparison names the wrong item, the list flag is the same root cause
+    precise = [f for f in out if f.family == "narrative_vs_table" and f.sentence and f.severity != "info"]
+    for f in out:
+        if f.rule != "list.sum_vs_total" or f.severity == "info":
+            continue
+        for p in precise:
+            core = p.sentence.strip().rstrip("。；;，,")
+            if core and core in (f.sentence or ""):
+                f.severity = "info"
+                f.related.append(p.flag_id)
+                p.related.append(f.flag_id)
+                break
+    # nested lists (`总额A，其中：B…；B包括：…`): a wrong B breaks both sums by the same gap
+    lists = [f for f in out if f.rule in ("list.sum_vs_total", "list.parts_vs_total") and f.severity != "info"
+             and f.difference is not None]
+    for i, f in enumerate(lists):
+        for g in lists[:i]:
+            if g.severity != "info" and abs(abs(f.difference) - abs(g.difference)) < 1e-6 and \
+                    (any(abs(x - y) < 1e-6 for x in f.values for y in g.values)
+                     or _mentions(f.message, g.stated) or _mentions(g.message, f.stated)):
+                loser = f if SEVERITY_RANK.get(f.severity, 3) >= SEVERITY_RANK.get(g.severity, 3) else g
+                winner = g if loser is f else f
+                loser.severity = "info"
+                loser.message += "（与另一条标记同源）"
+                loser.related.append(winner.flag_id)
+                winner.related.append(loser.flag_id)
+                break
+    # an item stated twice, or a change computed from a figure, where the table already
+    # says which figure is wrong: the narrative_vs_table flag is the root
+    by_start = {p.start: p for p in precise if p.start is not None}
+    for f in out:
+        if f.severity == "info" or f.family == "narrative_vs_table":
+            continue
+        root = None
+        if f.rule in ("amount.stated_twice", "list.parts_vs_total"):
+            root = next((by_start[int(c[5:])] for c in f.cells if c.startswith("span:") and int(c[5:]) in by_start), None)
+        elif f.rule == "share.vs_amounts" and f.sentence and f.values:
+            # `基本支出115.58万元，占34.30%` where the table says 105.58: the amount is wrong, not the share
+            root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
+                         and p.stated is not None and abs(p.stated - f.values[0]) < 1e-6), None)
+        elif f.family == "comparison" and f.sentence:
+            root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
+                         and p.stated is not None and any(abs(p.stated - v) < 1e-6 for v in f.values)), None)
+        if root is not None:
+            f.severity = "info"
+            f.message = f.message + "（与另一条标记同源）"
+            f.related.append(root.flag_id)
+            root.related.append(f.flag_id)
+    return out
+
+
+def _mentions(message: str, v) -> bool:
+    if v is None:
+        return False
+    from budgetlens.reconcile.evidence import fmt
+    return f"（{fmt(v)}＋" in message or f"＋{fmt(v)}）" in message or f"＋{fmt(v)}＋" in message
+
+
+def check_corpus(documents, facts, cells=None) -> list[Flag]:
+    """Rules across documents (reconcile/cross_document.py) over the run's DataFrames."""
+    from budgetlens.reconcile.cross_document import check_corpus as _cc
+    return _cc(documents, facts, cells)
+
+
+__all__ = ["check_document", "check_corpus", "Flag"]

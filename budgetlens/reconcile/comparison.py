@@ -1,0 +1,194 @@
+"""`comparison`: year-over-year statements.
+
+- a base year other than year − 1 without a stated reason (`2022年预算…较2020年预算减少`);
+- the stated change (amount or %) against the two amounts when both are stated or found
+  (facts with amount_from / amount_to);
+- the direction word against the numbers, `持平`/`没有变化` with a change;
+- component changes that do not add up to the total change (facts of one group).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import regex
+
+from budgetlens import gazetteers
+from budgetlens.document.model import Document
+from budgetlens.reconcile import tolerance as tol
+from budgetlens.reconcile.evidence import fmt, quote
+from budgetlens.reconcile.flags import Flag
+
+FAMILY = "comparison"
+V = gazetteers.load("rules/comparison")
+BASE_RE = regex.compile(V["base_year_pattern"])
+REASONS = [regex.compile(p) for p in V["base_year_reasons"]]
+# percentages are often computed from unrounded (元) figures or cut, not rounded: a stated
+# rate is accepted this many percentage points beyond what its two-decimal inputs allow
+SLACK = float(V.get("percent_slack_pp", 0.05))
+MONEY_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
+
+
+def check(doc: Document, facts=None) -> list[Flag]:
+    flags = _base_year(doc)
+    flags += _fact_arithmetic(doc, facts or [])
+    return flags
+
+
+def _narrative_sentences(doc: Document):
+    prev = None
+    for s in doc.sentences:
+        if s.table_id:
+            continue
+        yield prev, s
+        prev = s
+
+
+def _base_year(doc: Document) -> list[Flag]:
+    if not doc.year:
+        return []
+    flags = []
+    seen_years = set()
+    for prev, s in _narrative_sentences(doc):
+        if not MONEY_RE.search(s.text):
+            continue
+        for m in BASE_RE.finditer(s.text):
+            base = int(m.group("year"))
+            if base >= doc.year - 1 or base < doc.year - 5:
+                continue
+            context = (prev.text if prev else "") + s.text
+            if any(p.search(context) for p in REASONS):
+                continue
+            if base in seen_years:
+                continue  # one flag per base year: the same choice repeated is one cause
+            seen_years.add(base)
+            kind = "决算" if doc.doc_kind == "final_account" else "预算"
+            flags.append(Flag(
+                FAMILY, "comparison.base_year", "warning",
+                f"{doc.year}年{kind}与{base}年比较（“{m.group(0)}”），而非与上年（{doc.year - 1}年）比较，且未说明原因。",
+                values=[float(base)], stated=float(base), expected=float(doc.year - 1),
+                difference=float(base - (doc.year - 1)), evidence=[quote(s.text)],
+                start=s.start + m.start(), end=s.start + m.end(), sentence=s.text,
+                key=f"base_year:{base}",
+            ))
+    return flags
+
+
+def _direction_of(change: float, half: float) -> str:
+    if abs(change) <= half:
+        return "flat"
+    return "increase" if change > 0 else "decrease"
+
+
+WORD = {"increase": "增加", "decrease": "减少", "flat": "持平"}
+
+
+def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
+    """Comparisons whose own figures are stated (amount_from → amount_to, change)."""
+    flags = []
+    facts = [f for f in facts if getattr(f, "origin", "narrative") == "narrative"]
+    for i, f in enumerate(facts):
+        if getattr(f, "kind", None) != "comparison":
+            continue
+        a0, a1 = getattr(f, "amount_from", None), getattr(f, "amount_to", None)
+        unit = f.unit or "万元"
+        if a0 is None or a1 is None:
+            if unit == "%":
+                g = _percent_from_change(doc, facts, i)
+                if g:
+                    flags.append(g)
+            continue
+        fa0, fa1 = tol.figure(a0, str(a0), unit="万元"), tol.figure(a1, str(a1), unit="万元")
+        change = fa1 - fa0
+        actual_dir = _direction_of(change.value, change.half)
+        stated_dir = f.direction
+        ev = [quote(f.sentence)]
+        contradicted = {
+            "increase": change.high <= 0,  # no value the figures allow is an increase
+            "decrease": change.low >= 0,
+            "flat": abs(change.value) > change.half,
+        }.get(stated_dir, False)
+        if contradicted:
+            flags.append(Flag(
+                FAMILY, "comparison.direction", "error",
+                f"“{f.subject}”由{fmt(a0)}变为{fmt(a1)}，实际为{WORD[actual_dir]}，文中却称{WORD.get(stated_dir, stated_dir)}。",
+                values=[a0, a1] + ([f.value] if f.value is not None else []), stated=f.value,
+                expected=round(abs(change.value), 6), evidence=ev, start=f.start, end=f.end, sentence=f.sentence,
+                key=f"dir:{f.start}",
+            ))
+            continue
+        if f.value is None or stated_dir == "flat":
+            continue
+        if unit == "%":
+            lo, hi = tol.percent_interval(fa1, fa0)
+            if not a0:
+                continue
+            stated = tol.figure(f.value, f.raw or str(f.value), unit="%")
+            lo, hi = sorted((abs(lo), abs(hi))) if lo * hi > 0 else (0.0, max(abs(lo), abs(hi)))
+            if stated.high < lo - SLACK or stated.low > hi + SLACK:
+                exp = abs(tol.percent_change(a1, a0))
+                flags.append(Flag(
+                    FAMILY, "comparison.change_percent", "error",
+                    f"“{f.subject}”由{fmt(a0)}万元变为{fmt(a1)}万元，变化率应为{exp:.2f}%，文中为{fmt(f.value)}%。",
+                    values=[f.value, a0, a1], stated=f.value, expected=round(exp, 4),
+                    difference=round(f.value - exp, 4), evidence=ev, start=f.start, end=f.end,
+                    sentence=f.sentence, key=f"pct:{f.start}",
+                ))
+            continue
+        stated = tol.figure(f.value, f.raw or str(f.value), unit=unit)
+        if not tol.agree(stated, tol.Figure(abs(change.value), change.half)):
+            flags.append(Flag(
+                FAMILY, "comparison.change_amount", "error",
+                f"“{f.subject}”由{fmt(a0)}{unit}变为{fmt(a1)}{unit}，变化额应为{fmt(abs(change.value))}{unit}，文中为{fmt(f.value)}{unit}。",
+                values=[f.value, a0, a1], stated=f.value, expected=round(abs(change.value), 6),
+                difference=round(f.value - abs(change.value), 6), evidence=ev, start=f.start, end=f.end,
+                sentence=f.sentence, key=f"chg:{f.start}",
+            ))
+    return flags
+
+
+def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
+    """`A万元，比上年增加C万元，增长P%`: P against C / (A − C) (or C / (A + C) for a decrease).
+    The current amount is the money comparison's amount_to, or the amount stated just
+    before it in the same sentence."""
+    p = facts[i]
+    if p.value is None or p.direction not in ("increase", "decrease") or p.start is None:
+        return None
+    sent = doc.sentence_at(p.start)
+    if sent is None:
+        return None
+    money = None
+    for g in reversed(facts[:i]):
+        if g.start is None or g.start < sent.start:
+            break
+        if g.kind == "comparison" and (g.unit or "万元") != "%":
+            money = g
+            break
+    if money is None or money.value is None or money.direction != p.direction or money.base_year != p.base_year:
+        return None
+    cur = money.amount_to
+    if cur is None:
+        prev = [g for g in facts if g.kind == "amount" and g.start is not None and sent.start <= g.start < money.start
+                and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
+                and (not g.year or not doc.year or g.year == doc.year)]
+        if len(prev) != 1:
+            return None
+        cur = prev[0].value
+    a1 = tol.figure(cur, str(cur), unit="万元")
+    c = tol.figure(money.value, money.raw or str(money.value), unit=money.unit or "万元")
+    a0 = a1 - c if p.direction == "increase" else a1 + c
+    if a0.low <= 0:
+        return None
+    lo, hi = sorted((abs(x) for x in tol.percent_interval(a1, a0)))
+    stated = tol.figure(p.value, p.raw or str(p.value), unit="%")
+    if stated.high >= lo - SLACK and stated.low <= hi + SLACK:
+        return None
+    exp = abs(tol.percent_change(a1.value, a0.value))
+    word = "增长" if p.direction == "increase" else "下降"
+    return Flag(
+        FAMILY, "comparison.change_percent", "error",
+        f"本年{fmt(cur)}万元，{WORD[p.direction]}{fmt(money.value)}万元（上年应为{fmt(a0.value)}万元），{word}率应为{exp:.2f}%，文中为{fmt(p.value)}%。",
+        values=[p.value, cur, money.value], stated=p.value, expected=round(exp, 4),
+        difference=round(p.value - exp, 4), evidence=[quote(sent.text)], start=p.start, end=p.end,
+        sentence=sent.text, key=f"pct:{p.start}",
+    )

@@ -1,0 +1,132 @@
+"""`completeness`: the tables and sections 《地方预决算公开操作规程》 (财预〔2016〕143号)
+requires of a budget or final-account disclosure (per template in gazetteers/templates),
+and an empty table that does not say why it is empty."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import regex
+
+from budgetlens import gazetteers
+from budgetlens.document.model import Document
+from budgetlens.reconcile.evidence import table_name
+from budgetlens.reconcile.flags import Flag
+
+FAMILY = "completeness"
+R = gazetteers.load("rules/completeness")
+
+
+_WS = re.compile(r"\s+")
+
+
+def _body(doc: Document) -> str:
+    """The document's text without whitespace, made once per text (not per empty table)."""
+    cache = doc.__dict__.get("_body_nows")
+    if cache is None or cache[0] is not doc.text:
+        cache = (doc.text, _WS.sub("", doc.text))
+        doc.__dict__["_body_nows"] = cache
+    return cache[1]
+
+
+def _says_none(doc: Document, table_type: str) -> bool:
+    """The narrative states that the department has nothing for this table's subject."""
+    words = R["table_subjects"].get(table_type) or []
+    if not words:
+        return False
+    body = _body(doc)
+    for w in words:
+        for m in re.finditer(re.escape(w), body):
+            window = body[max(0, m.start() - 20):m.end() + 30]
+            if re.search(R["none_pattern"], window):
+                return True
+    return False
+
+
+def template_for(doc: Document) -> Optional[dict]:
+    temps = gazetteers.templates()
+    if doc.template and doc.template in temps:
+        return temps[doc.template]
+    kind = doc.doc_kind
+    if not kind:
+        return None
+    regional = [t for t in temps.values() if t.get("doc_kind") == kind and t.get("region") not in (None, "national")
+                and doc.region and t.get("region") in (doc.region or "")]
+    if regional:
+        return regional[0]
+    national = [t for t in temps.values() if t.get("doc_kind") == kind and t.get("region", "national") == "national"]
+    return national[0] if national else None
+
+
+def _headings(doc: Document) -> list[str]:
+    out = []
+    stack = list(doc.sections)
+    while stack:
+        s = stack.pop()
+        out.append(re.sub(r"\s+", "", s.heading))
+        stack.extend(s.children)
+    return out
+
+
+def check(doc: Document, facts=None) -> list[Flag]:
+    tpl = template_for(doc)
+    if not tpl:
+        return []
+    flags: list[Flag] = []
+    present = {t.table_type for t in doc.tables}
+    missing = [k for k in tpl.get("required_tables", []) if k not in present]
+    kind_word = "决算" if doc.doc_kind == "final_account" else "预算"
+    # a table the narrative says the department has no data for (`本部门无国有资本经营预算`,
+    # `国有资本经营预算拨款支出预算为0`) is an omission of form, not of content: info
+    explained = [k for k in missing if _says_none(doc, k)]
+    if missing:
+        severity = "info" if set(missing) <= set(explained) or set(missing) <= set(R.get("template_dependent_tables", [])) else "warning"
+        names = [gazetteers.table_name(k) for k in missing]
+        n_req = len(tpl.get("required_tables", []))
+        flags.append(Flag(
+            FAMILY, "required_tables.missing", severity,
+            f"按《地方预决算公开操作规程》应公开的{n_req}张{kind_word}表中，缺少{len(missing)}张：{'、'.join(names)}。",
+            values=[float(len(missing))],
+            evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}"],
+            key="missing:" + ",".join(missing),
+        ))
+    notes = [regex.compile(p) for p in tpl.get("empty_note_patterns", [])]
+    required = set(tpl.get("required_tables", []))
+    for t in doc.tables:
+        if not t.empty or t.table_type not in required or t.empty_note:
+            continue
+        around = " ".join(t.caption) + " " + _text_after(doc, t)
+        if any(p.search(re.sub(r"\s+", "", around)) for p in notes) or _says_none(doc, t.table_type):
+            continue
+        flags.append(Flag(
+            FAMILY, "empty_table.no_note", "warning",
+            f"{table_name(t)}为空表，但未说明为空的原因（应注明“本表无数据/空表列示”等）。",
+            evidence=[f"{table_name(t)}（无数值）"], key="empty:" + t.table_id,
+        ))
+    heads = _headings(doc)
+    body = _body(doc)
+    missing_sections = []
+    for sec in tpl.get("required_sections", []):
+        pats = [regex.compile(p) for p in sec.get("patterns", [])]
+        if any(p.search(h) for p in pats for h in heads):
+            continue
+        if any(p.search(body) for p in pats):
+            continue
+        missing_sections.append(sec["name"])
+    if missing_sections:
+        flags.append(Flag(
+            FAMILY, "required_sections.missing", "warning",
+            f"情况说明中缺少规定的公开内容：{'、'.join(missing_sections)}。",
+            values=[float(len(missing_sections))],
+            evidence=[f"文中标题：{'；'.join(heads[:30])}"], key="sections:" + ",".join(missing_sections),
+        ))
+    return flags
+
+
+def _text_after(doc: Document, t, span: int = 200) -> str:
+    """The table's own text and the lines right after it (where the 空表 note sits)."""
+    if t.start is None:
+        return ""
+    ends = [e for r in t.rows for (_s, e) in (r.spans or []) if e is not None]
+    end = max(ends) if ends else t.start + 600
+    return doc.text[t.start:end + span]

@@ -1,0 +1,327 @@
+"""`indicator`: performance targets (绩效目标表, 整体支出绩效指标, the narrative's
+绩效指标 lines) that contradict each other or the budget.
+
+- one indicator with different targets in one scope (`满意度不低于85%` vs `达到或超过80%`);
+- a decrease target written with `≤` (`下降率 ≤ 10%` says "at most 10% less");
+- a cost ceiling (`≤X万元`) for a project that differs from the project's budget or
+  procurement amount;
+- a rate indicator (`…率`) whose value is money.
+
+Scopes: the department-wide targets (narrative outside the project tables, and the
+整体支出绩效 table) form one scope; each project's table is its own scope.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from budgetlens import gazetteers
+from budgetlens.document.tables import parse_number
+from budgetlens.document.model import Document, Row, Table
+from budgetlens.reconcile import tolerance as tol
+from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
+from budgetlens.reconcile.flags import Flag
+
+FAMILY = "indicator"
+V = gazetteers.load("rules/indicators")
+
+_CMP_WORDS = sorted(((w, c) for c, ws in V["comparators"].items() for w in ws), key=lambda x: -len(x[0]))
+_CMP_RE = "|".join(re.escape(w) for w, _ in _CMP_WORDS)
+_CMP_OF = dict(_CMP_WORDS)
+UNIT_RE = r"%|％|万元|亿元|千元|元/[^\s，,；;。]{1,4}|元|个|件|人次|人|次|天|项|套|台|户|家|场|期|篇|份|平方米"
+VALUE_RE = re.compile(rf"^\s*(?P<cmp>{_CMP_RE})?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>{UNIT_RE})?\s*$")
+NARR_RE = re.compile(
+    rf"(?P<subj>[^，,；;。：:、\n（）()]{{2,40}}?)\s*(?P<cmp>{_CMP_RE})\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|％)")
+
+
+@dataclass
+class Indicator:
+    subject: str
+    comparator: Optional[str]
+    value: float
+    unit: str
+    raw: str
+    scope: str  # "department" or a table_id
+    table: Optional[Table] = None
+    row: Optional[Row] = None
+    col: Optional[int] = None
+    sentence: Optional[str] = None
+    start: Optional[int] = None
+    level2: str = ""
+
+    def evidence(self) -> str:
+        if self.table is not None:
+            return f"{table_name(self.table)} / {_clean(self.subject)} / 指标值 = {_clean(self.raw)}"
+        return quote(self.sentence)
+
+
+from budgetlens.reconcile.evidence import clean_ws as _clean  # noqa: E402
+
+
+def _norm_unit(u: Optional[str]) -> str:
+    u = (u or "").replace("％", "%")
+    return u
+
+
+def table_indicators(t: Table) -> list[Indicator]:
+    """Indicator rows of a 绩效目标 table: the three-level name and its target value, in
+    the `指标值` cell (`≥95%`) or split over 符号 | 值 | 单位 cells."""
+    out = []
+    name_col = 2
+    for r in t.rows:
+        cells = [_clean(c) for c in r.cells]
+        if "三级指标" in cells:
+            name_col = cells.index("三级指标")
+            continue
+        if len(cells) <= name_col:
+            continue
+        name = cells[name_col]
+        if not name or parse_number(name) is not None:
+            continue
+        level2 = cells[1] if len(cells) > 1 else ""
+        for j in range(name_col + 1, len(cells)):
+            c = cells[j]
+            m = VALUE_RE.match(c)
+            if m and (m.group("cmp") or m.group("unit")):
+                if not m.group("unit") and j + 1 < len(cells) and re.fullmatch(UNIT_RE, cells[j + 1] or "-"):
+                    unit = cells[j + 1]
+                else:
+                    unit = m.group("unit") or ""
+                out.append(Indicator(name, _CMP_OF.get(m.group("cmp") or "", None) if m.group("cmp") else "=",
+                                     float(m.group("num")), _norm_unit(unit), r.cells[j], t.table_id, t, r, j,
+                                     level2=level2))
+                break
+            if c in _CMP_OF and j + 1 < len(cells) and parse_number(cells[j + 1]) is not None:
+                unit = cells[j + 2] if j + 2 < len(cells) and re.fullmatch(UNIT_RE, cells[j + 2] or "-") else ""
+                out.append(Indicator(name, _CMP_OF[c], float(parse_number(cells[j + 1])), _norm_unit(unit),
+                                     f"{c}{cells[j + 1]}{unit}", t.table_id, t, r, j + 1, level2=level2))
+                break
+    return out
+
+
+def narrative_indicators(doc: Document) -> list[Indicator]:
+    """Percent targets stated in the narrative (`信访群众满意度不低于85%`)."""
+    out = []
+    for s in doc.sentences:
+        if s.table_id or ("%" not in s.text and "％" not in s.text):  # NARR_RE ends with % or ％
+            continue
+        for m in NARR_RE.finditer(s.text):
+            subj = re.sub(r"^(确保|保障|保证|力争|实现|获得|其中|且|并|和|及|同时)+", "", m.group("subj"))
+            out.append(Indicator(subj, _CMP_OF[m.group("cmp")], float(m.group("num")), "%", m.group(0),
+                                 "department", sentence=s.text, start=s.start + m.start("num")))
+    return out
+
+
+def _measure(subject: str) -> Optional[str]:
+    for key, words in V["measures"].items():
+        if any(w in subject for w in words):
+            return key
+    return None
+
+
+def _party(subject: str) -> str:
+    best = ""
+    for p in V["parties"]:
+        if p in subject and len(p) > len(best):
+            best = p
+    return V.get("party_aliases", {}).get(best, best)
+
+
+def check(doc: Document, facts=None) -> list[Flag]:
+    flags: list[Flag] = []
+    tables = doc.tables_of("performance_targets", "overall_performance_targets")
+    inds: list[Indicator] = []
+    for t in tables:
+        for ind in table_indicators(t):
+            if t.table_type == "overall_performance_targets":
+                ind.scope = "department"
+            inds.append(ind)
+    narrative = narrative_indicators(doc)
+    flags += _conflicting_targets(inds + narrative)
+    flags += _decrease_with_ceiling(doc, inds + narrative)
+    flags += _rate_in_money(inds)
+    flags += _cost_vs_budget(doc, inds)
+    return flags
+
+
+def _conflicting_targets(inds: list[Indicator]) -> list[Flag]:
+    groups: dict[tuple, list[Indicator]] = {}
+    for ind in inds:
+        m = _measure(ind.subject)
+        if not m or ind.unit != "%":
+            continue
+        groups.setdefault((ind.scope, m, _party(ind.subject)), []).append(ind)
+    flags = []
+    for (scope, measure, party), group in groups.items():
+        if not party:
+            continue
+        values = sorted({g.value for g in group})
+        if len(values) < 2:
+            continue
+        lo, hi = values[0], values[-1]
+        flags.append(Flag(
+            FAMILY, "indicator.conflicting_targets", "warning",
+            f"同一绩效指标（{party}{measure}度）在不同位置的目标值不一致：" +
+            "；".join(f"“{g.subject}”{g.comparator or ''}{fmt(g.value)}%" for g in group) + "。",
+            values=values, stated=lo, expected=hi, difference=round(hi - lo, 6),
+            evidence=[g.evidence() for g in group],
+            start=next((g.start for g in group if g.start is not None), None),
+            key=f"targets:{scope}:{measure}:{party}",
+        ))
+    return flags
+
+
+def _decrease_with_ceiling(doc: Document, inds: list[Indicator]) -> list[Flag]:
+    flags = []
+    for ind in inds:
+        if ind.comparator not in ("≤", "<") or ind.unit != "%":
+            continue
+        if not any(w in ind.subject for w in V["decrease_measures"]):
+            continue
+        # the narrative's own statement of the same target, if any
+        said = None
+        pat = re.compile(rf"({'|'.join(V['decrease_words'])})\s*{re.escape(fmt(ind.value))}\s*[%％]")
+        for s in doc.sentences:
+            if not s.table_id and pat.search(s.text):
+                said = s
+                break
+        msg = (f"下降类指标“{ind.subject}”的目标值写为{ind.comparator}{fmt(ind.value)}%，意为“下降不超过"
+               f"{fmt(ind.value)}%”，与降低目标相反（应为≥{fmt(ind.value)}%）")
+        if said is not None:
+            msg += f"；文中表述为“{pat.search(said.text).group(0)}”"
+        ev = [ind.evidence()] + ([quote(said.text)] if said is not None else [])
+        flags.append(Flag(
+            FAMILY, "indicator.decrease_target_comparator", "warning", msg + "。",
+            values=[ind.value], stated=ind.value, evidence=ev,
+            key=f"decrease:{ind.scope}:{ind.subject}",
+            cells=[cell_key(ind.table, ind.row, ind.col)] if ind.table is not None else [],
+        ))
+    return flags
+
+
+def _is_money(unit: str) -> bool:
+    return unit in V["money_units"]
+
+
+def _rate_in_money(inds: list[Indicator]) -> list[Flag]:
+    flags = []
+    for ind in inds:
+        if ind.table is None or not _is_money(ind.unit):
+            continue
+        if not any(ind.subject.endswith(s) for s in V["rate_suffixes"]):
+            continue
+        flags.append(Flag(
+            FAMILY, "indicator.rate_in_money", "warning",
+            f"比率类指标“{ind.subject}”的指标值是金额（{ind.raw.strip()}），应为百分比。",
+            values=[ind.value], stated=ind.value, evidence=[ind.evidence()],
+            key=f"rate_money:{ind.scope}:{ind.subject}", cells=[cell_key(ind.table, ind.row, ind.col)],
+        ))
+    return flags
+
+
+# ── cost ceilings against the project's budget ───────────────────────────────────────
+
+_TITLE_NOISE = re.compile(r"^[\d０-９]+[、.．]\s*|(项目)?(支出)?绩效目标(申报)?表$|[（(][^）)]*[）)]")
+
+
+def project_name(t: Table) -> str:
+    name = _clean(t.title)
+    for r in t.rows[:3]:
+        cells = [_clean(c) for c in r.cells]
+        if "项目名称" in cells:
+            k = cells.index("项目名称")
+            if k + 1 < len(cells) and cells[k + 1]:
+                return cells[k + 1]
+    return _TITLE_NOISE.sub("", _TITLE_NOISE.sub("", name))
+
+
+def project_budget(t: Table) -> Optional[tuple[float, Row, int]]:
+    """The `预算数` (or 项目金额/资金总额) stated in a project's performance table."""
+    for r in t.rows[:6]:
+        cells = [_clean(c) for c in r.cells]
+        for k, c in enumerate(cells):
+            if c in ("预算数", "年度预算数", "项目金额", "资金总额", "年度资金总额", "预算金额", "预算资金"):
+                for j in range(k + 1, min(k + 3, len(cells))):
+                    v = parse_number(cells[j])
+                    if v is not None:
+                        return v, r, j
+    return None
+
+
+def _lcs(a: str, b: str) -> int:
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def _budget_sources(doc: Document) -> list[tuple[str, float, Table, Row, int]]:
+    """(item name, amount, table, row, col) for each project / procurement line."""
+    out = []
+    for t in doc.tables_of("performance_targets"):
+        b = project_budget(t)
+        if b:
+            out.append((project_name(t), b[0], t, b[1], b[2]))
+    for t in doc.tables_of("government_procurement", "project_expenditure"):
+        amount_cols = [j for j, c in enumerate(t.columns) if "合计" in c or "金额" in c or "预算资金" in c]
+        for r in t.rows:
+            name = _clean(r.label or "")
+            if not name or "合计" in name or "小计" in name:
+                continue
+            for j in amount_cols:
+                v = parse_number(r.cells[j]) if j < len(r.cells) else None
+                if v is not None:
+                    out.append((name, v, t, r, j))
+                    break
+    return out
+
+
+def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
+    flags = []
+    sources = _budget_sources(doc)
+    for ind in inds:
+        if ind.table is None or ind.comparator not in ("≤", "<", "=") or ind.unit not in ("万元", "元"):
+            continue
+        if "成本" not in ind.level2 and "成本" not in ind.subject and "费" not in ind.subject:
+            continue
+        value_wan = ind.value if ind.unit == "万元" else ind.value / 1e4
+        own = ind.table.table_type == "performance_targets"
+        matches = []
+        for name, amount, t, r, j in sources:
+            if t is ind.table:
+                if any(w in ind.subject for w in V["total_cost_words"]):
+                    matches.append((name, amount, t, r, j))
+                continue
+            if own and project_name(ind.table) and _lcs(project_name(ind.table), name) >= max(6, len(name) - 2):
+                if any(w in ind.subject for w in V["total_cost_words"]) or _lcs(ind.subject, name) >= 6:
+                    matches.append((name, amount, t, r, j))
+                continue
+            if _lcs(ind.subject, name) >= 6:
+                matches.append((name, amount, t, r, j))
+        if not matches:
+            continue
+        ceiling = tol.figure(value_wan, ind.raw, unit="万元")
+        if any(tol.agree(ceiling, tol.figure(a, unit="万元")) for _n, a, *_ in matches):
+            continue
+        amounts = [a for _n, a, *_ in matches]
+        near = min(amounts, key=lambda a: abs(a - value_wan))
+        over = value_wan > max(amounts)
+        close = abs(near - value_wan) <= 0.1 * max(abs(near), 1e-9)
+        if not (over or close):
+            continue
+        n, a, t, r, j = next(m for m in matches if m[1] == near)
+        flags.append(Flag(
+            FAMILY, "indicator.cost_ceiling_vs_budget", "error" if over else "warning",
+            f"成本指标“{ind.subject}”{ind.comparator}{fmt(value_wan)}万元，与“{n}”的预算/采购金额{fmt(near)}万元不一致"
+            + ("（成本上限高于预算）。" if over else "。"),
+            values=[value_wan, near], stated=value_wan, expected=near, difference=round(value_wan - near, 6),
+            evidence=[ind.evidence(), cell(t, r, j)],
+            key=f"cost:{ind.scope}:{ind.subject}",
+            cells=[cell_key(ind.table, ind.row, ind.col), cell_key(t, r, j)],
+        ))
+    return flags
