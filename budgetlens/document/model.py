@@ -34,12 +34,54 @@ class Section:
 
 
 @dataclass
+class Column:
+    """One grid column of a table, as the header tree explains it.
+
+    Computed once per table by `budgetlens.document.tables` (issue #10's header trees and
+    column roles); rules read it and never re-derive column meaning from labels.
+
+    `relation` says what the column is relative to its neighbours:
+      "label"    row labels / names (text)
+      "code"     classification codes (功能分类 / 经济分类)
+      "index"    行次 / 栏次 / 序号 / 编码 line numbers: never an amount
+      "total"    a total of `children` (合计/小计/总计, or a parent label)
+      "part"     an addend of `parent`
+      "of_which" an of-which subset (`其中…`) of `parent`: never an addend
+      "subset"   a subset (`扣除…后`) of `parent`: never an addend
+      "amount"   an amount whose relation to the others the tree does not establish
+    Sum rules use only `total`/`part` relations; anything else keeps them silent.
+
+    Roles (None = not established): `year` the budget/account year the figures belong to
+    (本年 → the document's year, 上年 → the year before); `measure` one of budget, execution,
+    final, initial_budget, adjusted_budget, change, change_rate; `fund` one of fiscal (财政拨款
+    total), general_public, gov_fund, state_capital, special_account, other, all; `part`
+    one of basic, project, personnel, public.
+    """
+
+    index: int
+    path: tuple = ()  # header labels from the top header row down
+    relation: str = "amount"
+    parent: Optional[int] = None
+    children: list = field(default_factory=list)
+    year: Optional[int] = None
+    measure: Optional[str] = None
+    fund: Optional[str] = None
+    part: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        return "/".join(self.path)
+
+
+@dataclass
 class Row:
     index: int  # 0-based position among the table's data rows
     cells: list[str]  # raw cell texts (normalised)
     spans: list[tuple[int, int]] = field(default_factory=list)  # each cell's span in Document.text
     code: Optional[str] = None  # 功能分类 / 经济分类 code when the row has one
     label: Optional[str] = None  # the row's main label (first text cell)
+    level: Optional[int] = None  # depth of `code` in its classification: 1 = 类/3xx, 2 = 款, 3 = 项
+    is_total: bool = False  # 合计/总计/小计 rows
 
 
 @dataclass
@@ -57,6 +99,20 @@ class Table:
     page: Optional[int] = None
     source: Optional[str] = None
     start: Optional[int] = None  # offset of the title / anchor in Document.text
+    column_info: list[Column] = field(default_factory=list)  # one per grid column (header tree and roles)
+    type_scores: dict = field(default_factory=dict)  # table type -> score, from title, header and rows
+    type_evidence: list[str] = field(default_factory=list)  # why the table got its type, for notebooks
+
+    def amount_columns(self, **roles) -> list[Column]:
+        """Columns holding amounts whose established roles match `roles` (e.g.
+        year=2026, measure="budget"); a role given as None is not filtered on."""
+        out = []
+        for c in self.column_info:
+            if c.relation in ("label", "code", "index"):
+                continue
+            if all(v is None or getattr(c, k) == v for k, v in roles.items()):
+                out.append(c)
+        return out
 
 
 @dataclass
