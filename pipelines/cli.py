@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from budgetlens.pipelines import commands
+
 
 def _orchestrator(choice: str) -> str:
     if choice != "auto":
@@ -151,12 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True)
     e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     e.set_defaults(func=cmd_export)
-    try:  # crawl / process / serve live in their own module
-        from budgetlens.pipelines import commands
-
-        commands.register(sub)
-    except ImportError:
-        pass
+    commands.register(sub)  # crawl / process / serve live in their own module
     return p
 
 

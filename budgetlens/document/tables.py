@@ -7,6 +7,7 @@ already repeated into every grid column.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -24,27 +25,11 @@ SPLIT_CODE_RE = re.compile(r"^\d{2,3}$")
 DASHES = {"-", "—", "－", "--", "——", "/", "", "…"}
 
 
-_NUMBER_CACHE: dict = {}
-_CODE_CACHE: dict = {}
-_CACHE_MAX = 100_000  # distinct cell texts remembered (a pure function of the text)
-
-
+@functools.lru_cache(maxsize=100_000)
 def parse_number(cell: str) -> Optional[float]:
     """A table cell as a number, or None (empty, dash, text, percentages).  Memoised: the
     same cell texts recur across the row labels, the table checks and the cell rows."""
-    try:
-        return _NUMBER_CACHE[cell]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable input: compute (and fail) as before
-        return _parse_number(cell)
-    v = _parse_number(cell)
-    if cell is None or len(cell) > 64:  # long texts rarely recur: not kept
-        return v
-    if len(_NUMBER_CACHE) >= _CACHE_MAX:
-        _NUMBER_CACHE.clear()
-    _NUMBER_CACHE[cell] = v
-    return v
+    return _parse_number(cell)
 
 
 def _parse_number(cell: str) -> Optional[float]:
@@ -64,20 +49,9 @@ def _parse_number(cell: str) -> Optional[float]:
     return -v if neg else v
 
 
+@functools.lru_cache(maxsize=100_000)
 def is_code(cell: str) -> bool:
-    try:
-        return _CODE_CACHE[cell]
-    except KeyError:
-        pass
-    except TypeError:
-        return bool(CODE_RE.match((cell or "").strip()))
-    v = bool(CODE_RE.match((cell or "").strip()))
-    if cell is None or len(cell) > 64:
-        return v
-    if len(_CODE_CACHE) >= _CACHE_MAX:
-        _CODE_CACHE.clear()
-    _CODE_CACHE[cell] = v
-    return v
+    return bool(CODE_RE.match((cell or "").strip()))
 
 
 def unit_of(text: str) -> Optional[str]:
@@ -257,14 +231,13 @@ def _is_index_col(data: list[list[str]], j: int) -> bool:
 
 def numeric_cells(t: Table):
     """(row, col, value) for every numeric value cell: not a 序号, not a code.  Computed
-    once per table and kept on it (the table is fixed once structured; another `rows` or
-    `columns` list, or another length, is recomputed)."""
-    key = (t.rows, len(t.rows), t.columns, len(t.columns))
-    cache = t.__dict__.get("_numeric_cells")
-    if cache is None or cache[0][0] is not key[0] or cache[0][2] is not key[2] or cache[0][1:4:2] != key[1:4:2]:
-        cache = (key, list(_numeric_cells(t)))
-        t.__dict__["_numeric_cells"] = cache
-    return iter(cache[1])
+    once per table (the table is fixed once structured)."""
+    return iter(_numeric_cells_of(t))
+
+
+@functools.lru_cache(maxsize=256)
+def _numeric_cells_of(t: Table) -> tuple:
+    return tuple(_numeric_cells(t))
 
 
 def _numeric_cells(t: Table):

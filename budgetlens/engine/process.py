@@ -16,9 +16,11 @@ from typing import Iterable, Optional
 import pandas as pd
 
 from budgetlens.document.build import build_document
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
-from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
+from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.readers import ReadError, read_blocks
+from budgetlens.reconcile import check_document
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
@@ -125,24 +127,14 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
 
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
     cells = cell_rows(doc)
-    facts = []
-    try:
-        from budgetlens.extractors.narrative import extract_facts
-    except ImportError:
-        extract_facts = None
-    fact_objs = extract_facts(doc) if extract_facts else []
+    fact_objs = extract_facts(doc)
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
     facts = [f.as_row() for f in fact_objs]
     flags = []
-    try:
-        from budgetlens.reconcile import check_document
-    except ImportError:
-        check_document = None
-    if check_document:
-        for fl in check_document(doc, fact_objs):
-            fl.source, fl.doc_id = doc.source, doc.doc_id
-            flags.append(fl.as_row())
+    for fl in check_document(doc, fact_objs):
+        fl.source, fl.doc_id = doc.source, doc.doc_id
+        flags.append(fl.as_row())
     return facts, cells, flags
 
 

@@ -3,7 +3,9 @@ batches are handed to `map_batches`, which is a plain loop by default and a Pref
 (or a process pool) when the CLI asks for one."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import os
 import sys
 import time
@@ -111,8 +113,8 @@ def file_key(p: Path, max_bytes: int) -> FileKey:
     return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-_CODE_PACKAGES = ("readers", "extractors", "reconcile", "gazetteers", "engine")
-_fingerprint_cache: dict[str, str] = {}
+_CODE_PACKAGES = ("budgetlens.readers", "budgetlens.document", "budgetlens.extractors", "budgetlens.reconcile",
+                  "budgetlens.gazetteers", "budgetlens.engine")
 
 
 def pipeline_fingerprint(limits) -> str:
@@ -124,19 +126,24 @@ def pipeline_fingerprint(limits) -> str:
     pinned = os.environ.get("BUDGETLENS_PIPELINE_VERSION")
     if pinned:
         return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
-    if key not in _fingerprint_cache:
-        root = Path(__file__).resolve().parents[1]
-        h = hashlib.sha256(key.encode())
-        for pkg in _CODE_PACKAGES:
-            for f in sorted((root / pkg).rglob("*")):
-                if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
-                    h.update(str(f.relative_to(root)).encode())
-                    try:
-                        h.update(f.read_bytes())
-                    except OSError:
-                        pass
-        _fingerprint_cache[key] = h.hexdigest()[:16]
-    return _fingerprint_cache[key]
+    return _code_fingerprint(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _code_fingerprint(key: str) -> str:
+    """The packages' files are found where they are installed (extractors/ and gazetteers/
+    live outside budgetlens/ in the repository)."""
+    h = hashlib.sha256(key.encode())
+    for pkg in _CODE_PACKAGES:
+        root = Path(importlib.import_module(pkg).__path__[0])
+        for f in sorted(root.rglob("*")):
+            if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
+                h.update(f"{pkg}/{f.relative_to(root)}".encode())
+                try:
+                    h.update(f.read_bytes())
+                except OSError:
+                    pass
+    return h.hexdigest()[:16]
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:

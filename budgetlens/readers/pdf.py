@@ -26,16 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import regex
 
 from budgetlens.readers.blocks import Block, ReadError
-
-try:  # imported lazily in read_pdf too, so that the module imports without pypdfium2
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-except ImportError:  # pragma: no cover
-    pdfium = None
-    pdfium_c = None
 
 DEFAULT_MAX_PAGES = 500
 
@@ -644,8 +639,6 @@ class _Page:
 
 
 def _open(path: Path, password: Optional[str] = None):
-    if pdfium is None:  # pragma: no cover
-        raise ReadError("PDF support needs the pypdfium2 package")
     try:
         data = path.read_bytes()
     except OSError as e:

@@ -11,6 +11,7 @@ Each sum is compared with the tolerance its n rounded parts allow (tolerance.tot
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -37,21 +38,14 @@ def val(r: Row, j: int) -> Optional[float]:
     return parse_number(r.cells[j]) if j < len(r.cells) else None
 
 
-_FIGS: dict = {}
-
-
 def _fig(t: Table, r: Row, j: int) -> tol.Figure:
-    raw = r.cells[j] if j < len(r.cells) else None
-    unit = t.unit or "万元"
-    key = (raw, unit)  # the value is parse_number(raw): the figure depends on raw and unit only
-    f = _FIGS.get(key)
-    if f is None:
-        f = tol.figure(val(r, j) or 0.0, raw, unit=unit)
-        if raw is None or len(raw) <= 64:
-            if len(_FIGS) >= 50_000:
-                _FIGS.clear()
-            _FIGS[key] = f
-    return f
+    return _figure_of(r.cells[j] if j < len(r.cells) else None, t.unit or "万元")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _figure_of(raw: Optional[str], unit: str) -> tol.Figure:
+    """The figure depends on the cell text and the table unit only."""
+    return tol.figure((parse_number(raw) if raw is not None else None) or 0.0, raw, unit=unit)
 
 
 def _value_cols(t: Table) -> list[int]:
