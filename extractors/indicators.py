@@ -27,10 +27,11 @@ from typing import Optional
 
 import regex
 
+from budgetlens.document.numbers import MONEY, parse_number
 from budgetlens.gazetteers.patterns import alternation, load
 
 from .facts import Fact
-from .numbers import COUNT, MONEY, PERCENT, find_quantities, parse_number, to_wan
+from .numbers import COUNT, PERCENT, find_quantities
 
 P = load("indicators")
 COMPARATORS = {str(k): str(v) for k, v in P["comparators"].items()}

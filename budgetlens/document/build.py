@@ -14,7 +14,8 @@ from budgetlens.readers.blocks import Block
 from budgetlens.document.model import Document, Section, Sentence, Table
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
-from .tables import parse_number, structure_table, unit_of
+from .numbers import cell_value
+from .tables import structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
 META = gazetteers.load("document_meta")
@@ -169,7 +170,7 @@ def build_document(
             row_cells = b.rows[ri]  # the text laid out at row_spans
             for ci, (a, e) in enumerate(row_spans):
                 cell = row_cells[ci]
-                if not HAN.search(cell) or parse_number(cell) is not None:
+                if not HAN.search(cell) or cell_value(cell) is not None:
                     continue
                 if section is None:
                     section = doc.section_at(a)

@@ -15,38 +15,18 @@ import regex
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Row, Table
+from budgetlens.document.numbers import cell_value
 
 META = gazetteers.load("document_meta")
 UNIT_RE = regex.compile(META["unit_pattern"])
 
-NUMBER_RE = re.compile(r"^[（(]?\s*[-−]?\s*\d+(?:\.\d+)?\s*[）)]?$")
 CODE_RE = re.compile(r"^(?:\d{3}|\d{5}|\d{7})$")
 SPLIT_CODE_RE = re.compile(r"^\d{2,3}$")
-DASHES = {"-", "—", "－", "--", "——", "/", "", "…"}
 
 
-@functools.lru_cache(maxsize=100_000)
-def parse_number(cell: str) -> Optional[float]:
-    """A table cell as a number, or None (empty, dash, text, percentages).  Memoised: the
-    same cell texts recur across the row labels, the table checks and the cell rows."""
-    return _parse_number(cell)
-
-
-def _parse_number(cell: str) -> Optional[float]:
-    if cell is None:
-        return None
-    s = cell.strip().replace(",", "").replace(" ", "")
-    if s in DASHES:
-        return None
-    if not NUMBER_RE.match(s):
-        return None
-    neg = s.startswith(("(", "（")) and s.endswith((")", "）"))
-    s = s.strip("()（）").replace("−", "-")
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return -v if neg else v
+# the cell grammar is the one parser's (document/numbers.py); the old name stays importable
+# for code written against it
+parse_number = cell_value
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -64,7 +44,7 @@ CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
 
 def _is_caption_row(row: list[str]) -> bool:
     nonempty = [c.strip() for c in row if c.strip()]
-    if not nonempty or any(parse_number(c) is not None for c in nonempty):
+    if not nonempty or any(cell_value(c) is not None for c in nonempty):
         return False
     if len(nonempty) == 1 and len(row) <= 2:
         return True
@@ -191,7 +171,7 @@ def structure_table(
                 header_end = data_start = k
                 break
         if header_end is None:
-            header_end = data_start = min(1, len(body)) if any(parse_number(c) is None and c for c in (body[0] if body else [])) else 0
+            header_end = data_start = min(1, len(body)) if any(cell_value(c) is None and c for c in (body[0] if body else [])) else 0
     headers = body[:header_end]
     data = body[data_start:]
     for h in headers:
@@ -207,10 +187,10 @@ def structure_table(
         for j, c in enumerate(cells[:4]):
             if is_code(c) and not _is_index_col(data, j):
                 code = c
-                label = next((x for x in cells[j + 1:] if x and parse_number(x) is None), None)
+                label = next((x for x in cells[j + 1:] if x and cell_value(x) is None), None)
                 break
         if label is None:
-            label = next((x for x in cells if x and parse_number(x) is None and not is_code(x)), None)
+            label = next((x for x in cells if x and cell_value(x) is None and not is_code(x)), None)
         out_rows.append(Row(index=k, cells=cells, code=code, label=label))
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
@@ -250,7 +230,7 @@ def _numeric_cells(t: Table):
         for j, c in enumerate(r.cells):
             if j in index_cols or is_code(c) and (c == r.code or _code_label(t, j)):
                 continue
-            v = parse_number(c)
+            v = cell_value(c)
             if v is not None:
                 yield r, j, v
 
@@ -269,13 +249,6 @@ def row_label_for(t: Table, r: Row, j: int) -> Optional[str]:
     carry an income label and an expenditure label in one row)."""
     for k in range(j - 1, -1, -1):
         c = r.cells[k] if k < len(r.cells) else ""
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             return c
     return r.label
-
-
-def to_wan(value: Optional[float], unit: str) -> Optional[float]:
-    if value is None:
-        return None
-    factor = {"万元": 1.0, "元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(unit)
-    return None if factor is None else round(value * factor, 10)

@@ -17,7 +17,8 @@ import pandas as pd
 
 from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
+from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.tables import is_code, numeric_cells, row_label_for
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.readers import ReadError, read_blocks
 from budgetlens.reconcile import check_document
@@ -109,7 +110,7 @@ def _row_labels(t, r) -> list:
     last = None
     for c in r.cells:
         out.append(last if last is not None else r.label)
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             last = c
     return out
 
