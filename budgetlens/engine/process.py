@@ -59,8 +59,9 @@ def is_transient(error: Optional[str]) -> bool:
     return bool(error) and error.startswith(TRANSIENT_REASONS)
 
 
-def read_group(paths: list[Path]) -> Document:
-    """Read one or more files as one document (blocks concatenated in the given order)."""
+def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
+    """Read one or more files as one document (blocks concatenated in the given order).
+    `name`: the document's published name when the files are not named after it."""
     t0 = time.perf_counter()
     blocks = []
     fmt = None
@@ -72,7 +73,7 @@ def read_group(paths: list[Path]) -> Document:
         blocks.extend(bs)
     if not blocks:
         raise ReadError("no text found in the document")
-    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
+    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths], name=name)
     doc.read_seconds = time.perf_counter() - t0
     last_page: dict = {}
     for b in blocks:
@@ -166,7 +167,7 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
+def process_group(paths: list[Path], keep_doc: bool = False, name: Optional[str] = None) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
     from budgetlens.limits import current
@@ -175,16 +176,16 @@ def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
     seconds = current().max_seconds_per_document
     try:
         with _deadline(seconds):
-            return _process_group(paths, keep_doc)
+            return _process_group(paths, keep_doc, name)
     except DocumentTimeout:
         return DocResult(_error_row(paths, "error", f"took longer than the {seconds:g} s limit per document "
                                                     f"(raise with --max-seconds-per-document)"))
 
 
-def _process_group(paths: list[Path], keep_doc: bool) -> DocResult:
+def _process_group(paths: list[Path], keep_doc: bool, name: Optional[str] = None) -> DocResult:
     t0 = time.perf_counter()
     try:
-        doc = read_group(paths)
+        doc = read_group(paths, name)
     except ReadError as exc:
         return DocResult(_error_row(paths, "error", str(exc)))
     except MemoryError:
