@@ -172,8 +172,9 @@ def _conflicting_targets(inds: list[Indicator]) -> list[Flag]:
         lo, hi = values[0], values[-1]
         flags.append(Flag(
             FAMILY, "indicator.conflicting_targets", "warning",
-            f"同一绩效指标（{party}{measure}度）在不同位置的目标值不一致：" +
-            "；".join(f"“{g.subject}”{g.comparator or ''}{fmt(g.value)}%" for g in group) + "。",
+            say("indicator.conflicting_targets", party=party, measure=measure, targets=word("list_separator").join(
+                say("indicator.conflicting_targets.item", subject=g.subject, comparator=g.comparator or "",
+                    value=fmt(g.value)) for g in group)),
             values=values, stated=lo, expected=hi, difference=round(hi - lo, 6),
             evidence=[g.evidence() for g in group],
             start=next((g.start for g in group if g.start is not None), None),
@@ -196,13 +197,12 @@ def _decrease_with_ceiling(doc: Document, inds: list[Indicator]) -> list[Flag]:
             if not s.table_id and pat.search(s.text):
                 said = s
                 break
-        msg = (f"下降类指标“{ind.subject}”的目标值写为{ind.comparator}{fmt(ind.value)}%，意为“下降不超过"
-               f"{fmt(ind.value)}%”，与降低目标相反（应为≥{fmt(ind.value)}%）")
-        if said is not None:
-            msg += f"；文中表述为“{pat.search(said.text).group(0)}”"
+        msg = say("indicator.decrease_target_comparator", subject=ind.subject, comparator=ind.comparator,
+                  value=fmt(ind.value), said=say("indicator.decrease_target_comparator.said",
+                                                 text=pat.search(said.text).group(0)) if said is not None else "")
         ev = [ind.evidence()] + ([quote(said.text)] if said is not None else [])
         flags.append(Flag(
-            FAMILY, "indicator.decrease_target_comparator", "warning", msg + "。",
+            FAMILY, "indicator.decrease_target_comparator", "warning", msg,
             values=[ind.value], stated=ind.value, evidence=ev,
             key=f"decrease:{ind.scope}:{ind.subject}",
             cells=[cell_key(ind.table, ind.row, ind.col)] if ind.table is not None else [],
@@ -223,7 +223,7 @@ def _rate_in_money(inds: list[Indicator]) -> list[Flag]:
             continue
         flags.append(Flag(
             FAMILY, "indicator.rate_in_money", "warning",
-            f"比率类指标“{ind.subject}”的指标值是金额（{ind.raw.strip()}），应为百分比。",
+            say("indicator.rate_in_money", subject=ind.subject, raw=ind.raw.strip()),
             values=[ind.value], stated=ind.value, evidence=[ind.evidence()],
             key=f"rate_money:{ind.scope}:{ind.subject}", cells=[cell_key(ind.table, ind.row, ind.col)],
         ))
