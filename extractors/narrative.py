@@ -4,7 +4,6 @@ Reads every narrative paragraph and every text cell of a table (itemised budget 
 绩效目标 text live in table cells), plus the indicator grids, and turns each figure into a
 `facts` row tied to its subject.  One module per fact kind, each with its corpus in
 extractors/corpus/<kind>.yaml (the corpus is the test suite: tests/test_extractor_corpus.py):
-
   numbers.py        figures and units (Arabic / Chinese numerals, 元 / 万元 / 亿元 → value_wan)
   subjects.py       the subject noun phrase of a figure, its canonical term, 功能分类 paths
   amounts.py        money amounts, percentages, other counts
@@ -53,6 +52,8 @@ from .amounts import amount_fact, count_fact, percent_fact
 from .facts import Fact
 from .numbers import find_quantities
 from .rates import rate_fact
+from budgetlens.document.build import split_sentences
+from budgetlens.document.model import Sentence, Row, Table
 
 _HAN = regex.compile(r"\p{Han}")
 _YEAR_IN = regex.compile(r"(?<!\d)(\d{4})\s*年")
@@ -176,7 +177,7 @@ class _Extractor:
                  [((c.quantity.start if c.quantity else c.dir_start), "c", c) for c in comps]
         events.sort(key=lambda e: e[0])
         prev_end = 0
-        for pos, typ, obj in events:
+        for _pos, typ, obj in events:
             if typ == "q":
                 f = self._quantity_fact(obj, text, u, section, prev_end, paths, facts, cue)
                 prev_end = obj.end
@@ -442,9 +443,6 @@ class _Extractor:
 def extract_text(text: str, year: Optional[int] = None, department: Optional[str] = None,
                  section: str = "") -> list[Fact]:
     """Facts of one paragraph of text (corpus tests, notebooks, the spaCy view)."""
-    from budgetlens.document.build import split_sentences
-    from budgetlens.document.model import Sentence
-
     doc = Document(doc_id="text", source="<text>", format="text", text=text, year=year,
                    department=department)
     doc.paragraphs = [(0, len(text))]
@@ -462,8 +460,6 @@ def extract_text(text: str, year: Optional[int] = None, department: Optional[str
 
 def extract_table_rows(rows: list[list[str]], year: Optional[int] = None, title: str = "") -> list[Fact]:
     """Indicator facts of table rows (header row first) — corpus tests of indicators.py."""
-    from budgetlens.document.model import Row, Table
-
     text, spans = "", []
     for r in rows:
         rs = []

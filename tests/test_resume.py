@@ -142,7 +142,7 @@ def test_two_runs_at_once_both_finish_and_store_is_consistent(tmp_path):
     procs = [subprocess.Popen(cli(str(tmp_path / x), "--out", str(out), "--quiet", "--store-wait-seconds", "120"),
                               cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for x in "ab"]
     results = [p.communicate(timeout=240) for p in procs]
-    for p, (so, se) in zip(procs, results):
+    for p, (_so, se) in zip(procs, results):
         assert p.returncode == 0, se
     rows = store_rows(out)
     assert len(rows) == len(a) + len(b) and rows["doc_id"].is_unique

@@ -11,7 +11,7 @@ import regex
 from budgetlens import gazetteers
 from budgetlens.gazetteers.headings import heading_style
 from budgetlens.readers.blocks import Block
-from budgetlens.document.model import Document, Section, Sentence, Table
+from budgetlens.document.model import Document, Section, Sentence
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
 from .tables import parse_number, structure_table, unit_of
@@ -69,7 +69,6 @@ def build_document(
                    sources=sources or [source])
     parts: list[str] = []
     pos = 0
-    para_texts: list[tuple[int, str, Optional[str]]] = []  # (block index, text, style)
 
     def emit(s: str) -> tuple[int, int]:
         nonlocal pos
@@ -167,7 +166,7 @@ def build_document(
             if 0 <= row_index < len(table.rows):
                 table.rows[row_index].spans = list(row_spans)
             row_cells = b.rows[ri]  # the text laid out at row_spans
-            for ci, (a, e) in enumerate(row_spans):
+            for ci, (a, _e) in enumerate(row_spans):
                 cell = row_cells[ci]
                 if not HAN.search(cell) or parse_number(cell) is not None:
                     continue

@@ -16,6 +16,12 @@ import pandas as pd
 
 from .discover import discover, group_sources
 from .process import DocResult, frames, process_group
+from budgetlens.store.duck import FILES, new_run_id
+from budgetlens.store import Store
+from budgetlens import limits as limits_mod
+from .process import is_transient
+from .corpus import cross_document_flags
+from budgetlens.report import write_report as _write
 
 Batch = list[list[str]]
 
@@ -140,8 +146,6 @@ def pipeline_fingerprint(limits) -> str:
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:
-    from budgetlens.store.duck import FILES
-
     return pd.DataFrame(rows, columns=[c for c in FILES if c not in ("run_id", "finished")])
 
 
@@ -169,12 +173,6 @@ def run_job(
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
     workers it starts."""
-    from budgetlens.store import Store
-    from budgetlens.store.duck import new_run_id
-
-    from budgetlens import limits as limits_mod
-    from .process import is_transient
-
     if limits is not None:
         limits_mod.configure(limits)
     lim = limits_mod.current()
@@ -284,8 +282,6 @@ def run_job(
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
         try:  # checks across documents: last year's disclosure, a 部门 and its 单位
-            from .corpus import cross_document_flags
-
             n_flags += cross_document_flags(store, doc_ids)
         except Exception as exc:  # a corpus check must never cost the run its results
             print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -294,8 +290,6 @@ def run_job(
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
-            from budgetlens.report import write_report as _write
-
             sources = sorted(set(store.con.execute(
                 "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
             report = out / "report.html"

@@ -29,6 +29,9 @@ from typing import Optional, Union
 import regex
 
 from budgetlens.readers.blocks import Block, ReadError
+from budgetlens.gazetteers import load, match_table_type
+import bisect
+from collections import Counter
 
 try:  # imported lazily in read_pdf too, so that the module imports without pypdfium2
     import pypdfium2 as pdfium
@@ -49,8 +52,6 @@ MARGIN_ZONE = 0.085  # top / bottom fraction of the page where page numbers live
 
 @functools.lru_cache(maxsize=1)
 def _layout() -> dict:
-    from budgetlens.gazetteers import load
-
     data = load("pdf_layout") or {}
     return {
         "heading": [regex.compile(p) for p in data.get("heading_patterns", [])],
@@ -518,8 +519,6 @@ _NUMERIC = regex.compile(r"^[-+−]?[0-9][0-9,，]*(\.[0-9]+)?%?$|^[-+−]?\.[0-
 
 def _fill_table(t: _Table, chars: list[Char]) -> None:
     """Put the chars inside `t` into its cells; build `t.rows` on the grid."""
-    import bisect
-
     nr, nc = len(t.ys) - 1, len(t.xs) - 1
     owner = {}
     for idx, (r0, c0, r1, c1) in enumerate(t.cells):
@@ -892,8 +891,6 @@ def _assemble(pages: list[_Page]) -> list[Block]:
 def _mode_edge(vals: list[float], pick, min_count: int = 1):
     """The most common edge (2 pt bins); among equally common ones the outermost.
     None when no edge occurs `min_count` times."""
-    from collections import Counter
-
     bins = Counter(round(v / 2) for v in vals)
     best = max(bins.values())
     if best < min_count:
@@ -972,8 +969,6 @@ def _norm_row(row: list[str]) -> tuple[str, ...]:
 def _lift_title_rows(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     """Leading rows that are one cell spanning the whole width (a title / unit line drawn
     inside the frame), returned as text and removed from the rows."""
-    from budgetlens.gazetteers import match_table_type
-
     def full_width(r: list[str]) -> bool:
         return len(r) >= 2 and bool(r[0]) and all(c == r[0] for c in r) and not _NUMERIC.match(r[0])
 
