@@ -131,10 +131,10 @@ def pair_sources(
     error is reported when it is read for real).  Input order is kept (a pair sits where its
     first file was).
     """
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     read = read or _default_read
     profiles: dict[Path, Profile] = {}
-    for p in paths:
+    for p in files:
         if p.suffix.lower() not in (".pdf", ".xlsx", ".xls", ".html", ".htm", ".docx", ".txt"):
             continue
         try:
@@ -165,7 +165,7 @@ def pair_sources(
         partner[tables[j].path] = narratives[i].path
     groups: list[list[Path]] = []
     seen: set[Path] = set()
-    for p in paths:
+    for p in files:
         if p in seen:
             continue
         q = partner.get(p)
@@ -173,7 +173,7 @@ def pair_sources(
             groups.append([p])
             seen.add(p)
             continue
-        n, t = (p, q) if profiles[p].kind == "narrative" else (q, p)
-        groups.append([n, t])
-        seen.update((n, t))
+        narr, tab = (p, q) if profiles[p].kind == "narrative" else (q, p)
+        groups.append([narr, tab])
+        seen.update((narr, tab))
     return groups

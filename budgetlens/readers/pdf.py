@@ -751,7 +751,7 @@ def _layout_page(number, width, height, chars, hs, vs) -> _Page:
 
 def _drop_page_furniture(pages: list[_Page]) -> None:
     """Remove page numbers and running headers/footers in the top/bottom margins."""
-    zone_counts: dict[tuple[str, str], set[int]] = {}
+    zone_counts: dict[tuple[Optional[str], str], set[int]] = {}
     for p in pages:
         for it in p.items:
             if isinstance(it, _Line):
@@ -864,7 +864,7 @@ def _assemble(pages: list[_Page]) -> list[Block]:
                 ):
                     mapping = _continuation_map(open_table, it)
                 if mapping is not None:
-                    assert open_block is not None
+                    assert open_block is not None and open_table is not None
                     rows = [_spread_row(r, mapping, len(open_block.rows[0])) for r in it.rows]
                     rows = _strip_repeated_header(open_block.rows, rows)
                     _join_split_row(open_block.rows, rows)
