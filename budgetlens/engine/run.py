@@ -153,6 +153,35 @@ def _drop_docs(fr: dict[str, pd.DataFrame], sources: set[str]) -> dict[str, pd.D
     return {name: df[~df["source"].isin(sources)] if len(df) else df for name, df in fr.items()}
 
 
+def _plan(groups: list[list[Path]], keys: dict, finished: dict[str, dict]):
+    """Which groups to process: (run_docs, dup_of, skipped_ids, todo).  A group whose files
+    are all finished under this pipeline is skipped; a group byte-identical to an earlier
+    one is a duplicate of it; the rest are to do."""
+    run_docs: dict[str, str] = {}  # doc_id -> source, for every document of this run
+    by_bytes: dict[tuple, str] = {}  # content of a group -> its source
+    dup_of: dict[str, str] = {}  # source of a byte-identical group -> source of the first
+    skipped_ids: list[str] = []
+    todo: list[list[Path]] = []
+    for g in groups:
+        src = str(g[0])
+        ks = [keys[str(f)] for f in g]
+        done = [finished.get(str(f)) for f in g]
+        if all(done) and len({d["doc_id"] for d in done}) == 1:
+            skipped_ids.append(done[0]["doc_id"])
+            if done[0]["status"] != "duplicate":
+                run_docs.setdefault(done[0]["doc_id"], done[0]["source"])
+                by_bytes.setdefault(tuple(k.sha256 for k in ks), src)
+            continue
+        content = tuple(k.sha256 for k in ks)
+        if all(k.sha256 and k.size for k in ks) and content in by_bytes:
+            dup_of[src] = by_bytes[content]
+            continue
+        if all(k.sha256 and k.size for k in ks):
+            by_bytes[content] = src
+        todo.append(g)
+    return run_docs, dup_of, skipped_ids, todo
+
+
 def run_job(
     paths: list[str],
     out: str | Path,
@@ -201,28 +230,7 @@ def run_job(
             for row in store.finished_files(kdf, fingerprint).to_dict("records"):
                 finished[row["path"]] = row
 
-        run_docs: dict[str, str] = {}  # doc_id -> source, for every document of this run
-        by_bytes: dict[tuple, str] = {}  # content of a group -> its source
-        dup_of: dict[str, str] = {}  # source of a byte-identical group -> source of the first
-        skipped_ids: list[str] = []
-        todo: list[list[Path]] = []
-        for g in groups:
-            src = str(g[0])
-            ks = [keys[str(f)] for f in g]
-            done = [finished.get(str(f)) for f in g]
-            if all(done) and len({d["doc_id"] for d in done}) == 1:
-                skipped_ids.append(done[0]["doc_id"])
-                if done[0]["status"] != "duplicate":
-                    run_docs.setdefault(done[0]["doc_id"], done[0]["source"])
-                    by_bytes.setdefault(tuple(k.sha256 for k in ks), src)
-                continue
-            content = tuple(k.sha256 for k in ks)
-            if all(k.sha256 and k.size for k in ks) and content in by_bytes:
-                dup_of[src] = by_bytes[content]
-                continue
-            if all(k.sha256 and k.size for k in ks):
-                by_bytes[content] = src
-            todo.append(g)
+        run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
 
         todo_batches = batches(todo, batch_size)
         progress = Progress(len(todo), quiet, len(todo_batches))
