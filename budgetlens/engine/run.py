@@ -13,12 +13,21 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 
 from .discover import discover, group_sources
 from .process import DocResult, frames, process_group
 from budgetlens.store.duck import FILES, new_run_id
 from budgetlens.store import Store
+from budgetlens import document as document_pkg
+from budgetlens import engine as engine_pkg
+from budgetlens import extractors as extractors_pkg
+from budgetlens import gazetteers as gazetteers_pkg
 from budgetlens import limits as limits_mod
+from budgetlens import readers as readers_pkg
+from budgetlens import reconcile as reconcile_pkg
 from .process import is_transient
 from .corpus import cross_document_flags
 from budgetlens.report import write_report as _write
@@ -58,14 +67,33 @@ class RunSummary:
 
 
 class Progress:
-    """A bar on a terminal; one line per stored batch otherwise (logs of unattended runs)."""
+    """A rich progress bar on a terminal; one line per stored batch otherwise (logs of
+    unattended runs)."""
 
-    def __init__(self, total: int, quiet: bool, n_batches: int = 0):
+    def __init__(self, total: int, quiet: bool, n_batches: int = 0, console: Optional[Console] = None):
+        self._bar: Optional[RichProgress] = None
         self.total, self.done, self.flags, self.batch = total, 0, 0, 0
         self.n_batches = n_batches
         self.quiet = quiet
-        self.tty = sys.stderr.isatty()
+        self.console = console or Console(stderr=True)
+        self.tty = self.console.is_terminal
         self.t0 = time.perf_counter()
+        if not quiet and self.tty:
+            self._bar = RichProgress(
+                TextColumn("documents"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[flags]} flags"), TimeElapsedColumn(), console=self.console)
+            self._task = self._bar.add_task("run", total=total, flags=0)
+            self._bar.start()
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @total.setter
+    def total(self, n: int) -> None:  # the crawler learns its total after discovery
+        self._total = n
+        if self._bar is not None:
+            self._bar.update(self._task, total=n)
 
     def update(self, n_docs: int, n_flags: int, n_errors: int = 0):
         self.done += n_docs
@@ -73,21 +101,18 @@ class Progress:
         self.batch += 1
         if self.quiet:
             return
-        elapsed = time.perf_counter() - self.t0
-        if not self.tty:
-            sys.stderr.write(f"batch {self.batch}/{self.n_batches} stored: {self.done}/{self.total} documents, "
-                             f"{n_errors} errors in this batch, {elapsed:.1f}s\n")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, flags=self.flags)
             return
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} documents, "
-                         f"{self.flags} flags, {elapsed:.1f}s")
+        elapsed = time.perf_counter() - self.t0
+        sys.stderr.write(f"batch {self.batch}/{self.n_batches} stored: {self.done}/{self.total} documents, "
+                         f"{n_errors} errors in this batch, {elapsed:.1f}s\n")
         sys.stderr.flush()
 
     def close(self):
-        if not self.quiet and self.tty:
-            sys.stderr.write("\n")
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 @dataclass
@@ -117,7 +142,9 @@ def file_key(p: Path, max_bytes: int) -> FileKey:
     return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-_CODE_PACKAGES = ("readers", "extractors", "reconcile", "gazetteers", "engine")
+# the packages whose files turn an input into rows (found through their import path: since
+# the move to one package, extractors/ and gazetteers/ live outside budgetlens/)
+_CODE_PACKAGES = (readers_pkg, document_pkg, extractors_pkg, reconcile_pkg, gazetteers_pkg, engine_pkg)
 _fingerprint_cache: dict[str, str] = {}
 
 
@@ -131,12 +158,12 @@ def pipeline_fingerprint(limits) -> str:
     if pinned:
         return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
     if key not in _fingerprint_cache:
-        root = Path(__file__).resolve().parents[1]
         h = hashlib.sha256(key.encode())
         for pkg in _CODE_PACKAGES:
-            for f in sorted((root / pkg).rglob("*")):
+            root = Path(next(iter(pkg.__path__)))
+            for f in sorted(root.rglob("*")):
                 if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
-                    h.update(str(f.relative_to(root)).encode())
+                    h.update(f"{pkg.__name__}/{f.relative_to(root).as_posix()}".encode())
                     try:
                         h.update(f.read_bytes())
                     except OSError:
