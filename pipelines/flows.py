@@ -175,7 +175,10 @@ def results_dir(config) -> Path:
 
 def make_task_runner(runner: str = "threads", dask_address: Optional[str] = None, workers: int = 2):
     if runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:  # an optional extra: say how to get it
+            raise RuntimeError("--runner dask needs prefect-dask: pip install 'budgetlens[dask]'") from exc
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
