@@ -50,6 +50,7 @@ from budgetlens.document.model import Document
 from . import comparisons, indicators, itemisations, staffing, subjects
 from .amounts import amount_fact, count_fact, percent_fact
 from .facts import Fact
+from .functional_paths import code_of, functional_paths
 from .numbers import find_quantities
 from .rates import rate_fact
 from budgetlens.document.build import split_sentences
@@ -156,7 +157,7 @@ class _Extractor:
             return False  # 三、支出预算情况说明…: a new section, not the rest of the sentence
         if p[-1] in _CONT_END:
             return True
-        return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects._LIST_NO.match(nxt) \
+        return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects.LIST_NO.match(nxt) \
             and bool(regex.match(r"[\d\p{Han}%]", nxt))
 
     # ── one unit ────────────────────────────────────────────────────────────────────
@@ -170,7 +171,7 @@ class _Extractor:
         comps = comparisons.find_comparisons(text, qs, self.year)
         comp_q = {id(c.quantity) for c in comps if c.quantity is not None}
         bvfs = comparisons.budget_vs_final(text, qs)
-        paths = subjects.functional_paths(text, self._context_lei(section))
+        paths = functional_paths(text, self._context_lei(section))
         cue = indicators.has_cue(section, u.title, text)
         facts: list[Fact] = []
         events = [(q.start, "q", q) for q in qs if id(q) not in comp_q] + \
@@ -225,7 +226,7 @@ class _Extractor:
     def _context_lei(section: str) -> Optional[str]:
         # the innermost heading naming a 类 (第三部分…说明 > （一）一般公共服务支出（类）)
         for seg in reversed((section or "").split(" > ")):
-            for m in subjects.functional_paths(seg):
+            for m in functional_paths(seg):
                 if m.names[0]:
                     return m.names[0]
         return None
@@ -249,7 +250,7 @@ class _Extractor:
                 return subjects.Subject(p.subject, code=p.code, path=p.path, start=p.start, end=p.end), year
         subj, qual = subjects.clean(text[a:b], self.owner)
         if subj:
-            return subjects.Subject(subj, qualifier=qual, code=subjects.code_of(subj), start=a, end=b), year
+            return subjects.Subject(subj, qualifier=qual, code=code_of(subj), start=a, end=b), year
         if a > 0 and text[a - 1] in "：:" and not inside:
             # 1.住房公积金(项):支出1073.77万元 — the heading before the colon names the figure
             for p in paths:
@@ -258,7 +259,7 @@ class _Extractor:
             a2, b2, _ = subjects.clause_before(text, a - 1, floor)
             s2, q2 = subjects.clean(text[a2:b2], self.owner)
             if s2 and not subjects.is_marker(s2):
-                return subjects.Subject(s2, qualifier=qual or q2, code=subjects.code_of(s2), start=a2, end=b2), year
+                return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=a2, end=b2), year
         # borrow: the figure the aside belongs to, the clause before the bracket,
         # the previous figure of the sentence, the topic of the section
         if inside and a > 0:
