@@ -12,6 +12,8 @@ extractors/corpus/<kind>.yaml (the corpus is the test suite: tests/test_extracto
   staffing.py       staffing counts
   indicators.py     performance indicator targets (tables and narrative)
   itemisations.py   包括 / 其中 / 明细如下 lists: group, parent, total, item details
+  units.py          the text read: paragraphs (continued across breaks) and table text cells
+  functional_paths.py  功能分类 paths（类）（款）（项） and classification codes
   spacy_view.py     the same findings as spaCy entities (notebooks, displacy)
 
 Conventions for the reconciliation rules (columns beyond the contract are listed in
@@ -40,7 +42,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
 from typing import Optional
 
 import regex
@@ -53,27 +54,13 @@ from .facts import Fact
 from .functional_paths import code_of, functional_paths
 from .numbers import find_quantities
 from .rates import rate_fact
+from .units import Unit, text_units
 from budgetlens.document.build import split_sentences
 from budgetlens.document.model import Sentence, Row, Table
 
 _HAN = regex.compile(r"\p{Han}")
 _YEAR_IN = regex.compile(r"(?<!\d)(\d{4})\s*年")
-_HAS_FIGURE = regex.compile(r"\d")
-_CONT_END = set("，,；;：:、")
-_SENT_FINAL = set("。！？!?；;：:）)")
-_HEADING = itemisations.HEADING
 _RANGE_BEFORE = regex.compile(subjects.RANGE_TAIL)
-
-
-@dataclass
-class Unit:
-    start: int
-    end: int
-    origin: str = "narrative"
-    table_id: Optional[str] = None
-    row: Optional[int] = None
-    project: Optional[str] = None
-    title: str = ""
 
 
 def extract_facts(doc: Document) -> list[Fact]:
@@ -99,7 +86,7 @@ class _Extractor:
         for f in list(facts):
             self._staffing_from_indicator(f, facts)
         out: list[Fact] = []
-        for u in self.units(used):
+        for u in text_units(self.doc, used):
             out.extend(self.unit_facts(u))
         out.extend(facts)
         for f in out:
@@ -116,49 +103,6 @@ class _Extractor:
                             comparator=f.comparator, year=f.year, origin="table", section=f.section,
                             sentence=f.sentence, start=f.start, end=f.end, project=f.project,
                             table_id=f.table_id, row=f.row, is_target=True, raw=f.raw, term=term))
-
-    # ── text units: paragraphs (continuations merged) and table text cells ──────────
-    def units(self, used: set) -> list[Unit]:
-        doc, out = self.doc, []
-        prev: Optional[Unit] = None
-        for a, b in doc.paragraphs:
-            t = doc.text[a:b]
-            if prev is not None and self._continues(doc.text[prev.start:prev.end], t):
-                prev.end = b
-                continue
-            prev = Unit(a, b)
-            out.append(prev)
-        out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
-        for t in doc.tables:
-            project = None
-            for r in t.rows:
-                if (t.table_id, r.index) in used:
-                    continue
-                last = None
-                for j, c in enumerate(r.cells):
-                    if j >= len(r.spans) or c == last:
-                        continue
-                    last = c
-                    if not _HAN.search(c) or not _HAS_FIGURE.search(c):
-                        continue
-                    a, b = r.spans[j]
-                    if project is None:
-                        project = indicators.project_of(t)
-                    out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
-        out.sort(key=lambda u: u.start)
-        return out
-
-    @staticmethod
-    def _continues(prev: str, nxt: str) -> bool:
-        p = prev.rstrip()
-        if not p or not nxt:
-            return False
-        if _HEADING.match(nxt):
-            return False  # 三、支出预算情况说明…: a new section, not the rest of the sentence
-        if p[-1] in _CONT_END:
-            return True
-        return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects.LIST_NO.match(nxt) \
-            and bool(regex.match(r"[\d\p{Han}%]", nxt))
 
     # ── one unit ────────────────────────────────────────────────────────────────────
     def unit_facts(self, u: Unit) -> list[Fact]:
