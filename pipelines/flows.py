@@ -25,11 +25,12 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.schedules import Cron  # noqa: E402
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from budgetlens.engine.process import DocResult  # noqa: E402
 from budgetlens.engine.run import Batch, process_batch  # noqa: E402
-import contextlib
 from budgetlens.engine.run import run_job, Progress
 from budgetlens.engine.process import _error_row
 from budgetlens.crawler.crawl import discover, fetch_documents, by_host, summarise
@@ -53,13 +54,7 @@ def _transient(task, task_run, state) -> bool:
 @contextmanager
 def no_heartbeat():
     """Flow heartbeats cost ~1 s per synchronous flow call; the CLI does not need them."""
-    try:
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-        ctx = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    except Exception:  # a Prefect without the setting
-        ctx = contextlib.nullcontext()
-    with ctx:
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 
@@ -232,8 +227,6 @@ def cycle_flow(config_path: str = "budgetlens.toml", runner: str = "threads", da
 def build_deployments(config_path: str | Path):
     """The deployments `budgetlens serve` runs: the cycle on the configured cron and time
     zone, plus crawl and process to trigger by hand (`prefect deployment run …`)."""
-    from prefect.schedules import Cron
-
     config_path = str(Path(config_path).resolve())
     cfg = load_config(config_path)
     params = {"config_path": config_path}
