@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlsplit
 
+from budgetlens import limits as limits_mod
+from budgetlens.engine.discover import group_sources
 from budgetlens.engine.process import DOC_COLUMNS, DocResult, process_group
 from budgetlens.engine.run import Progress, finish_run, run_batches
+from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
 from budgetlens.report import write_report as write_report_to
 from budgetlens.store import Store
 from budgetlens.store.duck import new_run_id
@@ -33,9 +36,6 @@ PROCESSED_DDL = ("CREATE TABLE IF NOT EXISTS processed_inputs (input_key VARCHAR
 def pipeline_fingerprint() -> str:
     """The engine's fingerprint of the code, vocabularies and limits (one definition for
     `budgetlens run` and `process`; BUDGETLENS_PIPELINE_VERSION pins it for both)."""
-    from budgetlens import limits as limits_mod
-    from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
-
     return engine_fingerprint(limits_mod.current())
 
 
@@ -52,8 +52,6 @@ class Input:
 def inputs_from_raw(raw: RawStore) -> list[Input]:
     """One Input per disclosure the raw store holds (files paired by the engine's
     grouping when a disclosure is published as narrative + tables)."""
-    from budgetlens.engine.discover import group_sources
-
     current = {str(c.path.resolve()): c for c in raw.current()}
     groups = group_sources([Path(p) for p in current])
     fp = pipeline_fingerprint()

@@ -4,6 +4,7 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
 import time
@@ -19,9 +20,12 @@ from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
 from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.document.tables import is_code, numeric_cells, row_label_for
+from budgetlens.extractors.facts import FACT_COLUMNS
 from budgetlens.extractors.narrative import extract_facts
+from budgetlens.limits import current
 from budgetlens.readers import ReadError, read_blocks
 from budgetlens.reconcile import check_document
+from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
@@ -42,8 +46,6 @@ class DocResult:
 def _error_id(paths: list[Path]) -> str:
     """An error row's id: per input path, so two files that fail the same way (two empty
     files, say) are two rows, each with its reason."""
-    import hashlib
-
     h = hashlib.sha256()
     for p in paths:
         h.update(str(p).encode("utf-8", "surrogateescape"))
@@ -170,8 +172,6 @@ def _deadline(seconds: float):
 def process_group(paths: list[Path], keep_doc: bool = False, name: Optional[str] = None) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
-    from budgetlens.limits import current
-
     paths = [Path(p) for p in paths]
     seconds = current().max_seconds_per_document
     try:
@@ -232,9 +232,6 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
-    from budgetlens.extractors.facts import FACT_COLUMNS
-    from budgetlens.reconcile.flags import FLAG_COLUMNS
-
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
     facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)

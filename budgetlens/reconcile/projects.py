@@ -11,7 +11,7 @@ from budgetlens import gazetteers
 from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.document.model import Document
 from budgetlens.reconcile import tolerance as tol
-from budgetlens.reconcile.evidence import cell, fmt, quote, table_name
+from budgetlens.reconcile.evidence import cell, fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say, word
 
