@@ -18,10 +18,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from .discover import discover, group_sources
-from .process import DocResult, frames, process_group
-from budgetlens.store.duck import FILES, new_run_id
-from budgetlens.store import Store
 from budgetlens import document as document_pkg
 from budgetlens import engine as engine_pkg
 from budgetlens import extractors as extractors_pkg
@@ -29,9 +25,13 @@ from budgetlens import gazetteers as gazetteers_pkg
 from budgetlens import limits as limits_mod
 from budgetlens import readers as readers_pkg
 from budgetlens import reconcile as reconcile_pkg
-from .process import is_transient
-from .corpus import cross_document_flags
 from budgetlens.report import write_report as _write
+from budgetlens.store import Store
+from budgetlens.store.duck import FILES, new_run_id
+
+from .corpus import cross_document_flags
+from .discover import discover, group_sources
+from .process import DocResult, frames, is_transient, process_group
 
 Batch = list[list[str]]
 
