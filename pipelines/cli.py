@@ -12,6 +12,8 @@ from budgetlens import limits as limits_mod
 from budgetlens.crawler.config import ConfigError, load_config
 from budgetlens.pipelines import commands
 
+from budgetlens.pipelines import commands
+
 
 def _orchestrator(choice: str) -> str:
     if choice != "auto":
