@@ -161,7 +161,7 @@ def _batch_cache_key(context, parameters) -> str:
 @task(name="process-documents", cache_key_fn=_batch_cache_key, persist_result=True,
       retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5, retry_condition_fn=_transient)
 def process_documents_task(batch) -> list[DocResult]:
-    return crawler_inputs.process_inputs(batch)  # looked up at call time (tests count the calls)
+    return crawler_inputs.process_inputs(batch)  # looked up per call: tests count the calls
 
 
 def results_dir(config) -> Path:
