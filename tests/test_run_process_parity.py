@@ -5,7 +5,6 @@ give exactly the flags `run` gives on the two files — the cross-document check
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 import pytest
 
 from conftest import REAL

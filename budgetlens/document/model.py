@@ -11,7 +11,6 @@ import bisect
 import functools
 from dataclasses import dataclass, field
 from typing import Optional
-import bisect
 
 
 @dataclass
