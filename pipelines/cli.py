@@ -12,7 +12,6 @@ from budgetlens import limits as limits_mod
 from budgetlens.crawler.config import ConfigError, load_config
 from budgetlens.pipelines import commands
 
-from budgetlens.pipelines import commands
 
 
 def _orchestrator(choice: str) -> str:

@@ -18,13 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from budgetlens import document as document_pkg
-from budgetlens import engine as engine_pkg
-from budgetlens import extractors as extractors_pkg
-from budgetlens import gazetteers as gazetteers_pkg
 from budgetlens import limits as limits_mod
-from budgetlens import readers as readers_pkg
-from budgetlens import reconcile as reconcile_pkg
 from budgetlens.report import write_report as _write
 from budgetlens.store import Store
 from budgetlens.store.duck import FILES, new_run_id
@@ -143,9 +137,8 @@ def file_key(p: Path, max_bytes: int) -> FileKey:
     return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-# the packages whose files turn an input into rows (found through their import path: since
-# the move to one package, extractors/ and gazetteers/ live outside budgetlens/)
-_CODE_PACKAGES = (readers_pkg, document_pkg, extractors_pkg, reconcile_pkg, gazetteers_pkg, engine_pkg)
+_CODE_PACKAGES = ("budgetlens.readers", "budgetlens.document", "budgetlens.extractors", "budgetlens.reconcile",
+                  "budgetlens.gazetteers", "budgetlens.engine")
 
 
 def pipeline_fingerprint(limits) -> str:
