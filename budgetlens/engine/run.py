@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import os
 import sys
 import time
@@ -155,12 +156,14 @@ def pipeline_fingerprint(limits) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _code_fingerprint(key: str) -> str:
+    """The packages' files are found where they are installed (extractors/ and gazetteers/
+    live outside budgetlens/ in the repository)."""
     h = hashlib.sha256(key.encode())
     for pkg in _CODE_PACKAGES:
-        root = Path(next(iter(pkg.__path__)))
+        root = Path(importlib.import_module(pkg).__path__[0])
         for f in sorted(root.rglob("*")):
             if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
-                h.update(f"{pkg.__name__}/{f.relative_to(root).as_posix()}".encode())
+                h.update(f"{pkg}/{f.relative_to(root)}".encode())
                 try:
                     h.update(f.read_bytes())
                 except OSError:
