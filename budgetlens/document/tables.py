@@ -88,6 +88,7 @@ def unit_of(text: str) -> Optional[str]:
 
 
 CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
+LABEL_CODE = regex.compile(headers_mod.H["label_code"])
 
 
 def _is_caption_row(row: list[str]) -> bool:
@@ -245,6 +246,10 @@ def structure_table(
                 break
         if label is None:
             label = next((x for x in cells if x and parse_number(x) is None and not is_code(x)), None)
+        if code is None and label:
+            m = LABEL_CODE.match(label)
+            if m:
+                code = m.group("code")
         out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
                             is_total=code is None and label is not None and is_total_label(label)))
     t = Table(
