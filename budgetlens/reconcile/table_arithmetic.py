@@ -281,6 +281,8 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
             r = rows[0]
             labels = [_clean(c) for c in t.columns]
             js = [j for j, c in enumerate(labels) if col_re and re.search(col_re, c)]
+            top = [j for j in js if j < len(t.column_info) and t.column_info[j].parent is None]
+            js = top or js  # a column the tree puts under another total is not the table's total
             for j in js:
                 if val(r, j) is not None:
                     return t, r, j
