@@ -338,6 +338,7 @@ def numeric_cells(t: Table):
 
 def _numeric_cells(t: Table):
     index_cols = {j for j in range(len(t.columns)) if _index_label(t.columns[j])}
+    index_cols |= {c.index for c in t.column_info if c.relation == "index"}  # 行次/栏次/序号: never amounts
     data_cells = [r.cells for r in t.rows]
     for j in range(min(3, max((len(r) for r in data_cells), default=0))):
         if _is_index_col(data_cells, j):

@@ -15,7 +15,7 @@ import re
 from typing import Optional
 
 from budgetlens import gazetteers
-from budgetlens.document.tables import is_code, numeric_cells, parse_number
+from budgetlens.document.tables import is_code, numeric_cells, parse_number, to_wan
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, table_name
@@ -302,6 +302,13 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
     return None
 
 
+def _fig_wan(t: Table, r: Row, j: int) -> Optional[tol.Figure]:
+    """A cell's figure in 万元 (tables in 元 and in 万元 compared through one conversion);
+    None when the table's unit is not one `to_wan` knows."""
+    k = to_wan(1.0, t.unit or "万元")
+    return None if k is None else _fig(t, r, j).scaled(k)
+
+
 def same_totals(doc: Document) -> list[Flag]:
     flags = []
     for grp in V["same_totals"]:
@@ -313,16 +320,14 @@ def same_totals(doc: Document) -> list[Flag]:
         if len(found) < 2:
             continue
         t0, r0, j0 = found[0]
-        f0 = _fig(t0, r0, j0)
+        f0 = _fig_wan(t0, r0, j0)
         for t, r, j in found[1:]:
-            f = _fig(t, r, j)
-            if t.unit and t0.unit and t.unit != t0.unit:
-                continue
-            if tol.agree(f0, f):
+            f = _fig_wan(t, r, j)
+            if f0 is None or f is None or tol.agree(f0, f):
                 continue
             flags.append(Flag(
                 FAMILY, "summary_tables.same_total", "error",
-                f"{grp['name']}在不同表中不一致：{table_name(t0)}为{fmt(f0.value)}，{table_name(t)}为{fmt(f.value)}。",
+                f"{grp['name']}在不同表中不一致：{table_name(t0)}为{fmt(f0.value)}万元，{table_name(t)}为{fmt(f.value)}万元。",
                 values=[f0.value, f.value], stated=f.value, expected=f0.value, difference=round(f.value - f0.value, 6),
                 evidence=[cell(t0, r0, j0), cell(t, r, j)],
                 cells=[cell_key(t0, r0, j0), cell_key(t, r, j)],
