@@ -15,7 +15,7 @@ import re
 from typing import Optional
 
 from budgetlens import gazetteers
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, to_wan
+from budgetlens.document.tables import full_codes, is_code, numeric_cells, parse_number, to_wan
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, table_name
@@ -102,28 +102,9 @@ def _sum_flag(t: Table, rule: str, parent: tuple[Row, int], parts: list[tuple], 
 
 
 def row_codes(t: Table) -> dict[int, str]:
-    """Row index → full classification code.  Tables that split the code over 类 | 款 | 项
-    columns (`201 | 05 | 07`) are joined (`2010507`); otherwise the row's own code."""
-    labels = [_clean(c) for c in t.columns]
-    split = [j for j, c in enumerate(labels) if re.search(r"(^|/)(类|款|项)$", c)]
-    out = {}
-    if len(split) >= 2:
-        for r in t.rows:
-            parts = [(r.cells[j] if j < len(r.cells) else "").strip() for j in split]
-            if not parts[0] or not re.fullmatch(r"\d{3}", parts[0]):
-                continue
-            code = parts[0]
-            for p in parts[1:]:
-                if not p:
-                    break
-                if not re.fullmatch(r"\d{1,2}", p):
-                    code = None
-                    break
-                code += p.zfill(2)  # some PDFs print 款 `02` as `2`
-            if code:
-                out[r.index] = code
-        return out
-    return {r.index: r.code for r in t.rows if r.code}
+    """Row index → full classification code (codes split over 类 | 款 | 项 columns joined,
+    with the parts a row leaves to the rows above): `budgetlens.document.tables.full_codes`."""
+    return full_codes(t)
 
 
 def _panels(t: Table) -> list[tuple[int, range]]:
