@@ -263,6 +263,8 @@ def structure_table(
     resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
     codes = full_codes(t)
     for r in t.rows:
+        if codes.get(r.index):
+            r.code = codes[r.index]  # a code split over 类 | 款 | 项 columns, joined
         r.level = _code_level(codes.get(r.index))
     t.empty = not any(v is not None for _r, _c, v in numeric_cells(t))
     return t
