@@ -237,7 +237,8 @@ def structure_table(
     unit = unit or context_unit or ""
     width = max([len(r) for r in data] + [len(r) for r in headers[-1:]] + [1])
     paths = header_paths(headers, width, grid)
-    columns = [_clean_label("/".join(p)) for p in paths]
+    # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
+    columns = [_clean_label("/".join(clean_path(p) or p)) for p in paths]
     out_rows: list[Row] = []
     for k, r in enumerate(data):
         cells = [c.strip() for c in r]
