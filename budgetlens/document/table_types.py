@@ -116,9 +116,15 @@ def assign_type(t: Table, prev: Optional[Table] = None) -> None:
         evidence.append(f"{prev.table_type}: continues the table before {E['continuation']:+g}")
     t.type_scores = {k: v for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if v}
     t.type_evidence = evidence
-    if t.table_type != "unknown":
-        return
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if t.table_type != "unknown":
+        own = scores.get(t.table_type, 0.0)
+        if ranked and ranked[0][0] != t.table_type and own < E["threshold"] and \
+                ranked[0][1] >= E["threshold"] and ranked[0][1] - own >= E["margin"]:
+            t.type_evidence.append(f"type {ranked[0][0]}: score {ranked[0][1]:g} overrules the title's "
+                                   f"{t.table_type} ({own:g})")
+            t.table_type = ranked[0][0]
+        return
     if not ranked:
         return
     best, s = ranked[0]
