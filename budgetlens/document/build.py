@@ -13,7 +13,7 @@ from budgetlens.readers.blocks import Block
 from budgetlens.document.model import Document, Section, Sentence, Table
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
-from .metadata import apply_metadata
+from .metadata import apply_metadata, choose_template
 from .tables import parse_number, structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
@@ -176,6 +176,7 @@ def build_document(
         doc.tables.append(table)
     doc.sentences.sort(key=lambda s: s.start)
     apply_metadata(doc, [b for b, _ in laid if b.kind == "para"])
+    doc.template = choose_template(doc)
     return doc
 
 

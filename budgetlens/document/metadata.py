@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from budgetlens.gazetteers import load
-from budgetlens.gazetteers.names import TitleMatch, abbreviate, label_name, region_of, squeeze, title_matches
+from budgetlens.gazetteers import load, templates
+from budgetlens.gazetteers.names import (TitleMatch, abbreviate, label_name, qualified_region, region_of, squeeze,
+                                         title_matches)
 from budgetlens.readers.blocks import Block
 from budgetlens.document.model import Document
 
@@ -186,3 +187,71 @@ def apply_metadata(doc: Document, paras: list[Block]) -> None:
     doc.department, doc.region, doc.province, doc.year = md.department, md.region, md.province, md.year
     doc.doc_kind, doc.scope, doc.title = md.doc_kind, md.scope, md.title
     doc.metadata_conflicts = md.conflicts
+
+
+# ── Templates (gazetteers/templates/*.yaml), chosen by their `match` blocks ────────────
+
+
+def template_fields(key: str) -> dict:
+    """A template with what it `inherits` filled in (a regional template lists its tables
+    and takes the 143号 section list of national_budget, say)."""
+    temps = templates()
+    spec = dict(temps.get(key) or {})
+    seen = {key}
+    parent = spec.get("inherits")
+    while parent and parent not in seen and parent in temps:
+        seen.add(parent)
+        for k, v in temps[parent].items():
+            spec.setdefault(k, v)
+        parent = temps[parent].get("inherits")
+    return spec
+
+
+def match_score(doc: Document, spec: dict) -> Optional[tuple]:
+    """How specifically a template's `match` block fits the document, or None.
+
+    match:
+      regions         the document's region (with its province: 广东省深圳市, 上海市（市级）)
+                      starts with one of these; the longest wins over a shorter one
+      years           [first, last] budget years of the layout
+      scopes          department / unit
+      title_words     the title line contains one of these
+      any_table_types the document has a table of one of these types
+      min_required_tables  at least this many of the template's required table types are
+                      present (the evidence a document follows a layout when no region says so)
+    `doc_kind` (beside `match`) must equal the document's kind."""
+    if spec.get("doc_kind") and spec["doc_kind"] != doc.doc_kind:
+        return None
+    m = spec.get("match") or {}
+    region = qualified_region(doc.region, doc.province) or ""
+    specificity = 0
+    if m.get("regions"):
+        hits = [r for r in m["regions"] if region.startswith(r)]
+        if not hits:
+            return None
+        specificity = max(len(r) for r in hits)
+    if m.get("years"):
+        lo, hi = m["years"]
+        if doc.year is None or not lo <= doc.year <= hi:
+            return None
+    if m.get("scopes") and doc.scope not in m["scopes"]:
+        return None
+    if m.get("title_words") and not any(w in (doc.title or "") for w in m["title_words"]):
+        return None
+    present = {t.table_type for t in doc.tables}
+    if m.get("any_table_types") and not present & set(m["any_table_types"]):
+        return None
+    if m.get("min_required_tables"):
+        if len(present & set(spec.get("required_tables") or [])) < m["min_required_tables"]:
+            return None
+    return (specificity, len(m))
+
+
+def choose_template(doc: Document) -> Optional[str]:
+    """The key of the template whose `match` fits the document most specifically, or None."""
+    best: Optional[tuple] = None
+    for key in templates():
+        score = match_score(doc, template_fields(key))
+        if score is not None and (best is None or score > best[0]):
+            best = (score, key)
+    return best[1] if best else None

@@ -9,7 +9,9 @@ from typing import Optional
 import regex
 
 from budgetlens import gazetteers
+from budgetlens.document.metadata import choose_template, template_fields
 from budgetlens.document.model import Document
+from budgetlens.gazetteers.names import qualified_region
 from budgetlens.reconcile.evidence import table_name
 from budgetlens.reconcile.flags import Flag
 
@@ -44,18 +46,23 @@ def _says_none(doc: Document, table_type: str) -> bool:
 
 
 def template_for(doc: Document) -> Optional[dict]:
-    temps = gazetteers.templates()
-    if doc.template and doc.template in temps:
-        return temps[doc.template]
-    kind = doc.doc_kind
-    if not kind:
-        return None
-    regional = [t for t in temps.values() if t.get("doc_kind") == kind and t.get("region") not in (None, "national")
-                and doc.region and t.get("region") in (doc.region or "")]
-    if regional:
-        return regional[0]
-    national = [t for t in temps.values() if t.get("doc_kind") == kind and t.get("region", "national") == "national"]
-    return national[0] if national else None
+    """The template the document builder chose by the templates' `match` blocks
+    (document.metadata.choose_template), with what it inherits; None when unknown."""
+    if doc.template is None:
+        doc.template = choose_template(doc)
+    return template_fields(doc.template) if doc.template else None
+
+
+def _unknown_template(doc: Document) -> Flag:
+    """No template fits: nothing is required, so nothing is missing; say what the document has."""
+    msg = R["messages"]["unknown_template"]
+    region = qualified_region(doc.region, doc.province) or "—"
+    tables = "、".join(dict.fromkeys(table_name(t) for t in doc.tables)) or "—"
+    heads = "；".join(_headings(doc)[:30]) or "—"
+    return Flag(FAMILY, "template.unknown", "info",
+                msg.format(region=region, kind=doc.doc_kind or "—", n_tables=len(doc.tables)),
+                evidence=[f"{R['messages']['tables_found']}{tables}", f"{R['messages']['headings_found']}{heads}"],
+                key="template.unknown")
 
 
 def _headings(doc: Document) -> list[str]:
@@ -71,7 +78,7 @@ def _headings(doc: Document) -> list[str]:
 def check(doc: Document, facts=None) -> list[Flag]:
     tpl = template_for(doc)
     if not tpl:
-        return []
+        return [_unknown_template(doc)]
     flags: list[Flag] = []
     present = {t.table_type for t in doc.tables}
     missing = [k for k in tpl.get("required_tables", []) if k not in present]
