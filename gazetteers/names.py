@@ -81,6 +81,16 @@ def _match(m, pattern: str) -> TitleMatch:
     )
 
 
+_HAN = regex.compile(r"\p{Han}")
+
+
+def _at_boundary(t: str, i: int) -> bool:
+    """A title starts a line or follows a non-Han character; one starting inside a run of
+    Han text (入烟台市审计局 in 纳入烟台市审计局…) must name a region first (省检察院 does not,
+    and is a sentence's subject, not a title)."""
+    return i == 0 or not _HAN.match(t[i - 1]) or region_of(t[i:])[0] is not None
+
+
 def title_matches(text: str) -> Iterator[TitleMatch]:
     """Every reading of `text` (whitespace removed) as a title line naming a body, in order
     of position; the name is validated by `organisation_name`.  A level title
@@ -96,6 +106,8 @@ def title_matches(text: str) -> Iterator[TitleMatch]:
         found.append(tm)
     for key, pat in _TITLES:
         for m in pat.finditer(t, overlapped=True):
+            if not _at_boundary(t, m.start()):
+                continue
             name = organisation_name(m.group("dept"))
             if name:
                 tm = _match(m, key)
