@@ -106,3 +106,19 @@ def test_unknown_template_is_info_only():
     flags = completeness.check(d, [])
     assert d.template is None and [f.rule for f in flags] == ["template.unknown"]
     assert flags[0].severity == "info" and "四川省成都市" in flags[0].message
+
+
+def test_missing_table_that_may_be_an_untyped_one_is_info():
+    """A required table the document may have under another name (a table typed unknown,
+    with amounts) is not established missing: info, not warning."""
+    from budgetlens.reconcile import completeness
+
+    req = gazetteers.templates()["guangdong_city_budget"]["required_tables"]
+    d = _doc("广州市", "广东省", 2026, types=req[1:])
+    d.template = choose_template(d)
+    warn = [f for f in completeness.check(d, []) if f.rule == "required_tables.missing"]
+    assert d.template == "guangdong_city_budget" and [f.severity for f in warn] == ["warning"]
+    d.tables.append(Table(table_id="u", title="收支总体情况表", table_type="unknown", unit="万元",
+                          columns=[], header_rows=[], rows=[]))
+    info = [f for f in completeness.check(d, []) if f.rule == "required_tables.missing"]
+    assert [f.severity for f in info] == ["info"]

@@ -53,6 +53,17 @@ def template_for(doc: Document) -> Optional[dict]:
     return template_fields(doc.template) if doc.template else None
 
 
+def _maybe_present(doc: Document, table_type: str) -> bool:
+    """Some table of the document may be of `table_type` without being typed so: typed
+    `unknown`, carrying amounts (a money unit), and with no type score that rules it out."""
+    for t in doc.tables:
+        if t.table_type != "unknown" or not t.unit:
+            continue
+        if not t.type_scores or t.type_scores.get(table_type, 0) > 0:
+            return True
+    return False
+
+
 def _unknown_template(doc: Document) -> Flag:
     """No template fits: nothing is required, so nothing is missing; say what the document has."""
     msg = R["messages"]["unknown_template"]
@@ -87,14 +98,22 @@ def check(doc: Document, facts=None) -> list[Flag]:
     # `国有资本经营预算拨款支出预算为0`) is an omission of form, not of content: info
     explained = [k for k in missing if _says_none(doc, k)]
     if missing:
-        severity = "info" if set(missing) <= set(explained) or set(missing) <= set(R.get("template_dependent_tables", [])) else "warning"
+        # a table the document has but whose type is not established (typed `unknown`, with
+        # an amount unit, and no type score against this type) may be the missing one:
+        # its absence is then not established either
+        uncertain = [k for k in missing if _maybe_present(doc, k)]
+        sure = [k for k in missing if k not in uncertain]
+        severity = "info" if (set(sure) <= set(explained) or set(sure) <= set(R.get("template_dependent_tables", []))) else "warning"
         names = [gazetteers.table_name(k) for k in missing]
         n_req = len(tpl.get("required_tables", []))
         flags.append(Flag(
             FAMILY, "required_tables.missing", severity,
             f"按《地方预决算公开操作规程》应公开的{n_req}张{kind_word}表中，缺少{len(missing)}张：{'、'.join(names)}。",
             values=[float(len(missing))],
-            evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}"],
+            evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}",
+                      f"{R['messages']['template']}{doc.template}"]
+            + ([R["messages"]["untyped_may_be"].format(names="、".join(gazetteers.table_name(k) for k in uncertain))]
+               if uncertain else []),
             key="missing:" + ",".join(missing),
         ))
     notes = [regex.compile(p) for p in tpl.get("empty_note_patterns", [])]
