@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= budgetlens-out
 
-.PHONY: demo test bench fuzz clean venv
+.PHONY: demo test bench bench-regions fuzz clean venv
 
 venv: $(STAMP)
 
@@ -25,8 +25,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(STAMP) bench-regions
 	$(PY) -m benchmarks.run
+
+# per city: metadata accuracy against the corpus READMEs, typed-cell share, template chosen
+bench-regions: $(STAMP)
+	$(PY) -m benchmarks.regions --run --out /tmp/budgetlens-regions --write benchmarks/results/regions.md
 
 fuzz: $(STAMP)
 	$(PY) -m pip install -q atheris
