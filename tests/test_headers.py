@@ -73,3 +73,38 @@ def test_total_rows_and_levels():
     t = _table(h, d)
     assert [r.is_total for r in t.rows] == [True, False, False, False]
     assert [r.level for r in t.rows] == [None, 1, 2, 3]
+
+
+# --- the corpus of real header trees ------------------------------------------------------
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+from budgetlens.document.tables import resolve_roles  # noqa: E402
+
+CORPUS = pathlib.Path(__file__).resolve().parents[1] / "budgetlens" / "document" / "corpus" / "headers.yaml"
+EXAMPLES = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["examples"]
+
+
+@pytest.mark.parametrize("ex", EXAMPLES, ids=[f"{e['file'][:4]}-p{e['page']}" for e in EXAMPLES])
+def test_real_header_tree(ex):
+    """Each example is a table's header grid and first rows as printed (file, page); the
+    tree must give every listed column its relation, parent, children and roles."""
+    t = structure_table([list(r) for r in ex["headers"]] + [list(r) for r in ex["rows"]],
+                        table_id="c:t1", title=ex["title"], table_type=ex.get("type", "unknown"), grid=True)
+    resolve_roles(t, ex.get("year"), ex.get("kind"))
+    by_label = {c.label: c for c in t.column_info}
+    for label, want in ex["columns"].items():
+        assert label in by_label, (label, list(by_label))
+        c = by_label[label]
+        got = {"relation": c.relation}
+        if c.parent is not None:
+            got["parent"] = t.column_info[c.parent].label
+        if c.children:
+            got["children"] = [t.column_info[k].label for k in c.children]
+        for k in ("year", "measure", "fund", "part"):
+            if getattr(c, k) is not None:
+                got[k] = getattr(c, k)
+        assert got == want, label

@@ -89,12 +89,15 @@ def unit_of(text: str) -> Optional[str]:
 
 CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
 LABEL_CODE = regex.compile(headers_mod.H["label_code"])
+HEADER_ROW_CELL = regex.compile(headers_mod.H["header_row_cell"])
 
 
 def _is_caption_row(row: list[str]) -> bool:
     nonempty = [c.strip() for c in row if c.strip()]
     if not nonempty or any(parse_number(c) is not None for c in nonempty):
         return False
+    if len(nonempty) >= 2 and any(HEADER_ROW_CELL.search(c) for c in nonempty):
+        return False  # year/measure headings over column groups: a header row
     if len(nonempty) == 1 and len(row) <= 2:
         return True
     return all(CAPTION_CELL.search(c) for c in nonempty)
