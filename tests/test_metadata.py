@@ -122,3 +122,7 @@ def test_missing_table_that_may_be_an_untyped_one_is_info():
                           columns=[], header_rows=[], rows=[]))
     info = [f for f in completeness.check(d, []) if f.rule == "required_tables.missing"]
     assert [f.severity for f in info] == ["info"]
+    # evidence against the missing type (a negative score only): its absence is established
+    d.tables[-1].type_scores = {req[0]: -4.0}
+    back = [f for f in completeness.check(d, []) if f.rule == "required_tables.missing"]
+    assert [f.severity for f in back] == ["warning"]

@@ -55,11 +55,12 @@ def template_for(doc: Document) -> Optional[dict]:
 
 def _maybe_present(doc: Document, table_type: str) -> bool:
     """Some table of the document may be of `table_type` without being typed so: typed
-    `unknown`, carrying amounts (a money unit), and with no type score that rules it out."""
+    `unknown` with evidence for that type (a positive score), or with amounts (a money
+    unit) and no evidence at all."""
     for t in doc.tables:
-        if t.table_type != "unknown" or not t.unit:
+        if t.table_type != "unknown":
             continue
-        if not t.type_scores or t.type_scores.get(table_type, 0) > 0:
+        if t.type_scores.get(table_type, 0) > 0 or (t.unit and not t.type_scores):
             return True
     return False
 
