@@ -153,6 +153,7 @@ def _regions() -> tuple[dict, list[tuple[str, str]]]:
 
 
 _DISTRICT = regex.compile(META["district_pattern"])
+_REGION = regex.compile(META["region_pattern"])
 
 
 def region_of(name: str) -> tuple[Optional[str], Optional[str]]:
@@ -174,6 +175,12 @@ def region_of(name: str) -> tuple[Optional[str], Optional[str]]:
         for s, printed in short:
             if n.startswith(s):
                 return printed, _province(full[printed])
+        # a region the gazetteer does not list (a county-level city: 昆山市财政局): as printed,
+        # province unknown
+        r = _REGION.match(n)
+        found = r.group("region") if r else ""
+        if len(found) > 2 and not any(ch in META["not_region_chars"] for ch in found):
+            return found, None
         return None, None
     region, rest = printed, n[len(printed):]
     if printed in provinces:  # a province: its city may follow

@@ -126,3 +126,17 @@ def test_missing_table_that_may_be_an_untyped_one_is_info():
     d.tables[-1].type_scores = {req[0]: -4.0}
     back = [f for f in completeness.check(d, []) if f.rule == "required_tables.missing"]
     assert [f.severity for f in back] == ["warning"]
+
+
+def test_names_of_bodies_from_elsewhere():
+    """Names and regions of bodies in none of the corpora (generalisation)."""
+    names = {t: [m.dept for m in title_matches(t) if m.dept] for t in (
+        "2026年中共烟台市委机构编制委员会办公室部门预算", "中共北京市委机构编制委员会办公室2026年度部门预算信息公开",
+        "成都市武侯区教育局2025年部门决算", "2024年度昆山市财政局单位预算公开")}
+    assert names == {
+        "2026年中共烟台市委机构编制委员会办公室部门预算": ["中共烟台市委机构编制委员会办公室"],
+        "中共北京市委机构编制委员会办公室2026年度部门预算信息公开": ["中共北京市委机构编制委员会办公室"],
+        "成都市武侯区教育局2025年部门决算": ["成都市武侯区教育局"],
+        "2024年度昆山市财政局单位预算公开": ["昆山市财政局"]}
+    assert region_of("成都市武侯区教育局") == ("成都市武侯区", "四川省")
+    assert region_of("昆山市财政局") == ("昆山市", None)
