@@ -97,7 +97,8 @@ def witnesses(paras: list[Block], sources: list[str]) -> list[Witness]:
     for b in cover:  # a label line on the cover names the body of a whole government's title
         name = label_name(b.text)
         if name:
-            out.append(Witness("cover", name, level, b.text, b.page, b.source))
+            line = (_lines_of(cover, level) + " " if level else "") + b.text.strip()
+            out.append(Witness("cover", name, level, line, b.page, b.source))
     for m in cover_matches:
         if m.dept:
             out.append(Witness("cover", m.dept, m, _lines_of(cover, m), page, src))
