@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
 
@@ -21,6 +22,7 @@ import regex
 
 from budgetlens.gazetteers import load
 from budgetlens.gazetteers.names import abbreviate, label_name, title_matches
+from budgetlens.readers import read_blocks
 from budgetlens.readers.blocks import Block, ReadError
 
 PROSE_MIN = 800  # characters of prose that make a file carry a narrative
@@ -55,7 +57,6 @@ def _similarity(a: str, b: str) -> float:
     江苏省委办公厅 ~ 江苏省政协办公厅 = 3/7 (shared region and suffix are not enough)."""
     if not a or not b:
         return 0.0
-    from difflib import SequenceMatcher
 
     m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return m.size / min(len(a), len(b))
@@ -104,8 +105,6 @@ def profile(path: Union[str, Path], blocks: list[Block]) -> Profile:
 
 
 def _default_read(path: Path) -> list[Block]:
-    from budgetlens.readers import read_blocks
-
     return read_blocks(path)[1]
 
 
@@ -120,10 +119,10 @@ def pair_sources(
     error is reported when it is read for real).  Input order is kept (a pair sits where its
     first file was).
     """
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     read = read or _default_read
     profiles: dict[Path, Profile] = {}
-    for p in paths:
+    for p in files:
         if p.suffix.lower() not in (".pdf", ".xlsx", ".xls", ".html", ".htm", ".docx", ".txt"):
             continue
         try:
@@ -145,7 +144,7 @@ def pair_sources(
     candidates.sort(key=lambda c: -c[0])
     partner: dict[Path, Path] = {}
     used_n, used_t = set(), set()
-    for score, i, j in candidates:
+    for _score, i, j in candidates:
         if i in used_n or j in used_t:
             continue
         used_n.add(i)
@@ -154,7 +153,7 @@ def pair_sources(
         partner[tables[j].path] = narratives[i].path
     groups: list[list[Path]] = []
     seen: set[Path] = set()
-    for p in paths:
+    for p in files:
         if p in seen:
             continue
         q = partner.get(p)
@@ -162,7 +161,7 @@ def pair_sources(
             groups.append([p])
             seen.add(p)
             continue
-        n, t = (p, q) if profiles[p].kind == "narrative" else (q, p)
-        groups.append([n, t])
-        seen.update((n, t))
+        narr, tab = (p, q) if profiles[p].kind == "narrative" else (q, p)
+        groups.append([narr, tab])
+        seen.update((narr, tab))
     return groups
