@@ -8,9 +8,9 @@ from typing import Any, Optional
 import regex
 
 from budgetlens import gazetteers
+from budgetlens.document.model import Document, Section, Sentence
 from budgetlens.gazetteers.headings import heading_style
 from budgetlens.readers.blocks import Block
-from budgetlens.document.model import Document, Section, Sentence
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
 from .metadata import apply_metadata, choose_template

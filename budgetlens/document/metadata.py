@@ -21,11 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from budgetlens.gazetteers import load, templates
-from budgetlens.gazetteers.names import (TitleMatch, abbreviate, label_name, qualified_region, region_of, squeeze,
-                                         title_matches)
-from budgetlens.readers.blocks import Block
 from budgetlens.document.model import Document
+from budgetlens.gazetteers import load, templates
+from budgetlens.gazetteers.names import (
+    TitleMatch,
+    abbreviate,
+    label_name,
+    qualified_region,
+    region_of,
+    squeeze,
+    title_matches,
+)
+from budgetlens.readers.blocks import Block
 
 META = load("document_meta")
 COVER_PARAS = 12  # paragraphs of the first page read as the cover
