@@ -152,11 +152,11 @@ def _fuller(name: str, texts: list[str]) -> str:
 def read_metadata(paras: list[Block], sources: list[str], text: str = "") -> Metadata:
     ws = witnesses(paras, sources)
     md = Metadata()
-    named = [w for w in ws if w.dept]
+    named = [(w, w.dept) for w in ws if w.dept]
     if named:
-        w = named[0]
-        others = [abbreviate(o.dept) for o in named if o.dept]
-        md.department = _fuller(w.dept, [squeeze(text[:200000]), *others])
+        w, dept = named[0]
+        others = [abbreviate(d) for _, d in named]
+        md.department = _fuller(dept, [squeeze(text[:200000]), *others])
         md.origin = w.origin
         md.title = w.line
     # year, kind and scope: from the first witness that carries them
