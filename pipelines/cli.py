@@ -13,6 +13,7 @@ from budgetlens.crawler.config import ConfigError, load_config
 from budgetlens.pipelines import commands
 
 
+
 def _orchestrator(choice: str) -> str:
     if choice != "auto":
         return choice

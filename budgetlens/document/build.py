@@ -14,8 +14,9 @@ from budgetlens.readers.blocks import Block
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
 from .metadata import apply_metadata, choose_template
+from .numbers import cell_value
 from .table_types import assign_type
-from .tables import parse_number, resolve_roles, structure_table, unit_of
+from .tables import resolve_roles, structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
 META = gazetteers.load("document_meta")
@@ -69,7 +70,11 @@ def build_document(
     *,
     doc_id: Optional[str] = None,
     sources: Optional[list[str]] = None,
+    name: Optional[str] = None,
 ) -> Document:
+    """`name`: the document's name as published, a hint for its metadata when the text does
+    not say (the file name for `budgetlens run`; the portal's link text for `process`, whose
+    files are content-addressed blobs)."""
     doc = Document(doc_id=doc_id or content_hash(blocks), source=source, format=fmt,
                    sources=sources or [source])
     doc.text, laid = _lay_out(blocks)  # 1. normalise and lay out the text
@@ -83,8 +88,8 @@ def build_document(
             n_table += 1
             _add_table(doc, laid, idx, b, span, n_table)
     doc.sentences.sort(key=lambda s: s.start)
-    apply_metadata(doc, [b for b, _ in laid if b.kind == "para"])
-    for k, t in enumerate(doc.tables):
+    apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
+    for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
         assign_type(t, doc.tables[k - 1] if k else None)
         resolve_roles(t, doc.year, doc.doc_kind)
     doc.template = choose_template(doc)  # after typing: a template may ask for table types
@@ -190,7 +195,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
         row_cells = b.rows[ri]  # the text laid out at row_spans
         for ci, (a, _e) in enumerate(row_spans):
             cell = row_cells[ci]
-            if not HAN.search(cell) or parse_number(cell) is not None:
+            if not HAN.search(cell) or cell_value(cell) is not None:
                 continue
             if section is None:
                 section = doc.section_at(a)

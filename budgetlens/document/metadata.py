@@ -190,8 +190,10 @@ def _conflicts(md: Metadata, ws: list[Witness]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def apply_metadata(doc: Document, paras: list[Block]) -> None:
-    md = read_metadata(paras, list(doc.sources or [doc.source]), doc.text)
+def apply_metadata(doc: Document, paras: list[Block], name: Optional[str] = None) -> None:
+    """`name`: the document's name as published (the portal's link text for crawled files,
+    whose paths are content-addressed blobs); else the files' names are the third witness."""
+    md = read_metadata(paras, [name] if name else list(doc.sources or [doc.source]), doc.text)
     doc.department, doc.region, doc.province, doc.year = md.department, md.region, md.province, md.year
     doc.doc_kind, doc.scope, doc.title = md.doc_kind, md.scope, md.title
     doc.metadata_conflicts = md.conflicts

@@ -4,6 +4,7 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
 import time
@@ -16,14 +17,14 @@ from typing import Iterable, Optional
 import pandas as pd
 
 from budgetlens.document.build import build_document
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
-from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
-from budgetlens.extractors.narrative import extract_facts
-from budgetlens.reconcile import check_document
-import hashlib
-from budgetlens.limits import current
+from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.tables import is_code, numeric_cells, row_label_for
 from budgetlens.extractors.facts import FACT_COLUMNS
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.limits import current
+from budgetlens.readers import ReadError, read_blocks
+from budgetlens.reconcile import check_document
 from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
@@ -60,8 +61,9 @@ def is_transient(error: Optional[str]) -> bool:
     return bool(error) and error.startswith(TRANSIENT_REASONS)
 
 
-def read_group(paths: list[Path]) -> Document:
-    """Read one or more files as one document (blocks concatenated in the given order)."""
+def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
+    """Read one or more files as one document (blocks concatenated in the given order).
+    `name`: the document's published name when the files are not named after it."""
     t0 = time.perf_counter()
     blocks = []
     fmt = None
@@ -73,7 +75,7 @@ def read_group(paths: list[Path]) -> Document:
         blocks.extend(bs)
     if not blocks:
         raise ReadError("no text found in the document")
-    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
+    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths], name=name)
     doc.read_seconds = time.perf_counter() - t0
     last_page: dict = {}
     for b in blocks:
@@ -111,7 +113,7 @@ def _row_labels(t, r) -> list:
     last = None
     for c in r.cells:
         out.append(last if last is not None else r.label)
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             last = c
     return out
 
@@ -169,23 +171,23 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
+def process_group(paths: list[Path], keep_doc: bool = False, name: Optional[str] = None) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
     paths = [Path(p) for p in paths]
     seconds = current().max_seconds_per_document
     try:
         with _deadline(seconds):
-            return _process_group(paths, keep_doc)
+            return _process_group(paths, keep_doc, name)
     except DocumentTimeout:
         return DocResult(_error_row(paths, "error", f"took longer than the {seconds:g} s limit per document "
                                                     f"(raise with --max-seconds-per-document)"))
 
 
-def _process_group(paths: list[Path], keep_doc: bool) -> DocResult:
+def _process_group(paths: list[Path], keep_doc: bool, name: Optional[str] = None) -> DocResult:
     t0 = time.perf_counter()
     try:
-        doc = read_group(paths)
+        doc = read_group(paths, name)
     except ReadError as exc:
         return DocResult(_error_row(paths, "error", str(exc)))
     except MemoryError:
