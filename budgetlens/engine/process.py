@@ -29,7 +29,7 @@ from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
-               "read_seconds", "process_seconds"]
+               "read_seconds", "process_seconds", "province", "metadata_conflicts"]
 CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
                 "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end"]
 
@@ -126,6 +126,8 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
         "title": doc.title, "sources": list(doc.sources), "template": doc.template,
         "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
         "read_seconds": doc.read_seconds, "process_seconds": seconds,
+        "province": doc.province,
+        "metadata_conflicts": "; ".join(doc.metadata_conflicts) or None,
     }
 
 

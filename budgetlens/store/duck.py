@@ -21,6 +21,7 @@ SCHEMA = {
         "status": "VARCHAR", "error": "VARCHAR", "title": "VARCHAR", "sources": "VARCHAR[]",
         "template": "VARCHAR", "pages": "INTEGER", "n_tables": "INTEGER", "n_sentences": "INTEGER",
         "read_seconds": "DOUBLE", "process_seconds": "DOUBLE", "run_id": "VARCHAR",
+        "province": "VARCHAR", "metadata_conflicts": "VARCHAR",
     },
     "facts": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "kind": "VARCHAR", "subject": "VARCHAR",
