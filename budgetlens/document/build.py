@@ -14,7 +14,7 @@ from budgetlens.readers.blocks import Block
 from budgetlens.document.model import Document, Section, Sentence, Table
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
-from .tables import parse_number, structure_table, unit_of
+from .tables import parse_number, resolve_roles, structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
 META = gazetteers.load("document_meta")
@@ -179,6 +179,8 @@ def build_document(
         doc.tables.append(table)
     doc.sentences.sort(key=lambda s: s.start)
     _metadata(doc, [b for b, _ in laid if b.kind == "para"])
+    for t in doc.tables:
+        resolve_roles(t, doc.year, doc.doc_kind)
     return doc
 
 
