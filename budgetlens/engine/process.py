@@ -22,7 +22,12 @@ from budgetlens.document.model import Document
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
-               "read_seconds", "process_seconds"]
+               "read_seconds", "process_seconds",
+               # verdict counts (issue 13): narrative money figures, and how many a table cell
+               # verifies, a flag contradicts, or nothing could check
+               "figures", "verified", "contradicted", "unverifiable"]
+# verdict columns on facts (issue 13; reconcile/verdict.py)
+VERDICT_COLUMNS = ["verdict", "checked_against", "checked_page"]
 CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
                 "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end"]
 
@@ -120,10 +125,13 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
         "title": doc.title, "sources": list(doc.sources), "template": doc.template,
         "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
         "read_seconds": doc.read_seconds, "process_seconds": seconds,
+        **doc.__dict__.get("verdict_counts", {}),
     }
 
 
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
+    """Facts (with their verdicts), cells and flags of one document; the verdict counts are
+    left on `doc.verdict_counts` for its documents row."""
     cells = cell_rows(doc)
     facts = []
     try:
@@ -139,11 +147,30 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
         from budgetlens.reconcile import check_document
     except ImportError:
         check_document = None
+    found = []
     if check_document:
-        for fl in check_document(doc, fact_objs):
+        found = check_document(doc, fact_objs)
+        for fl in found:
             fl.source, fl.doc_id = doc.source, doc.doc_id
             flags.append(fl.as_row())
+    try:
+        _add_verdicts(doc, fact_objs, facts, found)
+    except Exception:  # a verdict that cannot be given must not lose the document's findings
+        import logging
+        logging.getLogger(__name__).exception("verdicts failed on %s", doc.source)
     return facts, cells, flags
+
+
+def _add_verdicts(doc: Document, fact_objs: list, rows: list[dict], flags: list) -> None:
+    from budgetlens.reconcile.verdict import counts, verdicts
+
+    vs = verdicts(doc, fact_objs, flags)
+    for f, row in zip(fact_objs, rows):
+        v = vs.get(id(f))
+        row["verdict"] = v.verdict if v else None
+        row["checked_against"] = v.checked_against if v else None
+        row["checked_page"] = v.page if v else None
+    doc.__dict__["verdict_counts"] = counts(vs.values())
 
 
 class DocumentTimeout(BaseException):
@@ -242,7 +269,7 @@ def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
     from budgetlens.reconcile.flags import FLAG_COLUMNS
 
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
-    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
+    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + VERDICT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
     flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS)
     return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}

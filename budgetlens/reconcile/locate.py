@@ -16,10 +16,11 @@ from budgetlens.document.model import Document, Table
 from budgetlens.document.tables import is_code, parse_number
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
-from budgetlens.reconcile.evidence import cell, cell_key
+from budgetlens.reconcile.evidence import cell, cell_key, clean_ws
 from budgetlens.reconcile.table_arithmetic import row_codes
 
 V = gazetteers.load("rules/narrative_vs_table")
+_AFFIX = [re.compile(p) for p in gazetteers.load("rules/verdict")["name_affixes"]]
 _TOTAL_ROW = [re.compile(p) for p in gazetteers.load("rules/tables")["total_row"]]
 _OTHER_COL = V["other_columns"]
 _STRIP = re.compile(r"[\s“”\"'‘’『』]|^[一二三四五六七八九十]+[、.．]|^其中[:：]?|^(财政拨款|一般公共预算(财政拨款)?)")
@@ -247,4 +248,53 @@ def cands_for_code(doc: Document, code: str, kind: str) -> list[Cand]:
             fg = fig_at(t, r, j)
             if fg is not None:
                 out.append(make(doc, t, [r], j, fg, weak, parse_number(r.cells[j])))
+    return out
+
+
+# ── cells by the name written before a figure ──────────────────────────────────────────
+
+def name_key(s: Optional[str]) -> str:
+    """A label or a written name, without numbering, quotes, owner words and the words that
+    only say `amount` (`项目预算`, `支出`, `合计` …)."""
+    s = norm(clean_ws(s))
+    prev = None
+    while prev != s:
+        prev = s
+        for rx in _AFFIX:
+            s = rx.sub("", s)
+    return s
+
+
+def name_index(doc: Document) -> dict:
+    """name key → [(table, row, [columns])]: rows by label, and total rows' columns by the
+    column's deepest label."""
+    out: dict = {}
+    for t in doc.tables:
+        if t.empty:
+            continue
+        cols = amount_cols(t)
+        for r in t.rows:
+            k = name_key(r.label)
+            if len(k) >= 2:
+                out.setdefault(k, []).append((t, r, cols))
+        for r in total_rows(t)[:1]:
+            for j in cols:
+                path = ro.column_label(t, j).split("/")
+                k = name_key(path[-1]) if path else ""
+                if len(k) >= 2:
+                    out.setdefault(k, []).append((t, r, [j]))
+    return out
+
+
+def by_name(doc: Document, f, index: dict, keys: list[str]) -> list[Cand]:
+    """Cells of the rows (or total-row columns) whose name key is one of `keys`."""
+    out = []
+    for k in keys:
+        for t, r, cols in index.get(k, []):
+            for j in cols:
+                fg = fig_at(t, r, j)
+                if fg is None and f.value_wan == 0 and j < len(r.cells) and not clean_ws(r.cells[j]):
+                    fg = tol.Figure(0.0, 0.0)  # a blank cell of the named row: nothing, i.e. 0
+                if fg is not None:
+                    out.append(make(doc, t, [r], j, fg, False, parse_number(r.cells[j]) if j < len(r.cells) else None))
     return out

@@ -29,8 +29,8 @@ from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
-from budgetlens.reconcile.locate import (ALIASES, V, Cand, c_, canonical, cands_for_code, locate,  # noqa: F401
-                                         norm)
+from budgetlens.reconcile.locate import (ALIASES, V, Cand, by_name, c_, canonical, cands_for_code, locate,  # noqa: F401
+                                         name_index, name_key, norm)
 from budgetlens.reconcile.sangong import SANGONG, check_sangong, sangong_cand, sangong_cells  # noqa: F401
 
 FAMILY = "narrative_vs_table"
@@ -75,13 +75,13 @@ def _qualified(doc: Document, f, term: str) -> bool:
     """A subject that names something before the term's own words (`委托业务费财政拨款总额`):
     a part of the total, not the total.  Owner, year, scope and fund words before the term
     (`本部门`, `2026年`, `一般公共预算`) qualify nothing (the fund is the sentence's role)."""
-    subj = _strip_owner(doc, c_(f.subject))
+    subj = _strip_owner(doc, c_(clause_before(doc, f)) or c_(f.subject))
     spec = gazetteers.terms().get(term) or {}
     words = sorted({term, *spec.get("aliases", [])}, key=len, reverse=True)
     pos = min((subj.find(w) for w in words if w in subj), default=-1)
     if pos <= 0:
         return False
-    prefix = re.sub(V["owner_prefix"], "", subj[:pos])
+    prefix = re.sub(V["owner_prefix"], "", re.sub(r"[（(][^（）()]*[）)]", "", subj[:pos]))
     prefix = re.sub(_FUND_WORDS + "|的", "", prefix)
     return bool(prefix)
 
@@ -121,6 +121,13 @@ def economic_code(doc: Document, f) -> Optional[str]:
     return None
 
 
+def name_keys(doc: Document, f) -> list[str]:
+    """The name keys (locate.name_key) of what the figure names: its subject and the words
+    written right before it."""
+    keys = [name_key(_strip_owner(doc, c_(f.subject))), name_key(name_before(doc, f))]
+    return [k for k in dict.fromkeys(keys) if len(k) >= 2]
+
+
 # ── comparing ──────────────────────────────────────────────────────────────────────────
 
 def stated(f) -> tol.Figure:
@@ -139,6 +146,12 @@ def agree(f, c: Cand) -> bool:
             gap = st.value - c.fig.value
             return -1.0 < gap <= 0.5 + 1e-9
         return abs(st.value - c.fig.value) <= max(st.half, 0.01) + 1e-9
+    d_table = tol.decimals_of(c.rows[0].cells[c.j] if c.j < len(c.rows[0].cells) else "")
+    d_stated = tol.decimals_of(f.raw or str(f.value))
+    if d_table is not None and d_stated is not None and d_table > d_stated >= 1 and len(c.rows) == 1:
+        # a table printed to the 元 (46714.513649) and a text rounded to its own last digit,
+        # which authors round so that the parts add up: one unit of that digit
+        return abs(st.value - c.fig.value) <= 10 ** -d_stated + 1e-9
     return tol.agree(st, c.fig)
 
 
@@ -198,9 +211,22 @@ def _parts_back(f, c: Cand, items: list) -> bool:
     return tol.agree(parts, c.fig) and not tol.agree(parts, stated(f))
 
 
+_NAMES: dict = {}
+
+
+def _named_elsewhere(doc: Document, f) -> bool:
+    """A cell of a row (or total-row column) carrying the very name written before the
+    figure agrees with it (`1.统计管理352.27万元` is the project 统计管理 of the 项目支出表,
+    not the 功能分类 row 统计管理): the figure is another table's, not a finding."""
+    if _NAMES.get("doc") is not doc:
+        _NAMES.clear()
+        _NAMES.update(doc=doc, index=name_index(doc))
+    return any(agree(f, c) for c, _g in graded(doc, f, by_name(doc, f, _NAMES["index"], name_keys(doc, f))))
+
+
 def mismatch(doc, f, cands: list[Cand], rule: str, what: str, items: Optional[list] = None) -> Optional[Flag]:
     fitting = graded(doc, f, cands)
-    if not fitting or any(agree(f, c) for c, _g in fitting):
+    if not fitting or any(agree(f, c) for c, _g in fitting) or _named_elsewhere(doc, f):
         return None
     strong = [c for c, g in fitting if g == "strong"]
     backed = [c for c, g in fitting if g == "weak" and (_parts_back(f, c, items or []) or _proxy_holds(doc, f, c))]

@@ -24,7 +24,8 @@ from budgetlens.document.model import Document, Row, Table
 from budgetlens.reconcile.evidence import clean_ws
 
 R = gazetteers.load("rules/roles")
-_PREV = R["previous_year"]
+_PREV = re.compile(R["previous_year"])
+_STOCK = re.compile(R["stock_words"])
 _INDEX_SEG = re.compile(R["column_index_segment"])
 _LEAD_IN = re.compile(R["lead_in_end"])
 _ITEM_START = re.compile(r"^\s*(?:[（(]?\d{1,2}[)）.、．]|[（(][一二三四五六七八九十]+[)）])")
@@ -99,19 +100,27 @@ def _heading(f) -> str:
 
 def sentence_roles(doc: Document, f) -> Roles:
     """The roles a narrative figure's own words give it (nearest words first)."""
-    subject = clean_ws(f.subject)
-    clause = clean_ws(_clause_before(doc, f))
-    lead = clean_ws(_lead_in(doc, f))
-    heading = clean_ws(_heading(f))
-    near = (subject, clause, clean_ws(f.parent or ""), lead, heading)
-    fund = next((x for x in map(fund_of, near) if x), None)
-    part = next((x for x in map(part_of, near) if x), None)
-    measure = next((x for x in map(measure_of, (clean_ws(f.qualifier or ""), subject, clause)) if x), None)
-    if measure is None or (measure == "budget" and doc.doc_kind == "final_account" and not _says_budget(clause)):
-        measure = "final" if doc.doc_kind == "final_account" else ("budget" if doc.doc_kind == "budget" else measure)
-    year = f.year or doc.year
-    if any(w in clause or w in subject for w in _PREV) and doc.year and year == doc.year:
-        year = doc.year - 1
+    return read_roles(subject=f.subject, clause=_clause_before(doc, f), parent=f.parent or "",
+                      lead=_lead_in(doc, f), heading=_heading(f), qualifier=f.qualifier or "",
+                      doc_kind=doc.doc_kind, doc_year=doc.year, year=f.year)
+
+
+def read_roles(subject="", clause="", parent="", lead="", heading="", qualifier="",
+               doc_kind=None, doc_year=None, year=None) -> Roles:
+    """`sentence_roles` on the texts themselves: the figure's subject, the clause before
+    it, its list's parent subject, the list's lead-in sentence and the section heading."""
+    subject, clause = clean_ws(subject), clean_ws(clause)
+    near = (subject, clause, clean_ws(lead), clean_ws(heading))
+    fund = next((x for x in map(fund_of, near) if x), None)  # a list's parent subject as extracted may be another list's
+    part = next((x for x in map(part_of, (subject, clause, clean_ws(parent), clean_ws(lead), clean_ws(heading))) if x), None)
+    measure = next((x for x in map(measure_of, (clean_ws(qualifier), subject, clause)) if x), None)
+    if measure is None or (measure == "budget" and doc_kind == "final_account" and not _says_budget(clause)):
+        measure = "final" if doc_kind == "final_account" else ("budget" if doc_kind == "budget" else measure)
+    year = year or doc_year
+    if _STOCK.search(clause) or _STOCK.search(subject):
+        year = None
+    elif (_PREV.search(clause) or _PREV.search(subject)) and doc_year and year == doc_year:
+        year = doc_year - 1
     return Roles(year=year, measure=measure, fund=fund, part=part)
 
 
@@ -138,7 +147,7 @@ def _year_of_label(label: str, doc_year: Optional[int]) -> Optional[int]:
     years = {int(y) for y in _YEAR.findall(label)}
     if len(years) == 1:
         return years.pop()
-    if doc_year and any(w in label for w in _PREV):
+    if doc_year and _PREV.search(label):
         return doc_year - 1
     return None
 

@@ -20,6 +20,7 @@ SCHEMA = {
         "status": "VARCHAR", "error": "VARCHAR", "title": "VARCHAR", "sources": "VARCHAR[]",
         "template": "VARCHAR", "pages": "INTEGER", "n_tables": "INTEGER", "n_sentences": "INTEGER",
         "read_seconds": "DOUBLE", "process_seconds": "DOUBLE", "run_id": "VARCHAR",
+        "figures": "INTEGER", "verified": "INTEGER", "contradicted": "INTEGER", "unverifiable": "INTEGER",
     },
     "facts": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "kind": "VARCHAR", "subject": "VARCHAR",
@@ -31,6 +32,7 @@ SCHEMA = {
         "amount_to": "DOUBLE", "level": "VARCHAR", "project": "VARCHAR", "table_id": "VARCHAR",
         "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "term": "VARCHAR", "role": "VARCHAR",
         "total_group": "VARCHAR", "item": "VARCHAR", "list_no": "VARCHAR", "run_id": "VARCHAR",
+        "verdict": "VARCHAR", "checked_against": "VARCHAR", "checked_page": "INTEGER",
     },
     "table_cells": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "table_id": "VARCHAR", "table_type": "VARCHAR",
