@@ -196,3 +196,33 @@ def name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
         values=[], evidence=[quote(f.sentence)], start=f.start, end=f.end, sentence=f.sentence,
         key=f"fold:{name}",
     )]
+
+
+def _known_names(n: int) -> set:
+    return {norm_name(s.get("name", "")) for c, s in gazetteers.functional_codes().items() if len(c) == n}
+
+
+def row_by_path(t: Table, segs) -> Optional[object]:
+    """The row a written 类/款/项 path names in a table that prints names without codes
+    (rows in tree order: the 类 row, then its 款 rows, then their 项 rows): each level is the
+    first row after the previous level's with that name, before the next row that names a
+    known 类 (or, for a 项, a known 款)."""
+    if not segs or any(lv not in _LEVEL_LEN for _n, lv in segs):
+        return None
+    stops = {"类": set(), "款": _known_names(3), "项": _known_names(3) | _known_names(5)}
+    at = -1
+    found = None
+    for name, lv in segs:
+        want = norm_name(name)
+        found = None
+        for i in range(at + 1, len(t.rows)):
+            label = norm_name(t.rows[i].label or "")
+            if names_match(label, want) or names_match(label, want + "支出"):
+                found = i
+                break
+            if at >= 0 and label in stops[lv] and not names_match(label, want):
+                return None
+        if found is None:
+            return None
+        at = found
+    return t.rows[found]

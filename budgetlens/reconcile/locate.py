@@ -261,7 +261,9 @@ def name_key(s: Optional[str]) -> str:
     while prev != s:
         prev = s
         for rx in _AFFIX:
-            s = rx.sub("", s)
+            cut = rx.sub("", s)
+            if len(cut) >= 3 or len(s) < 3:  # `其他支出` stays: `其他` would name anything
+                s = cut
     return s
 
 

@@ -29,8 +29,9 @@ from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
-from budgetlens.reconcile.locate import (ALIASES, V, Cand, by_name, c_, canonical, cands_for_code, locate,  # noqa: F401
-                                         name_index, name_key, norm)
+from budgetlens.document.tables import parse_number
+from budgetlens.reconcile.locate import (ALIASES, V, Cand, amount_cols, by_name, c_, canonical,  # noqa: F401
+                                         cands_for_code, fig_at, locate, make, name_index, name_key, norm)
 from budgetlens.reconcile.sangong import SANGONG, check_sangong, sangong_cand, sangong_cells  # noqa: F401
 
 FAMILY = "narrative_vs_table"
@@ -49,9 +50,16 @@ def check(doc: Document, facts=None) -> list[Flag]:
 # ── the subject a figure names ─────────────────────────────────────────────────────────
 
 def _strip_owner(doc: Document, subj: str) -> str:
+    """The subject without its year and the publishing body's name (also when the name the
+    metadata read carries a stray word: the longest common start of at least 4 characters)."""
     subj = re.sub(r"^\d{4}年(度)?", "", subj)
-    for name in filter(None, [doc.department]):
-        subj = subj.replace(c_(name), "")
+    for name in filter(None, [c_(doc.department)]):
+        subj = subj.replace(name, "")
+        k = 0
+        while k < min(len(subj), len(name)) and subj[k] == name[k]:
+            k += 1
+        if k >= 4:
+            subj = subj[k:]
     return subj
 
 
@@ -125,6 +133,9 @@ def name_keys(doc: Document, f) -> list[str]:
     """The name keys (locate.name_key) of what the figure names: its subject and the words
     written right before it."""
     keys = [name_key(_strip_owner(doc, c_(f.subject))), name_key(name_before(doc, f))]
+    term = getattr(f, "term", None)
+    if term in gazetteers.terms():  # the term's own spellings name the same row
+        keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"]]]
     return [k for k in dict.fromkeys(keys) if len(k) >= 2]
 
 
@@ -321,7 +332,7 @@ def _functional(doc: Document, f, segs, at_path: bool):
     code = fn.functional_code(doc, f, segs)
     if not code:
         names = fn.name_flags(doc, f, segs, fn.resolve_by_names(doc, segs)) if segs and at_path else []
-        return "", "", [], names
+        return "", "", ([] if names or not at_path else _path_cands(doc, segs)), names
     if segs and not at_path:
         return "", "", [], []  # a figure further on in the item's sentence is one of its parts
     names = fn.name_flags(doc, f, segs, code)
@@ -331,7 +342,25 @@ def _functional(doc: Document, f, segs, at_path: bool):
     if deepest > fn.LEVEL_RANK.get(fn.CODE_LEVEL.get(len(code)), 9):
         return "", "", [], []  # the path resolved only to a parent code: its total is not this figure
     what = f"功能分类科目“{segs[-1][0] if segs else code}”（{code}）的金额"
-    return "functional.amount_vs_table", what, cands_for_code(doc, code, "functional"), []
+    cands = cands_for_code(doc, code, "functional")
+    if not cands and segs:
+        return "", "", _path_cands(doc, segs), []  # uncoded tables: verify by names, flag nothing
+    return "functional.amount_vs_table", what, cands, []
+
+
+def _path_cands(doc: Document, segs) -> list[Cand]:
+    """Cells of the row a written path names in 功能分类 tables that print no codes (weak:
+    a name path may verify a figure, never contradict it)."""
+    out = []
+    for t in doc.tables_of(*V["functional_tables"]):
+        r = None if t.empty else fn.row_by_path(t, segs)
+        if r is None:
+            continue
+        for j in amount_cols(t):
+            fg = fig_at(t, r, j)
+            if fg is not None:
+                out.append(make(doc, t, [r], j, fg, True, parse_number(r.cells[j])))
+    return out
 
 
 def check_subjects(doc: Document, facts) -> list[Flag]:

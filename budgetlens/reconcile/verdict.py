@@ -30,7 +30,10 @@ class Verdict:
 
 
 def is_figure(f) -> bool:
-    return f.kind == "amount" and f.origin == "narrative" and f.value_wan is not None
+    """A narrative money figure (a unit line such as `单位：万元` read as 0 is none)."""
+    if f.kind != "amount" or f.origin != "narrative" or f.value_wan is None:
+        return False
+    return f.raw is None or any(ch.isdigit() or "\u4e00" <= ch <= "\u9fff" and ch in "〇零一二三四五六七八九十百千" for ch in f.raw)
 
 
 def _cited(flags) -> dict:
