@@ -133,9 +133,9 @@ def name_keys(doc: Document, f) -> list[str]:
     """The name keys (locate.name_key) of what the figure names: its subject and the words
     written right before it."""
     keys = [name_key(_strip_owner(doc, c_(f.subject))), name_key(name_before(doc, f))]
-    term = getattr(f, "term", None)
-    if term in gazetteers.terms():  # the term's own spellings name the same row
-        keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"]]]
+    for term in {getattr(f, "term", None), *_subject_terms(doc, f)}:
+        if term in gazetteers.terms():  # the term's own spellings name the same row
+            keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"]]]
     return [k for k in dict.fromkeys(keys) if len(k) >= 2]
 
 
