@@ -73,3 +73,70 @@ def test_total_rows_and_levels():
     t = _table(h, d)
     assert [r.is_total for r in t.rows] == [True, False, False, False]
     assert [r.level for r in t.rows] == [None, 1, 2, 3]
+
+
+# --- the corpus of real header trees ------------------------------------------------------
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+from budgetlens.document.tables import resolve_roles  # noqa: E402
+
+CORPUS = pathlib.Path(__file__).resolve().parents[1] / "budgetlens" / "document" / "corpus" / "headers.yaml"
+EXAMPLES = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["examples"]
+
+
+@pytest.mark.parametrize("ex", EXAMPLES, ids=[f"{e['file'][:4]}-p{e['page']}" for e in EXAMPLES])
+def test_real_header_tree(ex):
+    """Each example is a table's header grid and first rows as printed (file, page); the
+    tree must give every listed column its relation, parent, children and roles."""
+    t = structure_table([list(r) for r in ex["headers"]] + [list(r) for r in ex["rows"]],
+                        table_id="c:t1", title=ex["title"], table_type=ex.get("type", "unknown"), grid=True)
+    resolve_roles(t, ex.get("year"), ex.get("kind"))
+    by_label = {c.label: c for c in t.column_info}
+    for label, want in ex["columns"].items():
+        assert label in by_label, (label, list(by_label))
+        c = by_label[label]
+        got = {"relation": c.relation}
+        if c.parent is not None:
+            got["parent"] = t.column_info[c.parent].label
+        if c.children:
+            got["children"] = [t.column_info[k].label for k in c.children]
+        for k in ("year", "measure", "fund", "part"):
+            if getattr(c, k) is not None:
+                got[k] = getattr(c, k)
+        assert got == want, label
+
+
+def test_tika_colspans_align_with_the_row_below():
+    # Tika prints a spanning cell once; a cell spanning rows leaves an empty cell below it
+    h = [["科目编码", "科目名称", "预算数"], ["", "", "合计", "基本支出", "项目支出"]]
+    d = [["201", "一般公共服务", "10.00", "4.00", "6.00"]]
+    cols = _table(h, d, grid=False).column_info
+    assert [c.path for c in cols] == [("科目编码",), ("科目名称",), ("预算数", "合计"), ("预算数", "基本支出"), ("预算数", "项目支出")]
+    assert cols[2].children == [3, 4] and cols[2].measure == "budget"
+
+
+def test_split_codes_take_their_class_from_the_rows_above():
+    from budgetlens.document.tables import full_codes
+
+    h = [["科目编码", "科目编码", "科目编码", "科目名称", "合计"], ["类", "款", "项", "科目名称", "合计"]]
+    d = [["", "", "", "合计", "3.00"], ["201", "", "", "一般公共服务支出", "3.00"], ["", "08", "", "审计事务", "3.00"],
+         ["", "", "01", "行政运行", "1.00"], ["", "", "04", "审计业务", "2.00"]]
+    t = _table(h, d)
+    codes = full_codes(t)
+    assert [codes.get(r.index) for r in t.rows] == [None, "201", "20108", "2010801", "2010804"]
+    assert [r.level for r in t.rows] == [None, 1, 2, 3, 3]
+    assert t.rows[0].is_total
+
+
+def test_cross_header_adds_up_per_dimension():
+    # SH02 p.17 layout: item × measure
+    h = [["合计", "合计", "因公出国（境）费", "因公出国（境）费", "公务接待费", "公务接待费"],
+         ["预算数", "决算数", "预算数", "决算数", "预算数", "决算数"]]
+    d = [["3.00", "2.00", "1.00", "1.00", "2.00", "1.00"]]
+    cols = _table(h, d).column_info
+    assert cols[0].children == [2, 4] and cols[1].children == [3, 5]
+    assert (cols[0].measure, cols[1].measure) == ("budget", "final")

@@ -14,6 +14,7 @@ from budgetlens.readers.blocks import Block
 from budgetlens.document.model import Document, Section, Sentence, Table
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
+from .table_types import assign_type
 from .tables import parse_number, resolve_roles, structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
@@ -24,6 +25,8 @@ LEADING_CODE = regex.compile(META["leading_code"])
 REGION_RE = regex.compile(META["region_pattern"])
 EMPTY_NOTE = regex.compile(META["empty_note_pattern"])
 HAN = regex.compile(r"\p{Han}")  # compiled once: regex.search(pattern, s) re-resolves its cache per call
+CAPTION_LINE = regex.compile(META["caption_cell_pattern"])
+TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
 
 
 def content_hash(blocks: list[Block]) -> str:
@@ -179,7 +182,8 @@ def build_document(
         doc.tables.append(table)
     doc.sentences.sort(key=lambda s: s.start)
     _metadata(doc, [b for b, _ in laid if b.kind == "para"])
-    for t in doc.tables:
+    for k, t in enumerate(doc.tables):
+        assign_type(t, doc.tables[k - 1] if k else None)
         resolve_roles(t, doc.year, doc.doc_kind)
     return doc
 
@@ -207,8 +211,11 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
             continue
         if EMPTY_NOTE.search(t) or t.startswith("注"):
             continue
-        if gazetteers.match_table_type(t) or t.rstrip().endswith(("表", "情况", "预算", "决算")):
+        core = TRAILING_PAREN.sub("", t.rstrip())  # 一般公共预算支出情况表（按功能分类科目）
+        if gazetteers.match_table_type(t) or core.endswith(("表", "情况", "预算", "决算")):
             return t, unit
+        if CAPTION_LINE.search(t):
+            continue  # a caption line (单位名称：…) is not the title
         if not fallback and len(t) <= 40:
             fallback = t
     return fallback, unit

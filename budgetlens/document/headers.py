@@ -150,18 +150,45 @@ def build_columns(paths: list[tuple], kinds: list[str]) -> list[Column]:
         if k in ("label", "code", "index"):
             cols[j].relation = k
     values = [j for j, k in enumerate(kinds) if k == "value"]
-    if values:
+    if values and not _cross(cols, values):
         _level(cols, values, 0)
     return cols
 
 
-def _siblings(cols: list[Column], members: list[int], depth: int) -> list[_Node]:
-    """Contiguous runs of members sharing path[depth]."""
+def _cross(cols: list[Column], values: list[int]) -> bool:
+    """An item × dimension header (SH02 p.17 `合计/预算数 | 合计/决算数 | 因公出国（境）费/预算数
+    | …`, SZ01 p.31 `总计/一般公共预算 | 总计/政府性基金预算 | 因公出国(境)费/一般公共预算 | …`): every
+    column ends in one of a few repeated labels (measures, funds).  The tree is built once
+    per such label on the items above it, so 合计/预算数 = Σ item/预算数."""
+    lasts = [cols[j].path[-1] if cols[j].path else "" for j in values]
+    counts: dict = {}
+    for x in lasts:
+        counts[x] = counts.get(x, 0) + 1
+    dims = [x for x in counts if x and counts[x] >= 2]
+    if len(dims) < 2 or any(counts.get(x, 0) < 2 or not x for x in lasts) or \
+            any(len(cols[j].path) < 2 for j in values) or any(_is_total(x) or OF_WHICH.search(x) for x in dims):
+        return False
+    full = {j: cols[j].path for j in values}
+    try:
+        for d in dims:
+            members = [j for j in values if full[j][-1] == d]
+            for j in members:
+                cols[j].path = full[j][:-1]
+            _level(cols, members, 0, dense=True)
+    finally:
+        for j in values:
+            cols[j].path = full[j]
+    return True
+
+
+def _siblings(cols: list[Column], members: list[int], depth: int, dense: bool = False) -> list[_Node]:
+    """Contiguous runs of members sharing path[depth] (`dense`: the members are taken as
+    adjacent, as in one dimension of an item × dimension header)."""
     nodes: list[_Node] = []
     for j in members:
         p = cols[j].path
         seg = p[depth] if len(p) > depth else ""
-        if nodes and nodes[-1].seg == seg and seg and j == nodes[-1].cols[-1] + 1:
+        if nodes and nodes[-1].seg == seg and seg and (dense or j == nodes[-1].cols[-1] + 1):
             nodes[-1].cols.append(j)
         else:
             nodes.append(_Node(seg, [j]))
@@ -172,11 +199,11 @@ def _is_total(seg: str) -> bool:
     return bool(TOTAL.search(seg)) and not OF_WHICH.search(seg)
 
 
-def _level(cols: list[Column], members: list[int], depth: int) -> tuple[Optional[int], list[_Node]]:
+def _level(cols: list[Column], members: list[int], depth: int, dense: bool = False) -> tuple[Optional[int], list[_Node]]:
     """Relations among `members` (value columns sharing path[:depth]).  Returns the column
     holding the whole run's amount (its total), if the tree establishes one, and the
     sibling nodes."""
-    nodes = _siblings(cols, members, depth)
+    nodes = _siblings(cols, members, depth, dense)
     for n in nodes:
         if len(n.cols) == 1 and len(cols[n.cols[0]].path) <= depth + 1:
             n.rep = n.cols[0]
@@ -185,7 +212,10 @@ def _level(cols: list[Column], members: list[int], depth: int) -> tuple[Optional
         # its children), else the group's own 合计/小计 column holds its amount
         heads = [j for j in n.cols if len(cols[j].path) <= depth + 1]
         inner = [j for j in n.cols if j not in heads]
-        sub_rep, sub_nodes = _level(cols, inner, depth + 1) if inner else (None, [])
+        if not inner:
+            n.rep = heads[0] if len(heads) == 1 else None
+            continue
+        sub_rep, sub_nodes = _level(cols, inner, depth + 1, dense) if inner else (None, [])
         n.kids = sub_nodes
         if heads and len(heads) == 1 and heads[0] < inner[0]:
             h = heads[0]

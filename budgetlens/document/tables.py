@@ -88,12 +88,16 @@ def unit_of(text: str) -> Optional[str]:
 
 
 CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
+LABEL_CODE = regex.compile(headers_mod.H["label_code"])
+HEADER_ROW_CELL = regex.compile(headers_mod.H["header_row_cell"])
 
 
 def _is_caption_row(row: list[str]) -> bool:
     nonempty = [c.strip() for c in row if c.strip()]
     if not nonempty or any(parse_number(c) is not None for c in nonempty):
         return False
+    if len(nonempty) >= 2 and any(HEADER_ROW_CELL.search(c) for c in nonempty):
+        return False  # year/measure headings over column groups: a header row
     if len(nonempty) == 1 and len(row) <= 2:
         return True
     return all(CAPTION_CELL.search(c) for c in nonempty)
@@ -245,6 +249,10 @@ def structure_table(
                 break
         if label is None:
             label = next((x for x in cells if x and parse_number(x) is None and not is_code(x)), None)
+        if code is None and label:
+            m = LABEL_CODE.match(label)
+            if m:
+                code = m.group("code")
         out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
                             is_total=code is None and label is not None and is_total_label(label)))
     t = Table(
@@ -253,6 +261,9 @@ def structure_table(
     )
     t.column_info = build_columns([clean_path(p) for p in paths], _column_kinds(paths, data, width))
     resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
+    codes = full_codes(t)
+    for r in t.rows:
+        r.level = _code_level(codes.get(r.index))
     t.empty = not any(v is not None for _r, _c, v in numeric_cells(t))
     return t
 
@@ -270,6 +281,54 @@ def resolve_roles(t: Table, doc_year: Optional[int], doc_kind: Optional[str]) ->
         t.column_info, year=year or doc_year,
         kind_measure=headers_mod.H["kind_measure"].get(doc_kind or ""),
         type_fund=headers_mod.H["type_fund"].get(t.table_type))
+
+
+SPLIT_CODE_SEG = regex.compile(headers_mod.H["split_code_segment"])
+
+
+def full_codes(t: Table) -> dict[int, str]:
+    """Row index → full classification code.  A code split over 类 | 款 | 项 columns is
+    joined (`201 | 05 | 07` → `2010507`); a row that prints only its own part (`| 08 |`,
+    the 类 above it) takes the rest from the rows above.  Otherwise the row's own code."""
+    split: list[int] = []
+    for c in t.column_info:
+        if c.relation == "code" and c.path and SPLIT_CODE_SEG.search(c.path[-1]):
+            if split and c.index != split[-1] + 1:
+                break  # a second panel (政府预算经济分类 beside 部门预算经济分类)
+            split.append(c.index)
+        elif split:
+            break
+    if len(split) < 2:
+        return {r.index: r.code for r in t.rows if r.code}
+    out: dict[int, str] = {}
+    ctx: list[str] = []  # the 类, 款 codes of the rows above
+    for r in t.rows:
+        parts = [(r.cells[j] if j < len(r.cells) else "").strip() for j in split]
+        first = next((k for k, x in enumerate(parts) if x), None)
+        if first is None:
+            continue
+        if first == 0:
+            if not re.fullmatch(r"\d{3}", parts[0]):
+                continue
+            code = parts[0]
+        else:
+            if len(ctx) < first:
+                continue
+            code = ctx[first - 1]
+        ok = True
+        for x in parts[max(first, 1):]:
+            if not x:
+                break
+            if not re.fullmatch(r"\d{1,2}", x):
+                ok = False
+                break
+            code += x.zfill(2)  # some PDFs print 款 `02` as `2`
+        if not ok:
+            continue
+        level = (len(code) - 1) // 2  # 3 → 1, 5 → 2, 7 → 3
+        ctx = ctx[: level - 1] + [code]
+        out[r.index] = code
+    return out
 
 
 def _code_level(code: Optional[str]) -> Optional[int]:
@@ -330,6 +389,7 @@ def numeric_cells(t: Table):
 
 def _numeric_cells(t: Table):
     index_cols = {j for j in range(len(t.columns)) if _index_label(t.columns[j])}
+    index_cols |= {c.index for c in t.column_info if c.relation == "index"}  # 行次/栏次/序号: never amounts
     data_cells = [r.cells for r in t.rows]
     for j in range(min(3, max((len(r) for r in data_cells), default=0))):
         if _is_index_col(data_cells, j):
