@@ -4,6 +4,7 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -19,12 +20,18 @@ from budgetlens.document.build import build_document
 from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
 from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
+from budgetlens.reconcile.evidence import cell as cite, table_name
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
                "read_seconds", "process_seconds"]
 CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
-                "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end"]
+                "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end",
+                "page", "file", "bbox"]
+# where each row was printed (issue 14): 1-based page of `file` (the file of a two-file
+# publication it came from) and, for PDFs, the box to draw: [x0, top, x1, bottom] in points
+LOCATION_COLUMNS = ["page", "file", "bbox"]
+FLAG_LOCATION_COLUMNS = ["page", "file", "bbox", "cell_pages", "cell_files", "cell_bboxes"]
 
 
 @dataclass
@@ -96,8 +103,86 @@ def cell_rows(doc: Document) -> list[dict]:
                 "column_label": t.columns[j] if j < len(t.columns) else "",
                 "value": v, "unit": t.unit or None, "value_wan": to_wan(v, t.unit),
                 "raw": r.cells[j], "start": span[0], "end": span[1],
+                "page": r.page, "file": r.file, "bbox": _box(r.boxes[j] if j < len(r.boxes) else None),
             })
     return rows
+
+
+def _box(b) -> Optional[list]:
+    return [round(float(v), 2) for v in b] if b else None
+
+
+def _cell_location(doc: Document, key: str) -> tuple:
+    """(page, file, bbox) of a cited cell `table_id:row:col`."""
+    index = doc.__dict__.get("_tables_by_id")
+    if index is None:
+        index = doc.__dict__["_tables_by_id"] = {t.table_id: t for t in doc.tables}
+    tid, _, rest = key.rpartition(":")
+    tid, _, row = tid.rpartition(":")
+    t = index.get(tid)
+    try:
+        r, j = int(row), int(rest)
+    except ValueError:
+        return None, None, None
+    if t is None or not 0 <= r < len(t.rows):
+        return None, None, None
+    row_ = t.rows[r]
+    return row_.page, row_.file, _box(row_.boxes[j] if 0 <= j < len(row_.boxes) else None)
+
+
+def _evidence_location(doc: Document, evidence: list) -> tuple:
+    """For a flag that keeps no offsets or cell keys: the first evidence line that is a cell
+    as `evidence.cell` writes it, or that starts with a table's name, located in the tables."""
+    names = [(table_name(t), t) for t in doc.tables]
+    for ev in evidence:
+        ev = str(ev)
+        for name, t in names:
+            if not name or not ev.startswith(name):
+                continue
+            if " = " in ev:
+                for r in t.rows:
+                    for j in range(len(r.cells)):
+                        if r.cells[j] and cite(t, r, j) == ev:
+                            return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
+            else:
+                first = t.rows[0] if t.rows else None
+                return (first.page if first and first.page else t.page), (first.file if first else t.source), None
+    return None, None, None
+
+
+def locate_fact(doc: Document, row: dict) -> None:
+    """Add page, file and bbox to a fact row (its sentence's, or its table row's)."""
+    page = file = bbox = None
+    if row.get("start") is not None:
+        s = doc.sentence_at(row["start"])
+        if s is not None:
+            page, file, bbox = s.page, s.file, _box(s.bbox)
+        if page is None:
+            page, file = doc.location_at(row["start"])
+    if page is None and row.get("table_id") is not None and row.get("row") is not None:
+        page, file, _ = _cell_location(doc, f"{row['table_id']}:{row['row']}:0")
+    row.update(page=page, file=file, bbox=bbox)
+
+
+def locate_flag(doc: Document, row: dict) -> None:
+    """Add the page (and file, and box) of a flag's quoted sentence, and of each cited cell;
+    `page`/`file` are the sentence's, else the first cited cell's."""
+    cells = [_cell_location(doc, k) for k in row.get("cells") or []]
+    page = file = bbox = None
+    if row.get("start") is not None:
+        s = doc.sentence_at(row["start"])
+        if s is not None:
+            page, file, bbox = s.page, s.file, _box(s.bbox)
+        if page is None:
+            page, file = doc.location_at(row["start"])
+    if page is None:
+        first = next((c for c in cells if c[0] is not None), None)
+        if first is not None:
+            page, file = first[0], first[1]
+    if page is None and not cells:
+        page, file, bbox = _evidence_location(doc, row.get("evidence") or [])
+    row.update(page=page, file=file, bbox=bbox, cell_pages=[c[0] for c in cells],
+               cell_files=[c[1] for c in cells], cell_bboxes=json.dumps([c[2] for c in cells]))
 
 
 def _row_labels(t, r) -> list:
@@ -134,6 +219,8 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
     facts = [f.as_row() for f in fact_objs]
+    for row in facts:
+        locate_fact(doc, row)
     flags = []
     try:
         from budgetlens.reconcile import check_document
@@ -142,7 +229,9 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
     if check_document:
         for fl in check_document(doc, fact_objs):
             fl.source, fl.doc_id = doc.source, doc.doc_id
-            flags.append(fl.as_row())
+            row = fl.as_row()
+            locate_flag(doc, row)
+            flags.append(row)
     return facts, cells, flags
 
 
@@ -242,7 +331,7 @@ def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
     from budgetlens.reconcile.flags import FLAG_COLUMNS
 
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
-    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
+    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
-    flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS)
+    flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS + FLAG_LOCATION_COLUMNS)
     return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}

@@ -31,12 +31,14 @@ SCHEMA = {
         "amount_to": "DOUBLE", "level": "VARCHAR", "project": "VARCHAR", "table_id": "VARCHAR",
         "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "term": "VARCHAR", "role": "VARCHAR",
         "total_group": "VARCHAR", "item": "VARCHAR", "list_no": "VARCHAR", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},  # issue 14: where it is printed
     },
     "table_cells": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "table_id": "VARCHAR", "table_type": "VARCHAR",
         "title": "VARCHAR", "row": "INTEGER", "column": "INTEGER", "row_code": "VARCHAR",
         "row_label": "VARCHAR", "column_label": "VARCHAR", "value": "DOUBLE", "unit": "VARCHAR",
         "value_wan": "DOUBLE", "raw": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},
     },
     "flags": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "flag_id": "VARCHAR", "family": "VARCHAR",
@@ -44,6 +46,8 @@ SCHEMA = {
         "stated": "DOUBLE", "expected": "DOUBLE", "difference": "DOUBLE", "evidence": "VARCHAR[]",
         "related": "VARCHAR[]", "start": "INTEGER", "end": "INTEGER", "sentence": "VARCHAR",
         "cells": "VARCHAR[]", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]", "cell_pages": "INTEGER[]",
+           "cell_files": "VARCHAR[]", "cell_bboxes": "VARCHAR"},  # cell_bboxes: JSON, one box or null per cell
     },
 }
 TABLES = list(SCHEMA)
