@@ -31,7 +31,7 @@ CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "c
 # where each row was printed (issue 14): 1-based page of `file` (the file of a two-file
 # publication it came from) and, for PDFs, the box to draw: [x0, top, x1, bottom] in points
 LOCATION_COLUMNS = ["page", "file", "bbox"]
-FLAG_LOCATION_COLUMNS = ["page", "file", "bbox", "cell_pages", "cell_files", "cell_bboxes"]
+FLAG_LOCATION_COLUMNS = ["page", "file", "bbox", "evidence_pages", "evidence_files", "evidence_bboxes"]
 
 
 @dataclass
@@ -114,39 +114,27 @@ def _box(b) -> Optional[list]:
 
 def _cell_location(doc: Document, key: str) -> tuple:
     """(page, file, bbox) of a cited cell `table_id:row:col`."""
-    index = doc.__dict__.get("_tables_by_id")
-    if index is None:
-        index = doc.__dict__["_tables_by_id"] = {t.table_id: t for t in doc.tables}
-    tid, _, rest = key.rpartition(":")
-    tid, _, row = tid.rpartition(":")
-    t = index.get(tid)
-    try:
-        r, j = int(row), int(rest)
-    except ValueError:
+    t, r, j = _cell_of(doc, key)
+    if t is None:
         return None, None, None
-    if t is None or not 0 <= r < len(t.rows):
-        return None, None, None
-    row_ = t.rows[r]
-    return row_.page, row_.file, _box(row_.boxes[j] if 0 <= j < len(row_.boxes) else None)
+    return r.page, r.file, _box(r.boxes[j] if 0 <= j < len(r.boxes) else None)
 
 
-def _evidence_location(doc: Document, evidence: list) -> tuple:
-    """For a flag that keeps no offsets or cell keys: the first evidence line that is a cell
-    as `evidence.cell` writes it, or that starts with a table's name, located in the tables."""
-    names = [(table_name(t), t) for t in doc.tables]
-    for ev in evidence:
-        ev = str(ev)
-        for name, t in names:
-            if not name or not ev.startswith(name):
-                continue
-            if " = " in ev:
-                for r in t.rows:
-                    for j in range(len(r.cells)):
-                        if r.cells[j] and cite(t, r, j) == ev:
-                            return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
-            else:
-                first = t.rows[0] if t.rows else None
-                return (first.page if first and first.page else t.page), (first.file if first else t.source), None
+def _locate_cell_text(doc: Document, ev: str) -> tuple:
+    """An evidence line written by `evidence.cell` (`表名 / 行 / 列 = 值`), or naming a
+    table, found in the document's tables: (page, file, bbox)."""
+    for t in doc.tables:
+        name = table_name(t)
+        if not name or not ev.startswith(name):
+            continue
+        if " = " in ev:
+            for r in t.rows:
+                for j in range(len(r.cells)):
+                    if r.cells[j] and ev.endswith(r.cells[j].strip()) and cite(t, r, j) == ev:
+                        return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
+        else:
+            first = t.rows[0] if t.rows else None
+            return (first.page if first and first.page else t.page), (first.file if first else t.source), None
     return None, None, None
 
 
@@ -165,24 +153,63 @@ def locate_fact(doc: Document, row: dict) -> None:
 
 
 def locate_flag(doc: Document, row: dict) -> None:
-    """Add the page (and file, and box) of a flag's quoted sentence, and of each cited cell;
-    `page`/`file` are the sentence's, else the first cited cell's."""
-    cells = [_cell_location(doc, k) for k in row.get("cells") or []]
+    """Add where a flag's evidence is printed: `page`/`file`/`bbox` of its quoted sentence
+    (else of its first located evidence line), and `evidence_pages`/`evidence_files`/
+    `evidence_bboxes` (JSON), one per line of `evidence`."""
+    by_text = {}
+    for k in row.get("cells") or []:
+        loc = _cell_location(doc, k)
+        t, r, j = _cell_of(doc, k)
+        if t is not None:
+            by_text.setdefault(cite(t, r, j), loc)
     page = file = bbox = None
     if row.get("start") is not None:
         s = doc.sentence_at(row["start"])
         if s is not None:
             page, file, bbox = s.page, s.file, _box(s.bbox)
+            by_text.setdefault(s.text.strip(), (page, file, bbox))
         if page is None:
             page, file = doc.location_at(row["start"])
+    sentences = doc.__dict__.get("_sentences_by_text")
+    locs = []
+    for ev in row.get("evidence") or []:
+        ev = str(ev)
+        loc = by_text.get(ev)
+        if loc is None:
+            loc = _locate_cell_text(doc, ev)
+            loc = loc if loc[0] is not None else None
+        if loc is None:
+            if sentences is None:
+                sentences = doc.__dict__["_sentences_by_text"] = {}
+                for x in doc.sentences:
+                    sentences.setdefault(x.text.strip(), x)
+            x = sentences.get(ev)
+            loc = (x.page, x.file, _box(x.bbox)) if x is not None else (None, None, None)
+        locs.append(loc)
     if page is None:
-        first = next((c for c in cells if c[0] is not None), None)
+        first = next((l for l in locs if l[0] is not None), None)
         if first is not None:
-            page, file = first[0], first[1]
-    if page is None and not cells:
-        page, file, bbox = _evidence_location(doc, row.get("evidence") or [])
-    row.update(page=page, file=file, bbox=bbox, cell_pages=[c[0] for c in cells],
-               cell_files=[c[1] for c in cells], cell_bboxes=json.dumps([c[2] for c in cells]))
+            page, file, bbox = first
+    if file is None and len(doc.sources) == 1:
+        file = doc.sources[0]
+    row.update(page=page, file=file, bbox=bbox, evidence_pages=[l[0] for l in locs],
+               evidence_files=[l[1] for l in locs], evidence_bboxes=json.dumps([l[2] for l in locs]))
+
+
+def _cell_of(doc: Document, key: str) -> tuple:
+    index = doc.__dict__.get("_tables_by_id")
+    if index is None:
+        index = doc.__dict__["_tables_by_id"] = {t.table_id: t for t in doc.tables}
+    tid, _, col = key.rpartition(":")
+    tid, _, row = tid.rpartition(":")
+    t = index.get(tid)
+    try:
+        r, j = int(row), int(col)
+    except ValueError:
+        return None, None, None
+    if t is None or not 0 <= r < len(t.rows):
+        return None, None, None
+    return t, t.rows[r], j
 
 
 def _row_labels(t, r) -> list:

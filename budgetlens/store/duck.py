@@ -13,6 +13,8 @@ from typing import Callable
 
 import pandas as pd
 
+from . import reviews
+
 SCHEMA = {
     "documents": {
         "doc_id": "VARCHAR", "source": "VARCHAR", "format": "VARCHAR", "department": "VARCHAR",
@@ -46,8 +48,8 @@ SCHEMA = {
         "stated": "DOUBLE", "expected": "DOUBLE", "difference": "DOUBLE", "evidence": "VARCHAR[]",
         "related": "VARCHAR[]", "start": "INTEGER", "end": "INTEGER", "sentence": "VARCHAR",
         "cells": "VARCHAR[]", "run_id": "VARCHAR",
-        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]", "cell_pages": "INTEGER[]",
-           "cell_files": "VARCHAR[]", "cell_bboxes": "VARCHAR"},  # cell_bboxes: JSON, one box or null per cell
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]", "evidence_pages": "INTEGER[]",
+           "evidence_files": "VARCHAR[]", "evidence_bboxes": "VARCHAR"},  # per evidence line; bboxes as JSON
     },
 }
 TABLES = list(SCHEMA)
@@ -100,6 +102,10 @@ class Store:
             for c, t in cols.items():  # columns added by later versions
                 if c not in existing:
                     self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c}" {t}')
+        # reviewers' decisions (issue 14): their own table, refilled from reviews.jsonl
+        # beside the store, so a rebuilt store gets every decision back
+        reviews.create_table(self.con)
+        reviews.import_journal(self.con, self.path)
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT doc_id FROM documents").fetchall()}
