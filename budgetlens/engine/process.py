@@ -5,6 +5,7 @@ becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
@@ -235,8 +236,18 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
     }
 
 
+def _abs_file(f):
+    """`file` columns name the file absolutely (a review app or report may run elsewhere)."""
+    if not f or "://" in f:
+        return f
+    return os.path.abspath(f)
+
+
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
     cells = cell_rows(doc)
+    files = {f: _abs_file(f) for f in doc.sources}
+    for c in cells:
+        c["file"] = files.get(c["file"], c["file"])
     facts = []
     try:
         from budgetlens.extractors.narrative import extract_facts
@@ -248,6 +259,7 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
     facts = [f.as_row() for f in fact_objs]
     for row in facts:
         locate_fact(doc, row)
+        row["file"] = files.get(row["file"], row["file"])
     flags = []
     try:
         from budgetlens.reconcile import check_document
@@ -258,6 +270,8 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
             fl.source, fl.doc_id = doc.source, doc.doc_id
             row = fl.as_row()
             locate_flag(doc, row)
+            row["file"] = files.get(row["file"], row["file"])
+            row["evidence_files"] = [files.get(f, f) for f in row["evidence_files"]]
             flags.append(row)
     return facts, cells, flags
 
