@@ -52,8 +52,11 @@ def _list(x) -> list:
         return []
     if isinstance(x, (list, tuple)):
         return list(x)
+    if hasattr(x, "tolist"):  # numpy (masked) arrays from DuckDB: masked -> None
+        v = x.tolist()
+        return v if isinstance(v, list) else [v]
     try:
-        return list(x)  # numpy arrays from DuckDB
+        return list(x)
     except TypeError:
         return []
 
