@@ -7,6 +7,7 @@ metadata.  Nothing here knows about file formats or Prefect.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -148,8 +149,6 @@ class Document:
 
     def location_at(self, offset: Optional[int]) -> tuple[Optional[int], Optional[str]]:
         """(page, file) of the text at `offset`; (None, None) when unknown."""
-        import bisect
-
         if offset is None or not self.page_marks:
             return None, None
         cache = self.__dict__.get("_mark_starts")

@@ -25,12 +25,14 @@ from typing import Optional
 from urllib.parse import urlencode, urlparse
 
 import pandas as pd
+import uvicorn
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from budgetlens.report.html import _labels, flag_view
@@ -226,8 +228,6 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
 
     async def document(request: Request):
         """The PDF an evidence line is printed in (only files the store names)."""
-        from starlette.responses import FileResponse
-
         try:
             flag = store.flag(request.path_params["flag_id"])
         except StoreBusy as exc:
@@ -266,8 +266,6 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
         resp.headers["X-Frame-Options"] = "DENY"
         return resp
 
-    from starlette.middleware.base import BaseHTTPMiddleware
-
     middleware = [Middleware(BaseHTTPMiddleware, dispatch=headers)]
     if loopback:  # a page elsewhere cannot reach the app through a rebinding host name
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]", "::1"]))
@@ -295,8 +293,6 @@ def check_bind(host: str, token: Optional[str]) -> None:
 
 def serve(store_path, host: str = "127.0.0.1", port: int = 8765, token: Optional[str] = None,
           reviewer: str = "") -> None:
-    import uvicorn
-
     token = token or os.environ.get(TOKEN_ENV) or None
     check_bind(host, token)
     app = create_app(store_path, token=token, reviewer=reviewer, loopback=is_loopback(host))

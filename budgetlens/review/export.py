@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Alignment, Font
 
 from .data import ReviewStore, evidence_items
 
@@ -39,8 +40,6 @@ def reviewed_frames(store_path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def export_reviewed(store_path, out_dir) -> tuple[Path, Path, int]:
     """Write reviewed_findings.csv (UTF-8 with BOM, so spreadsheet programs read the Chinese)
     and reviewed_findings.xlsx (sheets `findings` and `evidence`); returns paths and count."""
-    from openpyxl.styles import Alignment, Font
-
     findings, evidence = reviewed_frames(store_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import pypdfium2 as pdfium
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 SCALE = 2.0  # 144 dpi
 MARGIN_Y = 60.0  # points of context above and below the region
@@ -102,8 +102,6 @@ def _font():
     global _FONT, _FONT_TRIED
     if not _FONT_TRIED:
         _FONT_TRIED = True
-        from PIL import ImageFont
-
         for p in FONT_CANDIDATES:
             if Path(p).is_file():
                 try:
