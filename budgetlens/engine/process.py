@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -21,7 +22,7 @@ from budgetlens.document.build import build_document
 from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
 from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
-from budgetlens.reconcile.evidence import cell as cite, table_name
+from budgetlens.reconcile.evidence import cell as cite, clean_ws, table_name
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
@@ -133,6 +134,16 @@ def _locate_cell_text(doc: Document, ev: str) -> tuple:
                 for j in range(len(r.cells)):
                     if r.cells[j] and ev.endswith(r.cells[j].strip()) and cite(t, r, j) == ev:
                         return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
+            # a rule that names the row by another cell of it (an indicator's name): the
+            # row holding that text and the value
+            left, _, value = ev.rpartition(" = ")
+            parts = left.split(" / ")
+            row_text = parts[-2] if len(parts) >= 3 else ""
+            for r in t.rows:
+                cells = [clean_ws(c) for c in r.cells]
+                if row_text and clean_ws(row_text) in cells and clean_ws(value) in cells:
+                    j = cells.index(clean_ws(value))
+                    return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
         else:
             first = t.rows[0] if t.rows else None
             return (first.page if first and first.page else t.page), (first.file if first else t.source), None
@@ -171,7 +182,6 @@ def locate_flag(doc: Document, row: dict) -> None:
             by_text.setdefault(s.text.strip(), (page, file, bbox))
         if page is None:
             page, file = doc.location_at(row["start"])
-    sentences = doc.__dict__.get("_sentences_by_text")
     locs = []
     for ev in row.get("evidence") or []:
         ev = str(ev)
@@ -180,13 +190,20 @@ def locate_flag(doc: Document, row: dict) -> None:
             loc = _locate_cell_text(doc, ev)
             loc = loc if loc[0] is not None else None
         if loc is None:
-            if sentences is None:
-                sentences = doc.__dict__["_sentences_by_text"] = {}
-                for x in doc.sentences:
-                    sentences.setdefault(x.text.strip(), x)
-            x = sentences.get(ev)
-            loc = (x.page, x.file, _box(x.bbox)) if x is not None else (None, None, None)
-        locs.append(loc)
+            x = _sentences_by_text(doc).get(ev)
+            loc = (x.page, x.file, _box(x.bbox)) if x is not None and x.page is not None else None
+        if loc is None and "：" in ev:  # "文中识别到的表：A、B…" / "文中标题：A；B…": where the first is
+            for item in re.split("[、；]", ev.split("：", 1)[1])[:5]:
+                loc = _locate_cell_text(doc, item.strip()) if item.strip() else (None, None, None)
+                if loc[0] is not None:
+                    break
+                sentences = _sentences_by_text(doc)
+                x = sentences.get(item.strip())
+                if x is not None and x.page is not None:
+                    loc = (x.page, x.file, _box(x.bbox))
+                    break
+            loc = loc if loc is not None and loc[0] is not None else None
+        locs.append(loc or (None, None, None))
     if page is None:
         first = next((l for l in locs if l[0] is not None), None)
         if first is not None:
@@ -195,6 +212,15 @@ def locate_flag(doc: Document, row: dict) -> None:
         file = doc.sources[0]
     row.update(page=page, file=file, bbox=bbox, evidence_pages=[l[0] for l in locs],
                evidence_files=[l[1] for l in locs], evidence_bboxes=json.dumps([l[2] for l in locs]))
+
+
+def _sentences_by_text(doc: Document) -> dict:
+    index = doc.__dict__.get("_sentences_by_text")
+    if index is None:
+        index = doc.__dict__["_sentences_by_text"] = {}
+        for x in doc.sentences:
+            index.setdefault(x.text.strip(), x)
+    return index
 
 
 def _cell_of(doc: Document, key: str) -> tuple:
