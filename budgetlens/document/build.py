@@ -141,6 +141,8 @@ def build_document(
             _mark(doc, a, b.page if not offs else offs[0][2][0], b.source)
             for ls, _le, ln in offs[1:]:
                 _mark(doc, a + ls, ln[0], b.source)
+            for ls, le, ln in offs:
+                doc.line_boxes.append((a + ls, a + le, ln[0], b.source, tuple(ln[1:5])))
             for s, t in split_sentences(b.text, a):
                 page, bbox = _locate(offs, s - a, t - a)
                 doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi, page=page or b.page,

@@ -146,6 +146,27 @@ class Document:
     pages: Optional[int] = None
     # (offset, page, file) wherever the page or file changes in `text`, sorted by offset
     page_marks: list = field(default_factory=list)
+    # PDF text lines: (start, end, page, file, (x0, top, x1, bottom)), sorted by offset
+    line_boxes: list = field(default_factory=list)
+
+    def span_box(self, start: int, end: int, page: Optional[int]) -> Optional[tuple]:
+        """The box around the lines of [start, end) printed on `page` (PDF), else None."""
+        if page is None or not self.line_boxes:
+            return None
+        cache = self.__dict__.get("_line_starts")
+        if cache is None or cache[0] != len(self.line_boxes):
+            cache = (len(self.line_boxes), [ln[0] for ln in self.line_boxes])
+            self.__dict__["_line_starts"] = cache
+        i = max(0, bisect.bisect_right(cache[1], start) - 1)
+        hit = []
+        while i < len(self.line_boxes) and self.line_boxes[i][0] < end:
+            ln = self.line_boxes[i]
+            if ln[1] > start and ln[2] == page:
+                hit.append(ln[4])
+            i += 1
+        if not hit:
+            return None
+        return (min(b[0] for b in hit), min(b[1] for b in hit), max(b[2] for b in hit), max(b[3] for b in hit))
 
     def location_at(self, offset: Optional[int]) -> tuple[Optional[int], Optional[str]]:
         """(page, file) of the text at `offset`; (None, None) when unknown."""

@@ -154,11 +154,7 @@ def locate_fact(doc: Document, row: dict) -> None:
     """Add page, file and bbox to a fact row (its sentence's, or its table row's)."""
     page = file = bbox = None
     if row.get("start") is not None:
-        s = doc.sentence_at(row["start"])
-        if s is not None:
-            page, file, bbox = s.page, s.file, _box(s.bbox)
-        if page is None:
-            page, file = doc.location_at(row["start"])
+        page, file, bbox = _figure_location(doc, row["start"])
     if page is None and row.get("table_id") is not None and row.get("row") is not None:
         page, file, _ = _cell_location(doc, f"{row['table_id']}:{row['row']}:0")
     row.update(page=page, file=file, bbox=bbox)
@@ -176,12 +172,10 @@ def locate_flag(doc: Document, row: dict) -> None:
             by_text.setdefault(cite(t, r, j), loc)
     page = file = bbox = None
     if row.get("start") is not None:
+        page, file, bbox = _figure_location(doc, row["start"])
         s = doc.sentence_at(row["start"])
-        if s is not None:
-            page, file, bbox = s.page, s.file, _box(s.bbox)
+        if s is not None and page is not None:
             by_text.setdefault(s.text.strip(), (page, file, bbox))
-        if page is None:
-            page, file = doc.location_at(row["start"])
     locs = []
     for ev in row.get("evidence") or []:
         ev = str(ev)
@@ -212,6 +206,20 @@ def locate_flag(doc: Document, row: dict) -> None:
         file = doc.sources[0]
     row.update(page=page, file=file, bbox=bbox, evidence_pages=[l[0] for l in locs],
                evidence_files=[l[1] for l in locs], evidence_bboxes=json.dumps([l[2] for l in locs]))
+
+
+def _figure_location(doc: Document, offset: int) -> tuple:
+    """(page, file, bbox) of the figure at `offset`: the page it is printed on, and the box of
+    its sentence's lines on that page (a sentence may run over a page break)."""
+    s = doc.sentence_at(offset)
+    if s is not None and s.table_id is not None:  # text inside a table cell
+        return s.page, s.file, _box(s.bbox)
+    page, file = doc.location_at(offset)
+    if page is None and s is not None:
+        return s.page, s.file, _box(s.bbox)
+    if s is None:
+        return page, file, _box(doc.span_box(offset, offset + 1, page))
+    return page, file or s.file, _box(doc.span_box(s.start, s.end, page))
 
 
 def _sentences_by_text(doc: Document) -> dict:
