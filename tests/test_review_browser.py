@@ -66,6 +66,8 @@ def test_open_flag_see_picture_dismiss_reload_rerun(tmp_path, browser):
     out = tmp_path / "out"
     inputs = [SH02, SEED_000]
     run(inputs, out)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert ".pdf#page=" in report  # each flag's evidence links to its page
     server = Server(out)
     try:
         flags = server.json("/api/flags")["flags"]
