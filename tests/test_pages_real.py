@@ -96,3 +96,23 @@ def test_two_file_publication_names_each_file():
             assert any(n in got for n in nums), (f["raw"], got, f["page"])
             checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("prefix", ["JS04_", "SH02_"])
+def test_evidence_picture_outlines_the_cell(prefix):
+    """The box drawn on the rendered page (pypdfium2) holds ink: the cell's figure, on
+    upright and on rotated (landscape) pages alike."""
+    from budgetlens.engine.process import process_group
+    from budgetlens.review.picture import render_region
+
+    paths = _pdfs(SHARED / "real", prefix)
+    if not paths:
+        pytest.skip("../shared/real is not available")
+    res = process_group(paths)
+    cells = [c for c in res.cells if c["value"] and abs(c["value"]) >= 100]
+    rng = random.Random(3)
+    for c in rng.sample(cells, min(8, len(cells))):
+        img, rects = render_region(Path(c["file"]), c["page"], [{"bbox": c["bbox"], "kind": "cell"}])
+        x0, y0, x1, y1 = (int(v) for v in rects[0])
+        inside = img.crop((x0 + 6, y0 + 6, x1 - 6, y1 - 6)).convert("L")
+        assert inside.getextrema()[0] < 100, (c["raw"], c["page"])  # dark pixels: the printed figure

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import pypdfium2 as pdfium
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 SCALE = 2.0  # 144 dpi
 MARGIN_Y = 60.0  # points of context above and below the region
@@ -31,6 +31,43 @@ def _crop_region(items: list[dict], width: float, height: float) -> tuple[float,
             min(height, bottom + MARGIN_Y))
 
 
+def render_region(path: Path, page_no: int, items: list[dict]):
+    """The region of one page around `items`' boxes, each outlined: (image, rectangles in
+    image pixels).  Blank page margins left and right are trimmed."""
+    if not path.is_file():
+        raise NoPicture(f"{path.name} is no longer at {path.parent}")
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        if not 1 <= page_no <= len(pdf):
+            raise NoPicture(f"page {page_no} is not in {path.name}")
+        page = pdf[page_no - 1]
+        try:
+            width, height = page.get_size()  # as displayed (rotation applied), like the reader's boxes
+            region = _crop_region(items, width, height)
+            img = page.render(scale=SCALE).to_pil().convert("RGB")
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+    s = img.width / width  # the bitmap's own scale
+    tile = img.crop(tuple(int(round(v * s)) for v in region))
+    rects = []
+    for it in items:
+        bx0, btop, bx1, bbottom = it["bbox"]
+        rects.append([(bx0 - region[0]) * s - 3, (btop - region[1]) * s - 3, (bx1 - region[0]) * s + 3,
+                      (bbottom - region[1]) * s + 3])
+    ink = ImageChops.difference(tile, Image.new("RGB", tile.size, (255, 255, 255))).getbbox()
+    if ink:  # trim blank margins, never cutting into an outlined box
+        left = max(0, min([ink[0] - 16] + [int(r[0]) - 8 for r in rects]))
+        right = min(tile.width, max([ink[2] + 16] + [int(r[2]) + 8 for r in rects]))
+        tile = tile.crop((left, 0, right, tile.height))
+        rects = [[r[0] - left, r[1], r[2] - left, r[3]] for r in rects]
+    draw = ImageDraw.Draw(tile)
+    for it, rect in zip(items, rects):
+        draw.rectangle(rect, outline=OUTLINE.get(it.get("kind"), (211, 47, 47)), width=4)
+    return tile, rects
+
+
 def render_items(items: list[dict]) -> bytes:
     """One PNG: for each (file, page) of `items` (dicts with file, page, bbox, kind), the
     region around its boxes, boxes outlined; regions stacked top to bottom."""
@@ -43,35 +80,8 @@ def render_items(items: list[dict]) -> bytes:
         groups.setdefault((str(it["file"]), int(it["page"])), []).append(it)
     tiles = []
     for (file, page_no), its in groups.items():
-        path = Path(file)
-        if not path.is_file():
-            raise NoPicture(f"{path.name} is no longer at {path.parent}")
-        pdf = pdfium.PdfDocument(str(path))
-        try:
-            if not 1 <= page_no <= len(pdf):
-                raise NoPicture(f"page {page_no} is not in {path.name}")
-            page = pdf[page_no - 1]
-            try:
-                width, height = page.get_size()
-                if page.get_rotation() in (90, 270):
-                    width, height = height, width
-                region = _crop_region(its, width, height)
-                img = page.render(scale=SCALE, crop=(0, 0, 0, 0)).to_pil().convert("RGB")
-            finally:
-                page.close()
-        finally:
-            pdf.close()
-        s = img.width / width  # the bitmap's own scale
-        box = tuple(int(round(v * s)) for v in region)
-        tile = img.crop(box)
-        draw = ImageDraw.Draw(tile)
-        for it in its:
-            bx0, btop, bx1, bbottom = it["bbox"]
-            rect = [(bx0 - region[0]) * s - 3, (btop - region[1]) * s - 3, (bx1 - region[0]) * s + 3,
-                    (bbottom - region[1]) * s + 3]
-            draw.rectangle(rect, outline=OUTLINE.get(it.get("kind"), (211, 47, 47)), width=4)
-        caption = f"{path.name}  p. {page_no}"
-        tiles.append((tile, caption))
+        tile, _rects = render_region(Path(file), page_no, its)
+        tiles.append((tile, f"{Path(file).name}  p. {page_no}"))
     bar = 28
     w = max(t.width for t, _ in tiles)
     h = sum(t.height + bar for t, _ in tiles)
