@@ -535,19 +535,25 @@ def _fill_table(t: _Table, chars: list[Char]) -> None:
         buckets[owner[(r, c)]].append(ch)
     texts = [_join_lines([_join_chars(ln) for ln in _group_lines(b)]) for b in buckets]
     grid = [["" for _ in range(nc)] for _ in range(nr)]
+    boxes: list[list] = [[None] * nc for _ in range(nr)]  # each grid slot's cell box, for drawing
     for (r0, c0, r1, c1), text in zip(t.cells, texts):
         if not text:
             continue
+        box = (t.page, t.xs[c0], t.ys[r0], t.xs[c1 + 1], t.ys[r1 + 1])
         if _NUMERIC.match(text):
             grid[r0][c0] = text
+            boxes[r0][c0] = box
             continue
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 grid[r][c] = text
+                boxes[r][c] = box
     # drop empty rows, and empty sliver columns (double rulings)
     keep_c = [c for c in range(nc) if t.xs[c + 1] - t.xs[c] >= 6 or any(grid[r][c] for r in range(nr))]
-    rows = [[row[c] for c in keep_c] for row in grid if any(row[c] for c in keep_c)]
+    keep_r = [r for r in range(nr) if any(grid[r][c] for c in keep_c)]
+    rows = [[grid[r][c] for c in keep_c] for r in keep_r]
     t.rows = rows
+    t.boxes = [[boxes[r][c] for c in keep_c] for r in keep_r]  # type: ignore[attr-defined]
     t.col_x = [t.xs[c] for c in keep_c] + ([t.xs[keep_c[-1] + 1]] if keep_c else [])  # type: ignore[attr-defined]
 
 
@@ -839,7 +845,8 @@ def _assemble(pages: list[_Page]) -> list[Block]:
         if para:
             text = _join_lines([l.text for l in para])
             if text:
-                blocks.append(Block(kind="para", text=text, page=para[0].page))
+                blocks.append(Block(kind="para", text=text, page=para[0].page,
+                                    lines=[(l.page, l.x0, l.top, l.x1, l.bottom, len(l.text.strip())) for l in para]))
         para = []
 
     for p in pages:
@@ -855,6 +862,7 @@ def _assemble(pages: list[_Page]) -> list[Block]:
             if isinstance(it, _Table):
                 flush()
                 titles, body = _lift_title_rows(it.rows)
+                boxes = list(getattr(it, "boxes", []))[len(it.rows) - len(body):]
                 it.rows = body
                 mapping = None
                 if (
@@ -867,14 +875,22 @@ def _assemble(pages: list[_Page]) -> list[Block]:
                 if mapping is not None:
                     assert open_block is not None
                     rows = [_spread_row(r, mapping, len(open_block.rows[0])) for r in it.rows]
+                    boxes = [_spread_boxes(b, r, mapping, len(open_block.rows[0])) for b, r in zip(boxes, it.rows)]
+                    n_spread = len(rows)
                     rows = _strip_repeated_header(open_block.rows, rows)
+                    boxes = boxes[n_spread - len(rows):]
+                    n_kept = len(rows)
                     _join_split_row(open_block.rows, rows)
+                    boxes = boxes[n_kept - len(rows):]
                     open_block.rows.extend(rows)
+                    if len(open_block.cell_boxes) + len(boxes) == len(open_block.rows):
+                        open_block.cell_boxes.extend(boxes)
                     open_table.page = p.number  # the chain keeps the first page's column grid
                 elif it.rows:
                     for t in titles:  # a title inside the frame: a caption paragraph like any other
                         blocks.append(Block(kind="para", text=t, page=p.number))
-                    open_block = Block(kind="table", rows=[list(r) for r in it.rows], page=p.number, grid=True)
+                    open_block = Block(kind="table", rows=[list(r) for r in it.rows], page=p.number, grid=True,
+                                       cell_boxes=boxes if len(boxes) == len(it.rows) else [])
                     blocks.append(open_block)
                     open_table = it
                 continue
@@ -1033,6 +1049,17 @@ def _spread_row(row: list[str], mapping: list[tuple[int, int]], width: int) -> l
         else:
             for c in range(a, b + 1):
                 out[c] = text
+    return out
+
+
+def _spread_boxes(boxes: list, row: list[str], mapping: list[tuple[int, int]], width: int) -> list:
+    """The cell boxes of a continued row, spread like its texts (`_spread_row`)."""
+    out: list = [None] * width
+    for box, text, (a, b) in zip(boxes, row, mapping):
+        if not text:
+            continue
+        for c in ([a] if _NUMERIC.match(text) else range(a, b + 1)):
+            out[c] = box
     return out
 
 

@@ -13,6 +13,8 @@ from typing import Callable
 
 import pandas as pd
 
+from . import reviews
+
 SCHEMA = {
     "documents": {
         "doc_id": "VARCHAR", "source": "VARCHAR", "format": "VARCHAR", "department": "VARCHAR",
@@ -33,12 +35,14 @@ SCHEMA = {
         "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "term": "VARCHAR", "role": "VARCHAR",
         "total_group": "VARCHAR", "item": "VARCHAR", "list_no": "VARCHAR", "run_id": "VARCHAR",
         "verdict": "VARCHAR", "checked_against": "VARCHAR", "checked_page": "INTEGER",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},  # issue 14: where it is printed
     },
     "table_cells": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "table_id": "VARCHAR", "table_type": "VARCHAR",
         "title": "VARCHAR", "row": "INTEGER", "column": "INTEGER", "row_code": "VARCHAR",
         "row_label": "VARCHAR", "column_label": "VARCHAR", "value": "DOUBLE", "unit": "VARCHAR",
         "value_wan": "DOUBLE", "raw": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},
     },
     "flags": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "flag_id": "VARCHAR", "family": "VARCHAR",
@@ -46,6 +50,8 @@ SCHEMA = {
         "stated": "DOUBLE", "expected": "DOUBLE", "difference": "DOUBLE", "evidence": "VARCHAR[]",
         "related": "VARCHAR[]", "start": "INTEGER", "end": "INTEGER", "sentence": "VARCHAR",
         "cells": "VARCHAR[]", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]", "evidence_pages": "INTEGER[]",
+           "evidence_files": "VARCHAR[]", "evidence_bboxes": "VARCHAR"},  # per evidence line; bboxes as JSON
     },
 }
 TABLES = list(SCHEMA)
@@ -98,6 +104,10 @@ class Store:
             for c, t in cols.items():  # columns added by later versions
                 if c not in existing:
                     self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c}" {t}')
+        # reviewers' decisions (issue 14): their own table, refilled from reviews.jsonl
+        # beside the store, so a rebuilt store gets every decision back
+        reviews.create_table(self.con)
+        reviews.import_journal(self.con, self.path)
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT doc_id FROM documents").fetchall()}
