@@ -39,6 +39,7 @@ _NOT_TOTAL = [re.compile(p) for p in V["not_the_total"]]
 _FALLBACK = [(re.compile(k), v) for k, v in (V.get("fallback_subjects") or {}).items()]
 _FUND_WORDS = "|".join(w for ws in ro.R["funds"].values() for w in ws)
 _SEPS = "，,；;。：:、\n"
+_ROW_NAMES = gazetteers.load("rules/verdict").get("row_names") or {}
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
@@ -135,7 +136,7 @@ def name_keys(doc: Document, f) -> list[str]:
     keys = [name_key(_strip_owner(doc, c_(f.subject))), name_key(name_before(doc, f))]
     for term in {getattr(f, "term", None), *_subject_terms(doc, f)}:
         if term in gazetteers.terms():  # the term's own spellings name the same row
-            keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"]]]
+            keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"], *_ROW_NAMES.get(term, [])]]
     return [k for k in dict.fromkeys(keys) if len(k) >= 2]
 
 
@@ -190,7 +191,23 @@ def _proxy_holds(doc: Document, f, c: Cand) -> bool:
         return False
     if abs(f.value_wan - c.fig.value) > V["weak_max_relative"] * abs(c.fig.value):
         return False
-    return not any(_INSTITUTION.search(s.text) for s in doc.sentences if s.table_id is None)
+    return not several_units(doc)
+
+
+_SEVERAL = re.compile(V["several_units_text"])
+_UNIT_ROW = re.compile(V["unit_row_ending"])
+
+
+def several_units(doc: Document) -> bool:
+    """The department has several units, or names a 事业单位 among them: its text says so, or
+    a summary table lists two or more units by name."""
+    if any(_INSTITUTION.search(s.text) or _SEVERAL.search(s.text) for s in doc.sentences if s.table_id is None):
+        return True
+    for t in doc.tables_of(*V["unit_tables"]):
+        names = {c_(r.label) for r in t.rows if r.label and not r.code and _UNIT_ROW.search(c_(r.label))}
+        if len({re.sub(r"（本级）|本级$", "", n) for n in names}) >= 2:
+            return True
+    return False
 
 
 _ONE_FUND: dict = {}
