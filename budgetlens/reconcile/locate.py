@@ -20,7 +20,10 @@ from budgetlens.reconcile.evidence import cell, cell_key, clean_ws
 from budgetlens.reconcile.table_arithmetic import row_codes
 
 V = gazetteers.load("rules/narrative_vs_table")
-_AFFIX = [re.compile(p) for p in gazetteers.load("rules/verdict")["name_affixes"]]
+_VD = gazetteers.load("rules/verdict")
+_AFFIX = [re.compile(p) for p in _VD["name_affixes"]]
+_REWRITE = [(re.compile(a), b) for a, b in _VD.get("name_rewrites", [])]
+_TOTAL_WORD = re.compile(_VD["total_words"])
 _TOTAL_ROW = [re.compile(p) for p in gazetteers.load("rules/tables")["total_row"]]
 _OTHER_COL = V["other_columns"]
 _STRIP = re.compile(r"[\s“”\"'‘’『』]|^[一二三四五六七八九十]+[、.．]|^其中[:：]?|^(财政拨款|一般公共预算(财政拨款)?)")
@@ -104,6 +107,16 @@ def amount_cols(t: Table) -> list[int]:
         if any(parse_number(r.cells[j]) is not None for r in t.rows if j < len(r.cells)):
             out.append(j)
     return out
+
+
+def _value_cols(t: Table) -> list[int]:
+    """Every column that may hold a value, blank ones too (a stated 0 against an empty
+    column): not the label, code and index columns of the header tree."""
+    skip = {c.index for c in t.column_info if c.relation in ("label", "code", "index")}
+    n = max((len(r.cells) for r in t.rows), default=0)
+    if not t.column_info:
+        return amount_cols(t)
+    return [j for j in range(n) if j not in skip]
 
 
 def total_rows(t: Table):
@@ -264,7 +277,19 @@ def name_key(s: Optional[str]) -> str:
             cut = rx.sub("", s)
             if len(cut) >= 3 or len(s) < 3:  # `其他支出` stays: `其他` would name anything
                 s = cut
+    for rx, to in _REWRITE:
+        s = rx.sub(to, s)
     return s
+
+
+def column_name(t: Table, j: int) -> str:
+    """The name a column gives the cells of a total row: its deepest label that is not a
+    total word, a year or a measure; a table's own subject for its bare total column."""
+    path = ro.column_label(t, j).split("/")
+    named = [p for p in path if p and not _TOTAL_WORD.match(p)]
+    if named:
+        return named[-1]
+    return (_VD.get("total_column_names") or {}).get(t.table_type, "")
 
 
 def name_index(doc: Document) -> dict:
@@ -274,15 +299,14 @@ def name_index(doc: Document) -> dict:
     for t in doc.tables:
         if t.empty:
             continue
-        cols = amount_cols(t)
+        cols = _value_cols(t)
         for r in t.rows:
             k = name_key(r.label)
             if len(k) >= 2:
                 out.setdefault(k, []).append((t, r, cols))
         for r in total_rows(t)[:1]:
             for j in cols:
-                path = ro.column_label(t, j).split("/")
-                k = name_key(path[-1]) if path else ""
+                k = name_key(column_name(t, j))
                 if len(k) >= 2:
                     out.setdefault(k, []).append((t, r, [j]))
     return out

@@ -84,7 +84,11 @@ def _qualified(doc: Document, f, term: str) -> bool:
     """A subject that names something before the term's own words (`委托业务费财政拨款总额`):
     a part of the total, not the total.  Owner, year, scope and fund words before the term
     (`本部门`, `2026年`, `一般公共预算`) qualify nothing (the fund is the sentence's role)."""
-    subj = _strip_owner(doc, c_(clause_before(doc, f)) or c_(f.subject))
+    return qualified(_strip_owner(doc, c_(clause_before(doc, f)) or c_(f.subject)), term)
+
+
+def qualified(subj: str, term: str) -> bool:
+    """`_qualified` on the words before the figure, the owner's name removed."""
     spec = gazetteers.terms().get(term) or {}
     words = sorted({term, *spec.get("aliases", [])}, key=len, reverse=True)
     pos = min((subj.find(w) for w in words if w in subj), default=-1)
