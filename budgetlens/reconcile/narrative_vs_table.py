@@ -94,9 +94,9 @@ def qualified(subj: str, term: str) -> bool:
     pos = min((subj.find(w) for w in words if w in subj), default=-1)
     if pos <= 0:
         return False
-    prefix = re.sub(V["owner_prefix"], "", re.sub(r"[（(][^（）()]*[）)]", "", subj[:pos]))
-    prefix = re.sub(_FUND_WORDS + "|的", "", prefix)
-    return bool(prefix)
+    prefix = re.sub(V["owner_prefix"], "", re.sub(r"[（(][^（）()]*[）)]", "", subj[:pos]).strip("“”\"‘’"))
+    prefix = re.sub(_FUND_WORDS + "|的|" + V["prefix_fillers"], "", prefix)
+    return bool(re.sub(V["owner_prefix"], "", prefix))
 
 
 def clause_before(doc: Document, f) -> str:
@@ -137,7 +137,10 @@ def economic_code(doc: Document, f) -> Optional[str]:
 def name_keys(doc: Document, f) -> list[str]:
     """The name keys (locate.name_key) of what the figure names: its subject and the words
     written right before it."""
-    keys = [name_key(_strip_owner(doc, c_(f.subject))), name_key(name_before(doc, f))]
+    before = name_key(_strip_owner(doc, c_(name_before(doc, f))))
+    keys = [name_key(_strip_owner(doc, c_(f.subject))), before]
+    if len(before) < 2 and f.section:  # `2026年预算数159.00万元` under `1.因公出国（境）费`
+        keys.append(name_key(re.split(r"[，,：:。]", c_(f.section.split(" > ")[-1]))[0]))
     for term in {getattr(f, "term", None), *_subject_terms(doc, f)}:
         if term in gazetteers.terms():  # the term's own spellings name the same row
             keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"], *_ROW_NAMES.get(term, [])]]
