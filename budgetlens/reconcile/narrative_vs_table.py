@@ -99,6 +99,21 @@ def qualified(subj: str, term: str) -> bool:
     return bool(re.sub(V["owner_prefix"], "", prefix))
 
 
+def _foreign_parent(doc: Document, f) -> bool:
+    """The figure is listed under a total that is no budget total (`预算资金…，其中财政拨款`)."""
+    parent = _strip_owner(doc, c_(f.parent)) if f.parent else ""
+    if not parent or getattr(f, "role", None) == "total":
+        return False
+    term = gazetteers.term_index().get(parent)
+    if term is None:
+        bare = re.sub(V["owner_prefix"], "", parent)
+        term = next((t for rx, t in _FALLBACK if rx.search(parent) or rx.search(bare)), None)
+        term = term[0] if isinstance(term, list) else term
+    if term is None:
+        return bool(re.search(V["foreign_parent_words"], parent))
+    return term not in V["total_parents"] and term not in gazetteers.terms()
+
+
 def clause_before(doc: Document, f) -> str:
     s = doc.sentence_at(f.start) if f.start is not None else None
     if s is None:
@@ -316,7 +331,7 @@ def _term_of(doc: Document, f, segs) -> list[str]:
     if terms and not segs and c_(f.subject) and c_(f.subject) not in c_(before):
         return []  # the subject was carried over from the context: too loose for a total
     terms = [t for t in terms if not re.search(V["subjects_exclude"].get(t, "^$"), c_(f.subject) + c_(clause))]
-    if terms and terms[0] not in V["sangong_terms"] and _qualified(doc, f, terms[0]):
+    if terms and terms[0] not in V["sangong_terms"] and (_qualified(doc, f, terms[0]) or _foreign_parent(doc, f)):
         return []
     fund = ro.fund_of(c_(f.subject))
     extra = V["fund_terms"].get(fund)
