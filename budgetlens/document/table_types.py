@@ -14,7 +14,8 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Table
-from budgetlens.document.tables import is_code, parse_number
+from budgetlens.document.numbers import cell_value
+from budgetlens.document.tables import is_code
 
 E = gazetteers.load("table_evidence")
 TITLE_NUMBER = re.compile(E["title_number"])
@@ -34,7 +35,7 @@ def row_profile(t: Table) -> set[str]:
     econ = gazetteers.economic_name_index()
     n_func = n_econ = n_named = n_numeric_rows = 0
     for r in rows:
-        has_num = any(parse_number(c) is not None and not is_code(c) for c in r.cells)
+        has_num = any(cell_value(c) is not None and not is_code(c) for c in r.cells)
         if not has_num:
             continue
         n_numeric_rows += 1
@@ -79,7 +80,7 @@ def score(t: Table) -> tuple[dict, list[str]]:
     """(type → score, evidence lines) for one table."""
     title = _title(t)
     labels = [seg for c in t.column_info for seg in c.path]
-    text = " ".join(labels + [c for r in t.rows[: E["rows_seen"]] for c in r.cells if c and parse_number(c) is None])
+    text = " ".join(labels + [c for r in t.rows[: E["rows_seen"]] for c in r.cells if c and cell_value(c) is None])
     profile = row_profile(t)
     scores: dict = {}
     evidence: list[str] = []
@@ -115,9 +116,15 @@ def assign_type(t: Table, prev: Optional[Table] = None) -> None:
         evidence.append(f"{prev.table_type}: continues the table before {E['continuation']:+g}")
     t.type_scores = {k: v for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if v}
     t.type_evidence = evidence
-    if t.table_type != "unknown":
-        return
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if t.table_type != "unknown":
+        own = scores.get(t.table_type, 0.0)
+        if ranked and ranked[0][0] != t.table_type and own < E["threshold"] and \
+                ranked[0][1] >= E["threshold"] and ranked[0][1] - own >= E["margin"]:
+            t.type_evidence.append(f"type {ranked[0][0]}: score {ranked[0][1]:g} overrules the title's "
+                                   f"{t.table_type} ({own:g})")
+            t.table_type = ranked[0][0]
+        return
     if not ranked:
         return
     best, s = ranked[0]

@@ -4,8 +4,8 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import hashlib
 import json
-import logging
 import os
 import re
 import signal
@@ -20,22 +20,21 @@ from typing import Iterable, Optional
 import pandas as pd
 
 from budgetlens.document.build import build_document
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
-from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
-from budgetlens.reconcile.evidence import cell as cite, clean_ws, table_name
-from budgetlens.reconcile.verdict import counts as verdict_counts, verdicts
-
-log = logging.getLogger(__name__)
+from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.tables import is_code, numeric_cells, row_label_for
+from budgetlens.extractors.facts import FACT_COLUMNS
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.limits import current
+from budgetlens.readers import ReadError, read_blocks
+from budgetlens.reconcile import check_document
+from budgetlens.reconcile.evidence import cell as cite
+from budgetlens.reconcile.evidence import clean_ws, table_name
+from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
-               "read_seconds", "process_seconds",
-               # verdict counts (issue 13): narrative money figures, and how many a table cell
-               # verifies, a flag contradicts, or nothing could check
-               "figures", "verified", "contradicted", "unverifiable"]
-# verdict columns on facts (issue 13; reconcile/verdict.py)
-VERDICT_COLUMNS = ["verdict", "checked_against", "checked_page"]
+               "read_seconds", "process_seconds"]
 CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
                 "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end",
                 "page", "file", "bbox"]
@@ -57,8 +56,6 @@ class DocResult:
 def _error_id(paths: list[Path]) -> str:
     """An error row's id: per input path, so two files that fail the same way (two empty
     files, say) are two rows, each with its reason."""
-    import hashlib
-
     h = hashlib.sha256()
     for p in paths:
         h.update(str(p).encode("utf-8", "surrogateescape"))
@@ -74,8 +71,9 @@ def is_transient(error: Optional[str]) -> bool:
     return bool(error) and error.startswith(TRANSIENT_REASONS)
 
 
-def read_group(paths: list[Path]) -> Document:
-    """Read one or more files as one document (blocks concatenated in the given order)."""
+def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
+    """Read one or more files as one document (blocks concatenated in the given order).
+    `name`: the document's published name when the files are not named after it."""
     t0 = time.perf_counter()
     blocks = []
     fmt = None
@@ -87,7 +85,7 @@ def read_group(paths: list[Path]) -> Document:
         blocks.extend(bs)
     if not blocks:
         raise ReadError("no text found in the document")
-    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
+    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths], name=name)
     doc.read_seconds = time.perf_counter() - t0
     last_page: dict = {}
     for b in blocks:
@@ -263,7 +261,7 @@ def _row_labels(t, r) -> list:
     last = None
     for c in r.cells:
         out.append(last if last is not None else r.label)
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             last = c
     return out
 
@@ -276,7 +274,6 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
         "title": doc.title, "sources": list(doc.sources), "template": doc.template,
         "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
         "read_seconds": doc.read_seconds, "process_seconds": seconds,
-        **doc.__dict__.get("verdict_counts", {}),
     }
 
 
@@ -288,18 +285,11 @@ def _abs_file(f):
 
 
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
-    """Facts (with their verdicts), cells and flags of one document; the verdict counts are
-    left on `doc.verdict_counts` for its documents row."""
     cells = cell_rows(doc)
     files = {f: _abs_file(f) for f in doc.sources}
     for c in cells:
         c["file"] = files.get(c["file"], c["file"])
-    facts = []
-    try:
-        from budgetlens.extractors.narrative import extract_facts
-    except ImportError:
-        extract_facts = None
-    fact_objs = extract_facts(doc) if extract_facts else []
+    fact_objs = extract_facts(doc)
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
     facts = [f.as_row() for f in fact_objs]
@@ -307,35 +297,14 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
         locate_fact(doc, row)
         row["file"] = files.get(row["file"], row["file"])
     flags = []
-    try:
-        from budgetlens.reconcile import check_document
-    except ImportError:
-        check_document = None
-    found = []
-    if check_document:
-        found = check_document(doc, fact_objs)
-        for fl in found:
-            fl.source, fl.doc_id = doc.source, doc.doc_id
-            row = fl.as_row()
-            locate_flag(doc, row)
-            row["file"] = files.get(row["file"], row["file"])
-            row["evidence_files"] = [files.get(f, f) for f in row["evidence_files"]]
-            flags.append(row)
-    try:
-        _add_verdicts(doc, fact_objs, facts, found)
-    except Exception:  # a verdict that cannot be given must not lose the document's findings
-        log.exception("verdicts failed on %s", doc.source)
+    for fl in check_document(doc, fact_objs):
+        fl.source, fl.doc_id = doc.source, doc.doc_id
+        row = fl.as_row()
+        locate_flag(doc, row)
+        row["file"] = files.get(row["file"], row["file"])
+        row["evidence_files"] = [files.get(f, f) for f in row["evidence_files"]]
+        flags.append(row)
     return facts, cells, flags
-
-
-def _add_verdicts(doc: Document, fact_objs: list, rows: list[dict], flags: list) -> None:
-    vs = verdicts(doc, fact_objs, flags)
-    for f, row in zip(fact_objs, rows):
-        v = vs.get(id(f))
-        row["verdict"] = v.verdict if v else None
-        row["checked_against"] = v.checked_against if v else None
-        row["checked_page"] = v.page if v else None
-    doc.__dict__["verdict_counts"] = verdict_counts(vs.values())
 
 
 class DocumentTimeout(BaseException):
@@ -365,25 +334,23 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
+def process_group(paths: list[Path], keep_doc: bool = False, name: Optional[str] = None) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
-    from budgetlens.limits import current
-
     paths = [Path(p) for p in paths]
     seconds = current().max_seconds_per_document
     try:
         with _deadline(seconds):
-            return _process_group(paths, keep_doc)
+            return _process_group(paths, keep_doc, name)
     except DocumentTimeout:
         return DocResult(_error_row(paths, "error", f"took longer than the {seconds:g} s limit per document "
                                                     f"(raise with --max-seconds-per-document)"))
 
 
-def _process_group(paths: list[Path], keep_doc: bool) -> DocResult:
+def _process_group(paths: list[Path], keep_doc: bool, name: Optional[str] = None) -> DocResult:
     t0 = time.perf_counter()
     try:
-        doc = read_group(paths)
+        doc = read_group(paths, name)
     except ReadError as exc:
         return DocResult(_error_row(paths, "error", str(exc)))
     except MemoryError:
@@ -430,11 +397,8 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
-    from budgetlens.extractors.facts import FACT_COLUMNS
-    from budgetlens.reconcile.flags import FLAG_COLUMNS
-
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
-    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS + VERDICT_COLUMNS)
+    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
     flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS + FLAG_LOCATION_COLUMNS)
     return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}

@@ -9,7 +9,7 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Table
-from budgetlens.document.tables import parse_number
+from budgetlens.document.numbers import cell_value as parse_number, to_wan
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
@@ -114,7 +114,7 @@ def _row_with_amount(t: Table, rows: dict, code: str, value_wan) -> Optional[tup
         v = parse_number(r2.cells[j]) if j is not None else None
         if v is None:
             continue
-        v_wan = v / 10000 if t.unit == "元" else v
+        v_wan = to_wan(v, t.unit, "万元")
         if tol.agree(want, tol.figure(v_wan, None, unit="万元" if t.unit != "元" else "元").scaled(1)):
             return c2, r2, j
     return None

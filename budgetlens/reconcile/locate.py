@@ -13,7 +13,8 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Table
-from budgetlens.document.tables import is_code, parse_number
+from budgetlens.document.numbers import cell_value as parse_number, wan_factor
+from budgetlens.document.tables import is_code
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, clean_ws
@@ -87,7 +88,7 @@ def fig_at(t: Table, r, j) -> Optional[tol.Figure]:
     if v is None:
         return None
     f = tol.figure(v, r.cells[j], unit=t.unit or "万元")
-    return f.scaled(1e-4) if t.unit == "元" else f
+    return f.scaled(wan_factor(t.unit, "万元"))
 
 
 def amount_cols(t: Table) -> list[int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from budgetlens.document.model import Document, Table
-from budgetlens.document.tables import parse_number
+from budgetlens.document.numbers import cell_value as parse_number, wan_factor
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote
 from budgetlens.reconcile.flags import Flag
@@ -104,9 +104,7 @@ def check_sangong(doc: Document, facts) -> list[Flag]:
         seen.add((canon, f.start))
         r, j = where[canon]
         tv = parse_number(r.cells[j])
-        table_fig = tol.figure(tv, r.cells[j], unit=t.unit or "万元")
-        if t.unit == "元":
-            table_fig = table_fig.scaled(1e-4)
+        table_fig = tol.figure(tv, r.cells[j], unit=t.unit or "万元").scaled(wan_factor(t.unit, "万元"))
         stated = tol.figure(f.value_wan, f.raw or str(f.value), unit="万元", approx=(f.qualifier == "约"))
         if tol.agree(stated, table_fig):
             continue
