@@ -6,6 +6,16 @@ import os
 import sys
 from pathlib import Path
 
+from budgetlens import limits as limits_mod
+from budgetlens.crawler.config import ConfigError, load_config
+from budgetlens.engine.run import run_job, sequential
+from budgetlens.limits import describe, with_overrides
+from budgetlens.pipelines import commands
+from budgetlens.review import resolve_store, serve
+from budgetlens.review.app import TOKEN_ENV, RefusedToStart, check_bind
+from budgetlens.review.export import export_reviewed
+from budgetlens.store import Store, StoreLocked
+
 
 def _orchestrator(choice: str) -> str:
     if choice != "auto":
@@ -14,8 +24,6 @@ def _orchestrator(choice: str) -> str:
 
 
 def cmd_run(args) -> int:
-    from budgetlens.engine.run import run_job, sequential
-
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"budgetlens: no such file or folder: {', '.join(missing)}", file=sys.stderr)
@@ -30,8 +38,6 @@ def cmd_run(args) -> int:
         print(f"budgetlens: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     mode = _orchestrator(args.orchestrator)
-    from budgetlens.limits import with_overrides
-    from budgetlens.store import StoreLocked
 
     try:
         limits = with_overrides(**{name: getattr(args, name) for name in LIMIT_FLAGS})
@@ -41,7 +47,6 @@ def cmd_run(args) -> int:
     command = "run " + " ".join(args.paths)
     try:
         if mode == "prefect":
-            from budgetlens import limits as limits_mod
             from budgetlens.pipelines.flows import run_with_prefect
 
             limits_mod.configure(limits)  # tasks run in threads of this process
@@ -72,14 +77,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from budgetlens.store import Store
-
     store_path = args.store
     if store_path is None:
         cfg = Path(args.config or "budgetlens.toml")
         if args.config or cfg.is_file():
-            from budgetlens.crawler.config import ConfigError, load_config
-
             try:
                 store_path = load_config(cfg).store_path
             except ConfigError as exc:
@@ -93,8 +94,6 @@ def cmd_export(args) -> int:
         print(f"budgetlens: no store at {store_path}", file=sys.stderr)
         return 2
     if args.reviewed:  # the findings reviewers confirmed, for the audit file
-        from budgetlens.review.export import export_reviewed
-
         csv, xlsx, n = export_reviewed(store_path, args.out)
         print(f"{n} confirmed findings: {csv} and {xlsx}")
         return 0
@@ -112,9 +111,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from budgetlens.review import resolve_store, serve
-    from budgetlens.review.app import TOKEN_ENV, RefusedToStart, check_bind
-
     token = args.token or os.environ.get(TOKEN_ENV) or None
     try:
         store = resolve_store(args.store)
@@ -147,8 +143,6 @@ _LIMIT_HELP = {
 
 def _limit_flags(parser) -> None:
     """One flag per limit of engine.limits; each also reads BUDGETLENS_<NAME> (the flag wins)."""
-    from budgetlens.limits import describe
-
     g = parser.add_argument_group("limits (a document over a limit is recorded as an error)")
     for name, flag, default, env in describe():
         typ = int if isinstance(default, int) else float
@@ -188,12 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(env BUDGETLENS_REVIEW_TOKEN)")
     v.add_argument("--reviewer", default=None, help="name recorded with each decision (default: $USER)")
     v.set_defaults(func=cmd_review)
-    try:  # crawl / process / serve live in their own module
-        from budgetlens.pipelines import commands
-
-        commands.register(sub)
-    except ImportError:
-        pass
+    commands.register(sub)  # crawl / process / serve live in their own module
     return p
 
 

@@ -12,20 +12,21 @@ values it shows."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from pathlib import Path
 from typing import Iterable, Optional
-
-import json
 from urllib.parse import quote as url_quote
+from urllib.parse import unquote
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from budgetlens.gazetteers import load
-from budgetlens.store import reviews as review_store
+
+from .reviewed import decisions
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -178,8 +179,6 @@ def _doc_name(d) -> str:
     src = str(d["source"])
     name = src.rsplit("/", 1)[-1] if "://" in src else Path(src).name
     try:
-        from urllib.parse import unquote
-
         name = unquote(name)
     except Exception:
         pass
@@ -344,7 +343,8 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
         flags = flags[flags["source"].isin(sources)]
         cells = cells[cells["source"].isin(sources)]
     # reviewers' decisions: a dismissed flag is left out while its figures stay the same
-    flags = review_store.decisions(flags, review_store.table(store.con, getattr(store, "path", None)))
+    reviews = store.reviews() if hasattr(store, "reviews") else None
+    flags = decisions(flags, reviews)
     dismissed = flags["decision"] == "dismissed"
     page = render(docs, flags[~dismissed], cells, base=path.parent, n_dismissed=int(dismissed.sum()))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+from budgetlens.limits import current
 
 from . import reviews
 
@@ -86,8 +87,6 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if wait is None:
-            from budgetlens.limits import current
-
             wait = 0.0 if read_only else current().store_wait_seconds
         self.con = _connect(self.path, read_only, wait, on_wait)
         if not read_only:
@@ -222,6 +221,10 @@ class Store:
         self.con.execute("INSERT INTO runs (run_id, started, finished, documents, errors, flags, command, skipped) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [run_id, started, finished, documents, errors, flags, command, skipped])
+
+    def reviews(self) -> pd.DataFrame:
+        """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
+        return reviews.table(self.con, self.path)
 
     def table(self, name: str, where: str = "", params=None) -> pd.DataFrame:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
