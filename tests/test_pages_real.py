@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-
 from conftest import SHARED
 
 REAL2 = SHARED / "real2"
+pytestmark = pytest.mark.real
 
 
 def _pdfs(folder, prefix):

@@ -12,11 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from cdp import CHROMIUM, Browser, free_port
 from conftest import REAL, SEED_000
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")]
 SH02 = next(iter(sorted(REAL.glob("SH02_*.pdf"))), None) if REAL.is_dir() else None
 INJECTED = "<script>window.__pwned=1</script>"
 DOCS_SHOT = Path(__file__).resolve().parents[1] / "docs" / "review-flag.png"
@@ -61,6 +61,7 @@ def browser(tmp_path):
     b.close()
 
 
+@pytest.mark.real
 @pytest.mark.skipif(SH02 is None, reason="../shared/real is not available")
 def test_open_flag_see_picture_dismiss_reload_rerun(tmp_path, browser):
     out = tmp_path / "out"

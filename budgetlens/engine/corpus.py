@@ -4,6 +4,7 @@ earlier documents of the same departments."""
 from __future__ import annotations
 
 import pandas as pd
+
 from budgetlens.reconcile import check_corpus
 
 FAMILY = "cross_document"

@@ -90,39 +90,44 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [{c: _clean(r[c]) for c in cols} for r in df[cols].to_dict("records")]
 
 
-def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loopback: bool = True) -> Starlette:
-    store = ReviewStore(store_path, reviewer=reviewer or os.environ.get("USER", ""))
-    labels = _labels()
+class ReviewApp:
+    """The app's request handlers over one store."""
 
-    def authorised(request: Request) -> bool:
-        if not token:
+    def __init__(self, store: ReviewStore, token: Optional[str]):
+        self.store = store
+        self.token = token
+        self.labels = _labels()
+
+
+    def authorised(self, request: Request) -> bool:
+        if not self.token:
             return True
         given = request.headers.get(TOKEN_HEADER) or request.cookies.get(COOKIE) or ""
-        return hmac.compare_digest(given.encode(), token.encode())
+        return hmac.compare_digest(given.encode(), self.token.encode())
 
-    def same_origin(request: Request) -> bool:
+    def same_origin(self, request: Request) -> bool:
         origin = request.headers.get("origin")
         if not origin:
             return True
         return urlparse(origin).netloc == request.headers.get("host", "")
 
-    def page(name: str, status: int = 200, **ctx) -> HTMLResponse:
+    def page(self, name: str, status: int = 200, **ctx) -> HTMLResponse:
         return HTMLResponse(ENV.get_template(name).render(**ctx), status_code=status)
 
-    def busy(exc) -> Response:
+    def busy(self, exc) -> Response:
         return PlainTextResponse(f"the store is busy: {exc}; try again in a moment", status_code=503)
 
-    def filters_of(request: Request) -> dict:
+    def filters_of(self, request: Request) -> dict:
         return {k: request.query_params.get(k, "") for k in FLAG_FILTERS}
 
-    async def index(request: Request):
-        f = filters_of(request)
+    async def index(self, request: Request):
+        f = self.filters_of(request)
         try:
-            flags = store.flags(**f)
-            facets = store.facets()
-            docs = store.documents()
+            flags = self.store.flags(**f)
+            facets = self.store.facets()
+            docs = self.store.documents()
         except StoreBusy as exc:
-            return busy(exc)
+            return self.busy(exc)
         verdicts = [c for c in ("figures", "verified", "contradicted", "unverifiable") if c in docs.columns]
         doc_rows = []
         if verdicts:
@@ -134,19 +139,19 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
                  "page": _clean(r.get("page")), "decision": r["decision"], "changed": bool(r["changed"]),
                  "doc": Path(str(r["source"])).name}
                 for r in flags.to_dict("records")]
-        return page("list.html.j2", flags=rows, facets=facets, filters=f, labels=labels,
+        return self.page("list.html.j2", flags=rows, facets=facets, filters=f, labels=self.labels,
                     verdicts=verdicts, docs=doc_rows, query=urlencode({k: v for k, v in f.items() if v}))
 
-    async def flag_page(request: Request):
+    async def flag_page(self, request: Request):
         fid = request.path_params["flag_id"]
         try:
-            flag = store.flag(fid)
-            history = store.history(fid) if flag else []
+            flag = self.store.flag(fid)
+            history = self.store.history(fid) if flag else []
         except StoreBusy as exc:
-            return busy(exc)
+            return self.busy(exc)
         if flag is None:
-            return page("missing.html.j2", status=404, flag_id=fid)
-        view = flag_view(flag, labels)
+            return self.page("missing.html.j2", status=404, flag_id=fid)
+        view = flag_view(flag, self.labels)
         items = evidence_items(flag)
         for it in items:
             it["picture"] = bool(it["page"] and it["bbox"] and it["file"] and str(it["file"]).lower().endswith(".pdf"))
@@ -157,34 +162,34 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
         extra_quotes = [q for q in view["quotes"] if q["text"] not in {it["text"] for it in sentence_items}]
         back = request.query_params.get("back", "")
         back = back if back.startswith("/") and not back.startswith("//") else "/"
-        return page("flag.html.j2", flag=flag, view=view, items=items, extra_quotes=extra_quotes,
+        return self.page("flag.html.j2", flag=flag, view=view, items=items, extra_quotes=extra_quotes,
                     history=list(reversed(history)), back=back, decisions=DECISIONS,
                     department=_clean(flag.get("department")), year=_clean(flag.get("year")),
                     doc=Path(str(flag.get("source"))).name)
 
-    async def api_flags(request: Request):
-        f = filters_of(request)
+    async def api_flags(self, request: Request):
+        f = self.filters_of(request)
         if f["decision"] and f["decision"] not in ("open", "confirmed", "dismissed", "all", "undismissed"):
             return JSONResponse({"error": "decision must be open, confirmed, dismissed or all"}, status_code=400)
         try:
-            flags = store.flags(**f)
+            flags = self.store.flags(**f)
         except StoreBusy as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
         return JSONResponse({"flags": _records(flags), "count": len(flags)})
 
-    async def api_flag(request: Request):
+    async def api_flag(self, request: Request):
         try:
-            flag = store.flag(request.path_params["flag_id"])
+            flag = self.store.flag(request.path_params["flag_id"])
         except StoreBusy as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
         if flag is None:
             return JSONResponse({"error": "no such flag"}, status_code=404)
         return JSONResponse(_records(pd.DataFrame([flag]))[0])
 
-    async def api_review(request: Request):
-        if not authorised(request):
+    async def api_review(self, request: Request):
+        if not self.authorised(request):
             return JSONResponse({"error": "a valid review token is required"}, status_code=403)
-        if not same_origin(request):
+        if not self.same_origin(request):
             return JSONResponse({"error": "cross-origin writes are refused"}, status_code=403)
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return JSONResponse({"error": "send JSON (Content-Type: application/json)"}, status_code=415)
@@ -198,7 +203,7 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
         if not isinstance(note, str):
             return JSONResponse({"error": "note must be text"}, status_code=400)
         try:
-            rec = store.review(request.path_params["flag_id"], body["decision"], note,
+            rec = self.store.review(request.path_params["flag_id"], body["decision"], note,
                                str(body.get("reviewer") or ""))
         except KeyError:
             return JSONResponse({"error": "no such flag"}, status_code=404)
@@ -206,9 +211,9 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
             return JSONResponse({"error": str(exc)}, status_code=503)
         return JSONResponse(rec)
 
-    async def api_picture(request: Request):
+    async def api_picture(self, request: Request):
         try:
-            flag = store.flag(request.path_params["flag_id"])
+            flag = self.store.flag(request.path_params["flag_id"])
         except StoreBusy as exc:
             return PlainTextResponse(str(exc), status_code=503)
         if flag is None:
@@ -226,10 +231,10 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
             return PlainTextResponse(f"no picture: {exc}; the quoted text is the evidence", status_code=404)
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
-    async def document(request: Request):
+    async def document(self, request: Request):
         """The PDF an evidence line is printed in (only files the store names)."""
         try:
-            flag = store.flag(request.path_params["flag_id"])
+            flag = self.store.flag(request.path_params["flag_id"])
         except StoreBusy as exc:
             return PlainTextResponse(str(exc), status_code=503)
         items = evidence_items(flag) if flag else []
@@ -242,14 +247,14 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
             return PlainTextResponse("no file for this evidence", status_code=404)
         return FileResponse(path, media_type="application/pdf")
 
-    async def login(request: Request):
+    async def login(self, request: Request):
         given = request.query_params.get("token", "")
         resp = RedirectResponse("/", status_code=303)
-        if token and hmac.compare_digest(given.encode(), token.encode()):
-            resp.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        if self.token and hmac.compare_digest(given.encode(), self.token.encode()):
+            resp.set_cookie(COOKIE, self.token, httponly=True, samesite="strict")
         return resp
 
-    async def static(request: Request):
+    async def static(self, request: Request):
         name = request.path_params["name"]
         if name not in ("review.js", "review.css", "report.css"):
             return PlainTextResponse("not found", status_code=404)
@@ -257,7 +262,7 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
         kind = "text/javascript" if name.endswith(".js") else "text/css"
         return Response(src, media_type=f"{kind}; charset=utf-8")
 
-    async def headers(request, call_next):
+    async def headers(self, request, call_next):
         resp = await call_next(request)
         if resp.headers.get("content-type", "").startswith("text/html"):
             resp.headers["Content-Security-Policy"] = CSP
@@ -266,16 +271,21 @@ def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loop
         resp.headers["X-Frame-Options"] = "DENY"
         return resp
 
-    middleware = [Middleware(BaseHTTPMiddleware, dispatch=headers)]
+
+
+def create_app(store_path, token: Optional[str] = None, reviewer: str = "", loopback: bool = True) -> Starlette:
+    store = ReviewStore(store_path, reviewer=reviewer or os.environ.get("USER", ""))
+    h = ReviewApp(store, token)
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=h.headers)]
     if loopback:  # a page elsewhere cannot reach the app through a rebinding host name
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]", "::1"]))
     app = Starlette(routes=[
-        Route("/", index), Route("/flags/{flag_id}", flag_page),
-        Route("/api/flags", api_flags), Route("/api/flags/{flag_id}", api_flag),
-        Route("/api/flags/{flag_id}/review", api_review, methods=["POST"]),
-        Route("/api/flags/{flag_id}/evidence.png", api_picture),
-        Route("/flags/{flag_id}/document.pdf", document),
-        Route("/login", login), Route("/static/{name}", static),
+        Route("/", h.index), Route("/flags/{flag_id}", h.flag_page),
+        Route("/api/flags", h.api_flags), Route("/api/flags/{flag_id}", h.api_flag),
+        Route("/api/flags/{flag_id}/review", h.api_review, methods=["POST"]),
+        Route("/api/flags/{flag_id}/evidence.png", h.api_picture),
+        Route("/flags/{flag_id}/document.pdf", h.document),
+        Route("/login", h.login), Route("/static/{name}", h.static),
     ], middleware=middleware)
     app.state.store = store
     return app

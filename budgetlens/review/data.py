@@ -11,6 +11,7 @@ from typing import Optional
 import pandas as pd
 
 from budgetlens.report.html import _list, split_evidence
+from budgetlens.report.reviewed import decisions, fingerprint
 from budgetlens.store import reviews as review_store
 from budgetlens.store.duck import StoreLocked, _connect
 
@@ -76,7 +77,7 @@ class ReviewStore:
 
         flags, reviews = self._read(load)
         flags = flags.drop_duplicates("flag_id")
-        flags = review_store.decisions(flags, reviews)
+        flags = decisions(flags, reviews)
         decision = filters.get("decision") or "undismissed"
         if decision == "undismissed":
             flags = flags[flags["decision"] != "dismissed"]
@@ -119,7 +120,7 @@ class ReviewStore:
         if flag is None:
             raise KeyError(flag_id)
         rec = review_store.new_review(flag_id, decision, note, reviewer or self.reviewer,
-                                      review_store.fingerprint(flag), flag.get("doc_id") or "")
+                                      fingerprint(flag), flag.get("doc_id") or "")
         with self._lock:
             review_store.append_journal(review_store.journal_path(self.path), rec)
             try:

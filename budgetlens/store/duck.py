@@ -224,6 +224,10 @@ class Store:
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [run_id, started, finished, documents, errors, flags, command, skipped])
 
+    def reviews(self) -> pd.DataFrame:
+        """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
+        return reviews.table(self.con, self.path)
+
     def table(self, name: str, where: str = "", params=None) -> pd.DataFrame:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
         return self.con.execute(sql, params or []).df()

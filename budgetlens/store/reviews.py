@@ -7,20 +7,17 @@ line, flushed to disk), then inserted into the table; `import_journal` puts back
 the table lacks, so a store rebuilt from its inputs (or one that was busy when the decision
 was taken) never loses a decision.
 
-A decision applies to a flag while the flag is the one the reviewer saw: same `flag_id`
-(stable across runs: a hash of the document's content, the rule and what the rule found)
-and same `fingerprint` (its values and its evidence).  When the figures change, the flag
-is open again.
+Which decision applies to which flag (`flag_id` and `fingerprint`) is decided in
+`budgetlens.report.reviewed`, beside the report that hides dismissed flags.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 import pandas as pd
 
@@ -39,39 +36,6 @@ def journal_path(store_path: str | Path) -> Path:
 def create_table(con) -> None:
     body = ", ".join(f'"{c}" {t}' for c, t in REVIEWS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS reviews ({body})")
-
-
-def _list(x) -> list:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    try:
-        return list(x)
-    except TypeError:
-        return []
-
-
-def _float(x) -> Optional[float]:
-    try:
-        if x is None or pd.isna(x):
-            return None
-    except (TypeError, ValueError):
-        return None
-    return round(float(x), 6)
-
-
-def fingerprint(flag) -> str:
-    """What the reviewer judged: the rule, the figures and the evidence as quoted (not
-    pages or run ids, which may move without the finding changing)."""
-    get = flag.get if hasattr(flag, "get") else (lambda k, d=None: getattr(flag, k, d))
-    basis = [
-        get("rule"),
-        [_float(v) for v in _list(get("values"))],
-        _float(get("stated")), _float(get("expected")),
-        [str(e) for e in _list(get("evidence"))],
-    ]
-    return hashlib.sha1(json.dumps(basis, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
 def new_review(flag_id: str, decision: str, note: str = "", reviewer: str = "",
@@ -150,23 +114,3 @@ def table(con, store_path: str | Path | None = None) -> pd.DataFrame:
     if have.empty:
         return pd.DataFrame(columns=list(REVIEWS))
     return have.sort_values(["decided_at", "review_id"], kind="stable").reset_index(drop=True)
-
-
-def decisions(flags: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
-    """`flags` with `decision` (open / confirmed / dismissed), `note`, `reviewer`,
-    `decided_at`, `fingerprint` and `changed` (a decision was taken on other figures:
-    the flag is open again)."""
-    flags = flags.copy()
-    flags["fingerprint"] = [fingerprint(r) for r in flags.to_dict("records")] if len(flags) else []
-    latest = reviews.drop_duplicates("flag_id", keep="last").set_index("flag_id") if len(reviews) else None
-    dec, note, who, when, changed = [], [], [], [], []
-    for fid, fp in zip(flags.get("flag_id", []), flags["fingerprint"]):
-        r = latest.loc[fid] if latest is not None and fid in latest.index else None
-        if r is not None and (not r["fingerprint"] or r["fingerprint"] == fp):
-            dec.append(r["decision"]), note.append(r["note"]), who.append(r["reviewer"]), when.append(r["decided_at"])
-            changed.append(False)
-        else:
-            dec.append("open"), note.append(None), who.append(None), when.append(None)
-            changed.append(r is not None)
-    flags["decision"], flags["note"], flags["reviewer"], flags["decided_at"], flags["changed"] = dec, note, who, when, changed
-    return flags
