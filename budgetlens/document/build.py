@@ -88,6 +88,7 @@ def build_document(
             n_table += 1
             _add_table(doc, laid, idx, b, span, n_table)
     doc.sentences.sort(key=lambda s: s.start)
+    doc.page_marks.sort(key=lambda m: m[0])
     apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
     for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
         assign_type(t, doc.tables[k - 1] if k else None)
@@ -117,7 +118,7 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 continue
             span = emit(t)
             emit("\n")
-            laid.append((Block(kind="para", text=t, page=b.page, source=b.source), span))
+            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), span))
         else:
             rows = [[normalize_cell(c) for c in r] for r in b.rows]
             spans = []
@@ -131,7 +132,8 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 emit("\n")
                 spans.append(rs)
             emit("\n")
-            laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid), spans))
+            laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid,
+                               cell_boxes=b.cell_boxes if len(b.cell_boxes) == len(rows) else []), spans))
     return "".join(parts), laid
 
 
@@ -162,8 +164,16 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
     doc.paragraphs.append(span)
     pi = len(doc.paragraphs) - 1
     section = doc.section_at(a)
+    offs = _line_offsets(b.lines, len(b.text))  # where the PDF printed each line (page, box)
+    _mark(doc, a, b.page if not offs else offs[0][2][0], b.source)
+    for ls, _le, ln in offs[1:]:
+        _mark(doc, a + ls, ln[0], b.source)
+    for ls, le, ln in offs:
+        doc.line_boxes.append((a + ls, a + le, ln[0], b.source, tuple(ln[1:5])))
     for s, t in split_sentences(b.text, a):
-        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi))
+        page, bbox = _locate(offs, s - a, t - a)
+        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi, page=page or b.page,
+                                      file=b.source, bbox=bbox))
     # a note right after a table that declares it empty
     if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
         tbl = doc.tables[-1]
@@ -190,8 +200,13 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     section = None  # one for the whole table: section bounds are paragraph starts
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
+        row_page, row_boxes = _row_location(b, ri)
+        if row_spans:
+            _mark(doc, row_spans[0][0], row_page, b.source)
         if 0 <= row_index < len(table.rows):
-            table.rows[row_index].spans = list(row_spans)
+            r = table.rows[row_index]
+            r.spans = list(row_spans)
+            r.page, r.file, r.boxes = row_page, b.source, row_boxes
         row_cells = b.rows[ri]  # the text laid out at row_spans
         for ci, (a, _e) in enumerate(row_spans):
             cell = row_cells[ci]
@@ -201,8 +216,54 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
                 section = doc.section_at(a)
             for s, t in split_sentences(cell, a):
                 doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
-                                              table_id=table.table_id, row=row_index, col=ci))
+                                              table_id=table.table_id, row=row_index, col=ci,
+                                              page=row_page, file=b.source,
+                                              bbox=row_boxes[ci] if ci < len(row_boxes) else None))
     doc.tables.append(table)
+
+
+def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]) -> None:
+    """Record where the page (or the file) changes in the text."""
+    marks = doc.page_marks
+    if page is None and source is None:
+        return
+    if marks and marks[-1][1] == page and marks[-1][2] == source:
+        return
+    marks.append((offset, page, source))
+
+
+def _line_offsets(lines: list, length: int) -> list:
+    """(start, end, line) of each PDF line within its paragraph's text, from the lines'
+    character counts scaled to the normalised text's length."""
+    total = sum(ln[5] for ln in lines)
+    if not lines or total <= 0:
+        return []
+    k = length / total
+    out, pos = [], 0.0
+    for ln in lines:
+        end = pos + ln[5] * k
+        out.append((int(pos), int(end), ln))
+        pos = end
+    return out
+
+
+def _locate(offs: list, a: int, b: int) -> tuple[Optional[int], Optional[tuple]]:
+    """Page and box (union of its lines on its first page) of the span [a, b) of a paragraph."""
+    hit = [ln for ls, le, ln in offs if ls < b and le > a] or [ln for ls, le, ln in offs if ls <= a][-1:]
+    if not hit:
+        return None, None
+    page = hit[0][0]
+    on = [ln for ln in hit if ln[0] == page]
+    return page, (min(ln[1] for ln in on), min(ln[2] for ln in on), max(ln[3] for ln in on), max(ln[4] for ln in on))
+
+
+def _row_location(b: Block, ri: int) -> tuple[Optional[int], list]:
+    """Page of a table block's row `ri` and its cells' boxes on that page."""
+    if not b.cell_boxes or ri >= len(b.cell_boxes):
+        return b.page, []
+    boxes = b.cell_boxes[ri]
+    page = next((x[0] for x in boxes if x), b.page)
+    return page, [tuple(x[1:]) if x and x[0] == page else None for x in boxes]
 
 
 def _follows_table(laid, idx: int) -> bool:

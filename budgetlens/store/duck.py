@@ -14,6 +14,8 @@ from typing import Callable
 import pandas as pd
 from budgetlens.limits import current
 
+from . import reviews
+
 SCHEMA = {
     "documents": {
         "doc_id": "VARCHAR", "source": "VARCHAR", "format": "VARCHAR", "department": "VARCHAR",
@@ -22,6 +24,7 @@ SCHEMA = {
         "template": "VARCHAR", "pages": "INTEGER", "n_tables": "INTEGER", "n_sentences": "INTEGER",
         "read_seconds": "DOUBLE", "process_seconds": "DOUBLE", "run_id": "VARCHAR",
         "province": "VARCHAR", "metadata_conflicts": "VARCHAR",
+        "figures": "INTEGER", "verified": "INTEGER", "contradicted": "INTEGER", "unverifiable": "INTEGER",
     },
     "facts": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "kind": "VARCHAR", "subject": "VARCHAR",
@@ -33,12 +36,15 @@ SCHEMA = {
         "amount_to": "DOUBLE", "level": "VARCHAR", "project": "VARCHAR", "table_id": "VARCHAR",
         "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "term": "VARCHAR", "role": "VARCHAR",
         "total_group": "VARCHAR", "item": "VARCHAR", "list_no": "VARCHAR", "run_id": "VARCHAR",
+        "verdict": "VARCHAR", "checked_against": "VARCHAR", "checked_page": "INTEGER",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},  # issue 14: where it is printed
     },
     "table_cells": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "table_id": "VARCHAR", "table_type": "VARCHAR",
         "title": "VARCHAR", "row": "INTEGER", "column": "INTEGER", "row_code": "VARCHAR",
         "row_label": "VARCHAR", "column_label": "VARCHAR", "value": "DOUBLE", "unit": "VARCHAR",
         "value_wan": "DOUBLE", "raw": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},
     },
     "flags": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "flag_id": "VARCHAR", "family": "VARCHAR",
@@ -46,6 +52,8 @@ SCHEMA = {
         "stated": "DOUBLE", "expected": "DOUBLE", "difference": "DOUBLE", "evidence": "VARCHAR[]",
         "related": "VARCHAR[]", "start": "INTEGER", "end": "INTEGER", "sentence": "VARCHAR",
         "cells": "VARCHAR[]", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]", "evidence_pages": "INTEGER[]",
+           "evidence_files": "VARCHAR[]", "evidence_bboxes": "VARCHAR"},  # per evidence line; bboxes as JSON
     },
 }
 TABLES = list(SCHEMA)
@@ -96,6 +104,10 @@ class Store:
             for c, t in cols.items():  # columns added by later versions
                 if c not in existing:
                     self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c}" {t}')
+        # reviewers' decisions (issue 14): their own table, refilled from reviews.jsonl
+        # beside the store, so a rebuilt store gets every decision back
+        reviews.create_table(self.con)
+        reviews.import_journal(self.con, self.path)
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT doc_id FROM documents").fetchall()}
@@ -212,6 +224,10 @@ class Store:
         self.con.execute("INSERT INTO runs (run_id, started, finished, documents, errors, flags, command, skipped) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [run_id, started, finished, documents, errors, flags, command, skipped])
+
+    def reviews(self) -> pd.DataFrame:
+        """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
+        return reviews.table(self.con, self.path)
 
     def table(self, name: str, where: str = "", params=None) -> pd.DataFrame:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
