@@ -17,6 +17,7 @@ from budgetlens.review.export import export_reviewed
 from budgetlens.store import Store, StoreLocked
 
 
+
 def _orchestrator(choice: str) -> str:
     if choice != "auto":
         return choice

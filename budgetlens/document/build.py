@@ -14,7 +14,8 @@ from budgetlens.gazetteers.headings import heading_style
 from budgetlens.readers.blocks import Block
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
-from .tables import parse_number, structure_table, unit_of
+from .numbers import cell_value
+from .tables import structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
 META = gazetteers.load("document_meta")
@@ -69,7 +70,11 @@ def build_document(
     *,
     doc_id: Optional[str] = None,
     sources: Optional[list[str]] = None,
+    name: Optional[str] = None,
 ) -> Document:
+    """`name`: the document's name as published, a hint for its metadata when the text does
+    not say (the file name for `budgetlens run`; the portal's link text for `process`, whose
+    files are content-addressed blobs)."""
     doc = Document(doc_id=doc_id or content_hash(blocks), source=source, format=fmt,
                    sources=sources or [source])
     doc.text, laid = _lay_out(blocks)  # 1. normalise and lay out the text
@@ -84,7 +89,7 @@ def build_document(
             _add_table(doc, laid, idx, b, span, n_table)
     doc.sentences.sort(key=lambda s: s.start)
     doc.page_marks.sort(key=lambda m: m[0])
-    _metadata(doc, [b for b, _ in laid if b.kind == "para"])
+    _metadata(doc, [b for b, _ in laid if b.kind == "para"], name or Path(source).stem)
     return doc
 
 
@@ -201,7 +206,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
         row_cells = b.rows[ri]  # the text laid out at row_spans
         for ci, (a, _e) in enumerate(row_spans):
             cell = row_cells[ci]
-            if not HAN.search(cell) or parse_number(cell) is not None:
+            if not HAN.search(cell) or cell_value(cell) is not None:
                 continue
             if section is None:
                 section = doc.section_at(a)
@@ -287,7 +292,7 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
     return fallback, unit
 
 
-def _metadata(doc: Document, paras: list[Block]) -> None:
+def _metadata(doc: Document, paras: list[Block], name: str) -> None:
     candidates = [b.text for b in paras[:300]]
     best = None
     for t in candidates:
@@ -306,16 +311,16 @@ def _metadata(doc: Document, paras: list[Block]) -> None:
         if score >= 3:
             break
     if best is None:
-        _metadata_from_filename(doc)
+        _metadata_from_name(doc, name)
         return
     _score, line, m, dept = best
     doc.title = line
     _apply_title(doc, m, dept)
     if not doc.region:
-        _complete_region(doc)
+        _complete_region(doc, name)
 
 
-def _complete_region(doc: Document) -> None:
+def _complete_region(doc: Document, name: str) -> None:
     """A body that calls itself 省委办公厅 in its title is named in full elsewhere in the
     document (江苏省委办公厅) or in the file name."""
     dept = doc.department or ""
@@ -327,15 +332,14 @@ def _complete_region(doc: Document) -> None:
             doc.region = r.group("region")
             return
     probe = Document(doc_id="", source=doc.source, format=doc.format)
-    _metadata_from_filename(probe)
+    _metadata_from_name(probe, name)
     if probe.region and probe.department and probe.department.endswith(dept[1:] if len(dept) > 3 else dept):
         doc.region = probe.region
     elif probe.region and dept[:1] in "省市" and probe.region.endswith(dept[:1]):
         doc.region = probe.region
 
 
-def _metadata_from_filename(doc: Document) -> None:
-    name = Path(doc.source).stem
+def _metadata_from_name(doc: Document, name: str) -> None:
     m = TITLE_RE.search(regex.sub(r"^[A-Za-z0-9_]+_", "", name))
     if not m:
         return

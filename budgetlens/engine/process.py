@@ -21,7 +21,8 @@ import pandas as pd
 
 from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
+from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.tables import is_code, numeric_cells, row_label_for
 from budgetlens.extractors.facts import FACT_COLUMNS
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.limits import current
@@ -70,8 +71,9 @@ def is_transient(error: Optional[str]) -> bool:
     return bool(error) and error.startswith(TRANSIENT_REASONS)
 
 
-def read_group(paths: list[Path]) -> Document:
-    """Read one or more files as one document (blocks concatenated in the given order)."""
+def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
+    """Read one or more files as one document (blocks concatenated in the given order).
+    `name`: the document's published name when the files are not named after it."""
     t0 = time.perf_counter()
     blocks = []
     fmt = None
@@ -83,7 +85,7 @@ def read_group(paths: list[Path]) -> Document:
         blocks.extend(bs)
     if not blocks:
         raise ReadError("no text found in the document")
-    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
+    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths], name=name)
     doc.read_seconds = time.perf_counter() - t0
     last_page: dict = {}
     for b in blocks:
@@ -259,7 +261,7 @@ def _row_labels(t, r) -> list:
     last = None
     for c in r.cells:
         out.append(last if last is not None else r.label)
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             last = c
     return out
 
@@ -332,23 +334,23 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
+def process_group(paths: list[Path], keep_doc: bool = False, name: Optional[str] = None) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
     paths = [Path(p) for p in paths]
     seconds = current().max_seconds_per_document
     try:
         with _deadline(seconds):
-            return _process_group(paths, keep_doc)
+            return _process_group(paths, keep_doc, name)
     except DocumentTimeout:
         return DocResult(_error_row(paths, "error", f"took longer than the {seconds:g} s limit per document "
                                                     f"(raise with --max-seconds-per-document)"))
 
 
-def _process_group(paths: list[Path], keep_doc: bool) -> DocResult:
+def _process_group(paths: list[Path], keep_doc: bool, name: Optional[str] = None) -> DocResult:
     t0 = time.perf_counter()
     try:
-        doc = read_group(paths)
+        doc = read_group(paths, name)
     except ReadError as exc:
         return DocResult(_error_row(paths, "error", str(exc)))
     except MemoryError:

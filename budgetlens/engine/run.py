@@ -3,11 +3,13 @@ batches are handed to `map_batches`, which is a plain loop by default and a Pref
 (or a process pool) when the CLI asks for one."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -17,20 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from .discover import discover, group_sources
-from .process import DocResult, frames, process_group
-from budgetlens.store.duck import FILES, new_run_id
-from budgetlens.store import Store
-from budgetlens import document as document_pkg
-from budgetlens import engine as engine_pkg
-from budgetlens import extractors as extractors_pkg
-from budgetlens import gazetteers as gazetteers_pkg
 from budgetlens import limits as limits_mod
-from budgetlens import readers as readers_pkg
-from budgetlens import reconcile as reconcile_pkg
-from .process import is_transient
-from .corpus import cross_document_flags
 from budgetlens.report import write_report as _write
+from budgetlens.store import Store
+from budgetlens.store.duck import FILES, new_run_id
+
+from .corpus import cross_document_flags
+from .discover import discover, group_sources
+from .process import DocResult, frames, is_transient, process_group
 
 Batch = list[list[str]]
 
@@ -142,10 +138,8 @@ def file_key(p: Path, max_bytes: int) -> FileKey:
     return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-# the packages whose files turn an input into rows (found through their import path: since
-# the move to one package, extractors/ and gazetteers/ live outside budgetlens/)
-_CODE_PACKAGES = (readers_pkg, document_pkg, extractors_pkg, reconcile_pkg, gazetteers_pkg, engine_pkg)
-_fingerprint_cache: dict[str, str] = {}
+_CODE_PACKAGES = ("budgetlens.readers", "budgetlens.document", "budgetlens.extractors", "budgetlens.reconcile",
+                  "budgetlens.gazetteers", "budgetlens.engine")
 
 
 def pipeline_fingerprint(limits) -> str:
@@ -157,19 +151,24 @@ def pipeline_fingerprint(limits) -> str:
     pinned = os.environ.get("BUDGETLENS_PIPELINE_VERSION")
     if pinned:
         return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
-    if key not in _fingerprint_cache:
-        h = hashlib.sha256(key.encode())
-        for pkg in _CODE_PACKAGES:
-            root = Path(next(iter(pkg.__path__)))
-            for f in sorted(root.rglob("*")):
-                if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
-                    h.update(f"{pkg.__name__}/{f.relative_to(root).as_posix()}".encode())
-                    try:
-                        h.update(f.read_bytes())
-                    except OSError:
-                        pass
-        _fingerprint_cache[key] = h.hexdigest()[:16]
-    return _fingerprint_cache[key]
+    return _code_fingerprint(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _code_fingerprint(key: str) -> str:
+    """The packages' files are found where they are installed (extractors/ and gazetteers/
+    live outside budgetlens/ in the repository)."""
+    h = hashlib.sha256(key.encode())
+    for pkg in _CODE_PACKAGES:
+        root = Path(importlib.import_module(pkg).__path__[0])
+        for f in sorted(root.rglob("*")):
+            if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
+                h.update(f"{pkg}/{f.relative_to(root)}".encode())
+                try:
+                    h.update(f.read_bytes())
+                except OSError:
+                    pass
+    return h.hexdigest()[:16]
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:
@@ -245,8 +244,7 @@ def run_job(
             print(f"budgetlens: {msg}", file=sys.stderr, flush=True)
 
     store = Store(out / "budgetlens.duckdb", wait=lim.store_wait_seconds, on_wait=waiting)
-    per_doc = []
-    n_docs = n_err = n_flags = n_facts = 0
+    per_doc: list = []
     try:
         fingerprint = pipeline_fingerprint(lim)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
@@ -262,7 +260,7 @@ def run_job(
         todo_batches = batches(todo, batch_size)
         progress = Progress(len(todo), quiet, len(todo_batches))
         doc_of_source: dict[str, str] = {}
-        n_dups = 0
+        dup_docs: list[tuple] = []
 
         def file_rows(sources: list[str], doc_id: str, source: str, status: str, transient: bool,
                       duplicate_of: Optional[str] = None) -> list[dict]:
@@ -270,37 +268,28 @@ def run_job(
                      "transient": transient, "duplicate_of": duplicate_of, "fingerprint": fingerprint}
                     for s in sources if s in keys and keys[s].sha256 is not None]
 
-        for results in map_batches(todo_batches):
+        def keep(results: list[DocResult]) -> tuple[list[DocResult], pd.DataFrame]:
+            """Drop a document whose text another input of this run already gave (another
+            encoding, another name); record every input's file rows."""
             frows: list[dict] = []
-            dropped: set[str] = set()
             kept: list[DocResult] = []
             for r in results:
                 d = r.document
                 srcs = [str(x) for x in (d.get("sources") or [d["source"]])]
                 first = run_docs.get(d["doc_id"])
                 if first is not None and first != d["source"]:
-                    # the same text as another input (another encoding, another name)
-                    dropped.add(d["source"])
                     frows += file_rows(srcs, d["doc_id"], first, "duplicate", False, first)
-                    per_doc.append((d["source"], "duplicate", d.get("read_seconds"), f"same content as {first}"))
-                    n_dups += 1
+                    dup_docs.append((d["source"], "duplicate", d.get("read_seconds"), f"same content as {first}"))
                     continue
                 run_docs[d["doc_id"]] = d["source"]
                 doc_of_source[d["source"]] = d["doc_id"]
                 frows += file_rows(srcs, d["doc_id"], d["source"], d["status"], is_transient(d.get("error")))
                 kept.append(r)
-            fr = frames(kept)
-            _store_batch(store, fr, kept, run_id, _files_frame(frows))
-            for r in kept:
-                d = r.document
-                per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
-            n_docs += len(kept)
-            batch_errors = int((fr["documents"]["status"] != "ok").sum())
-            n_err += batch_errors
-            n_flags += len(fr["flags"])
-            n_facts += len(fr["facts"])
-            progress.update(len(results), len(fr["flags"]), batch_errors)
-        progress.close()
+            return kept, _files_frame(frows)
+
+        tally = run_batches(store, run_id, todo_batches, map_batches, progress, keep=keep)
+        per_doc += tally.per_doc + dup_docs
+        n_dups = len(dup_docs)
 
         # inputs byte-identical to an earlier one: recorded, not processed
         drows = []
@@ -316,12 +305,7 @@ def run_job(
             store.write_files(_files_frame(drows), run_id)
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
-        try:  # checks across documents: last year's disclosure, a 部门 and its 单位
-            n_flags += cross_document_flags(store, doc_ids)
-        except Exception as exc:  # a corpus check must never cost the run its results
-            print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
-        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_docs, n_err, n_flags, command,
-                         skipped=len(skipped_ids))
+        finish_run(store, run_id, started, tally, doc_ids, command, skipped=len(skipped_ids))
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
@@ -333,12 +317,63 @@ def run_job(
             os.replace(tmp, report)
     finally:
         store.close()
-    return RunSummary(run_id, n_docs, n_err, n_flags, n_facts, time.perf_counter() - t0, out, report, per_doc,
-                      skipped=len(skipped_ids), duplicates=n_dups)
+    return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
+                      report, per_doc, skipped=len(skipped_ids), duplicates=n_dups)
+
+
+@dataclass
+class Tally:
+    """What a run did: documents stored, errors, flags and facts written, one line per document."""
+    docs: int = 0
+    errors: int = 0
+    flags: int = 0
+    facts: int = 0
+    per_doc: list = field(default_factory=list)
+    doc_ids: list = field(default_factory=list)
+
+
+def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress: Progress, *,
+                keep: Optional[Callable] = None, stored: Optional[Callable] = None) -> Tally:
+    """The one runner, behind `budgetlens run` and `budgetlens process` alike: `map_batches`
+    reads, extracts and checks each batch of documents (a loop, a process pool or Prefect
+    tasks); each batch is stored in one transaction.  `keep(results)` → (results to store,
+    their `files` rows) lets a front end drop or annotate; `stored(results)` runs after the
+    batch is committed."""
+    tally = Tally()
+    for results in map_batches(todo):
+        kept, files = keep(results) if keep else (list(results), None)
+        fr = frames(kept)
+        _store_batch(store, fr, kept, run_id, files)
+        if stored:
+            stored(kept)
+        for r in kept:
+            d = r.document
+            tally.per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
+            tally.doc_ids.append(d["doc_id"])
+        batch_errors = int((fr["documents"]["status"] != "ok").sum())
+        tally.docs += len(kept)
+        tally.errors += batch_errors
+        tally.flags += len(fr["flags"])
+        tally.facts += len(fr["facts"])
+        progress.update(len(results), len(fr["flags"]), batch_errors)
+    progress.close()
+    return tally
+
+
+def finish_run(store, run_id: str, started: str, tally: Tally, doc_ids: list[str], command: str,
+               skipped: int = 0) -> None:
+    """What ends every run: the checks across documents (last year's disclosure, a 部门 and
+    its 单位) over the run's documents and the store's related ones, then the run's record."""
+    try:
+        tally.flags += cross_document_flags(store, doc_ids)
+    except Exception as exc:  # a corpus check must never cost the run its results
+        print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), tally.docs, tally.errors, tally.flags,
+                     command, skipped=skipped)
 
 
 def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], run_id: str,
-                 files: pd.DataFrame) -> None:
+                 files: Optional[pd.DataFrame]) -> None:
     """One transaction per batch; if the batch cannot be stored (a value the schema
     refuses), each document alone, and one that still fails becomes an error row."""
     try:
@@ -350,10 +385,10 @@ def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], r
         d = r.document
         srcs = set(str(x) for x in (d.get("sources") or [d["source"]]))
         one = frames([r])
-        mine = files[files["path"].isin(srcs)]
+        mine = files[files["path"].isin(srcs)] if files is not None else None
         try:
             store.write(one, run_id, mine)
         except Exception as exc:
             row = {**d, "status": "error", "error": f"results could not be stored: {type(exc).__name__}: {str(exc)[:200]}"}
-            mine = mine.assign(status="error", transient=False)
+            mine = mine.assign(status="error", transient=False) if mine is not None else None
             store.write(frames([DocResult(row)]), run_id, mine)

@@ -24,6 +24,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
 
 from .reviewed import decisions
@@ -98,9 +99,8 @@ def highlight(sentence: str, figures: list[float], primary: Optional[float]) -> 
     100.0 and 1,00 all count."""
     out, last, marked_primary = [], 0, False
     for m in NUMBER.finditer(sentence):
-        try:
-            v = float(m.group().replace(",", "").replace("，", ""))
-        except ValueError:
+        v = parse_number(m.group())
+        if v is None:
             continue
         cls = None
         if primary is not None and not marked_primary and abs(v - primary) < 1e-9:
