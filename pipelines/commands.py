@@ -55,7 +55,7 @@ def cmd_process(args) -> int:
     config = _config(args)
     if config is None:
         return 2
-    from budgetlens.store import StoreLocked
+    from budgetlens.store import StorageError, StoreLocked
 
     try:
         if _use_prefect(args):
@@ -76,6 +76,9 @@ def cmd_process(args) -> int:
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return 3
+    except StorageError as exc:  # a full disk, a damaged store: one paragraph, its exit status
+        print(f"budgetlens: {exc.message()}", file=sys.stderr)
+        return exc.exit_status
     print(f"{s['inputs']} documents: {s['processed']} processed ({s['errors']} errors), {s['skipped']} unchanged "
           f"and skipped; {s['facts']} facts, {s['flags']} flags in {s['seconds']:.1f}s [{mode}]")
     print(f"store: {config.store_path}  report: {s['report']}")

@@ -49,6 +49,8 @@ class RunSummary:
     per_document: list[tuple[str, str, Optional[float], Optional[str]]]
     skipped: int = 0  # unchanged since an earlier run (same bytes, same pipeline): not recomputed
     duplicates: int = 0  # same content as another input of this run: processed once
+    moved_aside: Optional[Path] = None  # --rebuild-store: where the old store file now is
+    reviews_reimported: int = 0  # --rebuild-store: decisions re-imported from the reviewers' journal
 
 
 class Progress:
@@ -160,6 +162,7 @@ def run_job(
     command: str = "run",
     skip_known: bool = True,
     limits=None,
+    rebuild_store: bool = False,
 ) -> RunSummary:
     """Process `paths` into the store and snapshots in `out`.
 
@@ -168,9 +171,17 @@ def run_job(
     unchanged since they were stored are skipped (`skip_known=False` recomputes them).
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
-    workers it starts."""
-    from budgetlens.store import Store
-    from budgetlens.store.duck import new_run_id
+    workers it starts.
+
+    Storage faults stop the run: a batch that cannot be stored (disk full, I/O error,
+    read-only folder, failed commit) is rolled back and raises store.StorageError, with
+    nothing of it marked done, so the same command later completes exactly what is
+    missing; a damaged store raises StoreDamaged before anything is processed
+    (`rebuild_store=True` moves it aside, keeps it, and rebuilds from the inputs,
+    re-importing the reviewers' journal); a failed Parquet snapshot or report raises
+    ExportError after the store has committed, the previous files intact."""
+    from budgetlens.store import Store, StorageError
+    from budgetlens.store.duck import REVIEWS_JOURNAL, ExportError, is_storage_failure, move_aside, new_run_id
 
     from budgetlens import limits as limits_mod
     from .process import is_transient
@@ -190,10 +201,18 @@ def run_job(
         if not quiet:
             print(f"budgetlens: {msg}", file=sys.stderr, flush=True)
 
-    store = Store(out / "budgetlens.duckdb", wait=lim.store_wait_seconds, on_wait=waiting)
+    store_path = out / "budgetlens.duckdb"
+    moved_aside = move_aside(store_path) if rebuild_store else None
+    store = Store(store_path, wait=lim.store_wait_seconds, on_wait=waiting)
     per_doc = []
     n_docs = n_err = n_flags = n_facts = 0
+    todo: list[list[Path]] = []
+    skipped_ids: list[str] = []
+    n_reviews = 0
     try:
+        store.verify()  # a damaged store is found before anything is written to it
+        if moved_aside is not None:
+            n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
@@ -201,13 +220,13 @@ def run_job(
             kdf = pd.DataFrame([vars(k) for k in keys.values() if k.sha256 is not None],
                                columns=["path", "size", "mtime_ns", "sha256"])
             for row in store.finished_files(kdf, fingerprint).to_dict("records"):
+                if is_transient(row.get("doc_error")):  # an error about the machine (stored by an older version)
+                    continue
                 finished[row["path"]] = row
 
         run_docs: dict[str, str] = {}  # doc_id -> source, for every document of this run
         by_bytes: dict[tuple, str] = {}  # content of a group -> its source
         dup_of: dict[str, str] = {}  # source of a byte-identical group -> source of the first
-        skipped_ids: list[str] = []
-        todo: list[list[Path]] = []
         for g in groups:
             src = str(g[0])
             ks = [keys[str(f)] for f in g]
@@ -257,7 +276,14 @@ def run_job(
                 frows += file_rows(srcs, d["doc_id"], d["source"], d["status"], is_transient(d.get("error")))
                 kept.append(r)
             fr = frames(kept)
-            _store_batch(store, fr, kept, run_id, _files_frame(frows))
+            try:
+                _store_batch(store, fr, kept, run_id, _files_frame(frows))
+            except StorageError as exc:
+                exc.outcome = (f"Nothing of this batch ({len(results)} document(s)) was recorded and none of them "
+                               f"is marked done; the {n_docs} document(s) stored before it in this run, and "
+                               f"{len(skipped_ids)} stored by earlier runs, are complete; "
+                               f"{max(len(todo) - progress.done - len(results), 0)} were not processed yet.")
+                raise
             for r in kept:
                 d = r.document
                 per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
@@ -288,9 +314,15 @@ def run_job(
 
             n_flags += cross_document_flags(store, doc_ids)
         except Exception as exc:  # a corpus check must never cost the run its results
+            if is_storage_failure(exc):
+                raise _stored_but(store.path, exc, "Storing the cross-document flags", n_docs) from exc
             print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
-        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_docs, n_err, n_flags, command,
-                         skipped=len(skipped_ids))
+        try:
+            store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_docs, n_err, n_flags, command,
+                             skipped=len(skipped_ids))
+        except StorageError as exc:
+            raise _stored_but(store.path, exc, "Recording the run", n_docs) from exc
+        # exports come after the store has committed: a failure here loses no result
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
@@ -300,21 +332,50 @@ def run_job(
                 "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
             report = out / "report.html"
             tmp = out / f".report.html.tmp-{os.getpid()}"
-            _write(store, tmp, sources=sources)
-            os.replace(tmp, report)
+            try:
+                _write(store, tmp, sources=sources)
+                os.replace(tmp, report)
+            except Exception as exc:
+                from budgetlens.store.duck import remove_stale_temporaries
+
+                remove_stale_temporaries(out)
+                if not is_storage_failure(exc):
+                    raise
+                raise ExportError(f"Writing the report {report}", report, exc,
+                                  outcome="The store and the Parquet snapshots are complete; the previous report.html "
+                                          "is intact.") from exc
     finally:
         store.close()
     return RunSummary(run_id, n_docs, n_err, n_flags, n_facts, time.perf_counter() - t0, out, report, per_doc,
-                      skipped=len(skipped_ids), duplicates=n_dups)
+                      skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
+                      reviews_reimported=n_reviews)
+
+
+def _stored_but(path: Path, cause, action: str, n_docs: int):
+    """A storage failure after every document's results were committed."""
+    from budgetlens.store import StorageError, StoreDamaged
+
+    if isinstance(cause, StoreDamaged):
+        return cause
+    cause = getattr(cause, "cause", cause)
+    return StorageError(f"{action} in the results store {path}", path, cause,
+                        outcome=f"Every document's results are stored ({n_docs} in this run); "
+                                "the snapshots and report were not written.")
 
 
 def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], run_id: str,
                  files: pd.DataFrame) -> None:
-    """One transaction per batch; if the batch cannot be stored (a value the schema
-    refuses), each document alone, and one that still fails becomes an error row."""
+    """One transaction per batch; if the batch cannot be stored because of its data (a
+    value the schema refuses), each document alone, and one that still fails becomes an
+    error row.  A failure of the machine (store.StorageError) is never a document's
+    result: it propagates, the batch rolled back."""
+    from budgetlens.store import StorageError
+
     try:
         store.write(fr, run_id, files)
         return
+    except StorageError:
+        raise
     except Exception as batch_exc:  # noqa: F841 - retried document by document below
         pass
     for r in results:
@@ -324,6 +385,8 @@ def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], r
         mine = files[files["path"].isin(srcs)]
         try:
             store.write(one, run_id, mine)
+        except StorageError:
+            raise
         except Exception as exc:
             row = {**d, "status": "error", "error": f"results could not be stored: {type(exc).__name__}: {str(exc)[:200]}"}
             mine = mine.assign(status="error", transient=False)
