@@ -279,10 +279,11 @@ def cli(*args) -> list[str]:
     return [sys.executable, "-m", "budgetlens.pipelines.cli", "run", *args]
 
 
-def test_kill_9_during_export_keeps_the_previous_snapshots(inputs, clean, tmp_path):
+def test_kill_9_during_export_keeps_the_previous_snapshots(inputs, clean, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     args = [str(inputs), "--out", str(out), "--batch-size", "2", "--quiet"]
-    assert subprocess.run(cli(*args), cwd=ROOT, env=ENV, capture_output=True, timeout=300).returncode == 0
+    monkeypatch.setenv("BUDGETLENS_PIPELINE_VERSION", ENV["BUDGETLENS_PIPELINE_VERSION"])  # as in the subprocess
+    assert run(inputs, out) == 0
     before = snapshot_bytes(out)
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "storage_faults.py"), "pause:export:1", "--",
                              "run", *args, "--recompute"], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
@@ -298,14 +299,14 @@ def test_kill_9_during_export_keeps_the_previous_snapshots(inputs, clean, tmp_pa
     assert list(out.glob(".*.parquet.tmp-*"))  # it was killed mid-export …
     assert snapshot_bytes(out) == before  # … and the previous snapshots are whole
     assert_consistent(out, 4)
-    res = subprocess.run(cli(*args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    assert "4 unchanged since an earlier run (skipped)" in res.stdout
+    capsys.readouterr()
+    assert run(inputs, out) == 0
+    assert "4 unchanged since an earlier run (skipped)" in capsys.readouterr().out
     assert not list(out.glob(".*tmp-*"))
     assert results(out) == clean
 
 
-def test_a_disk_too_small_exits_non_zero_and_a_rerun_with_room_completes(inputs, clean, tmp_path):
+def test_a_disk_too_small_exits_non_zero_and_a_rerun_with_room_completes(inputs, clean, tmp_path, monkeypatch):
     """A small disk without root: a file-size limit (`ulimit -f`, RLIMIT_FSIZE) makes every
     write past 150 KB fail as a full disk does (EFBIG instead of ENOSPC)."""
     out = tmp_path / "out"
@@ -323,8 +324,8 @@ def test_a_disk_too_small_exits_non_zero_and_a_rerun_with_room_completes(inputs,
     found = integrity(out)
     assert found["incomplete"] == found["orphans"] == found["files_without_document"] == 0, found
 
-    res = subprocess.run(cli(*args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
+    monkeypatch.setenv("BUDGETLENS_PIPELINE_VERSION", ENV["BUDGETLENS_PIPELINE_VERSION"])  # as in the subprocess
+    assert run(inputs, out) == 0
     assert results(out) == clean
 
 

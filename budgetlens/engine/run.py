@@ -346,6 +346,11 @@ def run_job(
                                           "is intact.") from exc
     finally:
         store.close()
+    from budgetlens.store.duck import checkpoint_warning
+
+    warning = checkpoint_warning(store)
+    if warning:
+        print(f"budgetlens: {warning}", file=sys.stderr)
     return RunSummary(run_id, n_docs, n_err, n_flags, n_facts, time.perf_counter() - t0, out, report, per_doc,
                       skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
                       reviews_reimported=n_reviews)

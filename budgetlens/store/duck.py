@@ -256,6 +256,7 @@ class Store:
                  on_wait: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.con = None
+        self.checkpoint_failure: Optional[BaseException] = None  # set by close()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -607,8 +608,8 @@ class Store:
             # folds the write-ahead log into the file; if the disk is full this fails and
             # the log stays, which DuckDB replays on the next open: nothing is lost
             self.con.execute("CHECKPOINT")
-        except Exception:
-            pass
+        except Exception as exc:
+            self.checkpoint_failure = exc
         try:
             self.con.close()
         except Exception:
@@ -620,6 +621,19 @@ class Store:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def checkpoint_warning(store: "Store") -> Optional[str]:
+    """What to tell the user when close() could not fold the write-ahead log into the
+    store file (a full disk): the results are safe in the log, replayed on the next open."""
+    exc = store.checkpoint_failure
+    if exc is None:
+        return None
+    free = free_space(store.path)
+    return (f"warning: the results are stored, but the write-ahead log {store.path.name}.wal could not be folded "
+            f"into {store.path} ({_cause_text(exc)}"
+            + (f"; {_human(free)} free" if free is not None else "")
+            + "). Keep both files together: the next run that can write there folds it in.")
 
 
 def move_aside(path: str | Path) -> Optional[Path]:
