@@ -111,7 +111,7 @@ def cmd_check_store(args) -> int:
         with Store(path, read_only=True, wait=args.store_wait_seconds) as store:
             store.verify()
             found = store.integrity()
-            n_docs = store.con.execute("SELECT count(*) FROM documents").fetchone()[0]
+            n_docs = store.con.execute("SELECT count(*) FROM documents").fetchall()[0][0]
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return EXIT_LOCKED

@@ -37,8 +37,8 @@ STEPS = {
 @dataclass
 class Fault:
     pattern: str
-    nth: int = 1  # the n-th matching statement fails (earlier ones run)
-    action: str = "fail"  # or "pause"
+    nth: int | tuple = 1  # the n-th matching statement fails (earlier ones run); or several n
+    action: str = "fail"  # or "pause", or "refuse" (a value the schema refuses: about the data)
     seen: int = 0
     fired: list = field(default_factory=list)
 
@@ -46,7 +46,7 @@ class Fault:
         if not re.search(self.pattern, sql.lstrip()):
             return False
         self.seen += 1
-        return self.seen == self.nth
+        return self.seen in (self.nth if isinstance(self.nth, tuple) else (self.nth,))
 
 
 class FaultyConnection:
@@ -66,6 +66,8 @@ class FaultyConnection:
                 sys.stderr.flush()
                 time.sleep(120)
                 return result
+            if self._fault.action == "refuse":
+                raise duckdb.ConversionException("Conversion Error: Could not convert string 'x' to INT32")
             if sql.lstrip().startswith("COMMIT"):
                 self._con.execute("ROLLBACK")
                 raise duckdb.TransactionException(

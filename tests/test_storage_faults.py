@@ -137,6 +137,26 @@ def test_a_failed_write_stores_nothing_of_its_batch_and_a_rerun_completes_it(ste
     assert results(out) == clean
 
 
+def test_a_value_the_store_refuses_is_that_documents_error_not_a_storage_failure(inputs, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """About the data, not the machine: the batch is stored document by document, the one
+    refused becomes an error row (not retried: it would fail the same way), the run goes on."""
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        fault = install(m, Fault(STEPS["facts"], nth=(1, 2), action="refuse"))  # the batch, then its first document
+        assert run(inputs, out) == 0
+    assert len(fault.fired) == 2
+    con = duckdb.connect(str(out / "budgetlens.duckdb"), read_only=True)
+    rows = con.execute("SELECT status, error FROM documents ORDER BY source").fetchall()
+    con.close()
+    assert [r[0] for r in rows] == ["error", "ok", "ok", "ok"]
+    assert rows[0][1].startswith("results refused by the store: ConversionException")
+    assert_consistent(out, 4)
+    capsys.readouterr()
+    assert run(inputs, out) == 0
+    assert "4 unchanged since an earlier run (skipped)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("step", ["cross_document", "runs"])
 def test_a_failure_after_the_batches_keeps_every_document(step, inputs, clean, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
@@ -211,6 +231,7 @@ def _flip(path: Path) -> None:
 @pytest.mark.parametrize("damage", ["truncated", "byte-flipped"])
 def test_a_damaged_store_is_reported_and_rebuilt_keeping_reviews(damage, inputs, clean, tmp_path, capsys):
     from budgetlens.pipelines.cli import main
+    from budgetlens.store import Store
 
     out = tmp_path / "out"
     assert run(inputs, out) == 0
@@ -224,7 +245,7 @@ def test_a_damaged_store_is_reported_and_rebuilt_keeping_reviews(damage, inputs,
     journal = out / "reviews.jsonl"
     journal.write_text('{"flag_id": "f1", "decision": "confirmed", "note": "checked p. 3", "reviewer": "wang", '
                        '"decided_at": "2026-11-30T10:00:00Z"}\n'
-                       '{"flag_id": "f2", "decision": "false_alarm", "note": null, "reviewer": "li", '
+                       '{"review_id": "r2", "flag_id": "f2", "decision": "dismissed", "note": null, "reviewer": "li", '
                        '"decided_at": "2026-11-30T11:00:00Z"}\n{"flag_id": "f3", "decis', encoding="utf-8")
     capsys.readouterr()
 
@@ -242,9 +263,12 @@ def test_a_damaged_store_is_reported_and_rebuilt_keeping_reviews(damage, inputs,
     assert results(out) == clean
     con = duckdb.connect(str(store), read_only=True)
     assert con.execute("SELECT flag_id, decision, reviewer FROM reviews ORDER BY flag_id").fetchall() == [
-        ("f1", "confirmed", "wang"), ("f2", "false_alarm", "li")]
+        ("f1", "confirmed", "wang"), ("f2", "dismissed", "li")]
     con.close()
     assert main(["check-store", str(out)]) == 0
+    with Store(store) as s:  # re-importing again never duplicates a decision
+        assert s.reimport_reviews(journal) == 2
+        assert s.con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 2
 
 
 def _make_read_only(folder: Path):

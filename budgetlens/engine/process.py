@@ -52,7 +52,8 @@ def _error_id(paths: list[Path]) -> str:
 # Reasons about the machine, not the document, that may not recur on another try: such
 # error rows are recomputed on re-run.  Every OS-level error (disk, permissions, a file
 # that vanished, a network share) and memory, whichever step raised it; a result that
-# could not be stored (written by older versions: storage failures now stop the run);
+# could not be stored (written by older versions: storage failures now stop the run; a
+# value the store refuses is "results refused by the store", not retried);
 # an orchestrator task that failed outright (a lost worker).
 _RESOURCE_ERRORS = tuple(sorted(
     {n for n, c in vars(builtins).items()

@@ -393,6 +393,6 @@ def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], r
         except StorageError:
             raise
         except Exception as exc:
-            row = {**d, "status": "error", "error": f"results could not be stored: {type(exc).__name__}: {str(exc)[:200]}"}
+            row = {**d, "status": "error", "error": f"results refused by the store: {type(exc).__name__}: {str(exc)[:200]}"}
             mine = mine.assign(status="error", transient=False)
             store.write(frames([DocResult(row)]), run_id, mine)

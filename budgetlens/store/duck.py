@@ -81,6 +81,9 @@ RUNS = {
 # these keys.  A rebuilt store re-imports it, so a rebuild never loses a decision.
 REVIEWS_JOURNAL = "reviews.jsonl"
 REVIEW_COLUMNS = ("flag_id", "decision", "note", "reviewer", "decided_at")
+# the desk's `reviews` table (review_id, fingerprint and doc_id when its journal has them)
+REVIEW_TABLE = {"review_id": "VARCHAR", **{c: "VARCHAR" for c in REVIEW_COLUMNS},
+                "fingerprint": "VARCHAR", "doc_id": "VARCHAR"}
 
 
 class StoreLocked(RuntimeError):
@@ -156,7 +159,7 @@ class ExportError(StorageError):
 
 _DATA_ERRORS = ("ConversionException", "InvalidInputException", "ConstraintException", "BinderException",
                 "ParserException", "TypeMismatchException", "OutOfRangeException", "NotImplementedException",
-                "InvalidTypeException", "CatalogException", "SyntaxException")
+                "InvalidTypeException", "CatalogException", "SyntaxException", "ResourceInUseException")
 _DAMAGE = re.compile(r"corrupt|checksum|not a valid DuckDB database|could not read enough bytes|"
                      r"replaying WAL|WAL file.*(?:invalid|corrupt)", re.I)
 
@@ -570,10 +573,12 @@ class Store:
         return out
 
     def reimport_reviews(self, journal: str | Path) -> int:
-        """Re-import the reviewers' decisions from their append-only journal (one JSON
-        object per line: flag_id, decision, note, reviewer, decided_at) into `reviews`.
-        Lines that are not such an object (a line cut by a crash) are skipped.  Returns
-        how many decisions were imported."""
+        """Put back the reviewers' decisions from their append-only journal (one JSON object
+        per line: flag_id, decision, note, reviewer, decided_at, and review_id when the desk
+        wrote one) into `reviews`; a decision already in the table (same review_id, or the
+        same flag, decision, reviewer and time) is not inserted twice, and a line that is not
+        such an object (cut by a crash) is skipped.  Returns how many of the journal's
+        decisions the table holds afterwards."""
         journal = Path(journal)
         if not journal.is_file():
             return 0
@@ -585,21 +590,30 @@ class Store:
                 except ValueError:
                     continue
                 if isinstance(obj, dict) and obj.get("flag_id"):
-                    rows.append({c: (None if obj.get(c) is None else str(obj.get(c))) for c in REVIEW_COLUMNS})
+                    rows.append({c: (None if obj.get(c) is None else str(obj.get(c))) for c in REVIEW_TABLE})
         if not rows:
             return 0
-        body = ", ".join(f'"{c}" VARCHAR' for c in REVIEW_COLUMNS)
-        with self._transaction(f"Re-importing {len(rows)} review decision(s) from {journal}") as state:
+        body = ", ".join(f'"{c}" {t}' for c, t in REVIEW_TABLE.items())
+        key = "coalesce(r.review_id, '') = coalesce(j.review_id, '') AND r.flag_id = j.flag_id " \
+              "AND r.decision IS NOT DISTINCT FROM j.decision AND r.reviewer IS NOT DISTINCT FROM j.reviewer " \
+              "AND r.decided_at IS NOT DISTINCT FROM j.decided_at"
+        by_id = "(j.review_id IS NOT NULL AND r.review_id = j.review_id)"
+        with self._transaction(f"Re-importing the review decisions of {journal}") as state:
             state["doing"] = "writing reviews"
-            self.con.execute(f'CREATE TABLE IF NOT EXISTS reviews ({body})')
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS reviews ({body})")
             have = {r[0] for r in self.con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'reviews'").fetchall()}
-            cols = [c for c in REVIEW_COLUMNS if c in have]
-            self.con.register("_reviews", pd.DataFrame(rows, columns=list(REVIEW_COLUMNS))[cols])
-            names = ", ".join(f'"{c}"' for c in cols)
-            self.con.execute(f"INSERT INTO reviews ({names}) SELECT {names} FROM _reviews")
-            self.con.unregister("_reviews")
-        return len(rows)
+            for c, t in REVIEW_TABLE.items():
+                if c not in have:
+                    self.con.execute(f'ALTER TABLE reviews ADD COLUMN "{c}" {t}')
+            self.con.register("_journal", pd.DataFrame(rows, columns=list(REVIEW_TABLE)))
+            names = ", ".join(f'"{c}"' for c in REVIEW_TABLE)
+            self.con.execute(f"INSERT INTO reviews ({names}) SELECT {names} FROM _journal j "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE {by_id} OR ({key}))")
+            n = self.con.execute(f"SELECT count(*) FROM _journal j WHERE EXISTS "
+                                 f"(SELECT 1 FROM reviews r WHERE {by_id} OR ({key}))").fetchall()[0][0]
+            self.con.unregister("_journal")
+        return int(n)
 
     def close(self):
         if self.con is None:
