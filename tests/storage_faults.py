@@ -66,6 +66,9 @@ class FaultyConnection:
                 sys.stderr.flush()
                 time.sleep(120)
                 return result
+            if self._fault.action == "unlink":  # someone removes the store under the running process
+                self._path.unlink()
+                return self._con.execute(sql, *args, **kw)
             if self._fault.action == "refuse":
                 raise duckdb.ConversionException("Conversion Error: Could not convert string 'x' to INT32")
             if sql.lstrip().startswith("COMMIT"):

@@ -157,6 +157,17 @@ def test_a_value_the_store_refuses_is_that_documents_error_not_a_storage_failure
     assert "4 unchanged since an earlier run (skipped)" in capsys.readouterr().out
 
 
+def test_a_store_removed_under_the_run_is_a_lost_lock_not_a_silent_loss(inputs, clean, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        fault = install(m, Fault(STEPS["documents"], nth=2, action="unlink"))
+        code = run(inputs, out)
+    assert fault.fired and code == 4
+    assert_one_paragraph(capsys.readouterr().err, "removed, moved or replaced", "run the same command again")
+    assert run(inputs, out) == 0
+    assert results(out) == clean
+
+
 @pytest.mark.parametrize("step", ["cross_document", "runs"])
 def test_a_failure_after_the_batches_keeps_every_document(step, inputs, clean, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"

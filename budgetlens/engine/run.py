@@ -181,7 +181,8 @@ def run_job(
     re-importing the reviewers' journal); a failed Parquet snapshot or report raises
     ExportError after the store has committed, the previous files intact."""
     from budgetlens.store import Store, StorageError
-    from budgetlens.store.duck import REVIEWS_JOURNAL, ExportError, is_storage_failure, move_aside, new_run_id
+    from budgetlens.store.duck import (REVIEWS_JOURNAL, ROLLED_BACK, ExportError, is_storage_failure, move_aside,
+                                       new_run_id)
 
     from budgetlens import limits as limits_mod
     from .process import is_transient
@@ -279,10 +280,11 @@ def run_job(
             try:
                 _store_batch(store, fr, kept, run_id, _files_frame(frows))
             except StorageError as exc:
-                exc.outcome = (f"Nothing of this batch ({len(results)} document(s)) was recorded and none of them "
-                               f"is marked done; the {n_docs} document(s) stored before it in this run, and "
-                               f"{len(skipped_ids)} stored by earlier runs, are complete; "
-                               f"{max(len(todo) - progress.done - len(results), 0)} were not processed yet.")
+                if exc.outcome in ("", ROLLED_BACK):
+                    exc.outcome = (f"Nothing of this batch ({len(results)} document(s)) was recorded and none of them "
+                                   f"is marked done; the {n_docs} document(s) stored before it in this run, and "
+                                   f"{len(skipped_ids)} stored by earlier runs, are complete; "
+                                   f"{max(len(todo) - progress.done - len(results), 0)} were not processed yet.")
                 raise
             for r in kept:
                 d = r.document
@@ -359,9 +361,10 @@ def run_job(
 def _stored_but(path: Path, cause, action: str, n_docs: int):
     """A storage failure after every document's results were committed."""
     from budgetlens.store import StorageError, StoreDamaged
+    from budgetlens.store.duck import ROLLED_BACK
 
-    if isinstance(cause, StoreDamaged):
-        return cause
+    if isinstance(cause, StoreDamaged) or (isinstance(cause, StorageError) and cause.outcome not in ("", ROLLED_BACK)):
+        return cause  # it says itself what was lost
     cause = getattr(cause, "cause", cause)
     return StorageError(f"{action} in the results store {path}", path, cause,
                         outcome=f"Every document's results are stored ({n_docs} in this run); "

@@ -86,6 +86,9 @@ REVIEW_TABLE = {"review_id": "VARCHAR", **{c: "VARCHAR" for c in REVIEW_COLUMNS}
                 "fingerprint": "VARCHAR", "doc_id": "VARCHAR"}
 
 
+ROLLED_BACK = "The transaction was rolled back: nothing of it was recorded."
+
+
 class StoreLocked(RuntimeError):
     """Another process holds the store."""
 
@@ -105,6 +108,10 @@ class StorageError(RuntimeError):
         self.action, self.path, self.cause = action, Path(path), cause
         self.outcome, self.advice = outcome, advice
         super().__init__(action)
+
+    def __reduce__(self):  # picklable (an orchestrator may persist a failed run's exception)
+        cause = self.cause if isinstance(self.cause, OSError) else f"{type(self.cause).__name__}: {self.cause}"
+        return (self.__class__, (self.action, self.path, cause), {"outcome": self.outcome, "advice": self.advice})
 
     def kind(self) -> str:
         return failure_kind(self.cause)
@@ -269,6 +276,7 @@ class Store:
 
             wait = 0.0 if read_only else current().store_wait_seconds
         self.con = _connect(self.path, read_only, wait, on_wait)
+        self._identity = _identity(self.path)
         if not read_only:
             try:
                 self._create()
@@ -315,16 +323,29 @@ class Store:
             self.con.execute("BEGIN TRANSACTION")
             yield state
             state["doing"] = "committing"
+            self._check_still_ours()
             self.con.execute("COMMIT")
         except BaseException as exc:
             self._rollback()
             if not isinstance(exc, Exception):
                 raise
             err = self._failure(exc, f"{action} ({state['doing']}) in the results store {self.path}",
-                                outcome="The transaction was rolled back: nothing of it was recorded.")
+                                outcome=ROLLED_BACK)
             if err is None:
                 raise
             raise err from exc
+
+    def _check_still_ours(self) -> None:
+        """The file this connection writes is still the store at `path`: one deleted,
+        moved or replaced under a running process (the lock lost with it) would take every
+        later commit with it, silently."""
+        if self._identity is not None and _identity(self.path) != self._identity:
+            raise StorageError(f"Keeping the results store {self.path}", self.path,
+                               "the file was removed, moved or replaced while this run was writing it, "
+                               "and its lock with it",
+                               outcome="Whatever this run had stored went with that file, and nothing more was "
+                                       "recorded; the next run starts a new store at that path (or uses the one "
+                                       "that replaced it).")
 
     def verify(self) -> None:
         """Read every value of every table, so that a damaged block is found before the
@@ -717,6 +738,14 @@ def _connect(path: Path, read_only: bool, wait: float, on_wait):
             delay = min(delay * 2, 1.0)
         except (duckdb.Error, OSError) as exc:
             raise _open_failure(path, exc) from exc
+
+
+def _identity(path: Path) -> Optional[tuple[int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
 
 
 def _open_failure(path: Path, exc: BaseException) -> StorageError:
