@@ -281,6 +281,7 @@ class Store:
             try:
                 self._create()
             except Exception as exc:
+                self.close()
                 raise self._failure(exc, f"Preparing the tables of the results store {self.path}") or exc
 
     def _create(self):
