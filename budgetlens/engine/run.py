@@ -181,8 +181,8 @@ def run_job(
     re-importing the reviewers' journal); a failed Parquet snapshot or report raises
     ExportError after the store has committed, the previous files intact."""
     from budgetlens.store import Store, StorageError
-    from budgetlens.store.duck import (REVIEWS_JOURNAL, ROLLED_BACK, ExportError, is_storage_failure, move_aside,
-                                       new_run_id)
+    from budgetlens.store.duck import (REVIEWS_JOURNAL, ROLLED_BACK, ExportError, checkpoint_warning,
+                                       is_storage_failure, move_aside, new_run_id, remove_stale_temporaries)
 
     from budgetlens import limits as limits_mod
     from .process import is_transient
@@ -338,8 +338,6 @@ def run_job(
                 _write(store, tmp, sources=sources)
                 os.replace(tmp, report)
             except Exception as exc:
-                from budgetlens.store.duck import remove_stale_temporaries
-
                 remove_stale_temporaries(out)
                 if not is_storage_failure(exc):
                     raise
@@ -348,8 +346,6 @@ def run_job(
                                           "is intact.") from exc
     finally:
         store.close()
-    from budgetlens.store.duck import checkpoint_warning
-
     warning = checkpoint_warning(store)
     if warning:
         print(f"budgetlens: {warning}", file=sys.stderr)
