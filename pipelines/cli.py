@@ -6,6 +6,15 @@ import os
 import sys
 from pathlib import Path
 
+from budgetlens import limits as limits_mod
+from budgetlens.crawler.config import ConfigError, load_config
+from budgetlens.engine.process import is_transient
+from budgetlens.engine.run import run_job, sequential
+from budgetlens.limits import describe, with_overrides
+from budgetlens.pipelines import commands
+from budgetlens.store import ExportError, StorageError, Store, StoreLocked
+from budgetlens.store.duck import is_storage_failure
+
 # Exit statuses (README, "Limits and failure behaviour").  Documents that fail are rows
 # with status "error", not an exit status: a run that finished exits 0.
 EXIT_OK = 0
@@ -31,14 +40,10 @@ def _orchestrator(choice: str) -> str:
 
 
 def cmd_run(args) -> int:
-    from budgetlens.engine.run import run_job, sequential
-
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"budgetlens: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    from budgetlens.store import StorageError, StoreLocked
-
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -49,7 +54,6 @@ def cmd_run(args) -> int:
         return _storage_failure(StorageError(f"Writing to the output folder {out}", out, exc,
                                              outcome="Nothing was processed or recorded."))
     mode = _orchestrator(args.orchestrator)
-    from budgetlens.limits import with_overrides
 
     try:
         limits = with_overrides(**{name: getattr(args, name) for name in LIMIT_FLAGS})
@@ -59,7 +63,6 @@ def cmd_run(args) -> int:
     command = "run " + " ".join(args.paths)
     try:
         if mode == "prefect":
-            from budgetlens import limits as limits_mod
             from budgetlens.pipelines.flows import run_with_prefect
 
             limits_mod.configure(limits)  # tasks run in threads of this process
@@ -99,9 +102,6 @@ def cmd_run(args) -> int:
 def cmd_check_store(args) -> int:
     """Integrity of DIR/budgetlens.duckdb (or a store file): every document's rows present,
     `files` consistent with the tables, no orphans; damage found by reading every value."""
-    from budgetlens.engine.process import is_transient
-    from budgetlens.store import StorageError, Store, StoreLocked
-
     target = Path(args.dir)
     path = target / "budgetlens.duckdb" if target.is_dir() else target
     if not path.is_file():
@@ -151,14 +151,10 @@ def cmd_check_store(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from budgetlens.store import Store
-
     store_path = args.store
     if store_path is None:
         cfg = Path(args.config or "budgetlens.toml")
         if args.config or cfg.is_file():
-            from budgetlens.crawler.config import ConfigError, load_config
-
             try:
                 store_path = load_config(cfg).store_path
             except ConfigError as exc:
@@ -169,9 +165,6 @@ def cmd_export(args) -> int:
     if not Path(store_path).is_file():
         print(f"budgetlens: no store at {store_path}", file=sys.stderr)
         return EXIT_USAGE
-    from budgetlens.store import ExportError, StorageError
-    from budgetlens.store.duck import is_storage_failure
-
     out = Path(args.out)
     try:
         with Store(store_path, read_only=True) as store:
@@ -214,8 +207,6 @@ _LIMIT_HELP = {
 
 def _limit_flags(parser) -> None:
     """One flag per limit of engine.limits; each also reads BUDGETLENS_<NAME> (the flag wins)."""
-    from budgetlens.limits import describe
-
     g = parser.add_argument_group("limits (a document over a limit is recorded as an error)")
     for name, flag, default, env in describe():
         typ = int if isinstance(default, int) else float
@@ -255,12 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True)
     e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     e.set_defaults(func=cmd_export)
-    try:  # crawl / process / serve live in their own module
-        from budgetlens.pipelines import commands
-
-        commands.register(sub)
-    except ImportError:
-        pass
+    commands.register(sub)  # crawl / process / serve live in their own module
     return p
 
 

@@ -15,6 +15,14 @@ REAL = SHARED / "real"
 REAL2 = SHARED / "real2"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that reads ../shared/real (through the real_dir fixture) is `real`, so
+    `make test-fast` (-m "not real ...") leaves the slow real-document runs out."""
+    for item in items:
+        if "real_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real)
+
+
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     if not REAL.is_dir() or not any(REAL.glob("*.pdf")):

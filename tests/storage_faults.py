@@ -97,7 +97,7 @@ def install(monkeypatch, fault: Fault) -> Fault:
 
 def failing_report(monkeypatch) -> list:
     """report.html cannot be written: a partial temporary file, then ENOSPC."""
-    import budgetlens.report as report
+    import budgetlens.engine.run as runner
 
     calls = []
 
@@ -106,7 +106,7 @@ def failing_report(monkeypatch) -> list:
         Path(path).write_text("<html>partial", encoding="utf-8")
         raise OSError(errno.ENOSPC, ENOSPC, str(path))
 
-    monkeypatch.setattr(report, "write_report", write_report)
+    monkeypatch.setattr(runner, "_write", write_report)
     return calls
 
 

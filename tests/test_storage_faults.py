@@ -21,7 +21,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from badinput.generate import sample_variant
 from conftest import SEED_000, SEED_002
 from storage_faults import STEPS, Fault, failing_report, install

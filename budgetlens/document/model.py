@@ -7,6 +7,8 @@ metadata.  Nothing here knows about file formats or Prefect.
 """
 from __future__ import annotations
 
+import bisect
+import functools
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -84,7 +86,7 @@ class Row:
     is_total: bool = False  # 合计/总计/小计 rows
 
 
-@dataclass
+@dataclass(eq=False)  # a table is itself (hashable by identity: per-table caches key on it)
 class Table:
     table_id: str  # "<doc_id>:t<n>"
     title: str
@@ -139,16 +141,9 @@ class Document:
     pages: Optional[int] = None
 
     def section_at(self, offset: int) -> str:
-        """Heading path of the innermost section containing `offset`.  A binary search in
-        the sections flattened once into consecutive spans (the tree is fixed once the
-        document is built; a new `sections` list is indexed anew)."""
-        import bisect
-
-        cache = self.__dict__.get("_section_index")
-        if cache is None or cache[0] is not self.sections:
-            cache = (self.sections, _flatten_sections(self.sections))
-            self.__dict__["_section_index"] = cache
-        flat = cache[1]
+        """Heading path of the innermost section containing `offset`: a binary search in
+        the sections flattened once into consecutive spans."""
+        flat = self._section_index
         if flat is None:  # siblings overlap: walk the tree
             return self._section_walk(offset)
         starts, paths = flat
@@ -164,14 +159,18 @@ class Document:
                 stack = list(s.children)
         return best
 
-    def sentence_at(self, offset: int) -> Optional[Sentence]:
-        import bisect
+    @functools.cached_property
+    def _section_index(self) -> Optional[tuple[list, list]]:
+        """The sections flattened once (the tree is fixed once the document is built)."""
+        return _flatten_sections(self.sections)
 
-        cache = self.__dict__.get("_starts")
-        if cache is None or cache[0] != len(self.sentences):
-            cache = (len(self.sentences), [s.start for s in self.sentences])
-            self.__dict__["_starts"] = cache
-        starts = cache[1]
+    @functools.cached_property
+    def _sentence_starts(self) -> list[int]:
+        """Sentence starts, taken once the sentences are final (the first `sentence_at`)."""
+        return [s.start for s in self.sentences]
+
+    def sentence_at(self, offset: int) -> Optional[Sentence]:
+        starts = self._sentence_starts
         i = bisect.bisect_right(starts, offset) - 1
         if 0 <= i < len(self.sentences) and self.sentences[i].start <= offset < self.sentences[i].end:
             return self.sentences[i]

@@ -7,6 +7,7 @@ already repeated into every grid column.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -14,70 +15,23 @@ import regex
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Row, Table
+from budgetlens.document.numbers import cell_value
 
 META = gazetteers.load("document_meta")
 UNIT_RE = regex.compile(META["unit_pattern"])
 
-NUMBER_RE = re.compile(r"^[（(]?\s*[-−]?\s*\d+(?:\.\d+)?\s*[）)]?$")
 CODE_RE = re.compile(r"^(?:\d{3}|\d{5}|\d{7})$")
 SPLIT_CODE_RE = re.compile(r"^\d{2,3}$")
-DASHES = {"-", "—", "－", "--", "——", "/", "", "…"}
 
 
-_NUMBER_CACHE: dict = {}
-_CODE_CACHE: dict = {}
-_CACHE_MAX = 100_000  # distinct cell texts remembered (a pure function of the text)
+# the cell grammar is the one parser's (document/numbers.py); the old name stays importable
+# for code written against it
+parse_number = cell_value
 
 
-def parse_number(cell: str) -> Optional[float]:
-    """A table cell as a number, or None (empty, dash, text, percentages).  Memoised: the
-    same cell texts recur across the row labels, the table checks and the cell rows."""
-    try:
-        return _NUMBER_CACHE[cell]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable input: compute (and fail) as before
-        return _parse_number(cell)
-    v = _parse_number(cell)
-    if cell is None or len(cell) > 64:  # long texts rarely recur: not kept
-        return v
-    if len(_NUMBER_CACHE) >= _CACHE_MAX:
-        _NUMBER_CACHE.clear()
-    _NUMBER_CACHE[cell] = v
-    return v
-
-
-def _parse_number(cell: str) -> Optional[float]:
-    if cell is None:
-        return None
-    s = cell.strip().replace(",", "").replace(" ", "")
-    if s in DASHES:
-        return None
-    if not NUMBER_RE.match(s):
-        return None
-    neg = s.startswith(("(", "（")) and s.endswith((")", "）"))
-    s = s.strip("()（）").replace("−", "-")
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return -v if neg else v
-
-
+@functools.lru_cache(maxsize=100_000)
 def is_code(cell: str) -> bool:
-    try:
-        return _CODE_CACHE[cell]
-    except KeyError:
-        pass
-    except TypeError:
-        return bool(CODE_RE.match((cell or "").strip()))
-    v = bool(CODE_RE.match((cell or "").strip()))
-    if cell is None or len(cell) > 64:
-        return v
-    if len(_CODE_CACHE) >= _CACHE_MAX:
-        _CODE_CACHE.clear()
-    _CODE_CACHE[cell] = v
-    return v
+    return bool(CODE_RE.match((cell or "").strip()))
 
 
 def unit_of(text: str) -> Optional[str]:
@@ -90,7 +44,7 @@ CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
 
 def _is_caption_row(row: list[str]) -> bool:
     nonempty = [c.strip() for c in row if c.strip()]
-    if not nonempty or any(parse_number(c) is not None for c in nonempty):
+    if not nonempty or any(cell_value(c) is not None for c in nonempty):
         return False
     if len(nonempty) == 1 and len(row) <= 2:
         return True
@@ -217,7 +171,7 @@ def structure_table(
                 header_end = data_start = k
                 break
         if header_end is None:
-            header_end = data_start = min(1, len(body)) if any(parse_number(c) is None and c for c in (body[0] if body else [])) else 0
+            header_end = data_start = min(1, len(body)) if any(cell_value(c) is None and c for c in (body[0] if body else [])) else 0
     headers = body[:header_end]
     data = body[data_start:]
     for h in headers:
@@ -233,10 +187,10 @@ def structure_table(
         for j, c in enumerate(cells[:4]):
             if is_code(c) and not _is_index_col(data, j):
                 code = c
-                label = next((x for x in cells[j + 1:] if x and parse_number(x) is None), None)
+                label = next((x for x in cells[j + 1:] if x and cell_value(x) is None), None)
                 break
         if label is None:
-            label = next((x for x in cells if x and parse_number(x) is None and not is_code(x)), None)
+            label = next((x for x in cells if x and cell_value(x) is None and not is_code(x)), None)
         out_rows.append(Row(index=k, cells=cells, code=code, label=label))
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
@@ -257,14 +211,13 @@ def _is_index_col(data: list[list[str]], j: int) -> bool:
 
 def numeric_cells(t: Table):
     """(row, col, value) for every numeric value cell: not a 序号, not a code.  Computed
-    once per table and kept on it (the table is fixed once structured; another `rows` or
-    `columns` list, or another length, is recomputed)."""
-    key = (t.rows, len(t.rows), t.columns, len(t.columns))
-    cache = t.__dict__.get("_numeric_cells")
-    if cache is None or cache[0][0] is not key[0] or cache[0][2] is not key[2] or cache[0][1:4:2] != key[1:4:2]:
-        cache = (key, list(_numeric_cells(t)))
-        t.__dict__["_numeric_cells"] = cache
-    return iter(cache[1])
+    once per table (the table is fixed once structured)."""
+    return iter(_numeric_cells_of(t))
+
+
+@functools.lru_cache(maxsize=256)
+def _numeric_cells_of(t: Table) -> tuple:
+    return tuple(_numeric_cells(t))
 
 
 def _numeric_cells(t: Table):
@@ -277,7 +230,7 @@ def _numeric_cells(t: Table):
         for j, c in enumerate(r.cells):
             if j in index_cols or is_code(c) and (c == r.code or _code_label(t, j)):
                 continue
-            v = parse_number(c)
+            v = cell_value(c)
             if v is not None:
                 yield r, j, v
 
@@ -296,13 +249,6 @@ def row_label_for(t: Table, r: Row, j: int) -> Optional[str]:
     carry an income label and an expenditure label in one row)."""
     for k in range(j - 1, -1, -1):
         c = r.cells[k] if k < len(r.cells) else ""
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             return c
     return r.label
-
-
-def to_wan(value: Optional[float], unit: str) -> Optional[float]:
-    if value is None:
-        return None
-    factor = {"万元": 1.0, "元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(unit)
-    return None if factor is None else round(value * factor, 10)

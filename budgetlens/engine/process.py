@@ -5,6 +5,7 @@ becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
 import builtins
+import hashlib
 import signal
 import threading
 import time
@@ -17,9 +18,15 @@ from typing import Iterable, Optional
 import pandas as pd
 
 from budgetlens.document.build import build_document
-from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
-from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
+from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.tables import is_code, numeric_cells, row_label_for
+from budgetlens.extractors.facts import FACT_COLUMNS
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.limits import current
+from budgetlens.readers import ReadError, read_blocks
+from budgetlens.reconcile import check_document
+from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
@@ -40,8 +47,6 @@ class DocResult:
 def _error_id(paths: list[Path]) -> str:
     """An error row's id: per input path, so two files that fail the same way (two empty
     files, say) are two rows, each with its reason."""
-    import hashlib
-
     h = hashlib.sha256()
     for p in paths:
         h.update(str(p).encode("utf-8", "surrogateescape"))
@@ -66,8 +71,9 @@ def is_transient(error: Optional[str]) -> bool:
     return isinstance(error, str) and error.startswith(TRANSIENT_REASONS)
 
 
-def read_group(paths: list[Path]) -> Document:
-    """Read one or more files as one document (blocks concatenated in the given order)."""
+def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
+    """Read one or more files as one document (blocks concatenated in the given order).
+    `name`: the document's published name when the files are not named after it."""
     t0 = time.perf_counter()
     blocks = []
     fmt = None
@@ -79,7 +85,7 @@ def read_group(paths: list[Path]) -> Document:
         blocks.extend(bs)
     if not blocks:
         raise ReadError("no text found in the document")
-    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths])
+    doc = build_document(blocks, str(paths[0]), fmt, sources=[str(p) for p in paths], name=name)
     doc.read_seconds = time.perf_counter() - t0
     last_page: dict = {}
     for b in blocks:
@@ -117,7 +123,7 @@ def _row_labels(t, r) -> list:
     last = None
     for c in r.cells:
         out.append(last if last is not None else r.label)
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             last = c
     return out
 
@@ -135,24 +141,14 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
 
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
     cells = cell_rows(doc)
-    facts = []
-    try:
-        from budgetlens.extractors.narrative import extract_facts
-    except ImportError:
-        extract_facts = None
-    fact_objs = extract_facts(doc) if extract_facts else []
+    fact_objs = extract_facts(doc)
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
     facts = [f.as_row() for f in fact_objs]
     flags = []
-    try:
-        from budgetlens.reconcile import check_document
-    except ImportError:
-        check_document = None
-    if check_document:
-        for fl in check_document(doc, fact_objs):
-            fl.source, fl.doc_id = doc.source, doc.doc_id
-            flags.append(fl.as_row())
+    for fl in check_document(doc, fact_objs):
+        fl.source, fl.doc_id = doc.source, doc.doc_id
+        flags.append(fl.as_row())
     return facts, cells, flags
 
 
@@ -183,25 +179,23 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
+def process_group(paths: list[Path], keep_doc: bool = False, name: Optional[str] = None) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
-    from budgetlens.limits import current
-
     paths = [Path(p) for p in paths]
     seconds = current().max_seconds_per_document
     try:
         with _deadline(seconds):
-            return _process_group(paths, keep_doc)
+            return _process_group(paths, keep_doc, name)
     except DocumentTimeout:
         return DocResult(_error_row(paths, "error", f"took longer than the {seconds:g} s limit per document "
                                                     f"(raise with --max-seconds-per-document)"))
 
 
-def _process_group(paths: list[Path], keep_doc: bool) -> DocResult:
+def _process_group(paths: list[Path], keep_doc: bool, name: Optional[str] = None) -> DocResult:
     t0 = time.perf_counter()
     try:
-        doc = read_group(paths)
+        doc = read_group(paths, name)
     except ReadError as exc:
         return DocResult(_error_row(paths, "error", str(exc)))
     except MemoryError:
@@ -248,9 +242,6 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
-    from budgetlens.extractors.facts import FACT_COLUMNS
-    from budgetlens.reconcile.flags import FLAG_COLUMNS
-
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
     facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)

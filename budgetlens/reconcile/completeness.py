@@ -3,6 +3,7 @@ requires of a budget or final-account disclosure (per template in gazetteers/tem
 and an empty table that does not say why it is empty."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -22,11 +23,12 @@ _WS = re.compile(r"\s+")
 
 def _body(doc: Document) -> str:
     """The document's text without whitespace, made once per text (not per empty table)."""
-    cache = doc.__dict__.get("_body_nows")
-    if cache is None or cache[0] is not doc.text:
-        cache = (doc.text, _WS.sub("", doc.text))
-        doc.__dict__["_body_nows"] = cache
-    return cache[1]
+    return _without_spaces(doc.text)
+
+
+@functools.lru_cache(maxsize=8)
+def _without_spaces(text: str) -> str:
+    return _WS.sub("", text)
 
 
 def _says_none(doc: Document, table_type: str) -> bool:

@@ -20,11 +20,13 @@ import re
 from typing import Optional
 
 from budgetlens import gazetteers
-from budgetlens.document.tables import is_code, parse_number
+from budgetlens.document.numbers import cell_value as parse_number, to_wan, wan_factor
+from budgetlens.document.tables import is_code
 from budgetlens.document.model import Document, Table
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.table_arithmetic import row_codes
 
 FAMILY = "narrative_vs_table"
 _STRIP = re.compile(r"[\s“”\"'‘’『』]|^[一二三四五六七八九十]+[、.．]|^其中[:：]?|^(财政拨款|一般公共预算(财政拨款)?)")
@@ -122,9 +124,7 @@ def check_sangong(doc: Document, facts) -> list[Flag]:
         seen.add((canon, f.start))
         r, j = where[canon]
         tv = parse_number(r.cells[j])
-        table_fig = tol.figure(tv, r.cells[j], unit=t.unit or "万元")
-        if t.unit == "元":
-            table_fig = table_fig.scaled(1e-4)
+        table_fig = tol.figure(tv, r.cells[j], unit=t.unit or "万元").scaled(wan_factor(t.unit, "万元"))
         stated = tol.figure(f.value_wan, f.raw or str(f.value), unit="万元", approx=(f.qualifier == "约"))
         if tol.agree(stated, table_fig):
             continue
@@ -179,7 +179,7 @@ def _fig(t: Table, r, j) -> Optional[tol.Figure]:
     if v is None:
         return None
     f = tol.figure(v, r.cells[j], unit=t.unit or "万元")
-    return f.scaled(1e-4) if t.unit == "元" else f
+    return f.scaled(wan_factor(t.unit, "万元"))
 
 
 def _amount_cols(t: Table) -> list[int]:
@@ -219,7 +219,6 @@ def _first_amount_after(t: Table, r, k: int) -> Optional[int]:
 
 def _code_rows(t: Table) -> dict[str, list]:
     """classification code → rows (split 类|款|项 columns joined; codes in any cell)."""
-    from budgetlens.reconcile.table_arithmetic import row_codes
     out: dict[str, list] = {}
     for idx, code in row_codes(t).items():
         out.setdefault(code, []).append(t.rows[idx])
@@ -380,7 +379,7 @@ def _functional_code(doc: Document, f, segs) -> Optional[str]:
     if not segs:
         return None
     names = [_norm_name(n) for n, _lv in segs]
-    for t, rows in _functional_rows(doc):
+    for _t, rows in _functional_rows(doc):
         for c, r in rows.items():
             if _norm_name(r.label or "") != names[-1]:
                 continue
@@ -419,8 +418,7 @@ def _agree(f, c: Cand) -> bool:
         # a 万元 figure read from a 元 table: rounded or cut to two decimals, or to whole
         # 万元 when written without decimals
         d = tol.decimals_of(f.raw or str(f.value))
-        half = 0.5 if d == 0 and (f.unit or "万元") == "万元" else 0.01
-        return abs(stated.value - c.fig.value) <= max(stated.half, half) + 1e-9
+        stated = tol.read_from_yuan(stated, whole_wan=d == 0 and (f.unit or "万元") == "万元")
     return tol.agree(stated, c.fig)
 
 
@@ -462,7 +460,7 @@ def _mismatch(doc, f, cands: list[Cand], rule: str, what: str) -> Optional[Flag]
             continue  # another scope that is known to differ
         usable.append((c, weak))
     strong = [c for c, w in usable if not w]
-    weak = [c for c, w in usable if w and c.fig.value and abs(f.value_wan - c.fig.value) <= V["weak_max_relative"] * abs(c.fig.value)]
+    weak = [c for c, w in usable if w and c.fig.value and tol.close(f.value_wan, c.fig.value, V["weak_max_relative"])]
     if not strong and not weak:
         return None
     c = (strong or weak)[0]
@@ -531,7 +529,7 @@ def _row_with_amount(t: Table, rows: dict, code: str, value_wan) -> Optional[tup
         v = parse_number(r2.cells[j]) if j is not None else None
         if v is None:
             continue
-        v_wan = v / 10000 if t.unit == "元" else v
+        v_wan = to_wan(v, t.unit, "万元")
         if tol.agree(want, tol.figure(v_wan, None, unit="万元" if t.unit != "元" else "元").scaled(1)):
             return c2, r2, j
     return None

@@ -11,11 +11,13 @@ Each sum is compared with the tolerance its n rounded parts allow (tolerance.tot
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
 from budgetlens import gazetteers
-from budgetlens.document.tables import is_code, numeric_cells, parse_number
+from budgetlens.document.numbers import cell_value
+from budgetlens.document.tables import is_code, numeric_cells
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, table_name
@@ -34,24 +36,17 @@ from budgetlens.reconcile.evidence import clean_ws as _clean  # noqa: E402
 
 
 def val(r: Row, j: int) -> Optional[float]:
-    return parse_number(r.cells[j]) if j < len(r.cells) else None
-
-
-_FIGS: dict = {}
+    return cell_value(r.cells[j]) if j < len(r.cells) else None
 
 
 def _fig(t: Table, r: Row, j: int) -> tol.Figure:
-    raw = r.cells[j] if j < len(r.cells) else None
-    unit = t.unit or "万元"
-    key = (raw, unit)  # the value is parse_number(raw): the figure depends on raw and unit only
-    f = _FIGS.get(key)
-    if f is None:
-        f = tol.figure(val(r, j) or 0.0, raw, unit=unit)
-        if raw is None or len(raw) <= 64:
-            if len(_FIGS) >= 50_000:
-                _FIGS.clear()
-            _FIGS[key] = f
-    return f
+    return _figure_of(r.cells[j] if j < len(r.cells) else None, t.unit or "万元")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _figure_of(raw: Optional[str], unit: str) -> tol.Figure:
+    """The figure depends on the cell text and the table unit only."""
+    return tol.figure((cell_value(raw) if raw is not None else None) or 0.0, raw, unit=unit)
 
 
 def _value_cols(t: Table) -> list[int]:
@@ -129,7 +124,7 @@ def _panels(t: Table) -> list[tuple[int, range]]:
     for r in t.rows:
         for j, c in enumerate(r.cells):
             nxt = r.cells[j + 1].strip() if j + 1 < len(r.cells) else ""
-            if is_code(c) and nxt and parse_number(nxt) is None:
+            if is_code(c) and nxt and cell_value(nxt) is None:
                 counts[j] = counts.get(j, 0) + 1
     cols = sorted(j for j, n in counts.items() if n >= 3)
     if len(cols) < 2:
@@ -293,7 +288,7 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
             for j in range(k + 1, len(cells)):
                 if val(r, j) is not None:
                     return t, r, j
-                if cells[j] and parse_number(cells[j]) is None and not re.fullmatch(r"\d+", cells[j]):
+                if cells[j] and cell_value(cells[j]) is None and not re.fullmatch(r"\d+", cells[j]):
                     break
     return None
 

@@ -14,7 +14,9 @@ from typing import Iterable, Optional
 
 import pandas as pd
 
+from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
+from urllib.parse import unquote
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -83,9 +85,8 @@ def highlight(sentence: str, figures: list[float], primary: Optional[float]) -> 
     100.0 and 1,00 all count."""
     out, last, marked_primary = [], 0, False
     for m in NUMBER.finditer(sentence):
-        try:
-            v = float(m.group().replace(",", "").replace("，", ""))
-        except ValueError:
+        v = parse_number(m.group())
+        if v is None:
             continue
         cls = None
         if primary is not None and not marked_primary and abs(v - primary) < 1e-9:
@@ -188,8 +189,6 @@ def _doc_name(d) -> str:
     src = str(d["source"])
     name = src.rsplit("/", 1)[-1] if "://" in src else Path(src).name
     try:
-        from urllib.parse import unquote
-
         name = unquote(name)
     except Exception:
         pass

@@ -24,6 +24,7 @@ from typing import Callable, Optional
 import pandas as pd
 
 from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
+from budgetlens.limits import current
 
 SCHEMA = {
     "documents": {
@@ -272,8 +273,6 @@ class Store:
         except OSError as exc:
             raise StorageError(f"Creating the folder of the results store {self.path}", self.path, exc) from exc
         if wait is None:
-            from budgetlens.limits import current
-
             wait = 0.0 if read_only else current().store_wait_seconds
         self.con = _connect(self.path, read_only, wait, on_wait)
         self._identity = _identity(self.path)
@@ -282,7 +281,10 @@ class Store:
                 self._create()
             except Exception as exc:
                 self.close()
-                raise self._failure(exc, f"Preparing the tables of the results store {self.path}") or exc
+                err = self._failure(exc, f"Preparing the tables of the results store {self.path}")
+                if err is None:
+                    raise
+                raise err from exc
 
     def _create(self):
         for name, cols in [*SCHEMA.items(), ("files", FILES), ("runs", RUNS)]:
