@@ -407,3 +407,41 @@ def test_machine_reasons_are_retried_document_reasons_are_not():
     for reason in ("empty file", "corrupt .docx: not a valid ZIP package", "reader failed: ValueError: bad",
                    "extraction failed: KeyError: 'x' (tables.py:3)", None, float("nan")):
         assert not is_transient(reason), reason
+
+
+@pytest.mark.real
+def test_process_stops_on_a_storage_failure_and_its_rerun_completes(tmp_path, monkeypatch):
+    """`budgetlens process` (crawled documents) shares the runner: a failed write stops it
+    with nothing recorded as processed, and the next `process` does both documents."""
+    from conftest import REAL
+    from portal import write_config
+    from test_run_process_parity import NAMES, TwoYears
+
+    from budgetlens.crawler import load_config
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.crawler.inputs import process_raw
+    from budgetlens.store import StorageError
+
+    pdfs = [REAL / n for n in NAMES]
+    if not all(p.is_file() for p in pdfs):
+        pytest.skip("../shared/real is not available")
+    portal = TwoYears(pdfs).start()
+    (tmp_path / "portal").mkdir()
+    try:
+        config = load_config(write_config(tmp_path / "portal", portal))
+        assert crawl(config).new == 2
+    finally:
+        portal.stop()
+    with monkeypatch.context() as m:
+        fault = install(m, Fault(STEPS["facts"], nth=1))
+        with pytest.raises(StorageError) as err:
+            process_raw(config, batch_size=1, write_report=False)
+    assert fault.fired and "Nothing of this batch (1 document(s)) was recorded" in err.value.message()
+    con = duckdb.connect(str(config.store_path), read_only=True)
+    assert con.execute("SELECT count(*) FROM documents").fetchall()[0][0] == 0
+    assert con.execute("SELECT count(*) FROM processed_inputs").fetchall()[0][0] == 0
+    con.close()
+    summary = process_raw(config, batch_size=1, write_report=False)
+    assert summary.processed == 2 and summary.skipped == 0 and summary.errors == 0
+    found = integrity(config.store_path.parent)
+    assert found["incomplete"] == found["orphans"] == 0
