@@ -4,6 +4,7 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -69,12 +70,21 @@ def _error_id(paths: list[Path]) -> str:
     return "err-" + h.hexdigest()[:16]
 
 
-# Reasons that may not recur on another try: such error rows are recomputed on re-run.
-TRANSIENT_REASONS = ("cannot read file", "out of memory", "reader failed: OSError", "reader failed: PermissionError")
+# Reasons about the machine, not the document, that may not recur on another try: such
+# error rows are recomputed on re-run.  Every OS-level error (disk, permissions, a file
+# that vanished, a network share) and memory, whichever step raised it; a result that
+# could not be stored (written by older versions: storage failures now stop the run; a
+# value the store refuses is "results refused by the store", not retried);
+# an orchestrator task that failed outright (a lost worker).
+_RESOURCE_ERRORS = tuple(sorted(
+    {n for n, c in vars(builtins).items()
+     if isinstance(c, type) and issubclass(c, (OSError, MemoryError))}, key=len, reverse=True))
+TRANSIENT_REASONS = ("cannot read file", "out of memory", "results could not be stored", "processing task failed",
+                     *(f"{step} failed: {name}" for step in ("reader", "extraction") for name in _RESOURCE_ERRORS))
 
 
 def is_transient(error: Optional[str]) -> bool:
-    return bool(error) and error.startswith(TRANSIENT_REASONS)
+    return isinstance(error, str) and error.startswith(TRANSIENT_REASONS)
 
 
 def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
