@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
+import duckdb
 import pandas as pd
 
 from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
@@ -191,10 +192,6 @@ def is_storage_failure(exc: BaseException) -> bool:
     DuckDB error except those that say a value or a statement was refused."""
     if isinstance(exc, (StorageError, OSError, MemoryError)):
         return True
-    try:
-        import duckdb
-    except ImportError:  # pragma: no cover
-        return False
     if isinstance(exc, duckdb.Error):
         return type(exc).__name__ not in _DATA_ERRORS
     return False
