@@ -246,17 +246,61 @@ def project_name(t: Table) -> str:
     return _TITLE_NOISE.sub("", _TITLE_NOISE.sub("", name))
 
 
-def project_budget(t: Table) -> Optional[tuple[float, Row, int]]:
-    """The `预算数` (or 项目金额/资金总额) stated in a project's performance table."""
-    for r in t.rows[:6]:
+def _label(c: str) -> str:
+    """A label cell as a vocabulary key: `年度预算资金总额：` is `年度预算资金总额`, `其中：财政拨款`
+    is `财政拨款`."""
+    c = re.sub(r"[：:]\s*$", "", _clean(c))
+    return re.sub(r"^其中\s*[：:]?\s*", "", c)
+
+
+def _labelled_amounts(rows: list[Row], labels: list[str]) -> list[tuple[float, Row, int]]:
+    out = []
+    for r in rows:
         cells = [_clean(c) for c in r.cells]
         for k, c in enumerate(cells):
-            if c in ("预算数", "年度预算数", "项目金额", "资金总额", "年度资金总额", "预算金额", "预算资金"):
+            if _label(c) in labels:
                 for j in range(k + 1, min(k + 3, len(cells))):
                     v = cell_value(cells[j])
                     if v is not None:
-                        return v, r, j
-    return None
+                        out.append((v, r, j))
+                        break
+    return out
+
+
+def project_budget(t: Table) -> Optional[tuple[float, Row, int]]:
+    """The `预算数` (or 项目金额/资金总额) stated in a project's performance table."""
+    got = _labelled_amounts(t.rows[:6], V["project_budget_labels"])
+    return got[0] if got else None
+
+
+def _project_block(t: Table, row: Row) -> list[Row]:
+    """The rows of the project an indicator row belongs to: from the last budget row above
+    it (a table continued over pages holds one project per page, each stating its budget)
+    down to the row, with the few rows above the budget that name the project."""
+    rows = [r for r in t.rows if r.index <= row.index]
+    starts = [k for k, r in enumerate(rows)
+              if any(_label(c) in V["project_budget_labels"] for c in r.cells)]
+    return rows[max(0, starts[-1] - 3):] if starts else rows
+
+
+def project_funds(t: Table, row: Row) -> list[tuple[float, Row, int]]:
+    """The budget of the indicator's project and the funding parts its table states
+    (其中：财政拨款 / 其他资金): [] when the project's block states no budget."""
+    block = _project_block(t, row)
+    b = _labelled_amounts(block, V["project_budget_labels"])[-1:]
+    if not b:
+        return []
+    return b[:1] + [x for x in _labelled_amounts(block, V["project_fund_part_labels"])
+                    if x[1] is not b[0][1] or x[2] != b[0][2]]
+
+
+def _block_name(t: Table, row: Row) -> str:
+    for r in _project_block(t, row)[:4]:
+        cells = [_clean(c) for c in r.cells]
+        for k, c in enumerate(cells):
+            if _label(c) in V["project_name_labels"] and k + 1 < len(cells) and cells[k + 1]:
+                return cells[k + 1]
+    return project_name(t)
 
 
 def _lcs(a: str, b: str) -> int:
@@ -302,7 +346,16 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
         value_wan = to_wan(ind.value, ind.unit)
         own = ind.table.table_type == "performance_targets"
         matches = []
-        for name, amount, t, r, j in sources:
+        own_funds = project_funds(ind.table, ind.row) if own else []
+        if own_funds and any(w in ind.subject for w in V["total_cost_words"]):
+            # the project's own table states its budget: the total cost is compared with it
+            # (and with the funding parts it lists), never with another project of a like name
+            name = _block_name(ind.table, ind.row)
+            matches = [(name, a, ind.table, r, j) for a, r, j in own_funds]
+            sources_here = []
+        else:
+            sources_here = sources
+        for name, amount, t, r, j in sources_here:
             if t is ind.table:
                 if any(w in ind.subject for w in V["total_cost_words"]):
                     matches.append((name, amount, t, r, j))
