@@ -23,6 +23,7 @@ from budgetlens.reconcile import (
     shares,
     table_arithmetic,
     text,
+    two_sided,
 )
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import SAME_ROOT
@@ -34,7 +35,7 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # The rules, registered here and nowhere else: each module's `check(doc, facts)` returns its
 # flags (the families are listed in README.md), in this order; the corpus rules run after a
 # run over every document of it and the store's related ones.
-DOCUMENT_RULES = (table_arithmetic, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
+DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
                   comparison, indicator, completeness, text)
 CORPUS_RULES = (cross_document,)
 
