@@ -36,3 +36,28 @@ def test_cost_ceiling_matching_budget_in_seed000(doc000, tmp_path):
     assert not indicator.check(doc000, [])
     doc = mutated(tmp_path, SEED_000, "≤100万元", "≤104万元")
     assert "indicator.cost_ceiling_vs_budget" in rules(doc)
+
+
+SD08 = "SD08_烟台市人民政府办公室2026年部门预算.pdf"
+
+
+def _sd08(real2_dir, old=None, new=None):
+    from budgetlens.document.build import build_document
+    from budgetlens.readers import read_blocks
+    fmt, blocks = read_blocks(real2_dir / SD08)
+    if old is not None:
+        b = next(b for b in blocks if b.kind == "table" and any(old in c for r in b.rows for c in r))
+        b.rows = [[c.replace(old, new) for c in r] for r in b.rows]
+    return build_document(blocks, SD08, fmt)
+
+
+def test_cost_ceiling_compared_with_its_own_projects_budget_sd08(real2_dir):
+    """SD08 pp.41-47: a performance table continued over pages, one project per page, each
+    stating 年度预算资金总额：X and its 其中：财政拨款 / 其他资金.  Each 总成本 ceiling agrees with
+    its own project's figures (p.47 ≤100 with 100.00; p.44 ≤91 with 财政拨款 91.00), never
+    with another project of a like name (驻外机构工作保障经费 94.01)."""
+    assert "indicator.cost_ceiling_vs_budget" not in rules(_sd08(real2_dir))
+    # p.41: the Beijing office's ceiling ≤159.96 against its own 159.96, one figure changed
+    got = rules(_sd08(real2_dir, "≤159.96万元", "≤149.96万元"))
+    f = got["indicator.cost_ceiling_vs_budget"]
+    assert f.values == [149.96, 159.96]
