@@ -8,7 +8,7 @@ Per side (a label column and the amount column right of it, named by its header 
   printed; else the rows named as 类 of the 功能分类 (a name that is also a 款/项 of the 类
   above it is that 类's child);
 - the items of the next numbering level under an outermost item add up to it;
-- 收入总计 = 支出总计.
+(收入总计 = 支出总计 is table_arithmetic's `same_totals`.)
 Silent when a side's structure is ambiguous (no total, fewer than two parts, parts without
 values).  Every comparison goes through reconcile.tolerance.  Vocabulary: gazetteers/rules/
 tables.yaml `two_sided`; messages: gazetteers/messages.yaml.
@@ -134,7 +134,7 @@ def _flag(t: Table, side: Side, total: Line, parts: list[Line], what: str) -> Op
     j = side.amount_col
     return Flag(
         FAMILY, "two_sided.side_sum", "error",
-        say("two_sided.side_sum", table=table_name(t), side=say(f"two_sided.side.{side.name}"),
+        say("two_sided.side_sum", table=table_name(t), side=word(f"side_{side.name}"),
             total_label=total.label, total=fmt(stated.value), parts_what=what, sum=fmt(s.value),
             gap=fmt(stated.value - s.value)),
         values=[stated.value, round(s.value, 6)] + [p.value or 0.0 for p in parts][:MAX_ITEMS],
@@ -181,37 +181,11 @@ def side_checks(t: Table, side: Side) -> list[Flag]:
     return [f] if f else []
 
 
-def grand_totals(t: Table, ss: list[Side]) -> list[Flag]:
-    got = {}
-    for s in ss:
-        g = [ln for ln in s.lines if ln.level is None and _is(_GRAND, ln.label) and ln.value is not None]
-        if g:
-            got[s.name] = (s, g[0])
-    if len(got) < 2:
-        return []
-    (si, li), (se, le) = got["income"], got["expenditure"]
-    unit = t.unit or "万元"
-    fi = tol.figure(li.value, li.row.cells[si.amount_col], unit=unit)
-    fe = tol.figure(le.value, le.row.cells[se.amount_col], unit=unit)
-    if tol.agree(fi, fe):
-        return []
-    return [Flag(
-        FAMILY, "two_sided.grand_totals", "error",
-        say("two_sided.grand_totals", table=table_name(t), income_label=li.label, income=fmt(fi.value),
-            expenditure_label=le.label, expenditure=fmt(fe.value), gap=fmt(fi.value - fe.value)),
-        values=[fi.value, fe.value], stated=fe.value, expected=fi.value, difference=round(fe.value - fi.value, 6),
-        evidence=[cell(t, li.row, si.amount_col), cell(t, le.row, se.amount_col)],
-        cells=[cell_key(t, li.row, si.amount_col), cell_key(t, le.row, se.amount_col)],
-        key=f"two_sided_grand:{t.table_id}",
-    )]
-
-
 def check_table(t: Table) -> list[Flag]:
-    ss = sides(t)
     flags = []
-    for s in ss:
+    for s in sides(t):
         flags += side_checks(t, s)
-    return flags + grand_totals(t, ss)
+    return flags
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
