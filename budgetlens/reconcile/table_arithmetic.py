@@ -22,6 +22,7 @@ from budgetlens.document.tables import full_codes, is_code, numeric_cells
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, table_name
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say
 
 FAMILY = "table.arithmetic"
 V = gazetteers.load("rules/tables")
@@ -295,7 +296,8 @@ def _fig_wan(t: Table, r: Row, j: int) -> Optional[tol.Figure]:
     return None if k is None else _fig(t, r, j).scaled(k)
 
 
-def same_totals(doc: Document) -> list[Flag]:
+def same_totals(doc: Document, compared: Optional[set] = None) -> list[Flag]:
+    """`compared`, when given, receives each pair of cell keys compared (flagged or not)."""
     flags = []
     for grp in V["same_totals"]:
         found = []
@@ -309,6 +311,8 @@ def same_totals(doc: Document) -> list[Flag]:
         f0 = _fig_wan(t0, r0, j0)
         for t, r, j in found[1:]:
             f = _fig_wan(t, r, j)
+            if compared is not None:
+                compared.add(frozenset((cell_key(t0, r0, j0), cell_key(t, r, j))))
             if f0 is None or f is None or tol.agree(f0, f):
                 continue
             flags.append(Flag(
@@ -318,6 +322,69 @@ def same_totals(doc: Document) -> list[Flag]:
                 evidence=[cell(t0, r0, j0), cell(t, r, j)],
                 cells=[cell_key(t0, r0, j0), cell_key(t, r, j)],
                 key=f"same:{grp['name']}:{t.table_id}:{r.index}:{j}",
+            ))
+    return flags
+
+
+def _role_key(t: Table, c) -> Optional[tuple]:
+    """(flow, fund, part, year, measure) of a total-row cell's column, the table type's scope
+    filling what the column leaves unsaid; None unless every role is established.  A part of
+    None is the whole only for the table's top-level total column."""
+    scope = V["role_scopes"].get(t.table_type)
+    if scope is None or c.relation not in ("total", "part", "amount") or c.measure == "change_rate":
+        return None
+    fund = c.fund or scope.get("fund")
+    part = c.part or scope.get("part")
+    if part is None:
+        if c.relation == "total" and c.parent is None:
+            part = "all"
+        else:
+            return None
+    if not (fund and c.year and c.measure):
+        return None
+    return (scope["flow"], fund, part, c.year, c.measure)
+
+
+def same_role_totals(doc: Document, compared: set) -> list[Flag]:
+    """A total of type A's column with roles R equals type B's total with the same roles
+    (表03 支出总表 / 项目支出 = 表10 项目支出预算表 / 总计).  Silent when a type has several
+    tables, a table several cells of one key, or the roles are not established."""
+    by_key: dict[tuple, dict[str, list]] = {}
+    for t in doc.tables:
+        if t.empty or t.table_type not in V["role_scopes"]:
+            continue
+        tr = next((r for r in t.rows if _is_total_row(r)), None)
+        if tr is None:
+            continue
+        for c in t.column_info:
+            key = _role_key(t, c)
+            if key is None or val(tr, c.index) is None:
+                continue
+            by_key.setdefault(key, {}).setdefault(t.table_type, []).append((t, tr, c.index))
+    flags = []
+    for key, types in by_key.items():
+        if len(types) < 2:
+            continue
+        if any(len({id(x[0]) for x in v}) > 1 or len(v) > 1 for v in types.values()):
+            continue  # several tables (units) or columns of one key: not one figure
+        cells = [v[0] for v in types.values()]
+        t0, r0, j0 = cells[0]
+        f0 = _fig_wan(t0, r0, j0)
+        for t, r, j in cells[1:]:
+            if frozenset((cell_key(t0, r0, j0), cell_key(t, r, j))) in compared:
+                continue
+            f = _fig_wan(t, r, j)
+            if f0 is None or f is None or tol.agree(f0, f):
+                continue
+            flags.append(Flag(
+                FAMILY, "summary_tables.same_role_total", "error",
+                say("summary_tables.same_role_total", table_a=table_name(t0), col_a=_clean(t0.columns[j0]),
+                    a=fmt(f0.value), table_b=table_name(t), col_b=_clean(t.columns[j]), b=fmt(f.value),
+                    gap=fmt(f.value - f0.value)),
+                values=[f0.value, f.value], stated=f.value, expected=f0.value, difference=round(f.value - f0.value, 6),
+                evidence=[cell(t0, r0, j0), cell(t, r, j)],
+                cells=[cell_key(t0, r0, j0), cell_key(t, r, j)],
+                key=f"same_role:{'/'.join(map(str, key))}:{t.table_id}:{r.index}:{j}",
             ))
     return flags
 
@@ -352,5 +419,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
         flags += column_splits(t)
         if t.table_type == "sangong":
             flags += sangong(t)
-    flags += same_totals(doc)
+    compared: set = set()
+    flags += same_totals(doc, compared)
+    flags += same_role_totals(doc, compared)
     return flags
