@@ -16,6 +16,7 @@ import re
 from typing import Optional
 
 from budgetlens import gazetteers
+from budgetlens.document.headers import fund_of
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.document.tables import full_codes, is_code, numeric_cells
@@ -345,28 +346,71 @@ def _role_key(t: Table, c) -> Optional[tuple]:
     return (scope["flow"], fund, part, c.year, c.measure)
 
 
+def _carry(label: str) -> bool:
+    return any(w in label for w in V["two_sided"]["carry_over"])
+
+
+def _income_rows(t: Table) -> list[tuple]:
+    """(role key, row, column) of the income side's rows of the year in a two-sided table:
+    the fund from the row label, the year and measure from the amount column."""
+    scope = V["two_sided_scopes"][t.table_type]
+    info = list(t.column_info)
+    out = []
+    for k, c in enumerate(info[:-1]):
+        a = info[k + 1]
+        if c.relation != "label" or not any(w in "".join(c.path or ()) for w in V["two_sided"]["sides"]["income"]):
+            continue
+        if a.relation in ("label", "code", "index") or not (a.year and a.measure):
+            return []
+        for r in t.rows:
+            label = _clean(r.cells[c.index]) if c.index < len(r.cells) else ""
+            if not label:
+                continue
+            if _carry(label):
+                break
+            fund = scope.get("fund") if r.is_total else fund_of((label,))
+            if fund and val(r, a.index) is not None:
+                out.append(((scope["flow"], fund, scope["part"], a.year, a.measure), r, a.index))
+            if r.is_total:
+                break
+        return out
+    return []
+
+
+def _what(t: Table, r: Row, j: int) -> str:
+    """The cell's subject: its row label in a two-sided table, else its column label."""
+    if t.table_type in V["two_sided_scopes"]:
+        return _clean(r.cells[j - 1]) if j >= 1 else ""
+    return _clean(t.columns[j]) if j < len(t.columns) else ""
+
+
 def same_role_totals(doc: Document, compared: set) -> list[Flag]:
     """A total of type A's column with roles R equals type B's total with the same roles
     (表03 支出总表 / 项目支出 = 表10 项目支出预算表 / 总计).  Silent when a type has several
     tables, a table several cells of one key, or the roles are not established."""
     by_key: dict[tuple, dict[str, list]] = {}
     for t in doc.tables:
-        if t.empty or t.table_type not in V["role_scopes"]:
+        if t.empty:
+            continue
+        if t.table_type in V["two_sided_scopes"]:
+            for key, r, j in _income_rows(t):
+                by_key.setdefault(key, {}).setdefault(t.table_type, []).append((t, r, j))
+        if t.table_type not in V["role_scopes"]:
             continue
         tr = next((r for r in t.rows if _is_total_row(r)), None)
         if tr is None:
             continue
         for c in t.column_info:
             key = _role_key(t, c)
-            if key is None or val(tr, c.index) is None:
+            if key is None or val(tr, c.index) is None or any(_carry(seg) for seg in c.path or ()):
                 continue
             by_key.setdefault(key, {}).setdefault(t.table_type, []).append((t, tr, c.index))
     flags = []
     for key, types in by_key.items():
         if len(types) < 2:
             continue
-        if any(len({id(x[0]) for x in v}) > 1 or len(v) > 1 for v in types.values()):
-            continue  # several tables (units) or columns of one key: not one figure
+        if any(len({id(x[0]) for x in v}) > 1 or len({val(r, j) for _t, r, j in v}) > 1 for v in types.values()):
+            continue  # several tables (units) or differing cells of one key: not one figure
         cells = [v[0] for v in types.values()]
         t0, r0, j0 = cells[0]
         f0 = _fig_wan(t0, r0, j0)
@@ -378,8 +422,8 @@ def same_role_totals(doc: Document, compared: set) -> list[Flag]:
                 continue
             flags.append(Flag(
                 FAMILY, "summary_tables.same_role_total", "error",
-                say("summary_tables.same_role_total", table_a=table_name(t0), col_a=_clean(t0.columns[j0]),
-                    a=fmt(f0.value), table_b=table_name(t), col_b=_clean(t.columns[j]), b=fmt(f.value),
+                say("summary_tables.same_role_total", table_a=table_name(t0), what_a=_what(t0, r0, j0),
+                    a=fmt(f0.value), table_b=table_name(t), what_b=_what(t, r, j), b=fmt(f.value),
                     gap=fmt(f.value - f0.value)),
                 values=[f0.value, f.value], stated=f.value, expected=f0.value, difference=round(f.value - f0.value, 6),
                 evidence=[cell(t0, r0, j0), cell(t, r, j)],
