@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+import cn2an
+
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value
@@ -41,6 +43,7 @@ class Line:
     label: str  # numbering removed
     level: Optional[int]  # numbering level (0 = outermost), None when unnumbered
     value: Optional[float]
+    num: str = ""  # the numbering as printed (`一、`)
 
 
 @dataclass
@@ -51,12 +54,12 @@ class Side:
     lines: list = field(default_factory=list)
 
 
-def _level(label: str) -> tuple[Optional[int], str]:
+def _level(label: str) -> tuple[Optional[int], str, str]:
     for k, rx in enumerate(_NUM):
         m = rx.match(label)
         if m:
-            return k, label[m.end():].strip()
-    return None, label
+            return k, label[m.end():].strip(), re.sub(r"\s", "", m.group(0))
+    return None, label, ""
 
 
 def sides(t: Table) -> list[Side]:
@@ -81,9 +84,9 @@ def sides(t: Table) -> list[Side]:
             raw = clean_ws(r.cells[s.label_col]) if s.label_col < len(r.cells) else ""
             if not raw:
                 continue
-            lvl, label = _level(raw)
+            lvl, label, num = _level(raw)
             v = cell_value(r.cells[s.amount_col]) if s.amount_col < len(r.cells) else None
-            s.lines.append(Line(r, label, lvl, v))
+            s.lines.append(Line(r, label, lvl, v, num))
     return out
 
 
@@ -136,7 +139,7 @@ def _flag(t: Table, side: Side, total: Line, parts: list[Line], what: str) -> Op
         FAMILY, "two_sided.side_sum", "error",
         say("two_sided.side_sum", table=table_name(t), side=word(f"side_{side.name}"),
             total_label=total.label, total=fmt(stated.value), parts_what=what, sum=fmt(s.value),
-            gap=fmt(stated.value - s.value)),
+            gap=fmt(stated.value - s.value), unit=unit),
         values=[stated.value, round(s.value, 6)] + [p.value or 0.0 for p in parts][:MAX_ITEMS],
         stated=stated.value, expected=round(s.value, 6), difference=round(stated.value - s.value, 6),
         evidence=[cell(t, total.row, j)] + [cell(t, p.row, j) for p in parts if p.value is not None][:MAX_ITEMS],
@@ -149,6 +152,39 @@ def _items(parts: list[Line]) -> str:
     return word("enumeration").join(p.label for p in parts[:MAX_ITEMS])
 
 
+def _ordinals(nums: list[str]) -> list[Optional[int]]:
+    out = []
+    for n in nums:
+        core = re.sub(r"[^一二三四五六七八九十]", "", n)
+        try:
+            out.append(int(cn2an.cn2an(core, "strict")))
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def _is_break(ln: Line) -> bool:
+    """A total or carried-over row: the end of a list of items."""
+    return ln.level is None and (_is(_CURRENT, ln.label) or _is(_GRAND, ln.label) or _carry(ln.label))
+
+
+def _unclear(side: Side, parts: list[Line]) -> bool:
+    """The parts do not establish a sum: a numbering restarts (a second list), or a part
+    without an amount has lines with amounts under it (its figure lost or left to them)."""
+    nums = [p.num for p in parts if p.num]
+    if nums and (len(nums) < len(parts) or _ordinals(nums) != list(range(1, len(nums) + 1))):
+        return True  # not one complete list 一、二、…: an item lost to the header, a second list
+    pos = {id(ln): k for k, ln in enumerate(side.lines)}
+    for k, p in enumerate(parts):
+        if p.value is not None:
+            continue
+        start = pos[id(p)] + 1
+        end = pos[id(parts[k + 1])] if k + 1 < len(parts) else len(side.lines)
+        if any(ln.value is not None and not _is_break(ln) for ln in side.lines[start:end]):
+            return True
+    return False
+
+
 def side_checks(t: Table, side: Side) -> list[Flag]:
     """At most one flag per side: an outermost item its sub-items contradict, else the
     side's total its parts contradict."""
@@ -158,8 +194,10 @@ def side_checks(t: Table, side: Side) -> list[Flag]:
             continue
         start = side.lines.index(ln)
         end = side.lines.index(top[k + 1]) if k + 1 < len(top) else len(side.lines)
-        kids = [x for x in side.lines[start + 1:end] if x.level == 1]
-        if len(kids) < 2 or not any(x.value is not None for x in kids):
+        span = side.lines[start + 1:end]
+        cut = next((i for i, x in enumerate(span) if _is_break(x)), len(span))
+        kids = [x for x in span[:cut] if x.level == 1]
+        if len(kids) < 2 or not any(x.value is not None for x in kids) or _unclear(side, kids):
             continue
         f = _flag(t, side, ln, kids, say("two_sided.parts.numbered", items=_items(kids)))
         if f:
@@ -168,14 +206,15 @@ def side_checks(t: Table, side: Side) -> list[Flag]:
     if total is None:
         return []
     current = _is(_CURRENT, total.label)
-    parts = [ln for ln in top if not (current and _carry(ln.label))]
+    above = side.lines[:side.lines.index(total)]
+    parts = [ln for ln in above if ln.level == 0 and not (current and _carry(ln.label))]
     what = say("two_sided.parts.numbered", items=_items(parts))
     if len(parts) < 2 and not (len(parts) == 1 and not current):
-        parts = _lei_parts([ln for ln in side.lines if ln.level is None])
+        parts = _lei_parts([ln for ln in above if ln.level is None])
         what = say("two_sided.parts.lei", items=_items(parts))
         if len(parts) < 2:
             return []
-    if not any(p.value is not None for p in parts):
+    if not any(p.value is not None for p in parts) or _unclear(side, parts):
         return []
     f = _flag(t, side, total, parts, what)
     return [f] if f else []
