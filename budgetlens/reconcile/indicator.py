@@ -347,9 +347,13 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
         own = ind.table.table_type == "performance_targets"
         matches = []
         own_funds = project_funds(ind.table, ind.row) if own else []
-        if own_funds and any(w in ind.subject for w in V["total_cost_words"]):
-            # the project's own table states its budget: the total cost is compared with it
-            # (and with the funding parts it lists), never with another project of a like name
+        if own_funds:
+            # the project's own table states its budget: only the project's total cost (a
+            # subject ending in a total-cost word; `总成本中X成本` is a part of it) is compared,
+            # with that budget and the funding parts it lists, never with another project of
+            # a like name; a budget of 0 (funded from elsewhere) establishes nothing
+            if not _clean(ind.subject).endswith(tuple(V["total_cost_words"])) or not own_funds[0][0]:
+                continue
             name = _block_name(ind.table, ind.row)
             matches = [(name, a, ind.table, r, j) for a, r, j in own_funds]
             sources_here = []
