@@ -1,4 +1,5 @@
 """indicator rules on seed 002 (the four planted findings) and their corrected twins."""
+import pytest
 from conftest import SEED_002
 from budgetlens.reconcile import indicator
 from rules_helpers import mutated
@@ -61,3 +62,16 @@ def test_cost_ceiling_compared_with_its_own_projects_budget_sd08(real2_dir):
     got = rules(_sd08(real2_dir, "≤159.96万元", "≤149.96万元"))
     f = got["indicator.cost_ceiling_vs_budget"]
     assert f.values == [149.96, 159.96]
+
+
+def test_part_of_total_cost_and_zero_budget_sd03(real2_dir):
+    """SD03 p.104: `项目总成本中常规家庭补贴成本 ≤1590万元` is a part of the 1600.00 project's
+    cost, not its total; pp.105/107: 年度预算资金总额 0.00 (funded from elsewhere) with a cost
+    ceiling: nothing established, silent."""
+    from budgetlens.document.build import build_document
+    from budgetlens.readers import read_blocks
+    name = "SD03_烟台市住房和城乡建设局2026年部门预算.pdf"
+    if not (real2_dir / name).exists():
+        pytest.skip(name)
+    fmt, blocks = read_blocks(real2_dir / name)
+    assert "indicator.cost_ceiling_vs_budget" not in rules(build_document(blocks, name, fmt))
