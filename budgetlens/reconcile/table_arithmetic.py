@@ -412,6 +412,8 @@ def same_role_totals(doc: Document, compared: set) -> list[Flag]:
         if any(len({id(x[0]) for x in v}) > 1 or len({val(r, j) for _t, r, j in v}) > 1 for v in types.values()):
             continue  # several tables (units) or differing cells of one key: not one figure
         cells = [v[0] for v in types.values()]
+        if any(not t.unit for t, _r, _j in cells):
+            continue  # a table whose unit is not printed (or not read): its figures are not established
         t0, r0, j0 = cells[0]
         f0 = _fig_wan(t0, r0, j0)
         for t, r, j in cells[1:]:
