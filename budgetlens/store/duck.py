@@ -182,10 +182,8 @@ def is_storage_failure(exc: BaseException) -> bool:
     DuckDB error except those that say a value or a statement was refused."""
     if isinstance(exc, (StorageError, OSError, MemoryError)):
         return True
-    try:
-        import duckdb
-    except ImportError:  # pragma: no cover
-        return False
+    import duckdb
+
     if isinstance(exc, duckdb.Error):
         return type(exc).__name__ not in _DATA_ERRORS
     return False
