@@ -12,6 +12,9 @@ from budgetlens.engine.process import is_transient
 from budgetlens.engine.run import run_job, sequential
 from budgetlens.limits import describe, with_overrides
 from budgetlens.pipelines import commands
+from budgetlens.review import resolve_store, serve
+from budgetlens.review.app import TOKEN_ENV, RefusedToStart, check_bind
+from budgetlens.review.export import export_reviewed
 from budgetlens.store import ExportError, StorageError, Store, StoreLocked
 from budgetlens.store.duck import is_storage_failure
 
@@ -162,9 +165,15 @@ def cmd_export(args) -> int:
                 return 2
         else:
             store_path = "budgetlens-out/budgetlens.duckdb"
+    if Path(store_path).is_dir():
+        store_path = Path(store_path) / "budgetlens.duckdb"
     if not Path(store_path).is_file():
         print(f"budgetlens: no store at {store_path}", file=sys.stderr)
         return EXIT_USAGE
+    if args.reviewed:  # the findings reviewers confirmed, for the audit file
+        csv, xlsx, n = export_reviewed(store_path, args.out)
+        print(f"{n} confirmed findings: {csv} and {xlsx}")
+        return EXIT_OK
     out = Path(args.out)
     try:
         with Store(store_path, read_only=True) as store:
@@ -188,6 +197,22 @@ def cmd_export(args) -> int:
         return _storage_failure(exc)
     print(f"exported to {out}")
     return EXIT_OK
+
+
+def cmd_review(args) -> int:
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    try:
+        store = resolve_store(args.store)
+        check_bind(args.host, token)
+    except FileNotFoundError as exc:
+        print(f"budgetlens: {exc}", file=sys.stderr)
+        return 2
+    except RefusedToStart as exc:
+        print(f"budgetlens: {exc.code}", file=sys.stderr)
+        return 2
+    print(f"budgetlens review: http://{args.host}:{args.port}/ over {store} (Ctrl-C stops)", flush=True)
+    serve(store, host=args.host, port=args.port, token=token, reviewer=args.reviewer or "")
+    return 0
 
 
 LIMIT_FLAGS = ("max_file_mb", "max_text_file_mb", "max_unzipped_mb", "max_pages", "max_tables",
@@ -245,7 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default ./budgetlens.toml when it exists)")
     e.add_argument("--out", required=True)
     e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    e.add_argument("--reviewed", action="store_true",
+                   help="write the findings reviewers confirmed (with evidence and pages) as CSV and .xlsx")
     e.set_defaults(func=cmd_export)
+    v = sub.add_parser("review", help="a local web app to read flags beside their pages and confirm or dismiss them")
+    v.add_argument("store", metavar="DIR_OR_STORE", help="a --out folder or its budgetlens.duckdb")
+    v.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs a token)")
+    v.add_argument("--port", type=int, default=8765)
+    v.add_argument("--token", default=None, help="required for writes; needed to bind a non-loopback address "
+                   "(env BUDGETLENS_REVIEW_TOKEN)")
+    v.add_argument("--reviewer", default=None, help="name recorded with each decision (default: $USER)")
+    v.set_defaults(func=cmd_review)
     commands.register(sub)  # crawl / process / serve live in their own module
     return p
 

@@ -21,10 +21,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
+import duckdb
 import pandas as pd
 
 from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
 from budgetlens.limits import current
+
+from . import reviews
 
 SCHEMA = {
     "documents": {
@@ -33,6 +36,8 @@ SCHEMA = {
         "status": "VARCHAR", "error": "VARCHAR", "title": "VARCHAR", "sources": "VARCHAR[]",
         "template": "VARCHAR", "pages": "INTEGER", "n_tables": "INTEGER", "n_sentences": "INTEGER",
         "read_seconds": "DOUBLE", "process_seconds": "DOUBLE", "run_id": "VARCHAR",
+        "province": "VARCHAR", "metadata_conflicts": "VARCHAR",
+        "figures": "INTEGER", "verified": "INTEGER", "contradicted": "INTEGER", "unverifiable": "INTEGER",
         # rows written with the document, in the same transaction: what "complete" means
         # (n_flags: the document's own checks; corpus-level flags come after the run)
         "n_facts": "INTEGER", "n_cells": "INTEGER", "n_flags": "INTEGER",
@@ -47,12 +52,15 @@ SCHEMA = {
         "amount_to": "DOUBLE", "level": "VARCHAR", "project": "VARCHAR", "table_id": "VARCHAR",
         "row": "INTEGER", "is_target": "BOOLEAN", "raw": "VARCHAR", "term": "VARCHAR", "role": "VARCHAR",
         "total_group": "VARCHAR", "item": "VARCHAR", "list_no": "VARCHAR", "run_id": "VARCHAR",
+        "verdict": "VARCHAR", "checked_against": "VARCHAR", "checked_page": "INTEGER",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},  # issue 14: where it is printed
     },
     "table_cells": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "table_id": "VARCHAR", "table_type": "VARCHAR",
         "title": "VARCHAR", "row": "INTEGER", "column": "INTEGER", "row_code": "VARCHAR",
         "row_label": "VARCHAR", "column_label": "VARCHAR", "value": "DOUBLE", "unit": "VARCHAR",
         "value_wan": "DOUBLE", "raw": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]"},
     },
     "flags": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "flag_id": "VARCHAR", "family": "VARCHAR",
@@ -60,6 +68,8 @@ SCHEMA = {
         "stated": "DOUBLE", "expected": "DOUBLE", "difference": "DOUBLE", "evidence": "VARCHAR[]",
         "related": "VARCHAR[]", "start": "INTEGER", "end": "INTEGER", "sentence": "VARCHAR",
         "cells": "VARCHAR[]", "run_id": "VARCHAR",
+        **{"page": "INTEGER", "file": "VARCHAR", "bbox": "DOUBLE[]", "evidence_pages": "INTEGER[]",
+           "evidence_files": "VARCHAR[]", "evidence_bboxes": "VARCHAR"},  # per evidence line; bboxes as JSON
     },
 }
 TABLES = list(SCHEMA)
@@ -182,8 +192,6 @@ def is_storage_failure(exc: BaseException) -> bool:
     DuckDB error except those that say a value or a statement was refused."""
     if isinstance(exc, (StorageError, OSError, MemoryError)):
         return True
-    import duckdb
-
     if isinstance(exc, duckdb.Error):
         return type(exc).__name__ not in _DATA_ERRORS
     return False
@@ -293,6 +301,10 @@ class Store:
             for c, t in cols.items():  # columns added by later versions
                 if c not in existing:
                     self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c}" {t}')
+        # reviewers' decisions (issue 14): their own table, refilled from reviews.jsonl
+        # beside the store, so a rebuilt store gets every decision back
+        reviews.create_table(self.con)
+        reviews.import_journal(self.con, self.path)
 
     # -- failures -----------------------------------------------------------------
 
@@ -489,6 +501,10 @@ class Store:
             self.con.execute("INSERT INTO runs (run_id, started, finished, documents, errors, flags, command, skipped) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              [run_id, started, finished, documents, errors, flags, command, skipped])
+
+    def reviews(self) -> pd.DataFrame:
+        """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
+        return reviews.table(self.con, self.path)
 
     def table(self, name: str, where: str = "", params=None) -> pd.DataFrame:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
