@@ -168,7 +168,6 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
     started = datetime.now(timezone.utc).isoformat()
     report = None
     with Store(config.store_path) as store:
-        store.verify()  # a damaged store is found before anything is written to it
         todo, skipped = plan(inputs, store, force)
         todo_batches = make_batches(todo, batch_size)
         by_source = {i.source: i for i in todo}
