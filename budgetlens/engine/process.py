@@ -4,6 +4,7 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -30,11 +31,17 @@ from budgetlens.readers import ReadError, read_blocks
 from budgetlens.reconcile import check_document
 from budgetlens.reconcile.evidence import cell as cite
 from budgetlens.reconcile.evidence import clean_ws, table_name
+from budgetlens.reconcile.verdict import counts as verdict_counts, verdicts
 from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
-               "read_seconds", "process_seconds"]
+               "read_seconds", "process_seconds", "province", "metadata_conflicts",
+               # verdict counts (issue 13): narrative money figures, and how many a table cell
+               # verifies, a flag contradicts, or nothing could check
+               "figures", "verified", "contradicted", "unverifiable"]
+# verdict columns on facts (issue 13; reconcile/verdict.py)
+VERDICT_COLUMNS = ["verdict", "checked_against", "checked_page"]
 CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
                 "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end",
                 "page", "file", "bbox"]
@@ -63,12 +70,21 @@ def _error_id(paths: list[Path]) -> str:
     return "err-" + h.hexdigest()[:16]
 
 
-# Reasons that may not recur on another try: such error rows are recomputed on re-run.
-TRANSIENT_REASONS = ("cannot read file", "out of memory", "reader failed: OSError", "reader failed: PermissionError")
+# Reasons about the machine, not the document, that may not recur on another try: such
+# error rows are recomputed on re-run.  Every OS-level error (disk, permissions, a file
+# that vanished, a network share) and memory, whichever step raised it; a result that
+# could not be stored (written by older versions: storage failures now stop the run; a
+# value the store refuses is "results refused by the store", not retried);
+# an orchestrator task that failed outright (a lost worker).
+_RESOURCE_ERRORS = tuple(sorted(
+    {n for n, c in vars(builtins).items()
+     if isinstance(c, type) and issubclass(c, (OSError, MemoryError))}, key=len, reverse=True))
+TRANSIENT_REASONS = ("cannot read file", "out of memory", "results could not be stored", "processing task failed",
+                     *(f"{step} failed: {name}" for step in ("reader", "extraction") for name in _RESOURCE_ERRORS))
 
 
 def is_transient(error: Optional[str]) -> bool:
-    return bool(error) and error.startswith(TRANSIENT_REASONS)
+    return isinstance(error, str) and error.startswith(TRANSIENT_REASONS)
 
 
 def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
@@ -292,6 +308,9 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
         "title": doc.title, "sources": list(doc.sources), "template": doc.template,
         "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
         "read_seconds": doc.read_seconds, "process_seconds": seconds,
+        "province": doc.province,
+        "metadata_conflicts": "; ".join(doc.metadata_conflicts) or None,
+        **doc.__dict__.get("verdict_counts", {}),
     }
 
 
@@ -303,6 +322,8 @@ def _abs_file(f):
 
 
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
+    """Facts (with their verdicts), cells and flags of one document; the verdict counts are
+    left on the document for its documents row."""
     cells = cell_rows(doc)
     files = {f: _abs_file(f) for f in doc.sources}
     for c in cells:
@@ -315,14 +336,28 @@ def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]
         locate_fact(doc, row)
         row["file"] = files.get(row["file"], row["file"])
     flags = []
-    for fl in check_document(doc, fact_objs):
+    found = check_document(doc, fact_objs)
+    for fl in found:
         fl.source, fl.doc_id = doc.source, doc.doc_id
         row = fl.as_row()
         locate_flag(doc, row)
         row["file"] = files.get(row["file"], row["file"])
         row["evidence_files"] = [files.get(f, f) for f in row["evidence_files"]]
         flags.append(row)
+    _add_verdicts(doc, fact_objs, facts, found)
     return facts, cells, flags
+
+
+def _add_verdicts(doc: Document, fact_objs: list, rows: list[dict], flags: list) -> None:
+    """`verdict`, `checked_against`, `checked_page` on every fact row (null for facts that
+    are no narrative money figure) and the counts for the documents row."""
+    vs = verdicts(doc, fact_objs, flags)
+    for f, row in zip(fact_objs, rows):
+        v = vs.get(id(f))
+        row["verdict"] = v.verdict if v else None
+        row["checked_against"] = v.checked_against if v else None
+        row["checked_page"] = v.page if v else None
+    doc.__dict__["verdict_counts"] = verdict_counts(vs.values())
 
 
 class DocumentTimeout(BaseException):
@@ -416,7 +451,7 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
-    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS)
+    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS + VERDICT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
     flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS + FLAG_LOCATION_COLUMNS)
     return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}

@@ -20,6 +20,7 @@ from typing import Iterable, Optional
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote
 
+import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -28,6 +29,7 @@ from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
 
 from .reviewed import decisions
+from .verdicts import facts_query, verdict_summary
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -262,7 +264,7 @@ VERDICT_COLUMNS = ["figures", "verified", "contradicted", "unverifiable"]
 
 
 def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: str = "budgetlens report",
-           base: Optional[Path] = None, n_dismissed: int = 0) -> str:
+           base: Optional[Path] = None, n_dismissed: int = 0, facts: Optional[pd.DataFrame] = None) -> str:
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
     docs = docs.drop_duplicates("doc_id").copy()  # the same content at two sources is one document
@@ -289,6 +291,7 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
     order = docs.assign(_n=docs["doc_id"].map(lambda i: int(per_doc.loc[i].sum()) if i in per_doc.index else 0))
     order = order.sort_values(["_n", "name"], ascending=[False, True])
     verdict_columns = [c for c in VERDICT_COLUMNS if c in docs.columns]
+    verdict_by_doc = verdict_summary(facts)
 
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     fam_rank = {f: i for i, f in enumerate(FAMILIES)}
@@ -303,6 +306,7 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
             "url": src if src.lower().startswith(("http://", "https://")) else None,
             "counts": [int(per_doc.loc[doc_id].get(s, 0)) if doc_id in per_doc.index else 0 for s in SEVERITIES],
             "verdicts": [_v(d.get(c)) for c in verdict_columns], "families": [], "tables": [], "n_cells": 0,
+            "verdict": verdict_by_doc.get(doc_id),
         }
         fl = flags_by_doc.get(doc_id, EMPTY_FLAGS)
         for fam in sorted(fl["family"].unique(), key=lambda f: fam_rank.get(f, 99)):
@@ -346,7 +350,13 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
     reviews = store.reviews() if hasattr(store, "reviews") else None
     flags = decisions(flags, reviews)
     dismissed = flags["decision"] == "dismissed"
-    page = render(docs, flags[~dismissed], cells, base=path.parent, n_dismissed=int(dismissed.sum()))
+    try:
+        facts = store.con.execute(facts_query()).df()
+    except duckdb.Error:  # a store written before verdicts existed
+        facts = None
+    if facts is not None and sources is not None:
+        facts = facts[facts["doc_id"].isin(docs["doc_id"])]
+    page = render(docs, flags[~dismissed], cells, base=path.parent, n_dismissed=int(dismissed.sum()), facts=facts)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as fh:
