@@ -26,6 +26,7 @@ REASONS = [regex.compile(p) for p in V["base_year_reasons"]]
 # percentages are often computed from unrounded (元) figures or cut, not rounded: a stated
 # rate is accepted this many percentage points beyond what its two-decimal inputs allow
 SLACK = float(V.get("percent_slack_pp", 0.05))
+MSG = V["messages"]
 MONEY_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
 
 
@@ -54,8 +55,9 @@ def _base_year(doc: Document) -> list[Flag]:
             continue
         for m in BASE_RE.finditer(s.text):
             base = int(m.group("year"))
-            if base >= doc.year - 1 or base < doc.year - 5:
-                continue
+            same = base == doc.year and doc.doc_kind != "final_account"
+            if not same and (base >= doc.year - 1 or base < doc.year - 5):
+                continue  # a final account compares its 决算 with the same year's 预算
             context = (prev.text if prev else "") + s.text
             if any(p.search(context) for p in REASONS):
                 continue
@@ -63,6 +65,15 @@ def _base_year(doc: Document) -> list[Flag]:
                 continue  # one flag per base year: the same choice repeated is one cause
             seen_years.add(base)
             kind = "决算" if doc.doc_kind == "final_account" else "预算"
+            if same:
+                flags.append(Flag(
+                    FAMILY, "comparison.base_year_same", "warning",
+                    MSG["base_year_same"].format(year=doc.year, kind=kind, quote=m.group(0), prev=doc.year - 1),
+                    values=[float(base)], stated=float(base), expected=float(doc.year - 1), difference=1.0,
+                    evidence=[quote(s.text)], start=s.start + m.start(), end=s.start + m.end(), sentence=s.text,
+                    key=f"base_year:{base}",
+                ))
+                continue
             flags.append(Flag(
                 FAMILY, "comparison.base_year", "warning",
                 f"{doc.year}年{kind}与{base}年比较（“{m.group(0)}”），而非与上年（{doc.year - 1}年）比较，且未说明原因。",
@@ -161,12 +172,20 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
     for g in reversed(facts[:i]):
         if g.start is None or g.start < sent.start:
             break
-        if g.kind == "comparison" and (g.unit or "万元") != "%":
-            money = g
+        if g.kind == "comparison":
+            # the rate of the change right before it (`减少C万元，下降P%`), not of an earlier one
+            # with other comparisons in between (`下降1.9%，主要是…收入较上年执行数下降45.9%`)
+            if (g.unit or "万元") != "%" and g.end is not None and _adjacent(doc.text[g.end:p.start]):
+                money = g
             break
     if money is None or money.value is None or money.direction != p.direction or money.base_year != p.base_year:
         return None
     cur = money.amount_to
+    if money.amount_from is not None and cur is not None:
+        a1, a0 = tol.figure(cur, str(cur), unit="万元"), tol.figure(money.amount_from, str(money.amount_from), unit="万元")
+        if a0.low <= 0:
+            return None
+        return _rate_flag(doc, p, sent, a1, a0, cur, money)
     if cur is None:
         prev = [g for g in facts if g.kind == "amount" and g.start is not None and sent.start <= g.start < money.start
                 and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
@@ -179,7 +198,17 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
     a0 = a1 - c if p.direction == "increase" else a1 + c
     if a0.low <= 0:
         return None
-    lo, hi = sorted((abs(x) for x in tol.percent_interval(a1, a0)))
+    return _rate_flag(doc, p, sent, a1, a0, cur, money)
+
+
+def _adjacent(gap: str) -> bool:
+    """Only punctuation / filler between a money change and its rate."""
+    return len(gap) <= 4 and not any(ch.isdigit() for ch in gap)
+
+
+def _rate_flag(doc: Document, p, sent, a1: "tol.Figure", a0: "tol.Figure", cur: float, money) -> Optional[Flag]:
+    lo, hi = tol.percent_interval(a1, a0)
+    lo, hi = sorted((abs(lo), abs(hi))) if lo * hi > 0 else (0.0, max(abs(lo), abs(hi)))
     stated = tol.figure(p.value, p.raw or str(p.value), unit="%")
     if stated.high >= lo - SLACK and stated.low <= hi + SLACK:
         return None

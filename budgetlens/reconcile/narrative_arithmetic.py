@@ -87,11 +87,22 @@ def _is_rate_context(text: str, m: re.Match) -> bool:
     return "每" in before or after.lstrip().startswith(("/", "每")) or "标准" in before
 
 
+_AMT = gazetteers.load("patterns/amounts")
+_THRESHOLD_BEFORE = tuple(_AMT["threshold_before"])
+_THRESHOLD_AFTER = tuple(_AMT["threshold_after"])
+
+
+def _is_threshold(text: str, m: re.Match) -> bool:
+    """`单价100万元以上设备0台（套）`: a category's threshold, not an amount."""
+    before = text[max(0, m.start() - 5):m.start()]
+    return before.endswith(_THRESHOLD_BEFORE) or text[m.end():m.end() + 5].startswith(_THRESHOLD_AFTER)
+
+
 def amounts_in(text: str, offset: int = 0, top_level: bool = True) -> list[Amount]:
     scan = _depth0(text) if top_level else text
     out = []
     for m in MONEY.finditer(scan):
-        if _is_rate_context(scan, m):
+        if _is_rate_context(scan, m) or _is_threshold(text, m):
             continue
         num = float(m.group("num").replace(",", ""))
         approx = bool(m.group("approx")) or bool(re.search(r"约|左右", text[max(0, m.start() - 3):m.end() + 2]))
