@@ -129,6 +129,11 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
                 break
 
     last_by_depth: dict[int, list] = {}
+    # the base amount of a comparison (`比2025年年初预算数99024.2万元减少…`) is last year's
+    # figure, never the total of the list that follows
+    bases = {id(a) for c in facts if c.kind == "comparison" and c.amount_from is not None and c.start is not None
+             for a in facts if a.kind == "amount" and a.start is not None and a.start < c.start
+             and a.value == c.amount_from and a.sentence == c.sentence}
     for pos, _, ev in events:
         close_until(pos)
         if ev[0] == "marker":
@@ -138,7 +143,7 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             cands = last_by_depth.get(d - 1 if prev_open else d, [])
             # the total is the figure right before the marker (a percentage there means
             # the marker introduces something else: `…占16.81%。具体情况如下：`)
-            cands = [c for c in cands if c.qualifier != "budget_vs_final"]
+            cands = [c for c in cands if c.qualifier != "budget_vs_final" and id(c) not in bases]
             if cands and cands[-1].kind == "percent" and cands[-1].start is not None \
                     and not regex.search(r"[。；;]", text[cands[-1].start - base:a]):
                 # 支出决算为0.39万元，完成预算的13.68%，其中：… — the share does not end the sentence

@@ -183,8 +183,10 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
     cur = money.amount_to
     if money.amount_from is not None and cur is not None:
         a1, a0 = tol.figure(cur, str(cur), unit="万元"), tol.figure(money.amount_from, str(money.amount_from), unit="万元")
-        if a0.low <= 0:
-            return None
+        change = a1 - a0
+        if a0.low <= 0 or (p.direction == "increase" and change.high <= 0) or \
+                (p.direction == "decrease" and change.low >= 0):
+            return None  # the direction is contradicted: comparison.direction says so, once
         return _rate_flag(doc, p, sent, a1, a0, cur, money)
     if cur is None:
         prev = [g for g in facts if g.kind == "amount" and g.start is not None and sent.start <= g.start < money.start
