@@ -146,6 +146,8 @@ def find_lists(text: str, block_start: int = 0) -> list[ItemList]:
         gap = h.group("gap")
         if "。" in gap and not gap.rstrip().endswith("。"):
             continue
+        if "；" in gap or ";" in gap:
+            continue  # `收入…27600.00万元；支出包括：…`: the figure closes the clause before the list
         if re.search(r"[%％]|年|比|较|增|减", gap):  # `较上年增加…，其中` is a comparison, not a list
             continue
         total = Amount(float(h.group("num").replace(",", "")), h.group("unit"), h.group("num") + h.group("unit"),
@@ -262,7 +264,56 @@ def check(doc: Document, facts=None) -> list[Flag]:
                 g = _check_product(it, lst)
                 if g:
                     flags.append(g)
+    for lst in _paragraph_breakdowns(doc):
+        if lst.total.start in seen or any(it.start in seen for it in lst.items):
+            continue
+        f = _check_list(doc, lst)
+        if f:
+            flags.append(f)
     return flags
+
+
+_OPENER = re.compile(V["breakdown_opener"])
+_SIBLING = re.compile(V["breakdown_sibling"])
+
+
+def _paragraph_breakdowns(doc: Document) -> list[ItemList]:
+    """Lists whose total is the one amount of an earlier paragraph: `…支出预算515313.35万元，比上年
+    执行数减少10087.38万元…。` then `1.按支出功能分类，包括科学技术支出1140.61万元、…。`"""
+    out = []
+    paras = [(a, b) for a, b in doc.paragraphs if b > a]
+    for k, (a, b) in enumerate(paras):
+        text = doc.text[a:b]
+        m = _OPENER.match(text)
+        if not m or amounts_in(text[:m.start("marker")]):
+            continue
+        anchor = None
+        for j in range(k - 1, max(-1, k - 1 - int(V["breakdown_reach"])), -1):
+            pt = doc.text[paras[j][0]:paras[j][1]]
+            if _OPENER.match(pt) or (_SIBLING.match(pt) and not amounts_in(pt)):
+                continue
+            if _SIBLING.match(pt) and j == k - 1:
+                break  # a numbered paragraph stating its own amount: not a shared total
+            anchor = (pt, paras[j][0])
+            break
+        if anchor is None:
+            continue
+        pt, p0 = anchor
+        sent_end = min([i for i in (pt.find("。"),) if i >= 0] or [len(pt)])
+        flat = _depth0(pt)
+        own = [x for x in amounts_in(pt[:sent_end], p0)
+               if change_sign(flat[max(0, x.start - p0 - 6):x.start - p0]) is None
+               and not re.search(r"(比|较|同比|与).{0,14}$", flat[max(0, x.start - p0 - 16):x.start - p0])]
+        if len(own) != 1:
+            continue
+        region = _sentence_region(text[m.end():])
+        items = [Item(seg, a + m.end() + s0, amounts_in(seg, a + m.end() + s0), nested)
+                 for s0, seg, nested in _split_inline(region)]
+        marker = m.group("marker")
+        partial = bool(re.search(r"等(?:[^\d]{0,6})?[。；;]?\s*$", region.strip()))
+        lst = ItemList(own[0], marker, items, text, a, False, partial, pt + "\n" + text)
+        out.append(lst)
+    return out
 
 
 def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list[Amount]]]]:
