@@ -111,6 +111,10 @@ CASES = [
     (ZJ04, "37018.75万元，占7.2%", "37018.75万元，占9.2%", 9.2, SHARE),
     # a paragraph itemising the total of the paragraph before it (`2.按支出用途分类，包括…`)
     (ZJ04, "项目支出51856.41万元", "项目支出52856.41万元", 52856.41, "list.sum_vs_total"),
+    # a year that does not fit the document: a heading, an as-of date of holdings
+    (GZ05, "第三部分2026年部门预算情况说明", "第三部分2025年部门预算情况说明", 2025.0, "year.heading"),
+    (GZ07, "截至2026年1月31日", "截至2026年12月31日", 2026.0, "year.as_of_date"),
+    (SZ05, "截至2025年10月", "截至2023年10月", 2023.0, "year.as_of_date"),
     # a base year equal to the budget's own year
     (BJ04, "比2025年财政拨款“三公”经费年初预算增加16.03万元", "比2026年财政拨款“三公”经费年初预算增加16.03万元",
      2026.0, SAME),

@@ -269,6 +269,9 @@ def check(doc: Document, facts=None) -> list[Flag]:
             continue
         f = _check_list(doc, lst)
         if f:
+            # several breakdowns of one total (按功能分类 / 按用途分类) are distinct findings
+            f.start = lst.items[0].start if lst.items else f.start
+            f.key = f"breakdown:{lst.total.start}:{f.start}"
             flags.append(f)
     return flags
 

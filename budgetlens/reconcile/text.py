@@ -75,4 +75,67 @@ def check(doc: Document, facts=None) -> list[Flag]:
     if dept:
         flags.append(_flag("unit_calls_itself_department", "warning",
                            "本文件为单位预决算，但文中自称部门预决算。", dept, "unit_as_department"))
+    return flags + _years(doc)
+
+
+Y = V["years"]
+MSG = V["messages"]
+HEADING_YEAR = re.compile(Y["heading"])
+HEADING_OK = re.compile(Y["heading_other_year_ok"])
+AS_OF = re.compile(Y["as_of_date"])
+
+
+def _years(doc: Document) -> list[Flag]:
+    """A numbered heading naming another year than the document's (`二、2025年收入预算情况说明` in
+    a 2026 budget), and an as-of date of holdings the document cannot have (`截至2026年12月31日`
+    in a 2026 budget).  One flag per kind per document."""
+    if not doc.year:
+        return []
+    final = doc.doc_kind == "final_account"
+    kind = "决算" if final else "预算"
+    heads, dates = [], []
+    for s in _narrative(doc):
+        for line_start, line in _lines(s.text):
+            if len(line.strip()) > int(Y["heading_max_chars"]) or "万元" in line or "%" in line:
+                continue
+            m = HEADING_YEAR.match(line)
+            if m and int(m.group("year")) != doc.year and not HEADING_OK.search(line):
+                heads.append((s, m, line_start, line.strip()))
+        for m in AS_OF.finditer(s.text):
+            y, mo = int(m.group("year")), int(m.group("month"))
+            why = None
+            if final and y < doc.year:
+                why = MSG["as_of_final"].format(doc_year=doc.year)
+            elif not final and (y > doc.year or (y == doc.year and mo > int(Y["budget_as_of_last_month"]))):
+                why = MSG["as_of_future"]
+            elif not final and y < doc.year - 1:
+                why = MSG["as_of_stale"]
+            if why:
+                dates.append((s, m, why))
+    flags = []
+    if heads:
+        s, m, off, line = heads[0]
+        flags.append(Flag(
+            FAMILY, "year.heading", "warning",
+            MSG["heading_year"].format(doc_year=doc.year, kind=kind, heading=line, year=m.group("year"))
+            + (f"（共{len(heads)}处）" if len(heads) > 1 else ""),
+            values=[float(m.group("year"))], stated=float(m.group("year")), expected=float(doc.year),
+            evidence=[quote(h[0].text) for h in heads[:MAX_QUOTES]], start=s.start + off + m.start("year"),
+            end=s.start + off + m.end("year"), sentence=s.text, key="year.heading"))
+    if dates:
+        s, m, why = dates[0]
+        flags.append(Flag(
+            FAMILY, "year.as_of_date", "warning",
+            MSG["as_of_date"].format(doc_year=doc.year, kind=kind, date=m.group(0), why=why)
+            + (f"（共{len(dates)}处）" if len(dates) > 1 else ""),
+            values=[float(m.group("year"))], stated=float(m.group("year")),
+            evidence=[quote(d[0].text) for d in dates[:MAX_QUOTES]], start=s.start + m.start(), end=s.start + m.end(),
+            sentence=s.text, key="year.as_of_date"))
     return flags
+
+
+def _lines(text: str):
+    pos = 0
+    for line in text.split("\n"):
+        yield pos, line
+        pos += len(line) + 1
