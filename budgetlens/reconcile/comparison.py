@@ -18,6 +18,7 @@ from budgetlens.document.model import Document
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.text import year_confirmed
 
 FAMILY = "comparison"
 V = gazetteers.load("rules/comparison")
@@ -50,12 +51,13 @@ def _base_year(doc: Document) -> list[Flag]:
         return []
     flags = []
     seen_years = set()
+    confirmed = year_confirmed(doc)
     for prev, s in _narrative_sentences(doc):
         if not MONEY_RE.search(s.text):
             continue
         for m in BASE_RE.finditer(s.text):
             base = int(m.group("year"))
-            same = base == doc.year and doc.doc_kind != "final_account"
+            same = base == doc.year and doc.doc_kind != "final_account" and confirmed
             if not same and (base >= doc.year - 1 or base < doc.year - 5):
                 continue  # a final account compares its 决算 with the same year's 预算
             context = (prev.text if prev else "") + s.text

@@ -83,13 +83,14 @@ MSG = V["messages"]
 HEADING_YEAR = re.compile(Y["heading"])
 HEADING_OK = re.compile(Y["heading_other_year_ok"])
 AS_OF = re.compile(Y["as_of_date"])
+YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 
 
 def _years(doc: Document) -> list[Flag]:
     """A numbered heading naming another year than the document's (`二、2025年收入预算情况说明` in
     a 2026 budget), and an as-of date of holdings the document cannot have (`截至2026年12月31日`
     in a 2026 budget).  One flag per kind per document."""
-    if not doc.year:
+    if not doc.year or not year_confirmed(doc):
         return []
     final = doc.doc_kind == "final_account"
     kind = "决算" if final else "预算"
@@ -132,6 +133,32 @@ def _years(doc: Document) -> list[Flag]:
             evidence=[quote(d[0].text) for d in dates[:MAX_QUOTES]], start=s.start + m.start(), end=s.start + m.end(),
             sentence=s.text, key="year.as_of_date"))
     return flags
+
+
+def heading_years(doc: Document) -> dict[int, int]:
+    """Years named by the numbered headings (`第二部分 2026年部门预算表`) → how often."""
+    out: dict[int, int] = {}
+    for s in _narrative(doc):
+        for _off, line in _lines(s.text):
+            if len(line.strip()) > int(Y["heading_max_chars"]) or "万元" in line or "%" in line:
+                continue
+            m = HEADING_YEAR.match(line)
+            if m:
+                out[int(m.group("year"))] = out.get(int(m.group("year")), 0) + 1
+    return out
+
+
+def year_confirmed(doc: Document) -> bool:
+    """The document's year is named by its headings more often than any other year: only then
+    can a figure be said not to fit it (a title read wrong — SD06 `2026年烟台市司法局部门预算`
+    taken as 2025 — would make every year look wrong)."""
+    ys = heading_years(doc)
+    if not ys:  # no heading names a year: the years the narrative names
+        for s in _narrative(doc):
+            for m in YEAR_WORD.finditer(s.text):
+                ys[int(m.group(1))] = ys.get(int(m.group(1)), 0) + 1
+    n = ys.get(doc.year, 0)
+    return n > 0 and all(c < n for y, c in ys.items() if y != doc.year)
 
 
 def _lines(text: str):
