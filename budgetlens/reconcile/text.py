@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
 from budgetlens.reconcile.evidence import quote
@@ -75,7 +77,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
     if dept:
         flags.append(_flag("unit_calls_itself_department", "warning",
                            "本文件为单位预决算，但文中自称部门预决算。", dept, "unit_as_department"))
-    return flags + _years(doc)
+    return flags + _years(doc) + _replaced_names(doc)
 
 
 Y = V["years"]
@@ -133,6 +135,44 @@ def _years(doc: Document) -> list[Flag]:
             evidence=[quote(d[0].text) for d in dates[:MAX_QUOTES]], start=s.start + m.start(), end=s.start + m.end(),
             sentence=s.text, key="year.as_of_date"))
     return flags
+
+
+REPLACED = regex.compile(V["replaced_name"])
+
+
+def _replaced_names(doc: Document) -> list[Flag]:
+    """`医疗卫生与计划生育支出（类）` in a 2020 budget: a 功能分类 name the classification replaced
+    (until < the document's year) and that no code still carries.  One flag per name."""
+    if not doc.year or not year_confirmed(doc):
+        return []
+    current = set()
+    for spec in gazetteers.functional_codes().values():
+        current.add(spec["name"])
+        current.update(spec["aliases"])
+    former = gazetteers.outdated_names()
+    flags, seen = [], set()
+    for s in _narrative(doc):
+        for m in REPLACED.finditer(s.text):
+            raw = m.group("name")
+            # the name is the longest former name the text before the level marker ends with
+            hit = next((n for n in sorted(former, key=len, reverse=True) if raw.endswith(n)), None)
+            if hit is None or hit in current or hit in seen:
+                continue
+            olds = [o for o in former[hit] if o["classification"] == "functional" and o["until"] < doc.year]
+            if not olds:
+                continue
+            seen.add(hit)
+            flags.append((s, m, hit, olds[0]))
+    if not flags:
+        return []
+    # one old classification used throughout is one finding: one flag naming every old name
+    s, m, hit, o = flags[0]
+    a = s.start + m.end("name") - len(hit)
+    msg = "".join(MSG["replaced_name"].format(name=h, level=mm.group("level"), doc_year=doc.year, until=oo["until"],
+                                              code=oo["code"], current=oo["current"]) for _s, mm, h, oo in flags)
+    return [Flag(FAMILY, "functional.replaced_name", "warning", msg, values=[],
+                 evidence=list(dict.fromkeys(quote(x[0].text) for x in flags))[:MAX_QUOTES], start=a, end=a + len(hit),
+                 sentence=s.text, key="replaced_names")]
 
 
 def heading_years(doc: Document) -> dict[int, int]:
