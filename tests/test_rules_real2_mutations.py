@@ -115,6 +115,7 @@ CASES = [
     (GZ05, "第三部分2026年部门预算情况说明", "第三部分2025年部门预算情况说明", 2025.0, "year.heading"),
     (GZ07, "截至2026年1月31日", "截至2026年12月31日", 2026.0, "year.as_of_date"),
     (SZ05, "截至2025年10月", "截至2023年10月", 2023.0, "year.as_of_date"),
+    (ZJ04, "2026年度，该项目为保持血站的正常运转", "2025年度，该项目为保持血站的正常运转", 2025.0, "year.target"),
     # a base year equal to the budget's own year
     (BJ04, "比2025年财政拨款“三公”经费年初预算增加16.03万元", "比2026年财政拨款“三公”经费年初预算增加16.03万元",
      2026.0, SAME),
@@ -145,8 +146,13 @@ def serious(name: str, old: str | None = None, new: str | None = None):
     fmt, blocks = _read(name)
     blocks = copy.deepcopy(blocks)
     if old:
-        b = next(b for b in blocks if b.kind == "para" and old in b.text)
-        b.text = b.text.replace(old, new, 1)
+        b = next((b for b in blocks if b.kind == "para" and old in b.text), None)
+        if b is not None:
+            b.text = b.text.replace(old, new, 1)
+        else:  # a table cell (a performance target)
+            b, i, j = next((b, i, j) for b in blocks if b.kind == "table" for i, row in enumerate(b.rows)
+                           for j, c in enumerate(row) if c and old in c)
+            b.rows[i][j] = b.rows[i][j].replace(old, new, 1)
     doc = build_document(blocks, str(_files(name)[0]), fmt)
     return [f for f in check_document(doc, extract_facts(doc)) if f.severity in ("error", "warning")]
 

@@ -12,7 +12,7 @@ import regex
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
-from budgetlens.reconcile.evidence import quote
+from budgetlens.reconcile.evidence import cell, cell_key, quote
 from budgetlens.reconcile.flags import Flag
 
 FAMILY = "text"
@@ -115,7 +115,18 @@ def _years(doc: Document) -> list[Flag]:
                 why = MSG["as_of_stale"]
             if why:
                 dates.append((s, m, why))
+    targets = [] if final else _target_years(doc)
     flags = []
+    if targets:
+        t, r, j, m = targets[0]
+        txt = r.cells[j].strip()
+        flags.append(Flag(
+            FAMILY, "year.target", "warning",
+            MSG["target_year"].format(doc_year=doc.year, year=m.group("year"), text=txt[:60] + ("…" if len(txt) > 60 else ""))
+            + (f"（共{len(targets)}处）" if len(targets) > 1 else ""),
+            values=[float(m.group("year"))], stated=float(m.group("year")), expected=float(doc.year),
+            evidence=[cell(*x[:3]) for x in targets[:MAX_QUOTES]], cells=[cell_key(*x[:3]) for x in targets[:MAX_QUOTES]],
+            key="year.target"))
     if heads:
         s, m, off, line = heads[0]
         flags.append(Flag(
@@ -173,6 +184,26 @@ def _replaced_names(doc: Document) -> list[Flag]:
     return [Flag(FAMILY, "functional.replaced_name", "warning", msg, values=[],
                  evidence=list(dict.fromkeys(quote(x[0].text) for x in flags))[:MAX_QUOTES], start=a, end=a + len(hit),
                  sentence=s.text, key="replaced_names")]
+
+
+TARGET_OPEN = re.compile(Y["target_opening"])
+
+
+def _target_years(doc: Document) -> list:
+    """Cells of performance-target tables that state a target of another year than the budget's."""
+    out = []
+    for t in doc.tables:
+        if t.table_type not in Y["target_table_types"] and not any(w in (t.title or "") for w in Y["target_title_words"]):
+            continue
+        for r in t.rows:
+            for j, c in enumerate(r.cells):
+                c = c or ""
+                if len(c.strip()) < int(Y["target_min_chars"]) or not re.search(r"[，,；;]", c):
+                    continue
+                m = TARGET_OPEN.match(c)
+                if m and int(m.group("year")) < doc.year:
+                    out.append((t, r, j, m))
+    return out
 
 
 def heading_years(doc: Document) -> dict[int, int]:
