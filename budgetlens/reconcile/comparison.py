@@ -194,6 +194,15 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
         prev = [g for g in facts if g.kind == "amount" and g.start is not None and sent.start <= g.start < money.start
                 and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
                 and (not g.year or not doc.year or g.year == doc.year)]
+        if not prev and money.subject and money.start - sent.start <= OPENING_MAX:
+            # `…支出943.8万元，主要用于…。与上年相比减少634万元，减少40.18%。`: a sentence that opens
+            # with the comparison is about the amount of the same subject in the sentence before
+            before = doc.sentence_at(sent.start - 1) if sent.start > 0 else None
+            if before is not None and not _paragraph_break(doc, before.end, sent.start):
+                prev = [g for g in facts if g.kind == "amount" and g.start is not None
+                        and before.start <= g.start < before.end and g.subject == money.subject
+                        and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
+                        and (not g.year or not doc.year or g.year == doc.year)]
         if len(prev) != 1:
             return None
         cur = prev[0].value
@@ -203,6 +212,13 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
     if a0.low <= 0:
         return None
     return _rate_flag(doc, p, sent, a1, a0, cur, money)
+
+
+OPENING_MAX = int(V.get("opening_comparison_max_chars", 8))
+
+
+def _paragraph_break(doc: Document, a: int, b: int) -> bool:
+    return any(a <= p0 <= b for p0, _p1 in doc.paragraphs)
 
 
 def _adjacent(gap: str) -> bool:
