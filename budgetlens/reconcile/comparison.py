@@ -34,6 +34,51 @@ MONEY_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
 def check(doc: Document, facts=None) -> list[Flag]:
     flags = _base_year(doc)
     flags += _fact_arithmetic(doc, facts or [])
+    flags += _part_changes(doc, facts or [])
+    return flags
+
+
+SIGN = {"increase": 1, "decrease": -1, "flat": 0}
+
+
+def _part_changes(doc: Document, facts: list) -> list[Flag]:
+    """The change of a total (三公经费) against the signed changes of its parts, each stated in a
+    sentence of its own — a total called an increase while its parts fell is caught here."""
+    comps = [f for f in facts if f.kind == "comparison" and getattr(f, "origin", "narrative") == "narrative"
+             and (f.unit or "万元") == "万元" and f.value is not None and f.direction in SIGN
+             and f.qualifier != "budget_vs_final" and f.start is not None]
+    top = lambda f: (f.section or "").split(" > ")[0]
+    flags = []
+    for spec in V.get("part_changes", []):
+        for t in [f for f in comps if f.term == spec["total"]]:
+            same = [f for f in comps if f.base_year == t.base_year and top(f) == top(t)]
+            if len({(f.value, f.direction) for f in same if f.term == spec["total"]}) != 1:
+                continue  # the total's change stated twice differently (or items read as the total)
+            parts = []
+            for term in spec["parts"]:
+                got = {(f.value, f.direction): f for f in same if f.term == term}
+                signed = {round(SIGN[d] * v, 6) for v, d in got}
+                if len(signed) != 1:
+                    break
+                parts.append((term, next(iter(got.values())), signed.pop()))
+            else:
+                total = tol.figure(t.value, t.raw or str(t.value), unit="万元").scaled(SIGN[t.direction])
+                s = tol.Figure(0.0, 0.0)
+                for _term, f, v in parts:
+                    s = s + tol.figure(abs(v), str(abs(v)), unit="万元").scaled(1 if v > 0 else -1 if v < 0 else 0)
+                if tol.agree(s, total):
+                    continue
+                word = lambda v: WORD[_direction_of(v, 0.0)]
+                txt = "；".join(f"{term}{'+' if v > 0 else '−' if v < 0 else '±'}{fmt(abs(v))}" for term, _f, v in parts)
+                flags.append(Flag(
+                    FAMILY, "comparison.components_vs_total", "error",
+                    MSG["parts_change"].format(total=spec["total"], total_word=WORD[t.direction], total_change=fmt(t.value),
+                                               parts=txt, sum_word=word(s.value), sum_change=fmt(abs(s.value))),
+                    values=[t.value, round(abs(s.value), 6)], stated=t.value, expected=round(abs(s.value), 6),
+                    difference=round(abs(total.value) - abs(s.value), 6),
+                    evidence=list(dict.fromkeys([quote(t.sentence)] + [quote(f.sentence) for _t, f, _v in parts])),
+                    start=t.start, end=t.end, sentence=t.sentence, key=f"parts_change:{t.start}"))
+            break  # one total per spec and base
     return flags
 
 
