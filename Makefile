@@ -1,13 +1,17 @@
 # budgetlens — two commands do everything on a fresh machine with Python 3.11:
 #   make demo   create .venv, install, run on the bundled samples, write a report
 #   make test   create .venv if needed and run the test suite
+# and for development:
+#   make lint        ruff (pyflakes, bugbear, isort, mccabe ≤ 20) and mypy on the core packages
+#   make test-fast   the suite without Prefect, Chromium, the notebook kernel and the real-PDF runs
+#   make typecheck   mypy alone
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= budgetlens-out
 
-.PHONY: demo test bench fuzz clean venv
+.PHONY: demo test test-fast lint typecheck bench fuzz clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +28,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest -q -p no:cacheprovider
+
+FAST := not real and not prefect and not browser and not slow
+
+test-fast: $(STAMP)
+	DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest -q -p no:cacheprovider -m "$(FAST)"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

@@ -12,7 +12,6 @@ The real PDFs are read in place from ../shared/real (never copied)."""
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 from pathlib import Path
 

@@ -298,7 +298,7 @@ def money_ours(a: dict):
                               "yuan": round(q.value_wan * 10000, 2), "unit": q.unit, "per": q.per})
     reps = a.get("repeat", 5)
     best = None
-    for r in range(reps):
+    for _r in range(reps):
         clear()
         s0 = time.perf_counter()
         for s in sentences:

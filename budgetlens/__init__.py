@@ -9,9 +9,10 @@ One import package; its layers depend downwards only (tests/test_layers.py check
     budgetlens.document     Blocks → Document: text, sections, sentences, typed tables, metadata
     budgetlens.extractors   Document → facts (amounts, rates, comparisons, staffing, indicators)
     budgetlens.reconcile    Document + facts → flags (one module per rule family)
-    budgetlens.engine       one document group → results; a run over many inputs
+    budgetlens.engine       one document group → results (discover, process, corpus checks)
     budgetlens.store        DuckDB store and Parquet snapshots
     budgetlens.report       report.html
+    budgetlens.engine.run   the runner: many inputs → engine → store and report
     budgetlens.crawler      portals → raw files
     budgetlens.pipelines    Prefect flows and the `budgetlens` command line
 

@@ -266,7 +266,7 @@ def budget_vs_final(text: str, quantities: list[Quantity]) -> list[BudgetFinal]:
     for i, qb in enumerate(money):
         left = text[max(0, qb.start - 8):qb.start]
         fm = None
-        for fm in _FINAL_RE.finditer(left):
+        for fm in _FINAL_RE.finditer(left):  # noqa: B007  (the last match is wanted)
             pass
         if fm is None or _BUDGET_RE.search(left[fm.start():]):
             continue

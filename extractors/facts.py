@@ -1,7 +1,7 @@
 """The `facts` record: one extracted statement (see the contract in README.md)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 FACT_COLUMNS = [

@@ -30,7 +30,8 @@ import regex
 from budgetlens.gazetteers.patterns import alternation, load
 
 from .facts import Fact
-from .numbers import COUNT, MONEY, PERCENT, find_quantities, parse_number, to_wan
+from .numbers import COUNT, MONEY, PERCENT, find_quantities, parse_number
+from .comparisons import intros
 
 P = load("indicators")
 COMPARATORS = {str(k): str(v) for k, v in P["comparators"].items()}
@@ -224,7 +225,7 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
             shift = len(cells) - layout.width if len(cells) > layout.width else 0
             parsed = _parse_value(cells, cols, layout.width)
 
-            def cell(key):
+            def cell(key, cols=cols, shift=shift, cells=cells):
                 j = cols.get(key)
                 if j is None:
                     return ""
@@ -275,7 +276,6 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
                     if qs:
                         value, unit, per = qs[0].value, qs[0].unit, qs[0].per
                         factor = qs[0].value_wan / qs[0].value if qs[0].value_wan and qs[0].value else None
-                    from .comparisons import intros
                     its = intros(text_value, doc.year)
                     base_year = its[0].base_year if its else None
             elif raw and _QUAL_DIR_RE.search(raw) and comp is None:

@@ -111,23 +111,6 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
     events.sort(key=lambda e: (e[0], e[1]))
     stack: list[_List] = []
     lists: list[_List] = []
-
-    def close_until(pos: int):
-        while stack:
-            top = stack[-1]
-            seg = text[top.start:pos]
-            d = depth[pos] if pos < len(depth) else 0
-            if _HEADING_IN.search(seg):
-                stack.pop()
-            elif top.kind == "paren" and d < top.depth:
-                stack.pop()
-            elif top.kind == "nested" and regex.search(r"[；;。]", seg):
-                stack.pop()
-            elif top.kind == "outer" and "。" in seg:
-                stack.pop()
-            else:
-                break
-
     last_by_depth: dict[int, list] = {}
     # the base amount of a comparison (`比2025年年初预算数99024.2万元减少…`) is last year's
     # figure, never the total of the list that follows
@@ -135,75 +118,18 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
              for a in facts if a.kind == "amount" and a.start is not None and a.start < c.start
              and a.value == c.amount_from and a.sentence == c.sentence}
     for pos, _, ev in events:
-        close_until(pos)
+        _close_until(stack, text, depth, pos)
         if ev[0] == "marker":
             _, a, b, w = ev
-            d = depth[a]
-            prev_open = text[:a].rstrip()[-1:] in OPEN
-            cands = last_by_depth.get(d - 1 if prev_open else d, [])
-            # the total is the figure right before the marker (a percentage there means
-            # the marker introduces something else: `…占16.81%。具体情况如下：`)
-            cands = [c for c in cands if c.qualifier != "budget_vs_final" and id(c) not in bases]
-            if cands and cands[-1].kind == "percent" and cands[-1].start is not None \
-                    and not regex.search(r"[。；;]", text[cands[-1].start - base:a]):
-                # 支出决算为0.39万元，完成预算的13.68%，其中：… — the share does not end the sentence
-                cands = [c for c in cands if c.kind != "percent"]
-            if not cands or not family(cands[-1]):
-                continue
-            total = cands[-1]
-            kind = "enum" if w in ENUMERATED else "paren" if prev_open else "nested" if stack else "outer"
-            lst = _List(new_gid(), total, kind, d, b, family(total))
-            stack.append(lst)
-            lists.append(lst)
-            # sibling lists: the figures after the marker may be of other families than the
-            # figure right before it — `2批次、26人次，其中：接待外宾0批次、0人次`; `…36.56万元，
-            # 比2024年预算减少10万元，…新增1辆…。其中：公务用车购置费15万元，比2024年预算减少10万元`.
-            # Each family listed after the marker gets the last figure of its family before the
-            # marker (this sentence or the one before) as its total.
-            window = _window_start(text, a)
-            after = []
-            for p2, f2 in rel:
-                if p2 < b:
-                    continue
-                if regex.search(r"。", text[b:p2]) and kind != "enum":
-                    break
-                fam2 = family(f2)
-                if fam2 and fam2 not in after:
-                    after.append(fam2)
-            seen = {lst.fam}
-            if after and after[0] == lst.fam:
-                after = []  # the list starts with the total's own family: no siblings
-            for fam2 in after:
-                if fam2 in seen:
-                    continue
-                tot = next((c for c in reversed(cands) if family(c) == fam2 and c.start is not None
-                            and c.start - base >= window), None)
-                # the same subject stated twice (32.20万元，与2024年预算持平。其中：…), or a count
-                # in between (…新增1辆…。其中：公务用车购置费15万元); not 收入、支出预算总计 after
-                # a change of 收、支预算
-                if tot is not None and not (tot.subject == total.subject or total.kind in ("count", "staffing")
-                                            or fam2.startswith("count:") and lst.fam.startswith("count:")):
-                    tot = None
-                if tot is not None:
-                    seen.add(fam2)
-                    sib = _List(new_gid(), tot, kind, d, b, fam2)
-                    stack.append(sib)
-                    lists.append(sib)
+            opened = _open_lists(text, base, depth, rel, last_by_depth, a, b, w, bool(stack), new_gid)
+            stack.extend(opened)
+            lists.extend(opened)
             continue
         f = ev[1]
+        if id(f) in bases:
+            continue  # last year's figure: neither a list's item nor its total
         d = depth[pos]
-        fam = family(f)
-        # items: same depth and same family (a count list takes counts of its own unit:
-        # 编制496人 is not the total of 23个内设机构)
-        for k, lst in enumerate(reversed(stack)):
-            if d == lst.depth and fam and fam == lst.fam:
-                lst.items.append(f)
-                break
-            nxt = stack[len(stack) - k - 2] if len(stack) - k - 2 >= 0 else None
-            if d == lst.depth and nxt is not None and nxt.start == lst.start and nxt.depth == lst.depth:
-                continue  # a sibling list of another unit opened by the same marker
-            if d >= lst.depth:
-                break
+        _attach_item(stack, f, d, family(f))
         last_by_depth.setdefault(d, []).append(f)
     for lst in lists:
         if not lst.items:
@@ -217,6 +143,105 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             it.role = "item"
         if lst.kind == "enum":
             _enumerated_details(text, base, lst, facts, depth)
+
+
+def _close_until(stack: list[_List], text: str, depth: list[int], pos: int) -> None:
+    """Close the open lists that end before `pos` (a heading, a closing bracket, the end of
+    the clause or of the sentence, by the list's kind)."""
+    while stack:
+        top = stack[-1]
+        seg = text[top.start:pos]
+        d = depth[pos] if pos < len(depth) else 0
+        if _HEADING_IN.search(seg):
+            stack.pop()
+        elif top.kind == "paren" and d < top.depth:
+            stack.pop()
+        elif top.kind == "nested" and regex.search(r"[；;。]", seg):
+            stack.pop()
+        elif top.kind == "outer" and "。" in seg:
+            stack.pop()
+        else:
+            break
+
+
+def _total_candidates(text: str, base: int, cands: list, a: int) -> list:
+    """The figures that may be the total of a list whose marker is at `a`: the total is the
+    figure right before the marker (a percentage there means the marker introduces
+    something else: `…占16.81%。具体情况如下：`)."""
+    cands = [c for c in cands if c.qualifier != "budget_vs_final"]
+    if cands and cands[-1].kind == "percent" and cands[-1].start is not None \
+            and not regex.search(r"[。；;]", text[cands[-1].start - base:a]):
+        # 支出决算为0.39万元，完成预算的13.68%，其中：… — the share does not end the sentence
+        cands = [c for c in cands if c.kind != "percent"]
+    return cands
+
+
+def _open_lists(text: str, base: int, depth: list[int], rel: list, last_by_depth: dict[int, list],
+                a: int, b: int, w: str, nested: bool, new_gid) -> list[_List]:
+    """The list(s) a marker at a..b opens: one for the figure right before it, plus its
+    sibling lists (see _sibling_lists); none when no figure can be the total."""
+    d = depth[a]
+    prev_open = text[:a].rstrip()[-1:] in OPEN
+    cands = _total_candidates(text, base, last_by_depth.get(d - 1 if prev_open else d, []), a)
+    if not cands or not family(cands[-1]):
+        return []
+    total = cands[-1]
+    kind = "enum" if w in ENUMERATED else "paren" if prev_open else "nested" if nested else "outer"
+    lst = _List(new_gid(), total, kind, d, b, family(total))
+    return [lst] + _sibling_lists(text, base, rel, cands, lst, a, b, new_gid)
+
+
+def _sibling_lists(text: str, base: int, rel: list, cands: list, lst: _List, a: int, b: int,
+                   new_gid) -> list[_List]:
+    """Sibling lists: the figures after the marker may be of other families than the
+    figure right before it — `2批次、26人次，其中：接待外宾0批次、0人次`; `…36.56万元，
+    比2024年预算减少10万元，…新增1辆…。其中：公务用车购置费15万元，比2024年预算减少10万元`.
+    Each family listed after the marker gets the last figure of its family before the
+    marker (this sentence or the one before) as its total."""
+    total, kind, d = lst.total, lst.kind, lst.depth
+    window = _window_start(text, a)
+    after: list[str] = []
+    for p2, f2 in rel:
+        if p2 < b:
+            continue
+        if regex.search(r"。", text[b:p2]) and kind != "enum":
+            break
+        fam2 = family(f2)
+        if fam2 and fam2 not in after:
+            after.append(fam2)
+    seen = {lst.fam}
+    if after and after[0] == lst.fam:
+        after = []  # the list starts with the total's own family: no siblings
+    out = []
+    for fam2 in after:
+        if fam2 in seen:
+            continue
+        tot = next((c for c in reversed(cands) if family(c) == fam2 and c.start is not None
+                    and c.start - base >= window), None)
+        # the same subject stated twice (32.20万元，与2024年预算持平。其中：…), or a count
+        # in between (…新增1辆…。其中：公务用车购置费15万元); not 收入、支出预算总计 after
+        # a change of 收、支预算
+        if tot is not None and not (tot.subject == total.subject or total.kind in ("count", "staffing")
+                                    or fam2.startswith("count:") and lst.fam.startswith("count:")):
+            tot = None
+        if tot is not None:
+            seen.add(fam2)
+            out.append(_List(new_gid(), tot, kind, d, b, fam2))
+    return out
+
+
+def _attach_item(stack: list[_List], f, d: int, fam) -> None:
+    """An item joins the innermost open list of its depth and family (a count list takes
+    counts of its own unit: 编制496人 is not the total of 23个内设机构)."""
+    for k, lst in enumerate(reversed(stack)):
+        if d == lst.depth and fam and fam == lst.fam:
+            lst.items.append(f)
+            break
+        nxt = stack[len(stack) - k - 2] if len(stack) - k - 2 >= 0 else None
+        if d == lst.depth and nxt is not None and nxt.start == lst.start and nxt.depth == lst.depth:
+            continue  # a sibling list of another unit opened by the same marker
+        if d >= lst.depth:
+            break
 
 
 def _enumerated_details(text: str, base: int, lst: _List, facts: list, depth: list[int]) -> None:

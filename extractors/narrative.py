@@ -4,7 +4,6 @@ Reads every narrative paragraph and every text cell of a table (itemised budget 
 绩效目标 text live in table cells), plus the indicator grids, and turns each figure into a
 `facts` row tied to its subject.  One module per fact kind, each with its corpus in
 extractors/corpus/<kind>.yaml (the corpus is the test suite: tests/test_extractor_corpus.py):
-
   numbers.py        figures and units (Arabic / Chinese numerals, 元 / 万元 / 亿元 → value_wan)
   subjects.py       the subject noun phrase of a figure, its canonical term, 功能分类 paths
   amounts.py        money amounts, percentages, other counts
@@ -13,6 +12,8 @@ extractors/corpus/<kind>.yaml (the corpus is the test suite: tests/test_extracto
   staffing.py       staffing counts
   indicators.py     performance indicator targets (tables and narrative)
   itemisations.py   包括 / 其中 / 明细如下 lists: group, parent, total, item details
+  units.py          the text read: paragraphs (continued across breaks) and table text cells
+  functional_paths.py  功能分类 paths（类）（款）（项） and classification codes
   spacy_view.py     the same findings as spaCy entities (notebooks, displacy)
 
 Conventions for the reconciliation rules (columns beyond the contract are listed in
@@ -41,7 +42,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
 from typing import Optional
 
 import regex
@@ -51,27 +51,16 @@ from budgetlens.document.model import Document
 from . import comparisons, indicators, itemisations, staffing, subjects
 from .amounts import amount_fact, count_fact, percent_fact
 from .facts import Fact
+from .functional_paths import code_of, functional_paths
 from .numbers import find_quantities
 from .rates import rate_fact
+from .units import Unit, text_units
+from budgetlens.document.build import split_sentences
+from budgetlens.document.model import Sentence, Row, Table
 
 _HAN = regex.compile(r"\p{Han}")
 _YEAR_IN = regex.compile(r"(?<!\d)(\d{4})\s*年")
-_HAS_FIGURE = regex.compile(r"\d")
-_CONT_END = set("，,；;：:、")
-_SENT_FINAL = set("。！？!?；;：:）)")
-_HEADING = itemisations.HEADING
 _RANGE_BEFORE = regex.compile(subjects.RANGE_TAIL)
-
-
-@dataclass
-class Unit:
-    start: int
-    end: int
-    origin: str = "narrative"
-    table_id: Optional[str] = None
-    row: Optional[int] = None
-    project: Optional[str] = None
-    title: str = ""
 
 
 def extract_facts(doc: Document) -> list[Fact]:
@@ -97,7 +86,7 @@ class _Extractor:
         for f in list(facts):
             self._staffing_from_indicator(f, facts)
         out: list[Fact] = []
-        for u in self.units(used):
+        for u in text_units(self.doc, used):
             out.extend(self.unit_facts(u))
         out.extend(facts)
         for f in out:
@@ -115,49 +104,6 @@ class _Extractor:
                             sentence=f.sentence, start=f.start, end=f.end, project=f.project,
                             table_id=f.table_id, row=f.row, is_target=True, raw=f.raw, term=term))
 
-    # ── text units: paragraphs (continuations merged) and table text cells ──────────
-    def units(self, used: set) -> list[Unit]:
-        doc, out = self.doc, []
-        prev: Optional[Unit] = None
-        for a, b in doc.paragraphs:
-            t = doc.text[a:b]
-            if prev is not None and self._continues(doc.text[prev.start:prev.end], t):
-                prev.end = b
-                continue
-            prev = Unit(a, b)
-            out.append(prev)
-        out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
-        for t in doc.tables:
-            project = None
-            for r in t.rows:
-                if (t.table_id, r.index) in used:
-                    continue
-                last = None
-                for j, c in enumerate(r.cells):
-                    if j >= len(r.spans) or c == last:
-                        continue
-                    last = c
-                    if not _HAN.search(c) or not _HAS_FIGURE.search(c):
-                        continue
-                    a, b = r.spans[j]
-                    if project is None:
-                        project = indicators.project_of(t)
-                    out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
-        out.sort(key=lambda u: u.start)
-        return out
-
-    @staticmethod
-    def _continues(prev: str, nxt: str) -> bool:
-        p = prev.rstrip()
-        if not p or not nxt:
-            return False
-        if _HEADING.match(nxt):
-            return False  # 三、支出预算情况说明…: a new section, not the rest of the sentence
-        if p[-1] in _CONT_END:
-            return True
-        return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects._LIST_NO.match(nxt) \
-            and bool(regex.match(r"[\d\p{Han}%]", nxt))
-
     # ── one unit ────────────────────────────────────────────────────────────────────
     def unit_facts(self, u: Unit) -> list[Fact]:
         doc = self.doc
@@ -169,14 +115,14 @@ class _Extractor:
         comps = comparisons.find_comparisons(text, qs, self.year)
         comp_q = {id(c.quantity) for c in comps if c.quantity is not None}
         bvfs = comparisons.budget_vs_final(text, qs)
-        paths = subjects.functional_paths(text, self._context_lei(section))
+        paths = functional_paths(text, self._context_lei(section))
         cue = indicators.has_cue(section, u.title, text)
         facts: list[Fact] = []
         events = [(q.start, "q", q) for q in qs if id(q) not in comp_q] + \
                  [((c.quantity.start if c.quantity else c.dir_start), "c", c) for c in comps]
         events.sort(key=lambda e: e[0])
         prev_end = 0
-        for pos, typ, obj in events:
+        for _pos, typ, obj in events:
             if typ == "q":
                 f = self._quantity_fact(obj, text, u, section, prev_end, paths, facts, cue)
                 prev_end = obj.end
@@ -224,7 +170,7 @@ class _Extractor:
     def _context_lei(section: str) -> Optional[str]:
         # the innermost heading naming a 类 (第三部分…说明 > （一）一般公共服务支出（类）)
         for seg in reversed((section or "").split(" > ")):
-            for m in subjects.functional_paths(seg):
+            for m in functional_paths(seg):
                 if m.names[0]:
                     return m.names[0]
         return None
@@ -248,7 +194,7 @@ class _Extractor:
                 return subjects.Subject(p.subject, code=p.code, path=p.path, start=p.start, end=p.end), year
         subj, qual = subjects.clean(text[a:b], self.owner)
         if subj:
-            return subjects.Subject(subj, qualifier=qual, code=subjects.code_of(subj), start=a, end=b), year
+            return subjects.Subject(subj, qualifier=qual, code=code_of(subj), start=a, end=b), year
         if a > 0 and text[a - 1] in "：:" and not inside:
             # 1.住房公积金(项):支出1073.77万元 — the heading before the colon names the figure
             for p in paths:
@@ -257,7 +203,7 @@ class _Extractor:
             a2, b2, _ = subjects.clause_before(text, a - 1, floor)
             s2, q2 = subjects.clean(text[a2:b2], self.owner)
             if s2 and not subjects.is_marker(s2):
-                return subjects.Subject(s2, qualifier=qual or q2, code=subjects.code_of(s2), start=a2, end=b2), year
+                return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=a2, end=b2), year
         # borrow: the figure the aside belongs to, the clause before the bracket,
         # the previous figure of the sentence, the topic of the section
         if inside and a > 0:
@@ -465,9 +411,6 @@ class _Extractor:
 def extract_text(text: str, year: Optional[int] = None, department: Optional[str] = None,
                  section: str = "") -> list[Fact]:
     """Facts of one paragraph of text (corpus tests, notebooks, the spaCy view)."""
-    from budgetlens.document.build import split_sentences
-    from budgetlens.document.model import Sentence
-
     doc = Document(doc_id="text", source="<text>", format="text", text=text, year=year,
                    department=department)
     doc.paragraphs = [(0, len(text))]
@@ -485,8 +428,6 @@ def extract_text(text: str, year: Optional[int] = None, department: Optional[str
 
 def extract_table_rows(rows: list[list[str]], year: Optional[int] = None, title: str = "") -> list[Fact]:
     """Indicator facts of table rows (header row first) — corpus tests of indicators.py."""
-    from budgetlens.document.model import Row, Table
-
     text, spans = "", []
     for r in rows:
         rs = []

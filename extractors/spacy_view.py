@@ -1,5 +1,4 @@
 """A spaCy view of the fact extractors, for notebooks:
-
     from budgetlens.extractors.spacy_view import nlp
     doc = nlp("机关运行经费共计安排32.88万元，…")
     doc.ents, doc._.facts
@@ -23,6 +22,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
+from budgetlens import gazetteers
+from budgetlens.extractors.narrative import extract_text
 
 if not Doc.has_extension("facts"):
     Doc.set_extension("facts", default=[])
@@ -50,8 +51,6 @@ class BudgetFacts:
         self.year = year
 
     def __call__(self, doc: Doc) -> Doc:
-        from budgetlens.extractors.narrative import extract_text
-
         year = doc.user_data.get("year", self.year)
         facts = extract_text(doc.text, year)
         doc._.facts = facts
@@ -76,7 +75,6 @@ class BudgetFacts:
 @functools.lru_cache(maxsize=1)
 def nlp():
     """spacy.blank("zh") + jieba + the budget_facts component (built once)."""
-    from budgetlens import gazetteers
     z = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     import jieba
 

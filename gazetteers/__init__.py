@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import regex
 import yaml
+import logging
 
 HERE = Path(__file__).resolve().parent
 
@@ -256,8 +257,6 @@ def _protected_words_re():
 @functools.lru_cache(maxsize=None)
 def jieba_tokenizer():
     """A jieba.Tokenizer (separate from the global one) with the budget user dictionary."""
-    import logging
-
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -5,6 +5,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from budgetlens.engine.run import run_job, sequential
+from budgetlens.limits import with_overrides, describe
+from budgetlens.store import StoreLocked, Store
+from budgetlens import limits as limits_mod
+from budgetlens.crawler.config import ConfigError, load_config
+from budgetlens.pipelines import commands
 
 
 def _orchestrator(choice: str) -> str:
@@ -14,8 +20,6 @@ def _orchestrator(choice: str) -> str:
 
 
 def cmd_run(args) -> int:
-    from budgetlens.engine.run import run_job, sequential
-
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"budgetlens: no such file or folder: {', '.join(missing)}", file=sys.stderr)
@@ -30,8 +34,6 @@ def cmd_run(args) -> int:
         print(f"budgetlens: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     mode = _orchestrator(args.orchestrator)
-    from budgetlens.limits import with_overrides
-    from budgetlens.store import StoreLocked
 
     try:
         limits = with_overrides(**{name: getattr(args, name) for name in LIMIT_FLAGS})
@@ -41,7 +43,6 @@ def cmd_run(args) -> int:
     command = "run " + " ".join(args.paths)
     try:
         if mode == "prefect":
-            from budgetlens import limits as limits_mod
             from budgetlens.pipelines.flows import run_with_prefect
 
             limits_mod.configure(limits)  # tasks run in threads of this process
@@ -72,14 +73,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from budgetlens.store import Store
-
     store_path = args.store
     if store_path is None:
         cfg = Path(args.config or "budgetlens.toml")
         if args.config or cfg.is_file():
-            from budgetlens.crawler.config import ConfigError, load_config
-
             try:
                 store_path = load_config(cfg).store_path
             except ConfigError as exc:
@@ -120,8 +117,6 @@ _LIMIT_HELP = {
 
 def _limit_flags(parser) -> None:
     """One flag per limit of engine.limits; each also reads BUDGETLENS_<NAME> (the flag wins)."""
-    from budgetlens.limits import describe
-
     g = parser.add_argument_group("limits (a document over a limit is recorded as an error)")
     for name, flag, default, env in describe():
         typ = int if isinstance(default, int) else float
@@ -151,12 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True)
     e.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     e.set_defaults(func=cmd_export)
-    try:  # crawl / process / serve live in their own module
-        from budgetlens.pipelines import commands
-
-        commands.register(sub)
-    except ImportError:
-        pass
+    commands.register(sub)  # crawl / process / serve live in their own module
     return p
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from budgetlens.crawler.config import ConfigError, load_config
+from budgetlens.crawler.crawl import crawl
+from budgetlens.engine.run import Progress
+from budgetlens.store import StoreLocked
+from dataclasses import asdict
+from budgetlens.crawler.inputs import process_raw
+import signal
+from budgetlens.pipelines.server import ServerSupervisor
 
 
 def _config(args):
-    from budgetlens.crawler.config import ConfigError, load_config
-
     try:
         return load_config(args.config)
     except ConfigError as exc:
@@ -41,9 +47,6 @@ def cmd_crawl(args) -> int:
         line = (f"{s['pages']} pages, {s['documents']} documents: {s['new']} new, {s['not_modified']} not modified, "
                 f"{s['unchanged']} unchanged, {s['unsupported']} unsupported, {s['failed']} failed [prefect]")
     else:
-        from budgetlens.crawler.crawl import crawl
-        from budgetlens.engine.run import Progress
-
         summary = crawl(config, progress=None if args.quiet else Progress(0, args.quiet))
         line = summary.line() + " [local]"
     print(line)
@@ -55,7 +58,6 @@ def cmd_process(args) -> int:
     config = _config(args)
     if config is None:
         return 2
-    from budgetlens.store import StoreLocked
 
     try:
         if _use_prefect(args):
@@ -66,10 +68,6 @@ def cmd_process(args) -> int:
                                     force=args.force, batch_size=args.batch_size, quiet=args.quiet)
             mode = f"prefect/{args.runner}"
         else:
-            from dataclasses import asdict
-
-            from budgetlens.crawler.inputs import process_raw
-
             s = asdict(process_raw(config, batch_size=args.batch_size, force=args.force, quiet=args.quiet,
                                    command=f"process {args.config}"))
             mode = "local"
@@ -100,8 +98,6 @@ def cmd_serve(args) -> int:
         return 0
     supervisor = None
     if not os.environ.get("PREFECT_API_URL"):
-        from budgetlens.pipelines.server import ServerSupervisor
-
         supervisor = ServerSupervisor(config.store_path.parent / "prefect-server.log", port=args.port)
         print(f"starting a local Prefect server on {supervisor.api_url} (log: {supervisor.log_path}) …", flush=True)
         try:
@@ -110,7 +106,6 @@ def cmd_serve(args) -> int:
             print(f"budgetlens: {exc}", file=sys.stderr)
             supervisor.stop()
             return 1
-    import signal
 
     def _stop(signum, frame):  # a service manager's SIGTERM stops like Ctrl-C: the server goes too
         raise KeyboardInterrupt

@@ -25,10 +25,19 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.schedules import Cron  # noqa: E402
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from budgetlens.engine.process import DocResult  # noqa: E402
 from budgetlens.engine.run import Batch, process_batch  # noqa: E402
+from budgetlens.engine.run import run_job, Progress
+from budgetlens.engine.process import _error_row
+from budgetlens.crawler.crawl import discover, fetch_documents, by_host, summarise
+from budgetlens.crawler.rawstore import FetchRecord
+from budgetlens.crawler import RawStore, load_config
+from budgetlens.crawler.fetch import now_iso
+from budgetlens.crawler.inputs import process_inputs, failed_results, process_raw
 
 
 def _transient(task, task_run, state) -> bool:
@@ -45,15 +54,7 @@ def _transient(task, task_run, state) -> bool:
 @contextmanager
 def no_heartbeat():
     """Flow heartbeats cost ~1 s per synchronous flow call; the CLI does not need them."""
-    try:
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-        ctx = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    except Exception:  # a Prefect without the setting
-        import contextlib
-
-        ctx = contextlib.nullcontext()
-    with ctx:
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 
@@ -71,8 +72,6 @@ def run_flow(paths: list[str], out: str, batch_size: int = 25, quiet: bool = Tru
     """The whole one-off run inside one flow run: batches become tasks, and each batch's
     results reach the store as soon as it (and those before it) completes, so a killed
     run keeps what was stored and memory does not grow with the corpus."""
-    from budgetlens.engine.run import run_job
-
     def mapper(batches):
         futures = process_batch_task.map(batches)
         for batch, fut in zip(batches, futures):
@@ -86,8 +85,6 @@ def run_flow(paths: list[str], out: str, batch_size: int = 25, quiet: bool = Tru
 
 
 def _failed_batch(batch: Batch, reason: str) -> list[DocResult]:
-    from budgetlens.engine.process import _error_row
-
     return [DocResult(_error_row([Path(p) for p in g], "error", reason)) for g in batch]
 
 
@@ -115,27 +112,16 @@ def run_batches_flow(batches: list[Batch]) -> list[list[DocResult]]:
 
 @task(name="discover-links", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def discover_task(config):
-    from budgetlens.crawler.crawl import discover
-
     return discover(config)
 
 
 @task(name="fetch-host", retries=1, retry_delay_seconds=5, retry_condition_fn=_transient, cache_policy=NO_CACHE)
 def fetch_host_task(links, config, validators: dict):
-    from budgetlens.crawler.crawl import fetch_documents
-    from budgetlens.crawler.rawstore import RawStore
-
     return fetch_documents(links, config, RawStore(config.raw_dir), validators)
 
 
 @flow(name="budgetlens-crawl", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
 def crawl_flow(config_path: str = "budgetlens.toml", quiet: bool = True) -> dict:
-    from budgetlens.crawler import RawStore, load_config
-    from budgetlens.crawler.crawl import by_host, summarise
-    from budgetlens.crawler.fetch import now_iso
-    from budgetlens.crawler.rawstore import FetchRecord
-    from budgetlens.engine.run import Progress
-
     config = load_config(config_path)
     raw = RawStore(config.raw_dir)
     disc = discover_task(config)
@@ -174,8 +160,6 @@ def _batch_cache_key(context, parameters) -> str:
 @task(name="process-documents", cache_key_fn=_batch_cache_key, persist_result=True,
       retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5, retry_condition_fn=_transient)
 def process_documents_task(batch) -> list[DocResult]:
-    from budgetlens.crawler.inputs import process_inputs
-
     return process_inputs(batch)
 
 
@@ -186,7 +170,10 @@ def results_dir(config) -> Path:
 
 def make_task_runner(runner: str = "threads", dask_address: Optional[str] = None, workers: int = 2):
     if runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as exc:  # an optional extra: say how to get it
+            raise RuntimeError("--runner dask needs prefect-dask: pip install 'budgetlens[dask]'") from exc
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
@@ -198,9 +185,6 @@ def make_task_runner(runner: str = "threads", dask_address: Optional[str] = None
 @flow(name="budgetlens-process", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
 def process_flow(config_path: str = "budgetlens.toml", force: bool = False, batch_size: int = 10,
                  quiet: bool = True) -> dict:
-    from budgetlens.crawler import load_config
-    from budgetlens.crawler.inputs import failed_results, process_raw
-
     config = load_config(config_path)
     storage = results_dir(config)
     storage.mkdir(parents=True, exist_ok=True)
@@ -243,10 +227,6 @@ def cycle_flow(config_path: str = "budgetlens.toml", runner: str = "threads", da
 def build_deployments(config_path: str | Path):
     """The deployments `budgetlens serve` runs: the cycle on the configured cron and time
     zone, plus crawl and process to trigger by hand (`prefect deployment run …`)."""
-    from prefect.schedules import Cron
-
-    from budgetlens.crawler import load_config
-
     config_path = str(Path(config_path).resolve())
     cfg = load_config(config_path)
     params = {"config_path": config_path}

@@ -12,6 +12,15 @@ SEED_000 = SAMPLES / "000_3d763aca435f5d08.txt"
 SEED_002 = SAMPLES / "002_12a0a1313b8a7506.txt"
 SHARED = ROOT.parent / "shared"
 REAL = SHARED / "real"
+REAL2 = SHARED / "real2"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that reads ../shared/real (through the real_dir fixture) is `real`, so
+    `make test-fast` (-m "not real ...") leaves the slow real-document runs out."""
+    for item in items:
+        if "real_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real)
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +28,22 @@ def real_dir() -> Path:
     if not REAL.is_dir() or not any(REAL.glob("*.pdf")):
         pytest.skip("../shared/real is not available")
     return REAL
+
+
+@pytest.fixture(scope="session")
+def real2_dir() -> Path:
+    if not REAL2.is_dir() or not any(REAL2.glob("*.pdf")):
+        pytest.skip("../shared/real2 is not available")
+    return REAL2
+
+
+@pytest.fixture(scope="session")
+def real_dirs() -> list:
+    """Every real corpus present (real2 first, as `budgetlens run ../shared/real2 ../shared/real`)."""
+    dirs = [d for d in (REAL2, REAL) if d.is_dir() and any(d.glob("*.pdf"))]
+    if not dirs:
+        pytest.skip("../shared/real* are not available")
+    return dirs
 
 
 def build(path):

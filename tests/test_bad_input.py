@@ -7,8 +7,6 @@ give every file the outcome its manifest names, keep its memory bounded, and sto
 the results of every good document."""
 from __future__ import annotations
 
-import io
-import os
 import resource
 import time
 import subprocess

@@ -62,3 +62,23 @@ def test_run_with_corrupt_file_among_good_ones(tmp_path):
 
 def test_bad_arguments_exit_non_zero(tmp_path):
     assert run_cli("run", str(tmp_path / "nope"), "--out", str(tmp_path / "o")).returncode != 0
+
+
+def test_progress_bar_on_a_terminal_and_lines_in_a_log():
+    """On a terminal the run shows a rich progress bar; without one (a log), a line per batch."""
+    import io
+
+    from rich.console import Console
+
+    from budgetlens.engine.run import Progress
+
+    buf = io.StringIO()
+    p = Progress(4, quiet=False, n_batches=2, console=Console(file=buf, force_terminal=True, width=100))
+    p.total = 5  # the crawler learns its total late
+    p.update(2, 3)
+    p.update(3, 1)
+    p.close()
+    out = buf.getvalue()
+    assert "5/5" in out and "4 flags" in out
+    log = Progress(4, quiet=False, n_batches=2, console=Console(file=io.StringIO(), force_terminal=False))
+    assert log._bar is None and not log.tty

@@ -1,6 +1,10 @@
 """The schedule `budgetlens serve` deploys, checked without a server."""
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.prefect  # loads Prefect (seconds) to build the deployments
+
 
 def test_deployments_schedule_and_parameters(tmp_path):
     cfg = tmp_path / "budgetlens.toml"

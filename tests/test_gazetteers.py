@@ -46,7 +46,7 @@ def test_names_unique(codes):
     21906/21301 are both 农业农村 in the official catalogue."""
     c = {k: v for k, v in codes().items() if not v["until"]}
     siblings = collections.defaultdict(list)
-    for code, spec in c.items():
+    for _code, spec in c.items():
         siblings[(spec["parent"] or spec.get("system"), spec["level"])].append(spec["name"])
     for key, names in siblings.items():
         dup = [n for n, k in collections.Counter(names).items() if k > 1]

@@ -5,7 +5,6 @@ that the key facts of ../shared/eval/seeds_expected.json — same kinds and subj
 the transformed values — are still extracted.  String-level changes on the Tika dump only."""
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import regex

@@ -21,6 +21,7 @@ def test_notebook_is_paired_with_py():
     assert src(ipynb) == src(py), "run: jupytext --sync notebooks/explore.py"
 
 
+@pytest.mark.slow  # starts a Jupyter kernel and runs the whole notebook
 def test_notebook_executes_on_samples(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     import nbformat

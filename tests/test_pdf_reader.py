@@ -2,7 +2,6 @@
 SH12 上海市普陀区财政局 2025 budget), so the tests need no external files."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest

@@ -2,7 +2,7 @@
 total and its parts, 机关运行经费 and the total income/expenditure, each with its subject."""
 import pytest
 
-from conftest import REAL, build
+from conftest import build
 
 # file prefix → [(term, value in 万元)] as printed in the document's narrative
 EXPECTED = {

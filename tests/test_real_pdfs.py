@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from pathlib import Path
 
 import pytest
 

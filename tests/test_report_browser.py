@@ -35,6 +35,7 @@ def extra_flags(doc_id, source):
     ]
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)")
 def test_report_in_headless_chromium(tmp_path):
     import pandas as pd

@@ -142,7 +142,7 @@ def test_two_runs_at_once_both_finish_and_store_is_consistent(tmp_path):
     procs = [subprocess.Popen(cli(str(tmp_path / x), "--out", str(out), "--quiet", "--store-wait-seconds", "120"),
                               cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for x in "ab"]
     results = [p.communicate(timeout=240) for p in procs]
-    for p, (so, se) in zip(procs, results):
+    for p, (_so, se) in zip(procs, results):
         assert p.returncode == 0, se
     rows = store_rows(out)
     assert len(rows) == len(a) + len(b) and rows["doc_id"].is_unique
@@ -203,3 +203,23 @@ def test_parquet_export_crash_leaves_old_files_whole(tmp_path, monkeypatch):
     run_job([str(inp)], out, quiet=True, write_report=False)
     assert not list(out.glob(".*.parquet.tmp-*"))
     assert len(pd.read_parquet(out / "documents.parquet")) == 4
+
+
+def test_fingerprint_covers_every_package_that_makes_rows(tmp_path, monkeypatch):
+    """Editing an extractor, a gazetteer or the document model changes the fingerprint (they
+    live in different folders since the move to one package, and once were missed)."""
+    import budgetlens.engine.run as run_mod
+    from budgetlens.limits import Limits
+
+    monkeypatch.delenv("BUDGETLENS_PIPELINE_VERSION", raising=False)
+    hashed = set()
+    real_read = run_mod.Path.read_bytes
+
+    def spy(self):
+        hashed.add(self.parent.name)
+        return real_read(self)
+
+    monkeypatch.setattr(run_mod, "_fingerprint_cache", {})
+    monkeypatch.setattr(run_mod.Path, "read_bytes", spy)
+    run_mod.pipeline_fingerprint(Limits())
+    assert {"readers", "document", "extractors", "reconcile", "gazetteers", "engine"} <= hashed

@@ -1,6 +1,5 @@
 """Reviewed true flags on the real PDFs stay found; fixed false ones stay fixed.
 Reads ../shared/real in place; skipped when absent."""
-from pathlib import Path
 
 import pytest
 

@@ -15,6 +15,7 @@ from .fetch import Fetcher, now_iso
 from .links import Link, extract_links, host_of, url_ext
 from .rawstore import FetchRecord, RawStore
 from .sniff import COMPATIBLE, EXT_FOR, READABLE, TIKA_TYPES, sniff
+from .tika import TikaError, tika_text
 
 
 @dataclass
@@ -139,7 +140,6 @@ def convert(rec: FetchRecord, path, config: Config, raw: RawStore) -> None:
         rec.note = f"{rec.format}: no reader for this format and no [tika] url configured"
         rec.outcome = "unsupported" if rec.outcome == "new" or rec.outcome == "unchanged" else rec.outcome
         return
-    from .tika import TikaError, tika_text
 
     try:
         text = tika_text(config.tika_url, path, TIKA_TYPES.get(rec.format, "application/octet-stream"))

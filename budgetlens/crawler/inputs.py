@@ -15,6 +15,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .rawstore import RawStore
+from budgetlens import limits as limits_mod
+from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
+from budgetlens.engine.discover import group_sources
+from budgetlens.engine.process import process_group
+from budgetlens.engine.process import DOC_COLUMNS, DocResult
+import time
+from budgetlens.engine.process import frames
+from budgetlens.engine.run import Progress
+from budgetlens.store import Store
+from budgetlens.store.duck import new_run_id
+from budgetlens.report import write_report as _write
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSED_DDL = ("CREATE TABLE IF NOT EXISTS processed_inputs (input_key VARCHAR, doc_id VARCHAR, "
@@ -25,9 +36,6 @@ PROCESSED_DDL = ("CREATE TABLE IF NOT EXISTS processed_inputs (input_key VARCHAR
 def pipeline_fingerprint() -> str:
     """The engine's fingerprint of the code, vocabularies and limits (one definition for
     `budgetlens run` and `process`; BUDGETLENS_PIPELINE_VERSION pins it for both)."""
-    from budgetlens import limits as limits_mod
-    from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
-
     return engine_fingerprint(limits_mod.current())
 
 
@@ -43,8 +51,6 @@ class Input:
 def inputs_from_raw(raw: RawStore) -> list[Input]:
     """One Input per disclosure the raw store holds (files paired by the engine's
     grouping when a disclosure is published as narrative + tables)."""
-    from budgetlens.engine.discover import group_sources
-
     current = {str(c.path.resolve()): c for c in raw.current()}
     groups = group_sources([Path(p) for p in current])
     fp = pipeline_fingerprint()
@@ -98,16 +104,12 @@ def relabel(result, source: str):
 
 def process_inputs(batch: list[Input]) -> list:
     """read → extract → reconcile for each input (the engine contains every failure)."""
-    from budgetlens.engine.process import process_group
-
     return [relabel(process_group([Path(p) for p in inp.paths]), inp.source) for inp in batch]
 
 
 def failed_results(batch: list[Input], reason: str) -> list:
     """Error rows for a batch whose task failed outright (a worker lost, retries spent):
     the documents are reported, and not remembered as processed, so the next run retries."""
-    from budgetlens.engine.process import DOC_COLUMNS, DocResult
-
     out = []
     for inp in batch:
         row = {c: None for c in DOC_COLUMNS}
@@ -154,13 +156,6 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
     """Process what the raw store holds and the store does not: results into the DuckDB
     store under one run id, then the report.  `map_batches` runs the batches (a loop here,
     Prefect tasks in `pipelines/flows.py`) and yields each batch's DocResults."""
-    import time
-
-    from budgetlens.engine.process import frames
-    from budgetlens.engine.run import Progress
-    from budgetlens.store import Store
-    from budgetlens.store.duck import new_run_id
-
     t0 = time.perf_counter()
     raw = RawStore(config.raw_dir)
     inputs = inputs_from_raw(raw)
@@ -193,8 +188,6 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
         progress.close()
         store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_done, n_err, n_flags, command)
         if write_report:
-            from budgetlens.report import write_report as _write
-
             report = str(_write(store, config.report))
     return ProcessSummary(run_id, len(inputs), n_done, len(skipped), n_err, n_flags, n_facts,
                           time.perf_counter() - t0, report, per_doc)

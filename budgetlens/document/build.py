@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import regex
 
 from budgetlens import gazetteers
 from budgetlens.gazetteers.headings import heading_style
 from budgetlens.readers.blocks import Block
-from budgetlens.document.model import Document, Section, Sentence, Table
+from budgetlens.document.model import Document, Section, Sentence
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
 from .tables import parse_number, structure_table, unit_of
@@ -57,6 +57,11 @@ def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     return out
 
 
+# a laid-out block and where its text sits in Document.text: (start, end) for a paragraph,
+# one list of cell spans per row for a table
+Laid = tuple[Block, Any]
+
+
 def build_document(
     blocks: list[Block],
     source: str,
@@ -67,9 +72,26 @@ def build_document(
 ) -> Document:
     doc = Document(doc_id=doc_id or content_hash(blocks), source=source, format=fmt,
                    sources=sources or [source])
+    doc.text, laid = _lay_out(blocks)  # 1. normalise and lay out the text
+    doc.sections = _sections(laid, len(doc.text))  # 2. sections from headings (paragraphs only)
+    # 3. paragraphs, sentences and tables
+    n_table = 0
+    for idx, (b, span) in enumerate(laid):
+        if b.kind == "para":
+            _add_paragraph(doc, laid, idx, b, span)
+        else:
+            n_table += 1
+            _add_table(doc, laid, idx, b, span, n_table)
+    doc.sentences.sort(key=lambda s: s.start)
+    _metadata(doc, [b for b, _ in laid if b.kind == "para"])
+    return doc
+
+
+def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
+    """The normalised text of the blocks, one after the other (a table's cells joined by
+    TABs, a newline after each row and paragraph), and each block with its spans."""
     parts: list[str] = []
     pos = 0
-    para_texts: list[tuple[int, str, Optional[str]]] = []  # (block index, text, style)
 
     def emit(s: str) -> tuple[int, int]:
         nonlocal pos
@@ -78,8 +100,7 @@ def build_document(
         pos += len(s)
         return start, pos
 
-    # 1. normalise and lay out the text
-    laid: list[tuple[Block, object]] = []
+    laid: list[Laid] = []
     for b in blocks:
         if b.kind == "para":
             t = normalize_text(b.text).strip()
@@ -97,16 +118,15 @@ def build_document(
                 for c in r:
                     rs.append((p, p + len(c)))
                     p += len(c) + 1
-                line = "\t".join(r)
-                parts.append(line)
-                parts.append("\n")
-                pos += len(line) + 1
+                emit("\t".join(r))
+                emit("\n")
                 spans.append(rs)
             emit("\n")
             laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid), spans))
-    doc.text = "".join(parts)
+    return "".join(parts), laid
 
-    # 2. sections from headings (paragraphs only)
+
+def _sections(laid: list[Laid], text_len: int) -> list[Section]:
     stack: list[tuple[str, Section]] = []
     roots: list[Section] = []
     for b, span in laid:
@@ -122,64 +142,58 @@ def build_document(
             if st == style:
                 break
         path = " > ".join([s.heading for _, s in stack] + [b.text])
-        sec = Section(level=len(stack) + 1, heading=b.text, start=start, end=len(doc.text), path=path)
+        sec = Section(level=len(stack) + 1, heading=b.text, start=start, end=text_len, path=path)
         (stack[-1][1].children if stack else roots).append(sec)
         stack.append((style, sec))
-    doc.sections = roots
+    return roots
 
-    # 3. paragraphs, sentences and tables
-    n_table = 0
-    prev_paras: list[Block] = []
-    for idx, (b, span) in enumerate(laid):
-        if b.kind == "para":
-            a, e = span
-            doc.paragraphs.append((a, e))
-            pi = len(doc.paragraphs) - 1
-            section = doc.section_at(a)
-            for s, t in split_sentences(b.text, a):
-                doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi))
-            prev_paras.append(b)
-            # a note right after a table that declares it empty
-            if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
-                tbl = doc.tables[-1]
-                if tbl.empty_note is None:
-                    tbl.empty_note = b.text
-            continue
-        n_table += 1
-        title, context_unit = _title_for(laid, idx)
-        ttype = gazetteers.match_table_type(title) or "unknown"
-        table = structure_table(
-            b.rows, table_id=f"{doc.doc_id}:t{n_table}", title=title, table_type=ttype,
-            grid=b.grid, context_unit=context_unit, page=b.page, source=b.source,
-        )
-        if ttype == "unknown":  # a caption row inside the table may carry the title
-            for c in table.caption:
-                m = gazetteers.match_table_type(c)
-                if m:
-                    table.table_type, table.title = m, c
-                    break
-        table.start = span[0][0][0] if span and span[0] else len(doc.text)
-        # row spans and table-cell sentences
-        data_offset = len(b.rows) - len(table.rows)
-        section = None  # one for the whole table: section bounds are paragraph starts
-        for ri, row_spans in enumerate(span):
-            row_index = ri - data_offset
-            if 0 <= row_index < len(table.rows):
-                table.rows[row_index].spans = list(row_spans)
-            row_cells = b.rows[ri]  # the text laid out at row_spans
-            for ci, (a, e) in enumerate(row_spans):
-                cell = row_cells[ci]
-                if not HAN.search(cell) or parse_number(cell) is not None:
-                    continue
-                if section is None:
-                    section = doc.section_at(a)
-                for s, t in split_sentences(cell, a):
-                    doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
-                                                  table_id=table.table_id, row=row_index, col=ci))
-        doc.tables.append(table)
-    doc.sentences.sort(key=lambda s: s.start)
-    _metadata(doc, [b for b, _ in laid if b.kind == "para"])
-    return doc
+
+def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tuple[int, int]) -> None:
+    a, _ = span
+    doc.paragraphs.append(span)
+    pi = len(doc.paragraphs) - 1
+    section = doc.section_at(a)
+    for s, t in split_sentences(b.text, a):
+        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi))
+    # a note right after a table that declares it empty
+    if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
+        tbl = doc.tables[-1]
+        if tbl.empty_note is None:
+            tbl.empty_note = b.text
+
+
+def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, n_table: int) -> None:
+    title, context_unit = _title_for(laid, idx)
+    ttype = gazetteers.match_table_type(title) or "unknown"
+    table = structure_table(
+        b.rows, table_id=f"{doc.doc_id}:t{n_table}", title=title, table_type=ttype,
+        grid=b.grid, context_unit=context_unit, page=b.page, source=b.source,
+    )
+    if ttype == "unknown":  # a caption row inside the table may carry the title
+        for c in table.caption:
+            m = gazetteers.match_table_type(c)
+            if m:
+                table.table_type, table.title = m, c
+                break
+    table.start = span[0][0][0] if span and span[0] else len(doc.text)
+    # row spans and table-cell sentences
+    data_offset = len(b.rows) - len(table.rows)
+    section = None  # one for the whole table: section bounds are paragraph starts
+    for ri, row_spans in enumerate(span):
+        row_index = ri - data_offset
+        if 0 <= row_index < len(table.rows):
+            table.rows[row_index].spans = list(row_spans)
+        row_cells = b.rows[ri]  # the text laid out at row_spans
+        for ci, (a, _e) in enumerate(row_spans):
+            cell = row_cells[ci]
+            if not HAN.search(cell) or parse_number(cell) is not None:
+                continue
+            if section is None:
+                section = doc.section_at(a)
+            for s, t in split_sentences(cell, a):
+                doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
+                                              table_id=table.table_id, row=row_index, col=ci))
+    doc.tables.append(table)
 
 
 def _follows_table(laid, idx: int) -> bool:

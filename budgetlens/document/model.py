@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional
+import bisect
 
 
 @dataclass
@@ -142,8 +143,6 @@ class Document:
         """Heading path of the innermost section containing `offset`.  A binary search in
         the sections flattened once into consecutive spans (the tree is fixed once the
         document is built; a new `sections` list is indexed anew)."""
-        import bisect
-
         cache = self.__dict__.get("_section_index")
         if cache is None or cache[0] is not self.sections:
             cache = (self.sections, _flatten_sections(self.sections))
@@ -165,8 +164,6 @@ class Document:
         return best
 
     def sentence_at(self, offset: int) -> Optional[Sentence]:
-        import bisect
-
         cache = self.__dict__.get("_starts")
         if cache is None or cache[0] != len(self.sentences):
             cache = (len(self.sentences), [s.start for s in self.sentences])

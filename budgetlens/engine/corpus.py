@@ -4,6 +4,7 @@ earlier documents of the same departments."""
 from __future__ import annotations
 
 import pandas as pd
+from budgetlens.reconcile import check_corpus
 
 FAMILY = "cross_document"
 FACT_COLS = ["doc_id", "source", "kind", "subject", "term", "code", "value", "unit", "value_wan", "year",
@@ -14,8 +15,6 @@ FACT_COLS = ["doc_id", "source", "kind", "subject", "term", "code", "value", "un
 def cross_document_flags(store, doc_ids: list[str]) -> int:
     """Recompute the cross-document flags of every document related to `doc_ids` (same
     department, any year) and store them; returns how many were written."""
-    from budgetlens.reconcile import check_corpus
-
     if not doc_ids:
         return 0
     con = store.con

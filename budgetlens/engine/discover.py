@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from budgetlens.readers import SUPPORTED
+from budgetlens.readers.pairing import pair_sources
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
@@ -79,8 +80,4 @@ def discover(paths: list[str | Path], exclude: list[str | Path] = ()) -> list[Pa
 
 def group_sources(files: list[Path]) -> list[list[Path]]:
     """Files that are one disclosure (narrative + tables published apart) in one group."""
-    try:
-        from budgetlens.readers.pairing import pair_sources
-    except ImportError:
-        return [[f] for f in files]
     return pair_sources(files)

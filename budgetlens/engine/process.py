@@ -19,6 +19,12 @@ from budgetlens.document.build import build_document
 from budgetlens.document.tables import is_code, numeric_cells, parse_number, row_label_for, to_wan
 from budgetlens.readers import ReadError, read_blocks
 from budgetlens.document.model import Document
+from budgetlens.extractors.narrative import extract_facts
+from budgetlens.reconcile import check_document
+import hashlib
+from budgetlens.limits import current
+from budgetlens.extractors.facts import FACT_COLUMNS
+from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
@@ -39,8 +45,6 @@ class DocResult:
 def _error_id(paths: list[Path]) -> str:
     """An error row's id: per input path, so two files that fail the same way (two empty
     files, say) are two rows, each with its reason."""
-    import hashlib
-
     h = hashlib.sha256()
     for p in paths:
         h.update(str(p).encode("utf-8", "surrogateescape"))
@@ -125,24 +129,14 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
 
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
     cells = cell_rows(doc)
-    facts = []
-    try:
-        from budgetlens.extractors.narrative import extract_facts
-    except ImportError:
-        extract_facts = None
-    fact_objs = extract_facts(doc) if extract_facts else []
+    fact_objs = extract_facts(doc)
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
     facts = [f.as_row() for f in fact_objs]
     flags = []
-    try:
-        from budgetlens.reconcile import check_document
-    except ImportError:
-        check_document = None
-    if check_document:
-        for fl in check_document(doc, fact_objs):
-            fl.source, fl.doc_id = doc.source, doc.doc_id
-            flags.append(fl.as_row())
+    for fl in check_document(doc, fact_objs):
+        fl.source, fl.doc_id = doc.source, doc.doc_id
+        flags.append(fl.as_row())
     return facts, cells, flags
 
 
@@ -176,8 +170,6 @@ def _deadline(seconds: float):
 def process_group(paths: list[Path], keep_doc: bool = False) -> DocResult:
     """Never raises: a document that cannot be read, crashes a step, runs out of memory or
     takes longer than the `max_seconds_per_document` limit becomes an error row."""
-    from budgetlens.limits import current
-
     paths = [Path(p) for p in paths]
     seconds = current().max_seconds_per_document
     try:
@@ -238,9 +230,6 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
-    from budgetlens.extractors.facts import FACT_COLUMNS
-    from budgetlens.reconcile.flags import FLAG_COLUMNS
-
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
     facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)

@@ -13,9 +13,24 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 
 from .discover import discover, group_sources
 from .process import DocResult, frames, process_group
+from budgetlens.store.duck import FILES, new_run_id
+from budgetlens.store import Store
+from budgetlens import document as document_pkg
+from budgetlens import engine as engine_pkg
+from budgetlens import extractors as extractors_pkg
+from budgetlens import gazetteers as gazetteers_pkg
+from budgetlens import limits as limits_mod
+from budgetlens import readers as readers_pkg
+from budgetlens import reconcile as reconcile_pkg
+from .process import is_transient
+from .corpus import cross_document_flags
+from budgetlens.report import write_report as _write
 
 Batch = list[list[str]]
 
@@ -52,14 +67,33 @@ class RunSummary:
 
 
 class Progress:
-    """A bar on a terminal; one line per stored batch otherwise (logs of unattended runs)."""
+    """A rich progress bar on a terminal; one line per stored batch otherwise (logs of
+    unattended runs)."""
 
-    def __init__(self, total: int, quiet: bool, n_batches: int = 0):
+    def __init__(self, total: int, quiet: bool, n_batches: int = 0, console: Optional[Console] = None):
+        self._bar: Optional[RichProgress] = None
         self.total, self.done, self.flags, self.batch = total, 0, 0, 0
         self.n_batches = n_batches
         self.quiet = quiet
-        self.tty = sys.stderr.isatty()
+        self.console = console or Console(stderr=True)
+        self.tty = self.console.is_terminal
         self.t0 = time.perf_counter()
+        if not quiet and self.tty:
+            self._bar = RichProgress(
+                TextColumn("documents"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[flags]} flags"), TimeElapsedColumn(), console=self.console)
+            self._task = self._bar.add_task("run", total=total, flags=0)
+            self._bar.start()
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @total.setter
+    def total(self, n: int) -> None:  # the crawler learns its total after discovery
+        self._total = n
+        if self._bar is not None:
+            self._bar.update(self._task, total=n)
 
     def update(self, n_docs: int, n_flags: int, n_errors: int = 0):
         self.done += n_docs
@@ -67,21 +101,18 @@ class Progress:
         self.batch += 1
         if self.quiet:
             return
-        elapsed = time.perf_counter() - self.t0
-        if not self.tty:
-            sys.stderr.write(f"batch {self.batch}/{self.n_batches} stored: {self.done}/{self.total} documents, "
-                             f"{n_errors} errors in this batch, {elapsed:.1f}s\n")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, flags=self.flags)
             return
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} documents, "
-                         f"{self.flags} flags, {elapsed:.1f}s")
+        elapsed = time.perf_counter() - self.t0
+        sys.stderr.write(f"batch {self.batch}/{self.n_batches} stored: {self.done}/{self.total} documents, "
+                         f"{n_errors} errors in this batch, {elapsed:.1f}s\n")
         sys.stderr.flush()
 
     def close(self):
-        if not self.quiet and self.tty:
-            sys.stderr.write("\n")
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 @dataclass
@@ -111,7 +142,9 @@ def file_key(p: Path, max_bytes: int) -> FileKey:
     return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-_CODE_PACKAGES = ("readers", "extractors", "reconcile", "gazetteers", "engine")
+# the packages whose files turn an input into rows (found through their import path: since
+# the move to one package, extractors/ and gazetteers/ live outside budgetlens/)
+_CODE_PACKAGES = (readers_pkg, document_pkg, extractors_pkg, reconcile_pkg, gazetteers_pkg, engine_pkg)
 _fingerprint_cache: dict[str, str] = {}
 
 
@@ -125,12 +158,12 @@ def pipeline_fingerprint(limits) -> str:
     if pinned:
         return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
     if key not in _fingerprint_cache:
-        root = Path(__file__).resolve().parents[1]
         h = hashlib.sha256(key.encode())
         for pkg in _CODE_PACKAGES:
-            for f in sorted((root / pkg).rglob("*")):
+            root = Path(next(iter(pkg.__path__)))
+            for f in sorted(root.rglob("*")):
                 if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
-                    h.update(str(f.relative_to(root)).encode())
+                    h.update(f"{pkg.__name__}/{f.relative_to(root).as_posix()}".encode())
                     try:
                         h.update(f.read_bytes())
                     except OSError:
@@ -140,13 +173,40 @@ def pipeline_fingerprint(limits) -> str:
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:
-    from budgetlens.store.duck import FILES
-
     return pd.DataFrame(rows, columns=[c for c in FILES if c not in ("run_id", "finished")])
 
 
 def _drop_docs(fr: dict[str, pd.DataFrame], sources: set[str]) -> dict[str, pd.DataFrame]:
     return {name: df[~df["source"].isin(sources)] if len(df) else df for name, df in fr.items()}
+
+
+def _plan(groups: list[list[Path]], keys: dict, finished: dict[str, dict]):
+    """Which groups to process: (run_docs, dup_of, skipped_ids, todo).  A group whose files
+    are all finished under this pipeline is skipped; a group byte-identical to an earlier
+    one is a duplicate of it; the rest are to do."""
+    run_docs: dict[str, str] = {}  # doc_id -> source, for every document of this run
+    by_bytes: dict[tuple, str] = {}  # content of a group -> its source
+    dup_of: dict[str, str] = {}  # source of a byte-identical group -> source of the first
+    skipped_ids: list[str] = []
+    todo: list[list[Path]] = []
+    for g in groups:
+        src = str(g[0])
+        ks = [keys[str(f)] for f in g]
+        done = [finished.get(str(f)) for f in g]
+        if all(done) and len({d["doc_id"] for d in done}) == 1:
+            skipped_ids.append(done[0]["doc_id"])
+            if done[0]["status"] != "duplicate":
+                run_docs.setdefault(done[0]["doc_id"], done[0]["source"])
+                by_bytes.setdefault(tuple(k.sha256 for k in ks), src)
+            continue
+        content = tuple(k.sha256 for k in ks)
+        if all(k.sha256 and k.size for k in ks) and content in by_bytes:
+            dup_of[src] = by_bytes[content]
+            continue
+        if all(k.sha256 and k.size for k in ks):
+            by_bytes[content] = src
+        todo.append(g)
+    return run_docs, dup_of, skipped_ids, todo
 
 
 def run_job(
@@ -169,12 +229,6 @@ def run_job(
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
     workers it starts."""
-    from budgetlens.store import Store
-    from budgetlens.store.duck import new_run_id
-
-    from budgetlens import limits as limits_mod
-    from .process import is_transient
-
     if limits is not None:
         limits_mod.configure(limits)
     lim = limits_mod.current()
@@ -203,28 +257,7 @@ def run_job(
             for row in store.finished_files(kdf, fingerprint).to_dict("records"):
                 finished[row["path"]] = row
 
-        run_docs: dict[str, str] = {}  # doc_id -> source, for every document of this run
-        by_bytes: dict[tuple, str] = {}  # content of a group -> its source
-        dup_of: dict[str, str] = {}  # source of a byte-identical group -> source of the first
-        skipped_ids: list[str] = []
-        todo: list[list[Path]] = []
-        for g in groups:
-            src = str(g[0])
-            ks = [keys[str(f)] for f in g]
-            done = [finished.get(str(f)) for f in g]
-            if all(done) and len({d["doc_id"] for d in done}) == 1:
-                skipped_ids.append(done[0]["doc_id"])
-                if done[0]["status"] != "duplicate":
-                    run_docs.setdefault(done[0]["doc_id"], done[0]["source"])
-                    by_bytes.setdefault(tuple(k.sha256 for k in ks), src)
-                continue
-            content = tuple(k.sha256 for k in ks)
-            if all(k.sha256 and k.size for k in ks) and content in by_bytes:
-                dup_of[src] = by_bytes[content]
-                continue
-            if all(k.sha256 and k.size for k in ks):
-                by_bytes[content] = src
-            todo.append(g)
+        run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
 
         todo_batches = batches(todo, batch_size)
         progress = Progress(len(todo), quiet, len(todo_batches))
@@ -284,8 +317,6 @@ def run_job(
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
         try:  # checks across documents: last year's disclosure, a 部门 and its 单位
-            from .corpus import cross_document_flags
-
             n_flags += cross_document_flags(store, doc_ids)
         except Exception as exc:  # a corpus check must never cost the run its results
             print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -294,8 +325,6 @@ def run_job(
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
-            from budgetlens.report import write_report as _write
-
             sources = sorted(set(store.con.execute(
                 "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
             report = out / "report.html"

@@ -9,6 +9,13 @@ import re
 from pathlib import Path
 
 from .blocks import Block, ReadError  # noqa: F401  (the readers' output types)
+from budgetlens.limits import current, too_big
+from .tika import read_tika_text
+from .docx import read_docx
+from .pdf import read_pdf
+from .xlsx import read_xlsx
+from .html import read_html
+from .package import open_package
 
 TEXT_EXT = {".txt", ".text"}
 SUPPORTED = {".txt", ".text", ".docx", ".pdf", ".xlsx", ".xls", ".html", ".htm"}
@@ -68,8 +75,6 @@ def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
     The limits of `engine.limits` are enforced here for every format: the file size
     before anything is read, a ZIP package's expanded size before it is parsed, PDF pages,
     and the number of tables and characters of what was read."""
-    from budgetlens.limits import current, too_big
-
     lim = current()
     path = Path(path)
     try:
@@ -106,23 +111,14 @@ def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
 def _dispatch(path: Path, fmt: str, lim) -> list[Block]:
     ext = path.suffix.lower()
     if fmt == "txt":
-        from .tika import read_tika_text
-
         return read_tika_text(path, max_bytes=lim.max_text_file_bytes)
     if fmt == "docx":
-        from .docx import read_docx
-
         return read_docx(path)
     if fmt == "pdf":
-        from .pdf import read_pdf
-
         return read_pdf(path, max_pages=lim.max_pages)
     if fmt in ("xlsx", "xls"):
         if fmt == "xlsx":
-            from .package import open_package
-
             open_package(path, ".xlsx", lim.max_unzipped_bytes).close()
-        from .xlsx import read_xlsx
 
         return read_xlsx(path)
     if fmt == "html":
@@ -132,7 +128,6 @@ def _dispatch(path: Path, fmt: str, lim) -> list[Block]:
                             f"(raise with --max-html-depth)")
         if ext == ".pdf":
             raise ReadError("not a PDF: the file is an HTML page (a portal error page saved as .pdf?)")
-        from .html import read_html
 
         return read_html(path)
     if ext == ".pdf":

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .blocks import Block, ReadError
+from budgetlens.limits import current, too_big
+from .package import count_tag, open_package
 
 TABLE_TAGS = (b"<w:tbl>", b"<w:tbl ")
 
 
 def read_docx(path: str | Path) -> list[Block]:
-    from budgetlens.limits import current, too_big
-
-    from .package import count_tag, open_package
-
     lim = current()
     with open_package(path, ".docx", lim.max_unzipped_bytes) as zf:
         if "word/document.xml" not in zf.namelist():

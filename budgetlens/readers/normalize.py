@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _FULLWIDTH_DIGITS = {ord("０") + i: ord("0") + i for i in range(10)}
-_TRANSLATE = dict(_FULLWIDTH_DIGITS)
+_TRANSLATE: dict[int, int | str | None] = dict(_FULLWIDTH_DIGITS)
 _TRANSLATE.update({
     ord("％"): "%",
     ord("\u00a0"): " ",  # no-break space

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from .blocks import ReadError
+from budgetlens.limits import MB
 
 MAX_PARTS = 20_000
 _CHUNK = 1 << 20
@@ -28,8 +29,6 @@ def open_package(path: str | Path, kind: str, max_unzipped_bytes: int) -> zipfil
             raise ReadError(f"corrupt {kind}: the package has {len(infos)} parts")
         total = sum(i.file_size for i in infos)
         if total > max_unzipped_bytes:
-            from budgetlens.limits import MB
-
             raise ReadError(f"{kind} expands to {total / MB:.0f} MB, over the {max_unzipped_bytes / MB:g} MB "
                             f"limit (a zip bomb?; raise with --max-unzipped-mb)")
     except BaseException:

@@ -19,6 +19,9 @@ from typing import Callable, Iterable, Optional, Union
 import regex
 
 from budgetlens.readers.blocks import Block, ReadError
+from budgetlens.gazetteers import load
+from difflib import SequenceMatcher
+from budgetlens.readers import read_blocks
 
 PROSE_MIN = 800  # characters of prose that make a file carry a narrative
 MIN_SCORE = 0.8  # department-name similarity needed to pair (see _similarity)
@@ -26,8 +29,6 @@ MIN_SCORE = 0.8  # department-name similarity needed to pair (see _similarity)
 
 @functools.lru_cache(maxsize=1)
 def _vocab() -> dict:
-    from budgetlens.gazetteers import load
-
     meta = load("document_meta") or {}
     lay = load("pdf_layout") or {}
     return {
@@ -63,7 +64,6 @@ def _similarity(a: str, b: str) -> float:
     江苏省委办公厅 ~ 江苏省政协办公厅 = 3/7 (shared region and suffix are not enough)."""
     if not a or not b:
         return 0.0
-    from difflib import SequenceMatcher
 
     m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return m.size / min(len(a), len(b))
@@ -117,8 +117,6 @@ def profile(path: Union[str, Path], blocks: list[Block]) -> Profile:
 
 
 def _default_read(path: Path) -> list[Block]:
-    from budgetlens.readers import read_blocks
-
     return read_blocks(path)[1]
 
 
@@ -133,10 +131,10 @@ def pair_sources(
     error is reported when it is read for real).  Input order is kept (a pair sits where its
     first file was).
     """
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     read = read or _default_read
     profiles: dict[Path, Profile] = {}
-    for p in paths:
+    for p in files:
         if p.suffix.lower() not in (".pdf", ".xlsx", ".xls", ".html", ".htm", ".docx", ".txt"):
             continue
         try:
@@ -158,7 +156,7 @@ def pair_sources(
     candidates.sort(key=lambda c: -c[0])
     partner: dict[Path, Path] = {}
     used_n, used_t = set(), set()
-    for score, i, j in candidates:
+    for _score, i, j in candidates:
         if i in used_n or j in used_t:
             continue
         used_n.add(i)
@@ -167,7 +165,7 @@ def pair_sources(
         partner[tables[j].path] = narratives[i].path
     groups: list[list[Path]] = []
     seen: set[Path] = set()
-    for p in paths:
+    for p in files:
         if p in seen:
             continue
         q = partner.get(p)
@@ -175,7 +173,7 @@ def pair_sources(
             groups.append([p])
             seen.add(p)
             continue
-        n, t = (p, q) if profiles[p].kind == "narrative" else (q, p)
-        groups.append([n, t])
-        seen.update((n, t))
+        narr, tab = (p, q) if profiles[p].kind == "narrative" else (q, p)
+        groups.append([narr, tab])
+        seen.update((narr, tab))
     return groups

@@ -3,6 +3,7 @@ dumps that mix UTF-8 and GB18030 line by line (files concatenated from two sourc
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from .blocks import ReadError
 
@@ -23,39 +24,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError as exc:
                 raise ReadError(f"text declares {enc} by its byte-order mark but does not decode: {exc.reason}") from None
-    # UTF-16 without BOM: ASCII-range characters (digits, tabs, newlines) carry a NUL byte.
-    head = data[:4096]
-    if head.count(b"\x00") > len(head) // 16:
-        best = None
-        for enc in ("utf-16-le", "utf-16-be"):
-            try:
-                text = data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            if _looks_like_text(text):
-                score = _cjk_share(text)
-                if best is None or score > best[0]:
-                    best = (score, text, enc)
-        if best is not None:
-            return best[1], best[2]
-        if head.count(b"\x00") > len(head) // 4:
-            raise ReadError("binary data, not a text dump")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        # short GBK text can be valid UTF-8 by accident ("预" is D4 A4, UTF-8 for "Ԥ"):
-        # prefer GB18030 when it reads as plainer Chinese text than UTF-8 does
-        odd = _implausible(text)
-        if odd:
-            try:
-                gb = data.decode("gb18030")
-                if _implausible(gb) < odd and _looks_like_text(gb):
-                    return gb, "gb18030"
-            except UnicodeDecodeError:
-                pass
-        return text, "utf-8"
+    decoded = _utf16_without_bom(data) or _utf8(data)
+    if decoded is not None:
+        return decoded
     mixed = _decode_mixed(data)
     if mixed is not None:
         return mixed, "utf-8+gb18030"
@@ -68,14 +39,55 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data[:200_000]).best()
-        if best is not None and best.encoding:
-            text = data.decode(best.encoding, errors="replace")
+        guess = from_bytes(data[:200_000]).best()
+        if guess is not None and guess.encoding:
+            text = data.decode(guess.encoding, errors="replace")
             if _looks_like_text(text):
-                return text, best.encoding
+                return text, guess.encoding
     except Exception:  # charset detection is a best effort
         pass
     raise ReadError("cannot decode text: not UTF-8, GB18030/GBK or UTF-16")
+
+
+def _utf16_without_bom(data: bytes) -> Optional[tuple[str, str]]:
+    """UTF-16 without BOM: ASCII-range characters (digits, tabs, newlines) carry a NUL byte.
+    The byte order that reads as more Chinese text wins; mostly NULs and neither → binary."""
+    head = data[:4096]
+    if head.count(b"\x00") <= len(head) // 16:
+        return None
+    best: Optional[tuple[float, str, str]] = None
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            score = _cjk_share(text)
+            if best is None or score > best[0]:
+                best = (score, text, enc)
+    if best is not None:
+        return best[1], best[2]
+    if head.count(b"\x00") > len(head) // 4:
+        raise ReadError("binary data, not a text dump")
+    return None
+
+
+def _utf8(data: bytes) -> Optional[tuple[str, str]]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    # short GBK text can be valid UTF-8 by accident ("预" is D4 A4, UTF-8 for "Ԥ"):
+    # prefer GB18030 when it reads as plainer Chinese text than UTF-8 does
+    odd = _implausible(text)
+    if odd:
+        try:
+            gb = data.decode("gb18030")
+            if _implausible(gb) < odd and _looks_like_text(gb):
+                return gb, "gb18030"
+        except UnicodeDecodeError:
+            pass
+    return text, "utf-8"
 
 
 def _decode_mixed(data: bytes):

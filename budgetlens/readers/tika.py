@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .blocks import Block, ReadError
 from .textio import decode_text
+from budgetlens.gazetteers.headings import heading_style
+from budgetlens import gazetteers
 
 BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 PAGE_NUMBER = re.compile(r"^\s*[-—–]?\s*\d{1,4}\s*[-—–]?\s*$")
@@ -33,8 +35,6 @@ def _read_capped(path, max_bytes: int) -> bytes:
 
 
 def _breaks_table(line: str) -> bool:
-    from budgetlens.gazetteers.headings import heading_style
-
     return heading_style(line) in _BREAKING
 
 
@@ -43,7 +43,6 @@ _BREAKING: set[str] = set()
 
 def parse_tika_text(text: str) -> list[Block]:
     if not _BREAKING:
-        from budgetlens import gazetteers
         _BREAKING.update(gazetteers.load("headings").get("table_breaking_styles", []))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")

@@ -72,8 +72,8 @@ def _grid_to_blocks(name: str, grid: list[list[str]], merges: list[tuple[int, in
         # "编制部门：…   单位：元" on one row, no other content: caption segments
         filled = [c for c in rows[0] if c]
         if 2 <= len(filled) <= 3 and all(("：" in c or ":" in c) for c in filled) and len(rows[0]) > 3:
-            for c in dict.fromkeys(filled):
-                blocks.append(Block(kind="para", text=c, page=sheet_no))
+            for seg in dict.fromkeys(filled):
+                blocks.append(Block(kind="para", text=seg, page=sheet_no))
             rows = rows[1:]
             continue
         break

@@ -12,6 +12,9 @@ from typing import Iterable
 
 from budgetlens.document.model import Document
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile import comparison, completeness, decomposition, indicator, narrative_arithmetic, narrative_vs_table, projects, shares, table_arithmetic, text
+from budgetlens.reconcile.evidence import fmt
+from budgetlens.reconcile.cross_document import check_corpus as _cc
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +22,6 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def _modules():
-    from budgetlens.reconcile import (comparison, completeness, decomposition, indicator, narrative_arithmetic,
-                           narrative_vs_table, projects, shares, table_arithmetic, text)
     return [table_arithmetic, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
             comparison, indicator, completeness, text]
 
@@ -116,13 +117,11 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
 def _mentions(message: str, v) -> bool:
     if v is None:
         return False
-    from budgetlens.reconcile.evidence import fmt
     return f"（{fmt(v)}＋" in message or f"＋{fmt(v)}）" in message or f"＋{fmt(v)}＋" in message
 
 
 def check_corpus(documents, facts, cells=None) -> list[Flag]:
     """Rules across documents (reconcile/cross_document.py) over the run's DataFrames."""
-    from budgetlens.reconcile.cross_document import check_corpus as _cc
     return _cc(documents, facts, cells)
 
 

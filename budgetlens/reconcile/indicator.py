@@ -13,7 +13,7 @@ Scopes: the department-wide targets (narrative outside the project tables, and t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from budgetlens import gazetteers

@@ -346,7 +346,7 @@ def _check_list(doc: Document, lst: ItemList) -> Optional[Flag]:
         return None
     total = lst.total.figure()
     best = None
-    for name, parts in cands:
+    for _name, parts in cands:
         s = tol.total(p.figure() for p in parts)
         if tol.agree(s, total):
             return None

@@ -25,6 +25,7 @@ from budgetlens.document.model import Document, Table
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.table_arithmetic import row_codes
 
 FAMILY = "narrative_vs_table"
 _STRIP = re.compile(r"[\s“”\"'‘’『』]|^[一二三四五六七八九十]+[、.．]|^其中[:：]?|^(财政拨款|一般公共预算(财政拨款)?)")
@@ -219,7 +220,6 @@ def _first_amount_after(t: Table, r, k: int) -> Optional[int]:
 
 def _code_rows(t: Table) -> dict[str, list]:
     """classification code → rows (split 类|款|项 columns joined; codes in any cell)."""
-    from budgetlens.reconcile.table_arithmetic import row_codes
     out: dict[str, list] = {}
     for idx, code in row_codes(t).items():
         out.setdefault(code, []).append(t.rows[idx])
@@ -380,7 +380,7 @@ def _functional_code(doc: Document, f, segs) -> Optional[str]:
     if not segs:
         return None
     names = [_norm_name(n) for n, _lv in segs]
-    for t, rows in _functional_rows(doc):
+    for _t, rows in _functional_rows(doc):
         for c, r in rows.items():
             if _norm_name(r.label or "") != names[-1]:
                 continue

@@ -11,7 +11,7 @@ from budgetlens import gazetteers
 from budgetlens.document.tables import parse_number
 from budgetlens.document.model import Document
 from budgetlens.reconcile import tolerance as tol
-from budgetlens.reconcile.evidence import cell, fmt, quote, table_name
+from budgetlens.reconcile.evidence import cell, fmt, quote
 from budgetlens.reconcile.flags import Flag
 
 FAMILY = "narrative_vs_table"

@@ -15,6 +15,7 @@ from typing import Iterable, Optional
 import pandas as pd
 
 from budgetlens.gazetteers import load
+from urllib.parse import unquote
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -188,8 +189,6 @@ def _doc_name(d) -> str:
     src = str(d["source"])
     name = src.rsplit("/", 1)[-1] if "://" in src else Path(src).name
     try:
-        from urllib.parse import unquote
-
         name = unquote(name)
     except Exception:
         pass

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+from budgetlens.limits import current
 
 SCHEMA = {
     "documents": {
@@ -80,8 +81,6 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if wait is None:
-            from budgetlens.limits import current
-
             wait = 0.0 if read_only else current().store_wait_seconds
         self.con = _connect(self.path, read_only, wait, on_wait)
         if not read_only:

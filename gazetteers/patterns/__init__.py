@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import regex
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,7 +26,5 @@ def load(name: str) -> Any:
 
 def alternation(words) -> str:
     """A regex alternation of literal words, longest first (so 人次 wins over 人)."""
-    import regex
-
     ws = sorted({str(w) for w in words if str(w)}, key=len, reverse=True)
     return "|".join(regex.escape(w) for w in ws)

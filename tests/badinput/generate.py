@@ -109,7 +109,7 @@ def _pdf_bytes(encrypt=None, image_only=False, pages=2) -> bytes:
             c.drawString(60, h - 130, PARAS[1])
             y = h - 150
             x0, widths = 60, [200, 100, 140]
-            for r, row in enumerate(SANGONG):
+            for _r, row in enumerate(SANGONG):
                 x = x0
                 for j, v in enumerate(row):
                     c.drawString(x + 4, y - 14, v)

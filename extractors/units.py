@@ -1,0 +1,76 @@
+"""The units of text the narrative extractor reads: paragraphs (a paragraph broken by a
+page end continued into the next) and the text cells of tables (itemised budget lists and
+绩效目标 text live in cells), each a span of Document.text with where it came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import regex
+
+from budgetlens.document.model import Document
+
+from . import indicators, itemisations, subjects
+
+_HAN = regex.compile(r"\p{Han}")
+_HAS_FIGURE = regex.compile(r"\d")
+_CONT_END = set("，,；;：:、")
+_SENT_FINAL = set("。！？!?；;：:）)")
+_HEADING = itemisations.HEADING
+
+
+@dataclass
+class Unit:
+    start: int
+    end: int
+    origin: str = "narrative"
+    table_id: Optional[str] = None
+    row: Optional[int] = None
+    project: Optional[str] = None
+    title: str = ""
+
+
+def text_units(doc: Document, used: set) -> list[Unit]:
+    """The spans of text facts are read from, in document order: paragraphs (one that
+    continues the previous one, broken by a page end, is merged into it) with a figure, and
+    the text cells with a figure of table rows not read as indicators (`used`)."""
+    out: list[Unit] = []
+    prev: Optional[Unit] = None
+    for a, b in doc.paragraphs:
+        t = doc.text[a:b]
+        if prev is not None and _continues(doc.text[prev.start:prev.end], t):
+            prev.end = b
+            continue
+        prev = Unit(a, b)
+        out.append(prev)
+    out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
+    for t in doc.tables:
+        project = None
+        for r in t.rows:
+            if (t.table_id, r.index) in used:
+                continue
+            last = None
+            for j, c in enumerate(r.cells):
+                if j >= len(r.spans) or c == last:
+                    continue
+                last = c
+                if not _HAN.search(c) or not _HAS_FIGURE.search(c):
+                    continue
+                a, b = r.spans[j]
+                if project is None:
+                    project = indicators.project_of(t)
+                out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
+    out.sort(key=lambda u: u.start)
+    return out
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    p = prev.rstrip()
+    if not p or not nxt:
+        return False
+    if _HEADING.match(nxt):
+        return False  # 三、支出预算情况说明…: a new section, not the rest of the sentence
+    if p[-1] in _CONT_END:
+        return True
+    return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects.LIST_NO.match(nxt) \
+        and bool(regex.match(r"[\d\p{Han}%]", nxt))

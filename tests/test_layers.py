@@ -1,0 +1,186 @@
+"""The layers of `budgetlens` depend downwards only (the list is in budgetlens/__init__.py):
+
+    gazetteers → limits → readers → document → extractors → reconcile → engine
+    → store / report → engine.run → crawler → pipelines
+
+An AST walk of every module (no import, so it runs in a second and cannot be fooled by
+import order).  It fails on:
+  - an import of a higher layer (or of a sibling on the same tier: store and report are
+    independent of each other);
+  - a reader importing an extractor, or anything under readers / document / extractors /
+    reconcile / gazetteers importing engine, store, report, crawler, pipelines or Prefect;
+  - an import inside a function of a budgetlens module, or of any library not listed in
+    LAZY_THIRD_PARTY (with the reason it is loaded late).  An import hidden in a function
+    is how cycles get papered over; LAZY_BUDGETLENS lists the only budgetlens modules
+    loaded late, each because it imports a heavy library at module level.
+
+`budgetlens.engine.run` is the runner: engine + store + report, so its tier is above them
+(engine/process, discover and corpus know nothing of the store or the report).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# source folder → package name, as pyproject's package-dir maps them
+SOURCES = {
+    ROOT / "budgetlens": "budgetlens",
+    ROOT / "extractors": "budgetlens.extractors",
+    ROOT / "gazetteers": "budgetlens.gazetteers",
+    ROOT / "pipelines": "budgetlens.pipelines",
+}
+
+# (prefix, tier, name); the longest matching prefix wins
+TIERS = [
+    ("budgetlens.gazetteers", 0, "gazetteers"),
+    ("budgetlens.limits", 1, "limits"),
+    ("budgetlens.readers", 2, "readers"),
+    ("budgetlens.document", 3, "document"),
+    ("budgetlens.extractors", 4, "extractors"),
+    ("budgetlens.reconcile", 5, "reconcile"),
+    ("budgetlens.engine", 6, "engine"),
+    ("budgetlens.store", 7, "store"),
+    ("budgetlens.report", 7, "report"),
+    ("budgetlens.engine.run", 8, "runner"),
+    ("budgetlens.crawler", 9, "crawler"),
+    ("budgetlens.pipelines", 10, "pipelines"),
+]
+
+# the lower layers stay usable without the orchestration stack
+LOW = {"gazetteers", "limits", "readers", "document", "extractors", "reconcile"}
+FORBIDDEN_FOR_LOW = {"engine", "runner", "store", "report", "crawler", "pipelines"}
+FORBIDDEN_THIRD_PARTY_FOR_LOW = {"prefect", "prefect_dask", "dask", "distributed"}
+
+# third-party libraries that may be imported inside a function, and why
+LAZY_THIRD_PARTY = {
+    "prefect": "seconds to import and writes ~/.prefect; only the Prefect runner, crawl and serve need it",
+    "prefect_dask": "pulls in dask.distributed; only `--runner dask` needs it",
+    "jieba": "loads its dictionary; only tokenising callers need it, not `budgetlens --help`",
+    "duckdb": "only the store needs it; readers and extractors run without it",
+    "docx": "python-docx: only .docx inputs need it",
+    "openpyxl": "only .xlsx inputs need it",
+    "xlrd": "only .xls inputs need it",
+    "bs4": "only HTML inputs and the crawler's link extraction need it",
+    "charset_normalizer": "only text files that are not UTF-8/GB18030 need a guess",
+}
+
+# budgetlens modules that may be imported inside a function: each imports a heavy library
+# at module level (the importer is named, so a new late import still fails)
+LAZY_BUDGETLENS = {
+    ("budgetlens.pipelines.cli", "budgetlens.pipelines.flows"): "imports Prefect; `run` without --runner prefect must not pay for it",
+    ("budgetlens.pipelines.commands", "budgetlens.pipelines.flows"): "imports Prefect; `crawl`/`process` run in-process without it",
+}
+
+
+def _modules():
+    for folder, pkg in SOURCES.items():
+        for path in sorted(folder.rglob("*.py")):
+            rel = path.relative_to(folder).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            name = ".".join([pkg, *parts])
+            yield name, path, path.name == "__init__.py"
+
+
+MODULES = list(_modules())
+
+
+def tier_of(name: str):
+    best = None
+    for prefix, tier, label in TIERS:
+        if name == prefix or name.startswith(prefix + "."):
+            if best is None or len(prefix) > len(best[0]):
+                best = (prefix, tier, label)
+    return best
+
+
+def _resolve(module: str, is_pkg: bool, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".")
+    if not is_pkg:
+        base = base[:-1]
+    if node.level > 1:
+        base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _imports(module: str, path: Path, is_pkg: bool):
+    """(imported module, line, inside a function?) for every import of one file.
+    `from pkg import name` yields pkg.name as well when that is a module of ours."""
+    known = {m for m, _, _ in MODULES}
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    local_lines = set()
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            for n in ast.walk(fn):
+                if isinstance(n, (ast.Import, ast.ImportFrom)):
+                    local_lines.add(id(n))
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                yield a.name, n.lineno, id(n) in local_lines
+        elif isinstance(n, ast.ImportFrom):
+            target = _resolve(module, is_pkg, n)
+            names = [f"{target}.{a.name}" for a in n.names if f"{target}.{a.name}" in known]
+            for t in names or [target]:
+                yield t, n.lineno, id(n) in local_lines
+
+
+def _violations(modules=None):
+    found = []
+    for module, path, is_pkg in modules or MODULES:
+        src = tier_of(module)
+        where = path.name if not path.is_relative_to(ROOT) else str(path.relative_to(ROOT))
+        for target, line, local in _imports(module, path, is_pkg):
+            root = target.split(".")[0]
+            ours = target == "budgetlens" or target.startswith("budgetlens.")
+            if local:
+                if ours and (module, target) not in LAZY_BUDGETLENS:
+                    found.append(f"{where}:{line} imports {target} inside a function")
+                elif not ours and root not in LAZY_THIRD_PARTY:
+                    found.append(f"{where}:{line} imports {target} inside a function "
+                                 f"(hoist it, or list it in LAZY_THIRD_PARTY with a reason)")
+            if not ours:
+                if src and src[2] in LOW and root in FORBIDDEN_THIRD_PARTY_FOR_LOW:
+                    found.append(f"{where}:{line} ({src[2]}) imports {target}")
+                continue
+            dst = tier_of(target)
+            if src is None or dst is None:
+                continue
+            if src[2] in LOW and dst[2] in FORBIDDEN_FOR_LOW:
+                found.append(f"{where}:{line} ({src[2]}) imports {target} ({dst[2]})")
+            elif src[2] == "readers" and dst[2] == "extractors":
+                found.append(f"{where}:{line}: a reader imports an extractor ({target})")
+            elif dst[1] > src[1] or (dst[1] == src[1] and dst[2] != src[2]):
+                found.append(f"{where}:{line} ({src[2]}) imports upwards: {target} ({dst[2]})")
+    return found
+
+
+def test_every_module_has_a_layer():
+    missing = [m for m, _, _ in MODULES if m != "budgetlens" and tier_of(m) is None]
+    assert not missing, missing
+
+
+def test_layers_depend_downwards_only():
+    found = _violations()
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("src, line, expected", [
+    # the checker itself must be able to fail
+    ("budgetlens.readers.x", "from budgetlens.extractors.numbers import parse", "extractor"),
+    ("budgetlens.reconcile.x", "from budgetlens.engine.run import run_job", "engine"),
+    ("budgetlens.extractors.x", "import prefect", "prefect"),
+    ("budgetlens.store.x", "from budgetlens.report import write_report", "upwards"),
+    ("budgetlens.document.x", "def f():\n    from budgetlens.readers import read_blocks", "inside a function"),
+    ("budgetlens.document.x", "def f():\n    import bisect", "inside a function"),
+])
+def test_checker_catches(tmp_path, src, line, expected):
+    path = tmp_path / "x.py"
+    path.write_text(line + "\n", encoding="utf-8")
+    found = _violations([(src, path, False)])
+    assert found and expected in found[0], found
