@@ -340,14 +340,22 @@ def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list[Amount]]]]:
     return cands
 
 
+def _whole(a: Amount) -> bool:
+    return not re.search(r"\d[.．]\d", a.raw) and not a.approx
+
+
 def _check_list(doc: Document, lst: ItemList) -> Optional[Flag]:
     cands = _candidate_sums(lst)
     if not cands or sum(len(c[1]) for c in cands[:1]) < 2:
         return None
-    total = lst.total.figure()
+    # a list written in whole 万元 throughout (上海 单位预算: 30441 + 5000 + 0 + 5428 = 40869 against
+    # 收入预算40870, the tables in 元) is rounded to the unit: each figure stands for ±0.5
+    whole = all(_whole(a) for _n, ps in cands for a in ps) and _whole(lst.total)
+    fig = (lambda a: tol.figure(a.value, a.raw, decimals=0).scaled(_TO_WAN[a.unit])) if whole else (lambda a: a.figure())
+    total = fig(lst.total)
     best = None
     for _name, parts in cands:
-        s = tol.total(p.figure() for p in parts)
+        s = tol.total(fig(p) for p in parts)
         if tol.agree(s, total):
             return None
         if best is None or abs(s.value - total.value) < abs(best[1].value - total.value):
