@@ -251,12 +251,18 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
         if len(prev) != 1:
             return None
         cur = prev[0].value
+        cur_start = prev[0].start
+    else:
+        cur_start = None
     a1 = tol.figure(cur, str(cur), unit="万元")
     c = tol.figure(money.value, money.raw or str(money.value), unit=money.unit or "万元")
     a0 = a1 - c if p.direction == "increase" else a1 + c
     if a0.low <= 0:
         return None
-    return _rate_flag(doc, p, sent, a1, a0, cur, money)
+    flag = _rate_flag(doc, p, sent, a1, a0, cur, money)
+    if flag is not None and cur_start is not None:
+        flag.cells = [f"span:{cur_start}"]  # the amount the rate is of (a table may say it is wrong)
+    return flag
 
 
 OPENING_MAX = int(V.get("opening_comparison_max_chars", 8))
