@@ -27,11 +27,12 @@ from typing import Optional
 
 import regex
 
+from budgetlens.document.numbers import MONEY, parse_number
 from budgetlens.gazetteers.patterns import alternation, load
 
-from .facts import Fact
-from .numbers import COUNT, MONEY, PERCENT, find_quantities, parse_number
 from .comparisons import intros
+from .facts import Fact
+from .numbers import COUNT, PERCENT, find_quantities
 
 P = load("indicators")
 COMPARATORS = {str(k): str(v) for k, v in P["comparators"].items()}

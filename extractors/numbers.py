@@ -1,5 +1,6 @@
-"""Figures in text: a number (Arabic, with or without thousands separators, or Chinese
-numerals) with its unit, converted to a value and, for money, to 万元.
+"""Figures in running text: a number (Arabic, with or without thousands separators, or
+Chinese numerals) with its unit, read by the one parser of budgetlens/document/numbers.py
+(values, units and the conversion to 万元) — this module only finds them in text.
 
 Every other extractor starts from `find_quantities(text)`: it returns each figure with its
 character span (offsets into `text`), value, unit (canonical spelling), kind
@@ -16,17 +17,11 @@ import functools
 from dataclasses import dataclass
 from typing import Optional
 
-import cn2an
 import regex
 
-from budgetlens.gazetteers.patterns import alternation, load
+from budgetlens.document.numbers import COUNT, MONEY, MONEY_ALIAS, PER, PERCENT, P, parse_number, to_wan
+from budgetlens.gazetteers.patterns import alternation
 
-P = load("amounts")
-MONEY = {str(k): float(v) for k, v in P["money_units"].items()}
-PERCENT = {str(k): str(v) for k, v in P["percent_units"].items()}
-COUNT = {str(k): str(v) for k, v in P["count_units"].items()}
-PER = {str(k): str(v) for k, v in P["per_units"].items()}
-MONEY_ALIAS = {str(k): str(v) for k, v in P["money_unit_alias"].items()}
 CN_SPLIT = set(P["cn_numeral_units"])
 ORDINAL = set(P["ordinal_prefix"])
 # an alias (万 for 万元) only after Arabic digits and never before another character
@@ -43,7 +38,6 @@ THRESHOLD_NOUN = tuple(P["threshold_noun_after"])
 _HAN1 = regex.compile(r"(?!的|，|。)\p{Han}")
 
 _ARABIC = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN = f"[{regex.escape(NUMERALS)}]+(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+)?"
 _CN_LAZY = f"[{regex.escape(NUMERALS)}]+?(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+?)?"
 _PER_WORD = alternation(PER)
 _PER_PREFIX = regex.escape(P["per_prefix"])
@@ -78,78 +72,6 @@ class Quantity:
     @property
     def is_money(self) -> bool:
         return self.kind in ("money", "rate")
-
-
-def parse_number(s: str) -> Optional[float]:
-    """'1,234.50' → 1234.5; '三十五' → 35.0; '一千二百' → 1200.0; None when not a number."""
-    if s is None:
-        return None
-    t = str(s).strip().replace(",", "").replace("，", "")
-    if not t:
-        return None
-    t = t.translate(_FULLWIDTH)
-    try:
-        return float(t)
-    except ValueError:
-        pass
-    if not regex.fullmatch(_CN, t):
-        return None
-    try:
-        return float(cn2an.cn2an(t, "smart"))
-    except Exception:  # cn2an raises ValueError and friends on malformed numerals
-        return _cn_fallback(t)
-
-
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2} | \
-    {c: i + 1 for i, c in enumerate("壹贰叁肆伍陆柒捌玖")}
-_CN_SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-_CN_BIG = {"万": 10 ** 4, "亿": 10 ** 8}
-
-
-def _cn_fallback(t: str) -> Optional[float]:
-    """Positional reading of numerals cn2an refuses (七亿一千 without the 零)."""
-    whole, _, frac = t.partition(P["decimal_point"])
-    total = section = num = 0
-    for c in whole:
-        if c in _CN_DIGITS:
-            num = _CN_DIGITS[c]
-        elif c in _CN_SMALL:
-            section += (num or 1) * _CN_SMALL[c]
-            num = 0
-        elif c in _CN_BIG:
-            if _CN_BIG[c] == 10 ** 8:
-                total = (total + section + num) * 10 ** 8
-                section = 0
-            else:
-                section = (section + num) * 10 ** 4
-            num = 0
-        else:
-            return None
-    value = float(total + section + num)
-    if frac:
-        if any(c not in _CN_DIGITS for c in frac):
-            return None
-        value += float("0." + "".join(str(_CN_DIGITS[c]) for c in frac))
-    return value
-
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
-
-
-def to_chinese(n: float) -> str:
-    """Number → Chinese numerals (cn2an), the inverse of parse_number."""
-    return cn2an.an2cn(str(n) if isinstance(n, float) else n, "low")
-
-
-def to_wan(value: Optional[float], unit: str) -> Optional[float]:
-    """A money figure in `unit` (元 / 万元 / 亿元 / 千元) → 万元; None if not money."""
-    if value is None or unit not in MONEY:
-        return None
-    return round(value * MONEY[unit], 10)
-
-
-def from_wan(value_wan: float, unit: str) -> float:
-    return value_wan / MONEY[unit]
 
 
 def _canon_per(chain: str) -> str:

@@ -1,8 +1,10 @@
-"""Property tests of figures and units (extractors/numbers.py)."""
+"""Property tests of figures and units (the one parser, budgetlens/document/numbers.py, and
+the figures of running text found on top of it, extractors/numbers.py)."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetlens.extractors.numbers import find_quantities, from_wan, parse_number, to_chinese, to_wan
+from budgetlens.document.numbers import MONEY, cell_value, from_wan, parse_number, to_chinese, to_wan, wan_factor
+from budgetlens.extractors.numbers import find_quantities
 
 
 @settings(max_examples=200, deadline=None)
@@ -54,3 +56,31 @@ def test_arbitrary_text_extracts(s):
 
     for f in extract_text(s, 2024):
         assert f.start is None or 0 <= f.start <= f.end <= len(s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
+def test_a_cell_and_a_figure_read_alike(d):
+    """A table cell and the same figure in text give one value; a cell in brackets is negative."""
+    s = f"{float(d):.2f}"
+    assert cell_value(s) == parse_number(s) == float(s)
+    assert cell_value(f"（{s}）") == -float(s)
+    assert cell_value(f"{s}%") is None and cell_value("—") is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=10**9), st.sampled_from(sorted(MONEY)))
+def test_every_money_unit_converts_one_way(n, unit):
+    """One conversion to 万元 (元, 千元, 万元, 亿元 from the gazetteer): the text finder, the
+    cells' conversion and the factor agree."""
+    wan = to_wan(n, unit)
+    assert wan == round(n * wan_factor(unit), 10)
+    if unit != "万":  # 万 alone is an alias read only after Arabic digits in text
+        q = find_quantities(f"共{n}{unit}。")
+        assert q and abs(q[0].value_wan - wan) < 1e-6
+
+
+def test_thousand_yuan_is_a_tenth_of_ten_thousand():
+    assert to_wan(1234.5, "千元") == 123.45
+    assert to_wan(12, "元") == 0.0012 and to_wan(3, "亿元") == 30000
+    assert to_wan(5, None, "万元") == 5 and to_wan(5, "人") is None

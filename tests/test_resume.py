@@ -219,7 +219,7 @@ def test_fingerprint_covers_every_package_that_makes_rows(tmp_path, monkeypatch)
         hashed.add(self.parent.name)
         return real_read(self)
 
-    monkeypatch.setattr(run_mod, "_fingerprint_cache", {})
+    run_mod._code_fingerprint.cache_clear()
     monkeypatch.setattr(run_mod.Path, "read_bytes", spy)
     run_mod.pipeline_fingerprint(Limits())
     assert {"readers", "document", "extractors", "reconcile", "gazetteers", "engine"} <= hashed

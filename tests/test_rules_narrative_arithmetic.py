@@ -6,28 +6,25 @@ import pytest
 import yaml
 
 from conftest import SEED_000, build
+from budgetlens.document.build import split_sentences
+from budgetlens.document.model import Document, Sentence
+from budgetlens.extractors.narrative import extract_facts, extract_text
 from budgetlens.reconcile import narrative_arithmetic as na
 
 CORPUS = yaml.safe_load((Path(na.__file__).parent / "corpus" / "lists.yaml").read_text(encoding="utf-8"))["examples"]
 
 
 def _rules(text: str) -> set:
+    """The rules of the module on one text, read as the extractors read it (the lists are
+    the extractors' itemisations)."""
+    doc = Document(doc_id="text", source="<text>", format="text", text=text)
+    doc.paragraphs = [(0, len(text))]
+    doc.sentences = [Sentence(a, b, text[a:b], "", 0) for a, b in split_sentences(text)]
     out = set()
-    for lst in na.find_lists(text, 0):
-        f = na._check_changes(None, lst) if lst.change is not None else na._check_list(_Doc(), lst)
-        if f:
-            out.add(f.rule.split("comparison.")[-1] if f.family == "comparison" else f.rule)
-            out.add(f.rule)
-        for it in lst.items:
-            g = na._check_product(it, lst)
-            if g:
-                out.add(g.rule)
+    for f in na.check(doc, extract_text(text)):
+        out.add(f.rule.split("comparison.")[-1] if f.family == "comparison" else f.rule)
+        out.add(f.rule)
     return out
-
-
-class _Doc:
-    def sentence_at(self, offset):
-        return None
 
 
 @pytest.mark.parametrize("ex", CORPUS, ids=[e["source"] for e in CORPUS])
@@ -41,7 +38,8 @@ def test_corpus(ex, monkeypatch):
 
 
 def test_seed000_project_items_exceed_budget():
-    flags = na.check(build(SEED_000), [])
+    doc = build(SEED_000)
+    flags = na.check(doc, extract_facts(doc))
     lists = [f for f in flags if f.rule == "list.sum_vs_total"]
     assert len(lists) == 1
     assert lists[0].severity == "error"
@@ -53,4 +51,5 @@ def test_seed000_list_that_adds_up_does_not_flag(tmp_path):
     text = SEED_000.read_text(encoding="utf-8").replace("7、见习岗15.84万元（6人，每人每月0.22万元）", "")
     p = tmp_path / SEED_000.name
     p.write_text(text, encoding="utf-8")
-    assert not [f for f in na.check(build(p), []) if f.rule == "list.sum_vs_total"]
+    doc = build(p)
+    assert not [f for f in na.check(doc, extract_facts(doc)) if f.rule == "list.sum_vs_total"]

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from dataclasses import dataclass, field
-from typing import Optional
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
+from urllib.parse import unquote, urlsplit
+
+from budgetlens import limits as limits_mod
+from budgetlens.engine.discover import group_sources
+from budgetlens.engine.process import DOC_COLUMNS, DocResult, process_group
+from budgetlens.engine.run import Progress, finish_run, run_batches
+from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
+from budgetlens.report import write_report as write_report_to
+from budgetlens.store import ExportError, Store
+from budgetlens.store.duck import new_run_id
 
 from .rawstore import RawStore
-from budgetlens import limits as limits_mod
-from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
-from budgetlens.engine.discover import group_sources
-from budgetlens.engine.process import process_group
-from budgetlens.engine.process import DOC_COLUMNS, DocResult
-import time
-from budgetlens.engine.process import frames
-from budgetlens.engine.run import Progress
-from budgetlens.store import Store
-from budgetlens.store.duck import new_run_id
-from budgetlens.report import write_report as _write
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSED_DDL = ("CREATE TABLE IF NOT EXISTS processed_inputs (input_key VARCHAR, doc_id VARCHAR, "
@@ -46,6 +46,7 @@ class Input:
     source: str  # what the rows are labelled with: the document's URL
     shas: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    name: Optional[str] = None  # as published (the link's text, else the URL's file name)
 
 
 def inputs_from_raw(raw: RawStore) -> list[Input]:
@@ -59,7 +60,8 @@ def inputs_from_raw(raw: RawStore) -> list[Input]:
         cs = [current[str(Path(p).resolve())] for p in g]
         shas = [c.sha256 for c in cs]
         key = hashlib.sha256(("|".join(shas) + "|" + fp).encode()).hexdigest()[:32]
-        out.append(Input(key, [str(p) for p in g], cs[0].url, shas, [u for c in cs for u in c.urls]))
+        name = cs[0].link_text or unquote(Path(urlsplit(cs[0].url).path).stem) or None
+        out.append(Input(key, [str(p) for p in g], cs[0].url, shas, [u for c in cs for u in c.urls], name))
     return out
 
 
@@ -73,7 +75,7 @@ def plan(inputs: list[Input], store, force: bool = False) -> tuple[list[Input], 
     if force:
         return list(inputs), []
     rows = store.con.execute("SELECT input_key, doc_id FROM processed_inputs").fetchall()
-    known_docs = store.doc_ids()
+    known_docs = store.complete_doc_ids()  # every fact, cell and flag written with it is there
     done = {k for k, d in rows if d in known_docs}
     todo = [i for i in inputs if i.key not in done]
     skipped = [i for i in inputs if i.key in done]
@@ -104,7 +106,7 @@ def relabel(result, source: str):
 
 def process_inputs(batch: list[Input]) -> list:
     """read → extract → reconcile for each input (the engine contains every failure)."""
-    return [relabel(process_group([Path(p) for p in inp.paths]), inp.source) for inp in batch]
+    return [relabel(process_group([Path(p) for p in inp.paths], name=inp.name), inp.source) for inp in batch]
 
 
 def failed_results(batch: list[Input], reason: str) -> list:
@@ -153,41 +155,46 @@ def sequential(batches):
 
 def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: bool = False,
                 quiet: bool = True, write_report: bool = True, command: str = "process") -> ProcessSummary:
-    """Process what the raw store holds and the store does not: results into the DuckDB
-    store under one run id, then the report.  `map_batches` runs the batches (a loop here,
-    Prefect tasks in `pipelines/flows.py`) and yields each batch's DocResults."""
+    """Process what the raw store holds and the store does not, through the engine's one
+    runner (the same as `budgetlens run`: batches stored one transaction each, then the
+    checks across documents and the run's record), then the report.  `map_batches` runs the
+    batches (a loop here, Prefect tasks in `pipelines/flows.py`) and yields each batch's
+    DocResults.  What differs from `run`: the inputs come from the raw store, rows are
+    labelled with the document's URL, and an input is remembered by its content key."""
     t0 = time.perf_counter()
     raw = RawStore(config.raw_dir)
     inputs = inputs_from_raw(raw)
     run_id = new_run_id()
     started = datetime.now(timezone.utc).isoformat()
-    n_err = n_flags = n_facts = n_done = 0
-    per_doc = []
     report = None
     with Store(config.store_path) as store:
+        store.verify()  # a damaged store is found before anything is written to it
         todo, skipped = plan(inputs, store, force)
-        progress = Progress(len(todo), quiet)
+        todo_batches = make_batches(todo, batch_size)
         by_source = {i.source: i for i in todo}
-        if todo:
-            for results in map_batches(make_batches(todo, batch_size)):
-                fr = frames(results)
-                store.write(fr, run_id)
-                pairs = []
-                for r in results:
-                    d = r.document
-                    inp = by_source.get(d["source"])
-                    if inp is not None and not d.get("_retry"):
-                        pairs.append((inp, d["doc_id"]))
-                    per_doc.append((d["source"], d["status"], d.get("process_seconds"), d.get("error")))
-                record_processed(store, pairs, run_id)
-                n_done += len(results)
-                n_err += int((fr["documents"]["status"] != "ok").sum())
-                n_flags += len(fr["flags"])
-                n_facts += len(fr["facts"])
-                progress.update(len(results), len(fr["flags"]))
-        progress.close()
-        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_done, n_err, n_flags, command)
+
+        def remember(results):
+            record_processed(store, [(by_source[r.document["source"]], r.document["doc_id"]) for r in results
+                                     if r.document["source"] in by_source and not r.document.get("_retry")], run_id)
+
+        tally = run_batches(store, run_id, todo_batches, map_batches, Progress(len(todo), quiet, len(todo_batches)),
+                            stored=remember)
+        finish_run(store, run_id, started, tally, tally.doc_ids + known_doc_ids(store, skipped), command,
+                   skipped=len(skipped))
         if write_report:
-            report = str(_write(store, config.report))
-    return ProcessSummary(run_id, len(inputs), n_done, len(skipped), n_err, n_flags, n_facts,
-                          time.perf_counter() - t0, report, per_doc)
+            try:
+                report = str(write_report_to(store, config.report))
+            except OSError as exc:
+                raise ExportError(f"Writing the report {config.report}", config.report, exc,
+                                  outcome="The store is complete; the previous report is intact.") from exc
+    return ProcessSummary(run_id, len(inputs), tally.docs, len(skipped), tally.errors, tally.flags, tally.facts,
+                          time.perf_counter() - t0, report, tally.per_doc)
+
+
+def known_doc_ids(store, inputs: list[Input]) -> list[str]:
+    """The documents unchanged inputs gave when they were processed."""
+    if not inputs:
+        return []
+    keys = {i.key for i in inputs}
+    rows = store.con.execute("SELECT input_key, doc_id FROM processed_inputs").fetchall()
+    return [d for k, d in rows if k in keys]

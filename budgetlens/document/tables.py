@@ -7,77 +7,33 @@ already repeated into every grid column.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
 import regex
 
 from budgetlens import gazetteers
+from budgetlens.document import headers as headers_mod
+from budgetlens.document.headers import build_columns, clean_path, column_kind, is_total_label
 from budgetlens.document.model import Row, Table
+from budgetlens.document.numbers import DASHES, cell_value
 
 META = gazetteers.load("document_meta")
 UNIT_RE = regex.compile(META["unit_pattern"])
 
-NUMBER_RE = re.compile(r"^[（(]?\s*[-−]?\s*\d+(?:\.\d+)?\s*[）)]?$")
 CODE_RE = re.compile(r"^(?:\d{3}|\d{5}|\d{7})$")
 SPLIT_CODE_RE = re.compile(r"^\d{2,3}$")
-DASHES = {"-", "—", "－", "--", "——", "/", "", "…"}
 
 
-_NUMBER_CACHE: dict = {}
-_CODE_CACHE: dict = {}
-_CACHE_MAX = 100_000  # distinct cell texts remembered (a pure function of the text)
+# the cell grammar is the one parser's (document/numbers.py); the old name stays importable
+# for code written against it
+parse_number = cell_value
 
 
-def parse_number(cell: str) -> Optional[float]:
-    """A table cell as a number, or None (empty, dash, text, percentages).  Memoised: the
-    same cell texts recur across the row labels, the table checks and the cell rows."""
-    try:
-        return _NUMBER_CACHE[cell]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable input: compute (and fail) as before
-        return _parse_number(cell)
-    v = _parse_number(cell)
-    if cell is None or len(cell) > 64:  # long texts rarely recur: not kept
-        return v
-    if len(_NUMBER_CACHE) >= _CACHE_MAX:
-        _NUMBER_CACHE.clear()
-    _NUMBER_CACHE[cell] = v
-    return v
-
-
-def _parse_number(cell: str) -> Optional[float]:
-    if cell is None:
-        return None
-    s = cell.strip().replace(",", "").replace(" ", "")
-    if s in DASHES:
-        return None
-    if not NUMBER_RE.match(s):
-        return None
-    neg = s.startswith(("(", "（")) and s.endswith((")", "）"))
-    s = s.strip("()（）").replace("−", "-")
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return -v if neg else v
-
-
+@functools.lru_cache(maxsize=100_000)
 def is_code(cell: str) -> bool:
-    try:
-        return _CODE_CACHE[cell]
-    except KeyError:
-        pass
-    except TypeError:
-        return bool(CODE_RE.match((cell or "").strip()))
-    v = bool(CODE_RE.match((cell or "").strip()))
-    if cell is None or len(cell) > 64:
-        return v
-    if len(_CODE_CACHE) >= _CACHE_MAX:
-        _CODE_CACHE.clear()
-    _CODE_CACHE[cell] = v
-    return v
+    return bool(CODE_RE.match((cell or "").strip()))
 
 
 def unit_of(text: str) -> Optional[str]:
@@ -86,12 +42,16 @@ def unit_of(text: str) -> Optional[str]:
 
 
 CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
+LABEL_CODE = regex.compile(headers_mod.H["label_code"])
+HEADER_ROW_CELL = regex.compile(headers_mod.H["header_row_cell"])
 
 
 def _is_caption_row(row: list[str]) -> bool:
     nonempty = [c.strip() for c in row if c.strip()]
-    if not nonempty or any(parse_number(c) is not None for c in nonempty):
+    if not nonempty or any(cell_value(c) is not None for c in nonempty):
         return False
+    if len(nonempty) >= 2 and any(HEADER_ROW_CELL.search(c) for c in nonempty):
+        return False  # year/measure headings over column groups: a header row
     if len(nonempty) == 1 and len(row) <= 2:
         return True
     return all(CAPTION_CELL.search(c) for c in nonempty)
@@ -121,14 +81,19 @@ def _is_data_row(row: list[str]) -> bool:
 
 
 def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> list[str]:
-    """One label per column from the header rows.
+    """One label per column from the header rows (the path joined by `/`)."""
+    return ["/".join(p) for p in header_paths(headers, width, grid)]
+
+
+def header_paths(headers: list[list[str]], width: int, grid: bool) -> list[list[str]]:
+    """One label path per column from the header rows, top row first.
 
     Grid rows: labels are the distinct texts stacked top-down.  Tika rows: a row with
     fewer cells than the grid holds column-spanning cells; they are aligned with the runs
     of the row below (an empty cell below marks a row-spanning cell above).
     """
     if not headers:
-        return [""] * width
+        return [[] for _ in range(width)]
     rows = [[c.strip() for c in r] for r in headers]
     if grid:
         labels = []
@@ -138,7 +103,7 @@ def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> li
                 c = r[j] if j < len(r) else ""
                 if c and c not in parts:
                     parts.append(c)
-            labels.append("/".join(parts))
+            labels.append(parts)
         return labels
     # Tika: align from the bottom (full-width) row upwards.
     labels = [[] for _ in range(width)]
@@ -175,7 +140,7 @@ def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> li
             for j, c in enumerate(r):
                 if j < width and c and not labels[j]:
                     labels[j].insert(0, c)
-    return ["/".join(dict.fromkeys(x)) for x in labels]
+    return [list(dict.fromkeys(x)) for x in labels]
 
 
 def _clean_label(label: str) -> str:
@@ -217,7 +182,7 @@ def structure_table(
                 header_end = data_start = k
                 break
         if header_end is None:
-            header_end = data_start = min(1, len(body)) if any(parse_number(c) is None and c for c in (body[0] if body else [])) else 0
+            header_end = data_start = min(1, len(body)) if any(cell_value(c) is None and c for c in (body[0] if body else [])) else 0
     headers = body[:header_end]
     data = body[data_start:]
     for h in headers:
@@ -225,7 +190,9 @@ def structure_table(
             unit = unit or unit_of(c)
     unit = unit or context_unit or ""
     width = max([len(r) for r in data] + [len(r) for r in headers[-1:]] + [1])
-    columns = [_clean_label(x) for x in _labels_from_headers(headers, width, grid)]
+    paths = header_paths(headers, width, grid)
+    # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
+    columns = [_clean_label("/".join(clean_path(p) or p)) for p in paths]
     out_rows: list[Row] = []
     for k, r in enumerate(data):
         cells = [c.strip() for c in r]
@@ -233,17 +200,127 @@ def structure_table(
         for j, c in enumerate(cells[:4]):
             if is_code(c) and not _is_index_col(data, j):
                 code = c
-                label = next((x for x in cells[j + 1:] if x and parse_number(x) is None), None)
+                label = next((x for x in cells[j + 1:] if x and cell_value(x) is None), None)
                 break
         if label is None:
-            label = next((x for x in cells if x and parse_number(x) is None and not is_code(x)), None)
-        out_rows.append(Row(index=k, cells=cells, code=code, label=label))
+            label = next((x for x in cells if x and cell_value(x) is None and not is_code(x)), None)
+        if code is None and label:
+            m = LABEL_CODE.match(label)
+            if m:
+                code = m.group("code")
+        out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
+                            is_total=code is None and label is not None and is_total_label(label)))
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
         header_rows=headers, rows=out_rows, caption=caption, page=page, source=source,
     )
+    t.column_info = build_columns([clean_path(p) for p in paths], _column_kinds(paths, data, width))
+    resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
+    codes = full_codes(t)
+    for r in t.rows:
+        if codes.get(r.index):
+            r.code = codes[r.index]  # a code split over 类 | 款 | 项 columns, joined
+        r.level = _code_level(codes.get(r.index))
     t.empty = not any(v is not None for _r, _c, v in numeric_cells(t))
     return t
+
+
+def resolve_roles(t: Table, doc_year: Optional[int], doc_kind: Optional[str]) -> None:
+    """Year, measure and fund of every amount column, now that the document's year and
+    kind are known (the table's own title or caption year wins over the document's)."""
+    year = None
+    for text in [t.title] + list(t.caption):
+        m = headers_mod.YEAR_EXPLICIT.search(text or "")
+        if m:
+            year = int(m.group(1))
+            break
+    headers_mod.resolve_roles(
+        t.column_info, year=year or doc_year,
+        kind_measure=headers_mod.H["kind_measure"].get(doc_kind or ""),
+        type_fund=headers_mod.H["type_fund"].get(t.table_type))
+
+
+SPLIT_CODE_SEG = regex.compile(headers_mod.H["split_code_segment"])
+
+
+def full_codes(t: Table) -> dict[int, str]:
+    """Row index → full classification code.  A code split over 类 | 款 | 项 columns is
+    joined (`201 | 05 | 07` → `2010507`); a row that prints only its own part (`| 08 |`,
+    the 类 above it) takes the rest from the rows above.  Otherwise the row's own code."""
+    split: list[int] = []
+    for c in t.column_info:
+        if c.relation == "code" and c.path and SPLIT_CODE_SEG.search(c.path[-1]):
+            if split and c.index != split[-1] + 1:
+                break  # a second panel (政府预算经济分类 beside 部门预算经济分类)
+            split.append(c.index)
+        elif split:
+            break
+    if len(split) < 2:
+        return {r.index: r.code for r in t.rows if r.code}
+    out: dict[int, str] = {}
+    ctx: list[str] = []  # the 类, 款 codes of the rows above
+    for r in t.rows:
+        parts = [(r.cells[j] if j < len(r.cells) else "").strip() for j in split]
+        first = next((k for k, x in enumerate(parts) if x), None)
+        if first is None:
+            continue
+        if first == 0:
+            if not re.fullmatch(r"\d{3}", parts[0]):
+                continue
+            code = parts[0]
+        else:
+            if len(ctx) < first:
+                continue
+            code = ctx[first - 1]
+        ok = True
+        for x in parts[max(first, 1):]:
+            if not x:
+                break
+            if not re.fullmatch(r"\d{1,2}", x):
+                ok = False
+                break
+            code += x.zfill(2)  # some PDFs print 款 `02` as `2`
+        if not ok:
+            continue
+        level = (len(code) - 1) // 2  # 3 → 1, 5 → 2, 7 → 3
+        ctx = ctx[: level - 1] + [code]
+        out[r.index] = code
+    return out
+
+
+def _code_level(code: Optional[str]) -> Optional[int]:
+    """1 for a 类 (3 digits: 201, 301), 2 for a 款 (20101, 30101), 3 for a 项 (2010101)."""
+    if not code:
+        return None
+    return {3: 1, 5: 2, 7: 3}.get(len(code))
+
+
+def _column_kinds(paths: list[list[str]], data: list[list[str]], width: int) -> list[str]:
+    kinds = []
+    for j in range(width):
+        st = headers_mod._Stats()
+        vals, codes = [], []
+        for r in data:
+            c = r[j].strip() if j < len(r) else ""
+            if not c or c in DASHES:
+                continue
+            if is_code(c):
+                st.codes += 1
+                codes.append(c)
+            if cell_value(c) is not None:
+                if not is_code(c):
+                    st.numbers += 1
+            elif not is_code(c):
+                st.texts += 1
+            vals.append(c)
+        st.consecutive = j < 3 and _is_index_col(data, j)
+        # amounts in 元 can look like codes (12345): a code column shows the hierarchy
+        cs = set(codes)
+        if not any(c[:n] in cs for c in cs for n in (3, 5) if len(c) > n):
+            st.numbers += st.codes
+            st.codes = 0
+        kinds.append(column_kind(clean_path(paths[j]) if j < len(paths) else (), st))
+    return kinds
 
 
 def _is_index_col(data: list[list[str]], j: int) -> bool:
@@ -257,18 +334,18 @@ def _is_index_col(data: list[list[str]], j: int) -> bool:
 
 def numeric_cells(t: Table):
     """(row, col, value) for every numeric value cell: not a 序号, not a code.  Computed
-    once per table and kept on it (the table is fixed once structured; another `rows` or
-    `columns` list, or another length, is recomputed)."""
-    key = (t.rows, len(t.rows), t.columns, len(t.columns))
-    cache = t.__dict__.get("_numeric_cells")
-    if cache is None or cache[0][0] is not key[0] or cache[0][2] is not key[2] or cache[0][1:4:2] != key[1:4:2]:
-        cache = (key, list(_numeric_cells(t)))
-        t.__dict__["_numeric_cells"] = cache
-    return iter(cache[1])
+    once per table (the table is fixed once structured)."""
+    return iter(_numeric_cells_of(t))
+
+
+@functools.lru_cache(maxsize=256)
+def _numeric_cells_of(t: Table) -> tuple:
+    return tuple(_numeric_cells(t))
 
 
 def _numeric_cells(t: Table):
     index_cols = {j for j in range(len(t.columns)) if _index_label(t.columns[j])}
+    index_cols |= {c.index for c in t.column_info if c.relation == "index"}  # 行次/栏次/序号: never amounts
     data_cells = [r.cells for r in t.rows]
     for j in range(min(3, max((len(r) for r in data_cells), default=0))):
         if _is_index_col(data_cells, j):
@@ -277,7 +354,7 @@ def _numeric_cells(t: Table):
         for j, c in enumerate(r.cells):
             if j in index_cols or is_code(c) and (c == r.code or _code_label(t, j)):
                 continue
-            v = parse_number(c)
+            v = cell_value(c)
             if v is not None:
                 yield r, j, v
 
@@ -296,13 +373,6 @@ def row_label_for(t: Table, r: Row, j: int) -> Optional[str]:
     carry an income label and an expenditure label in one row)."""
     for k in range(j - 1, -1, -1):
         c = r.cells[k] if k < len(r.cells) else ""
-        if c and parse_number(c) is None and not is_code(c):
+        if c and cell_value(c) is None and not is_code(c):
             return c
     return r.label
-
-
-def to_wan(value: Optional[float], unit: str) -> Optional[float]:
-    if value is None:
-        return None
-    factor = {"万元": 1.0, "元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(unit)
-    return None if factor is None else round(value * factor, 10)

@@ -3,11 +3,13 @@ batches are handed to `map_batches`, which is a plain loop by default and a Pref
 (or a process pool) when the CLI asks for one."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -17,20 +19,24 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from .discover import discover, group_sources
-from .process import DocResult, frames, process_group
-from budgetlens.store.duck import FILES, new_run_id
-from budgetlens.store import Store
-from budgetlens import document as document_pkg
-from budgetlens import engine as engine_pkg
-from budgetlens import extractors as extractors_pkg
-from budgetlens import gazetteers as gazetteers_pkg
 from budgetlens import limits as limits_mod
-from budgetlens import readers as readers_pkg
-from budgetlens import reconcile as reconcile_pkg
-from .process import is_transient
-from .corpus import cross_document_flags
 from budgetlens.report import write_report as _write
+from budgetlens.store import StorageError, Store, StoreDamaged
+from budgetlens.store.duck import (
+    FILES,
+    REVIEWS_JOURNAL,
+    ROLLED_BACK,
+    ExportError,
+    checkpoint_warning,
+    is_storage_failure,
+    move_aside,
+    new_run_id,
+    remove_stale_temporaries,
+)
+
+from .corpus import cross_document_flags
+from .discover import discover, group_sources
+from .process import DocResult, frames, is_transient, process_group
 
 Batch = list[list[str]]
 
@@ -64,6 +70,8 @@ class RunSummary:
     per_document: list[tuple[str, str, Optional[float], Optional[str]]]
     skipped: int = 0  # unchanged since an earlier run (same bytes, same pipeline): not recomputed
     duplicates: int = 0  # same content as another input of this run: processed once
+    moved_aside: Optional[Path] = None  # --rebuild-store: where the old store file now is
+    reviews_reimported: int = 0  # --rebuild-store: decisions of the reviewers' journal in the rebuilt store
 
 
 class Progress:
@@ -142,10 +150,8 @@ def file_key(p: Path, max_bytes: int) -> FileKey:
     return FileKey(str(p), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-# the packages whose files turn an input into rows (found through their import path: since
-# the move to one package, extractors/ and gazetteers/ live outside budgetlens/)
-_CODE_PACKAGES = (readers_pkg, document_pkg, extractors_pkg, reconcile_pkg, gazetteers_pkg, engine_pkg)
-_fingerprint_cache: dict[str, str] = {}
+_CODE_PACKAGES = ("budgetlens.readers", "budgetlens.document", "budgetlens.extractors", "budgetlens.reconcile",
+                  "budgetlens.gazetteers", "budgetlens.engine")
 
 
 def pipeline_fingerprint(limits) -> str:
@@ -157,19 +163,24 @@ def pipeline_fingerprint(limits) -> str:
     pinned = os.environ.get("BUDGETLENS_PIPELINE_VERSION")
     if pinned:
         return "v:" + hashlib.sha256(f"{pinned};{key}".encode()).hexdigest()[:16]
-    if key not in _fingerprint_cache:
-        h = hashlib.sha256(key.encode())
-        for pkg in _CODE_PACKAGES:
-            root = Path(next(iter(pkg.__path__)))
-            for f in sorted(root.rglob("*")):
-                if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
-                    h.update(f"{pkg.__name__}/{f.relative_to(root).as_posix()}".encode())
-                    try:
-                        h.update(f.read_bytes())
-                    except OSError:
-                        pass
-        _fingerprint_cache[key] = h.hexdigest()[:16]
-    return _fingerprint_cache[key]
+    return _code_fingerprint(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _code_fingerprint(key: str) -> str:
+    """The packages' files are found where they are installed (extractors/ and gazetteers/
+    live outside budgetlens/ in the repository)."""
+    h = hashlib.sha256(key.encode())
+    for pkg in _CODE_PACKAGES:
+        root = Path(importlib.import_module(pkg).__path__[0])
+        for f in sorted(root.rglob("*")):
+            if f.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in f.parts:
+                h.update(f"{pkg}/{f.relative_to(root)}".encode())
+                try:
+                    h.update(f.read_bytes())
+                except OSError:
+                    pass
+    return h.hexdigest()[:16]
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:
@@ -220,6 +231,7 @@ def run_job(
     command: str = "run",
     skip_known: bool = True,
     limits=None,
+    rebuild_store: bool = False,
 ) -> RunSummary:
     """Process `paths` into the store and snapshots in `out`.
 
@@ -228,7 +240,15 @@ def run_job(
     unchanged since they were stored are skipped (`skip_known=False` recomputes them).
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
-    workers it starts."""
+    workers it starts.
+
+    Storage faults stop the run: a batch that cannot be stored (disk full, I/O error,
+    read-only folder, failed commit) is rolled back and raises store.StorageError, with
+    nothing of it marked done, so the same command later completes exactly what is
+    missing; a damaged store raises StoreDamaged before anything is processed
+    (`rebuild_store=True` moves it aside, keeps it, and rebuilds from the inputs,
+    re-importing the reviewers' journal); a failed Parquet snapshot or report raises
+    ExportError after the store has committed, the previous files intact."""
     if limits is not None:
         limits_mod.configure(limits)
     lim = limits_mod.current()
@@ -244,10 +264,15 @@ def run_job(
         if not quiet:
             print(f"budgetlens: {msg}", file=sys.stderr, flush=True)
 
-    store = Store(out / "budgetlens.duckdb", wait=lim.store_wait_seconds, on_wait=waiting)
-    per_doc = []
-    n_docs = n_err = n_flags = n_facts = 0
+    store_path = out / "budgetlens.duckdb"
+    moved_aside = move_aside(store_path) if rebuild_store else None
+    store = Store(store_path, wait=lim.store_wait_seconds, on_wait=waiting)
+    per_doc: list = []
+    n_reviews = 0
     try:
+        store.verify()  # a damaged store is found before anything is written to it
+        if moved_aside is not None:
+            n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
@@ -255,6 +280,8 @@ def run_job(
             kdf = pd.DataFrame([vars(k) for k in keys.values() if k.sha256 is not None],
                                columns=["path", "size", "mtime_ns", "sha256"])
             for row in store.finished_files(kdf, fingerprint).to_dict("records"):
+                if is_transient(row.get("doc_error")):  # an error about the machine (stored by an older version)
+                    continue
                 finished[row["path"]] = row
 
         run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
@@ -262,7 +289,7 @@ def run_job(
         todo_batches = batches(todo, batch_size)
         progress = Progress(len(todo), quiet, len(todo_batches))
         doc_of_source: dict[str, str] = {}
-        n_dups = 0
+        dup_docs: list[tuple] = []
 
         def file_rows(sources: list[str], doc_id: str, source: str, status: str, transient: bool,
                       duplicate_of: Optional[str] = None) -> list[dict]:
@@ -270,37 +297,28 @@ def run_job(
                      "transient": transient, "duplicate_of": duplicate_of, "fingerprint": fingerprint}
                     for s in sources if s in keys and keys[s].sha256 is not None]
 
-        for results in map_batches(todo_batches):
+        def keep(results: list[DocResult]) -> tuple[list[DocResult], pd.DataFrame]:
+            """Drop a document whose text another input of this run already gave (another
+            encoding, another name); record every input's file rows."""
             frows: list[dict] = []
-            dropped: set[str] = set()
             kept: list[DocResult] = []
             for r in results:
                 d = r.document
                 srcs = [str(x) for x in (d.get("sources") or [d["source"]])]
                 first = run_docs.get(d["doc_id"])
                 if first is not None and first != d["source"]:
-                    # the same text as another input (another encoding, another name)
-                    dropped.add(d["source"])
                     frows += file_rows(srcs, d["doc_id"], first, "duplicate", False, first)
-                    per_doc.append((d["source"], "duplicate", d.get("read_seconds"), f"same content as {first}"))
-                    n_dups += 1
+                    dup_docs.append((d["source"], "duplicate", d.get("read_seconds"), f"same content as {first}"))
                     continue
                 run_docs[d["doc_id"]] = d["source"]
                 doc_of_source[d["source"]] = d["doc_id"]
                 frows += file_rows(srcs, d["doc_id"], d["source"], d["status"], is_transient(d.get("error")))
                 kept.append(r)
-            fr = frames(kept)
-            _store_batch(store, fr, kept, run_id, _files_frame(frows))
-            for r in kept:
-                d = r.document
-                per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
-            n_docs += len(kept)
-            batch_errors = int((fr["documents"]["status"] != "ok").sum())
-            n_err += batch_errors
-            n_flags += len(fr["flags"])
-            n_facts += len(fr["facts"])
-            progress.update(len(results), len(fr["flags"]), batch_errors)
-        progress.close()
+            return kept, _files_frame(frows)
+
+        tally = run_batches(store, run_id, todo_batches, map_batches, progress, keep=keep)
+        per_doc += tally.per_doc + dup_docs
+        n_dups = len(dup_docs)
 
         # inputs byte-identical to an earlier one: recorded, not processed
         drows = []
@@ -316,12 +334,8 @@ def run_job(
             store.write_files(_files_frame(drows), run_id)
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
-        try:  # checks across documents: last year's disclosure, a 部门 and its 单位
-            n_flags += cross_document_flags(store, doc_ids)
-        except Exception as exc:  # a corpus check must never cost the run its results
-            print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
-        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), n_docs, n_err, n_flags, command,
-                         skipped=len(skipped_ids))
+        finish_run(store, run_id, started, tally, doc_ids, command, skipped=len(skipped_ids))
+        # exports come after the store has committed: a failure here loses no result
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
@@ -329,31 +343,128 @@ def run_job(
                 "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
             report = out / "report.html"
             tmp = out / f".report.html.tmp-{os.getpid()}"
-            _write(store, tmp, sources=sources)
-            os.replace(tmp, report)
+            try:
+                _write(store, tmp, sources=sources)
+                os.replace(tmp, report)
+            except Exception as exc:
+                remove_stale_temporaries(out)
+                if not is_storage_failure(exc):
+                    raise
+                raise ExportError(f"Writing the report {report}", report, exc,
+                                  outcome="The store and the Parquet snapshots are complete; the previous report.html "
+                                          "is intact.") from exc
     finally:
         store.close()
-    return RunSummary(run_id, n_docs, n_err, n_flags, n_facts, time.perf_counter() - t0, out, report, per_doc,
-                      skipped=len(skipped_ids), duplicates=n_dups)
+    warning = checkpoint_warning(store)
+    if warning:
+        print(f"budgetlens: {warning}", file=sys.stderr)
+    return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
+                      report, per_doc, skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
+                      reviews_reimported=n_reviews)
+
+
+@dataclass
+class Tally:
+    """What a run did: documents stored, errors, flags and facts written, one line per document."""
+    docs: int = 0
+    errors: int = 0
+    flags: int = 0
+    facts: int = 0
+    per_doc: list = field(default_factory=list)
+    doc_ids: list = field(default_factory=list)
+
+
+def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress: Progress, *,
+                keep: Optional[Callable] = None, stored: Optional[Callable] = None) -> Tally:
+    """The one runner, behind `budgetlens run` and `budgetlens process` alike: `map_batches`
+    reads, extracts and checks each batch of documents (a loop, a process pool or Prefect
+    tasks); each batch is stored in one transaction.  `keep(results)` → (results to store,
+    their `files` rows) lets a front end drop or annotate; `stored(results)` runs after the
+    batch is committed.
+
+    A batch that cannot be stored because of the machine raises store.StorageError (the
+    batch rolled back, none of its documents marked done)."""
+    tally = Tally()
+    total = sum(len(b) for b in todo)
+    seen = 0
+    for results in map_batches(todo):
+        kept, files = keep(results) if keep else (list(results), None)
+        fr = frames(kept)
+        try:
+            _store_batch(store, fr, kept, run_id, files)
+        except StorageError as exc:
+            if exc.outcome in ("", ROLLED_BACK):
+                exc.outcome = (f"Nothing of this batch ({len(results)} document(s)) was recorded and none of them is "
+                               f"marked done; the {tally.docs} document(s) stored before it in this run are complete; "
+                               f"{max(total - seen - len(results), 0)} were not processed yet.")
+            raise
+        seen += len(results)
+        if stored:
+            stored(kept)
+        for r in kept:
+            d = r.document
+            tally.per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
+            tally.doc_ids.append(d["doc_id"])
+        batch_errors = int((fr["documents"]["status"] != "ok").sum())
+        tally.docs += len(kept)
+        tally.errors += batch_errors
+        tally.flags += len(fr["flags"])
+        tally.facts += len(fr["facts"])
+        progress.update(len(results), len(fr["flags"]), batch_errors)
+    progress.close()
+    return tally
+
+
+def finish_run(store, run_id: str, started: str, tally: Tally, doc_ids: list[str], command: str,
+               skipped: int = 0) -> None:
+    """What ends every run: the checks across documents (last year's disclosure, a 部门 and
+    its 单位) over the run's documents and the store's related ones, then the run's record."""
+    try:
+        tally.flags += cross_document_flags(store, doc_ids)
+    except Exception as exc:  # a corpus check must never cost the run its results
+        if is_storage_failure(exc):
+            raise _stored_but(store.path, exc, "Storing the cross-document flags", tally.docs) from exc
+        print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    try:
+        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), tally.docs, tally.errors,
+                         tally.flags, command, skipped=skipped)
+    except StorageError as exc:
+        raise _stored_but(store.path, exc, "Recording the run", tally.docs) from exc
+
+
+def _stored_but(path: Path, cause, action: str, n_docs: int) -> StorageError:
+    """A storage failure after every document's results were committed."""
+    if isinstance(cause, StoreDamaged) or (isinstance(cause, StorageError) and cause.outcome not in ("", ROLLED_BACK)):
+        return cause  # it says itself what was lost
+    cause = getattr(cause, "cause", cause)
+    return StorageError(f"{action} in the results store {path}", path, cause,
+                        outcome=f"Every document's results are stored ({n_docs} in this run); "
+                                "the snapshots and report were not written.")
 
 
 def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], run_id: str,
-                 files: pd.DataFrame) -> None:
-    """One transaction per batch; if the batch cannot be stored (a value the schema
-    refuses), each document alone, and one that still fails becomes an error row."""
+                 files: Optional[pd.DataFrame]) -> None:
+    """One transaction per batch; if the batch cannot be stored because of its data (a
+    value the schema refuses), each document alone, and one that still fails becomes an
+    error row.  A failure of the machine (store.StorageError) is never a document's
+    result: it propagates, the batch rolled back."""
     try:
         store.write(fr, run_id, files)
         return
+    except StorageError:
+        raise
     except Exception as batch_exc:  # noqa: F841 - retried document by document below
         pass
     for r in results:
         d = r.document
         srcs = set(str(x) for x in (d.get("sources") or [d["source"]]))
         one = frames([r])
-        mine = files[files["path"].isin(srcs)]
+        mine = files[files["path"].isin(srcs)] if files is not None else None
         try:
             store.write(one, run_id, mine)
+        except StorageError:
+            raise
         except Exception as exc:
-            row = {**d, "status": "error", "error": f"results could not be stored: {type(exc).__name__}: {str(exc)[:200]}"}
-            mine = mine.assign(status="error", transient=False)
+            row = {**d, "status": "error", "error": f"results refused by the store: {type(exc).__name__}: {str(exc)[:200]}"}
+            mine = mine.assign(status="error", transient=False) if mine is not None else None
             store.write(frames([DocResult(row)]), run_id, mine)

@@ -7,6 +7,7 @@ document says.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 _FULLWIDTH_DIGITS = {ord("０") + i: ord("0") + i for i in range(10)}
@@ -44,26 +45,12 @@ def normalize_text(text: str) -> str:
     return text
 
 
-_CELL_CACHE: dict = {}
-
-
+@functools.lru_cache(maxsize=100_000)
 def normalize_cell(text: str) -> str:
     """Cells additionally lose internal spaces inside numbers (`1 234.50`) and
     full-width commas used as thousands separators.  Memoised (cell texts recur: codes,
     dashes, column headings, amounts)."""
-    try:
-        return _CELL_CACHE[text]
-    except KeyError:
-        pass
-    except TypeError:
-        return _normalize_cell(text)
-    out = _normalize_cell(text)
-    if text is None or len(text) > 64:  # long texts rarely recur: not kept
-        return out
-    if len(_CELL_CACHE) >= 100_000:
-        _CELL_CACHE.clear()
-    _CELL_CACHE[text] = out
-    return out
+    return _normalize_cell(text)
 
 
 def _normalize_cell(text: str) -> str:

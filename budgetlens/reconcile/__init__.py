@@ -11,25 +11,38 @@ import logging
 from typing import Iterable
 
 from budgetlens.document.model import Document
+from budgetlens.reconcile import (
+    comparison,
+    completeness,
+    cross_document,
+    decomposition,
+    indicator,
+    narrative_arithmetic,
+    narrative_vs_table,
+    projects,
+    shares,
+    table_arithmetic,
+    text,
+)
 from budgetlens.reconcile.flags import Flag
-from budgetlens.reconcile import comparison, completeness, decomposition, indicator, narrative_arithmetic, narrative_vs_table, projects, shares, table_arithmetic, text
-from budgetlens.reconcile.evidence import fmt
-from budgetlens.reconcile.cross_document import check_corpus as _cc
+from budgetlens.reconcile.messages import SAME_ROOT
 
 log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
-
-def _modules():
-    return [table_arithmetic, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
-            comparison, indicator, completeness, text]
+# The rules, registered here and nowhere else: each module's `check(doc, facts)` returns its
+# flags (the families are listed in README.md), in this order; the corpus rules run after a
+# run over every document of it and the store's related ones.
+DOCUMENT_RULES = (table_arithmetic, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
+                  comparison, indicator, completeness, text)
+CORPUS_RULES = (cross_document,)
 
 
 def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
     facts = list(facts or [])
     found: list[Flag] = []
-    for mod in _modules():
+    for mod in DOCUMENT_RULES:
         try:
             found.extend(mod.check(doc, facts))
         except Exception:  # one broken rule must not hide the others' findings
@@ -58,7 +71,7 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
             f.related.append(root.flag_id)
             root.related.append(f.flag_id)
             f.severity = "info"
-            f.message = f.message + "（与另一条标记同源）"
+            f.message = f.message + SAME_ROOT
             continue
         for k in keys:
             roots.setdefault(k, f)
@@ -69,8 +82,7 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
         if f.rule != "list.sum_vs_total" or f.severity == "info":
             continue
         for p in precise:
-            core = p.sentence.strip().rstrip("。；;，,")
-            if core and core in (f.sentence or ""):
+            if p.start is not None and p.start in spans_of(f):  # the table contradicts the total or an item
                 f.severity = "info"
                 f.related.append(p.flag_id)
                 p.related.append(f.flag_id)
@@ -81,12 +93,11 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
     for i, f in enumerate(lists):
         for g in lists[:i]:
             if g.severity != "info" and abs(abs(f.difference) - abs(g.difference)) < 1e-6 and \
-                    (any(abs(x - y) < 1e-6 for x in f.values for y in g.values)
-                     or _mentions(f.message, g.stated) or _mentions(g.message, f.stated)):
+                    (any(abs(x - y) < 1e-6 for x in f.values for y in g.values) or spans_of(f) & spans_of(g)):
                 loser = f if SEVERITY_RANK.get(f.severity, 3) >= SEVERITY_RANK.get(g.severity, 3) else g
                 winner = g if loser is f else f
                 loser.severity = "info"
-                loser.message += "（与另一条标记同源）"
+                loser.message += SAME_ROOT
                 loser.related.append(winner.flag_id)
                 winner.related.append(loser.flag_id)
                 break
@@ -98,11 +109,10 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
             continue
         root = None
         if f.rule in ("amount.stated_twice", "list.parts_vs_total"):
-            root = next((by_start[int(c[5:])] for c in f.cells if c.startswith("span:") and int(c[5:]) in by_start), None)
-        elif f.rule == "share.vs_amounts" and f.sentence and f.values:
+            root = next((by_start[s] for s in cited_spans(f) if s in by_start), None)
+        elif f.rule == "share.vs_amounts":
             # `基本支出115.58万元，占34.30%` where the table says 105.58: the amount is wrong, not the share
-            root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
-                         and p.stated is not None and abs(p.stated - f.values[0]) < 1e-6), None)
+            root = next((by_start[s] for s in cited_spans(f)[:1] if s in by_start), None)
         elif f.family == "comparison" and f.sentence:
             root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
                          and p.stated is not None and any(abs(p.stated - v) < 1e-6 for v in f.values)), None)
@@ -111,21 +121,29 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
                                  and int(c[5:]) in by_start), None)
         if root is not None:
             f.severity = "info"
-            f.message = f.message + "（与另一条标记同源）"
+            f.message = f.message + SAME_ROOT
             f.related.append(root.flag_id)
             root.related.append(f.flag_id)
     return out
 
 
-def _mentions(message: str, v) -> bool:
-    if v is None:
-        return False
-    return f"（{fmt(v)}＋" in message or f"＋{fmt(v)}）" in message or f"＋{fmt(v)}＋" in message
+def cited_spans(f: Flag) -> list[int]:
+    """The narrative figures a flag cites besides its own, in order (its `span:` cells)."""
+    return [int(c[5:]) for c in f.cells if c.startswith("span:")]
+
+
+def spans_of(f: Flag) -> set[int]:
+    """Every narrative figure a flag rests on: its own (`start`) and those it cites.  Two
+    flags resting on one figure are linked through these keys, never through their text."""
+    return set(cited_spans(f)) | ({f.start} if f.start is not None else set())
 
 
 def check_corpus(documents, facts, cells=None) -> list[Flag]:
     """Rules across documents (reconcile/cross_document.py) over the run's DataFrames."""
-    return _cc(documents, facts, cells)
+    out: list[Flag] = []
+    for mod in CORPUS_RULES:
+        out.extend(mod.check_corpus(documents, facts, cells))
+    return out
 
 
-__all__ = ["check_document", "check_corpus", "Flag"]
+__all__ = ["check_document", "check_corpus", "merge", "Flag", "DOCUMENT_RULES", "CORPUS_RULES"]

@@ -8,13 +8,13 @@
 """
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import regex
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
+from budgetlens.extractors.numbers import find_quantities
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
@@ -28,7 +28,6 @@ REASONS = [regex.compile(p) for p in V["base_year_reasons"]]
 # rate is accepted this many percentage points beyond what its two-decimal inputs allow
 SLACK = float(V.get("percent_slack_pp", 0.05))
 MSG = V["messages"]
-MONEY_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
@@ -98,7 +97,7 @@ def _base_year(doc: Document) -> list[Flag]:
     seen_years = set()
     confirmed = year_confirmed(doc)
     for prev, s in _narrative_sentences(doc):
-        if not MONEY_RE.search(s.text):
+        if not any(q.is_money for q in find_quantities(s.text)):
             continue
         for m in BASE_RE.finditer(s.text):
             base = int(m.group("year"))

@@ -25,6 +25,7 @@ import pandas as pd
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say
 
 from budgetlens import gazetteers
 FAMILY = "cross_document"
@@ -177,11 +178,12 @@ def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
         if dt is None or not uts:
             continue
         s = sum(t["value_wan"] for _u, t in uts)
-        if dt["value_wan"] + 0.005 * (len(uts) + 1) >= s:
+        if tol.at_least(tol.figure(dt["value_wan"], None, unit="万元"),
+                        tol.total(tol.figure(t["value_wan"], None, unit="万元") for _u, t in uts)):
             continue
         out.append(Flag(
             FAMILY, "department_below_units", "error",
-            f"部门总额{fmt(dt['value_wan'])}万元小于其所属单位公开总额之和{fmt(round(s, 2))}万元。",
+            say("department_below_units", department=fmt(dt["value_wan"]), units=fmt(round(s, 2))),
             values=[dt["value_wan"], round(s, 4)] + [t["value_wan"] for _u, t in uts],
             stated=dt["value_wan"], expected=round(s, 4), difference=round(dt["value_wan"] - s, 6),
             evidence=[quote(dt.get("sentence"))] + [quote(t.get("sentence")) + f"（{u.get('source')}）" for u, t in uts],

@@ -12,6 +12,7 @@ from budgetlens.document.model import Document
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say
 
 FAMILY = "narrative.arithmetic"
 DECOMPOSITIONS = [frozenset(p) for p in gazetteers.load("rules/lists").get("complete_decompositions", [])]
@@ -46,8 +47,8 @@ def check(doc: Document, facts) -> list:
         sentences = list(dict.fromkeys([t.sentence] + [i.sentence for i in its]))
         out.append(Flag(
             FAMILY, "list.parts_vs_total", "error",
-            f"“{t.subject}”{fmt(t.value_wan)}万元与其组成部分之和{fmt(round(s.value, 2))}万元（{parts}）不一致，"
-            f"相差{fmt(abs(diff))}万元。",
+            say("list.parts_vs_total", subject=t.subject, total=fmt(t.value_wan), sum=fmt(round(s.value, 2)),
+                parts=parts, gap=fmt(abs(diff))),
             values=[t.value_wan, round(s.value, 6)], stated=t.value_wan, expected=round(s.value, 6), difference=diff,
             evidence=[quote(x) for x in sentences if x],
             start=t.start, end=t.end, sentence=t.sentence, key=f"parts:{t.start}",

@@ -1,6 +1,7 @@
 """How a flag cites what it saw: table cells as `表名 / 行 / 列 = 值`, sentences verbatim."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -52,19 +53,9 @@ def fmt(v: Optional[float]) -> str:
 
 
 _WS = re.compile(r"\s+")
-_CLEAN: dict = {}
 
 
+@functools.lru_cache(maxsize=50_000)
 def clean_ws(s: Optional[str]) -> str:
-    """Without whitespace; memoised for short texts (labels and cells recur per table)."""
-    s = s or ""
-    try:
-        return _CLEAN[s]
-    except KeyError:
-        pass
-    out = _WS.sub("", s)
-    if len(s) <= 64:
-        if len(_CLEAN) >= 50_000:
-            _CLEAN.clear()
-        _CLEAN[s] = out
-    return out
+    """Without whitespace; memoised (labels and cells recur per table)."""
+    return _WS.sub("", s or "")

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from budgetlens import gazetteers
-from budgetlens.document.tables import parse_number
 from budgetlens.document.model import Document, Row, Table
+from budgetlens.document.numbers import cell_value, is_unit, number_with_unit, to_wan
+from budgetlens.extractors.numbers import find_quantities
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "indicator"
 V = gazetteers.load("rules/indicators")
@@ -29,10 +31,10 @@ V = gazetteers.load("rules/indicators")
 _CMP_WORDS = sorted(((w, c) for c, ws in V["comparators"].items() for w in ws), key=lambda x: -len(x[0]))
 _CMP_RE = "|".join(re.escape(w) for w, _ in _CMP_WORDS)
 _CMP_OF = dict(_CMP_WORDS)
-UNIT_RE = r"%|％|万元|亿元|千元|元/[^\s，,；;。]{1,4}|元|个|件|人次|人|次|天|项|套|台|户|家|场|期|篇|份|平方米"
-VALUE_RE = re.compile(rf"^\s*(?P<cmp>{_CMP_RE})?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>{UNIT_RE})?\s*$")
-NARR_RE = re.compile(
-    rf"(?P<subj>[^，,；;。：:、\n（）()]{{2,40}}?)\s*(?P<cmp>{_CMP_RE})\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|％)")
+# the figure itself is read by the one parser (document/numbers.py, extractors/numbers.py);
+# these only find the comparator before it and the subject before that
+_CMP_BEFORE = re.compile(rf"\s*(?P<cmp>{_CMP_RE})?")
+_SUBJ_CMP_END = re.compile(rf"(?P<subj>[^，,；;。：:、\n（）()]{{2,40}}?)\s*(?P<cmp>{_CMP_RE})\s*$")
 
 
 @dataclass
@@ -77,24 +79,25 @@ def table_indicators(t: Table) -> list[Indicator]:
         if len(cells) <= name_col:
             continue
         name = cells[name_col]
-        if not name or parse_number(name) is not None:
+        if not name or cell_value(name) is not None:
             continue
         level2 = cells[1] if len(cells) > 1 else ""
         for j in range(name_col + 1, len(cells)):
             c = cells[j]
-            m = VALUE_RE.match(c)
-            if m and (m.group("cmp") or m.group("unit")):
-                if not m.group("unit") and j + 1 < len(cells) and re.fullmatch(UNIT_RE, cells[j + 1] or "-"):
+            m = _CMP_BEFORE.match(c)
+            nu = number_with_unit(c[m.end():])
+            if nu and (m.group("cmp") or nu[1]):
+                if not nu[1] and j + 1 < len(cells) and is_unit(cells[j + 1]):
                     unit = cells[j + 1]
                 else:
-                    unit = m.group("unit") or ""
-                out.append(Indicator(name, _CMP_OF.get(m.group("cmp") or "", None) if m.group("cmp") else "=",
-                                     float(m.group("num")), _norm_unit(unit), r.cells[j], t.table_id, t, r, j,
+                    unit = nu[1]
+                out.append(Indicator(name, _CMP_OF[m.group("cmp")] if m.group("cmp") else "=",
+                                     nu[0], _norm_unit(unit), r.cells[j], t.table_id, t, r, j,
                                      level2=level2))
                 break
-            if c in _CMP_OF and j + 1 < len(cells) and parse_number(cells[j + 1]) is not None:
-                unit = cells[j + 2] if j + 2 < len(cells) and re.fullmatch(UNIT_RE, cells[j + 2] or "-") else ""
-                out.append(Indicator(name, _CMP_OF[c], float(parse_number(cells[j + 1])), _norm_unit(unit),
+            if c in _CMP_OF and j + 1 < len(cells) and cell_value(cells[j + 1]) is not None:
+                unit = cells[j + 2] if j + 2 < len(cells) and is_unit(cells[j + 2]) else ""
+                out.append(Indicator(name, _CMP_OF[c], float(cell_value(cells[j + 1])), _norm_unit(unit),
                                      f"{c}{cells[j + 1]}{unit}", t.table_id, t, r, j + 1, level2=level2))
                 break
     return out
@@ -104,12 +107,19 @@ def narrative_indicators(doc: Document) -> list[Indicator]:
     """Percent targets stated in the narrative (`信访群众满意度不低于85%`)."""
     out = []
     for s in doc.sentences:
-        if s.table_id or ("%" not in s.text and "％" not in s.text):  # NARR_RE ends with % or ％
+        if s.table_id or ("%" not in s.text and "％" not in s.text):
             continue
-        for m in NARR_RE.finditer(s.text):
+        floor = 0
+        for q in find_quantities(s.text):
+            if q.unit != "%" or q.start < floor:
+                continue
+            m = _SUBJ_CMP_END.search(s.text, floor, q.start)
+            if m is None:
+                continue
+            floor = q.end
             subj = re.sub(r"^(确保|保障|保证|力争|实现|获得|其中|且|并|和|及|同时)+", "", m.group("subj"))
-            out.append(Indicator(subj, _CMP_OF[m.group("cmp")], float(m.group("num")), "%", m.group(0),
-                                 "department", sentence=s.text, start=s.start + m.start("num")))
+            out.append(Indicator(subj, _CMP_OF[m.group("cmp")], q.value, "%", s.text[m.start():q.end],
+                                 "department", sentence=s.text, start=s.start + q.start))
     return out
 
 
@@ -162,8 +172,9 @@ def _conflicting_targets(inds: list[Indicator]) -> list[Flag]:
         lo, hi = values[0], values[-1]
         flags.append(Flag(
             FAMILY, "indicator.conflicting_targets", "warning",
-            f"同一绩效指标（{party}{measure}度）在不同位置的目标值不一致：" +
-            "；".join(f"“{g.subject}”{g.comparator or ''}{fmt(g.value)}%" for g in group) + "。",
+            say("indicator.conflicting_targets", party=party, measure=measure, targets=word("list_separator").join(
+                say("indicator.conflicting_targets.item", subject=g.subject, comparator=g.comparator or "",
+                    value=fmt(g.value)) for g in group)),
             values=values, stated=lo, expected=hi, difference=round(hi - lo, 6),
             evidence=[g.evidence() for g in group],
             start=next((g.start for g in group if g.start is not None), None),
@@ -186,13 +197,12 @@ def _decrease_with_ceiling(doc: Document, inds: list[Indicator]) -> list[Flag]:
             if not s.table_id and pat.search(s.text):
                 said = s
                 break
-        msg = (f"下降类指标“{ind.subject}”的目标值写为{ind.comparator}{fmt(ind.value)}%，意为“下降不超过"
-               f"{fmt(ind.value)}%”，与降低目标相反（应为≥{fmt(ind.value)}%）")
-        if said is not None:
-            msg += f"；文中表述为“{pat.search(said.text).group(0)}”"
+        msg = say("indicator.decrease_target_comparator", subject=ind.subject, comparator=ind.comparator,
+                  value=fmt(ind.value), said=say("indicator.decrease_target_comparator.said",
+                                                 text=pat.search(said.text).group(0)) if said is not None else "")
         ev = [ind.evidence()] + ([quote(said.text)] if said is not None else [])
         flags.append(Flag(
-            FAMILY, "indicator.decrease_target_comparator", "warning", msg + "。",
+            FAMILY, "indicator.decrease_target_comparator", "warning", msg,
             values=[ind.value], stated=ind.value, evidence=ev,
             key=f"decrease:{ind.scope}:{ind.subject}",
             cells=[cell_key(ind.table, ind.row, ind.col)] if ind.table is not None else [],
@@ -213,7 +223,7 @@ def _rate_in_money(inds: list[Indicator]) -> list[Flag]:
             continue
         flags.append(Flag(
             FAMILY, "indicator.rate_in_money", "warning",
-            f"比率类指标“{ind.subject}”的指标值是金额（{ind.raw.strip()}），应为百分比。",
+            say("indicator.rate_in_money", subject=ind.subject, raw=ind.raw.strip()),
             values=[ind.value], stated=ind.value, evidence=[ind.evidence()],
             key=f"rate_money:{ind.scope}:{ind.subject}", cells=[cell_key(ind.table, ind.row, ind.col)],
         ))
@@ -243,7 +253,7 @@ def project_budget(t: Table) -> Optional[tuple[float, Row, int]]:
         for k, c in enumerate(cells):
             if c in ("预算数", "年度预算数", "项目金额", "资金总额", "年度资金总额", "预算金额", "预算资金"):
                 for j in range(k + 1, min(k + 3, len(cells))):
-                    v = parse_number(cells[j])
+                    v = cell_value(cells[j])
                     if v is not None:
                         return v, r, j
     return None
@@ -274,7 +284,7 @@ def _budget_sources(doc: Document) -> list[tuple[str, float, Table, Row, int]]:
             if not name or "合计" in name or "小计" in name:
                 continue
             for j in amount_cols:
-                v = parse_number(r.cells[j]) if j < len(r.cells) else None
+                v = cell_value(r.cells[j]) if j < len(r.cells) else None
                 if v is not None:
                     out.append((name, v, t, r, j))
                     break
@@ -289,7 +299,7 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
             continue
         if "成本" not in ind.level2 and "成本" not in ind.subject and "费" not in ind.subject:
             continue
-        value_wan = ind.value if ind.unit == "万元" else ind.value / 1e4
+        value_wan = to_wan(ind.value, ind.unit)
         own = ind.table.table_type == "performance_targets"
         matches = []
         for name, amount, t, r, j in sources:
@@ -311,14 +321,14 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
         amounts = [a for _n, a, *_ in matches]
         near = min(amounts, key=lambda a: abs(a - value_wan))
         over = value_wan > max(amounts)
-        close = abs(near - value_wan) <= 0.1 * max(abs(near), 1e-9)
+        close = tol.close(value_wan, near, V["cost_ceiling_near_relative"])
         if not (over or close):
             continue
         n, a, t, r, j = next(m for m in matches if m[1] == near)
         flags.append(Flag(
             FAMILY, "indicator.cost_ceiling_vs_budget", "error" if over else "warning",
-            f"成本指标“{ind.subject}”{ind.comparator}{fmt(value_wan)}万元，与“{n}”的预算/采购金额{fmt(near)}万元不一致"
-            + ("（成本上限高于预算）。" if over else "。"),
+            say("indicator.cost_ceiling_vs_budget", subject=ind.subject, comparator=ind.comparator, ceiling=fmt(value_wan),
+                name=n, amount=fmt(near), tail=word("ceiling_over" if over else "full_stop")),
             values=[value_wan, near], stated=value_wan, expected=near, difference=round(value_wan - near, 6),
             evidence=[ind.evidence(), cell(t, r, j)],
             key=f"cost:{ind.scope}:{ind.subject}",

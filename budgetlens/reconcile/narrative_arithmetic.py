@@ -6,10 +6,11 @@
   0.05万元/人`);
 - one item stated with two different amounts (facts with the same subject and code).
 
-The list reading works on the text of a paragraph or a table cell (project descriptions
-sit in the 绩效目标表's 预算规模及资金用途 cell).  It reads only the structure of a list
-(total, marker, items); amounts are read the way facts are.  When `extractors.narrative`
-provides `group`ed facts these are checked too.
+The lists are the extractors' (extractors/itemisations.py: `total_group` / `group` /
+`role` / `item`), in paragraphs and in table cells alike (project descriptions sit in the
+绩效目标表's 预算规模及资金用途 cell); this module never re-reads the raw text for figures.
+From the text it takes only what a list says about itself: the marker that opened it
+(`主要包括` may name only the main items) and a closing `等`.
 """
 from __future__ import annotations
 
@@ -19,319 +20,154 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
+from budgetlens.document.numbers import MONEY as _TO_WAN
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "narrative.arithmetic"
 V = gazetteers.load("rules/lists")
 _COMPLETE = sorted(V["list_markers"]["complete"], key=len, reverse=True)
 _PARTIAL = sorted(V["list_markers"]["partial"], key=len, reverse=True)
-_MARKER_RE = "|".join(re.escape(m) for m in sorted(_COMPLETE + _PARTIAL, key=len, reverse=True))
-NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-MONEY = re.compile(rf"(?P<approx>约|近|超过)?\s*(?P<num>{NUM})\s*(?P<unit>万元|亿元|元)(?!\s*/)(?!\s*每)")
-HEADER = re.compile(
-    rf"(?P<approx>约|近)?(?P<num>{NUM})\s*(?P<unit>万元|亿元|元)(?P<gap>[，,]\s*(?:主要)?用于[^\d。\n]{{0,40}}。|[^\d\n]{{0,30}}?)(?P<marker>{_MARKER_RE})\s*[:：]?")
-NUMBERED = re.compile(r"(?m)^\s*(\d{1,2})\s*[、.．）)]")
-RATE = re.compile(
-    rf"(?P<per1>(?:每[人月天日次年个间辆台场名])+)?\s*(?:标准)?(?:为)?\s*(?P<num>{NUM})\s*(?P<unit>万元|元)"
-    rf"(?:\s*/\s*(?P<per2>[人月天日次年个间辆台场名](?:[·/][人月天日次年])?))?")
-QTY = re.compile(rf"(?P<approx>约合?|近)?(?P<num>{NUM})\s*(?P<unit>个房间|房间|个月|人次|人|名|天|日|次|间|辆|台|场|期|月)")
-_TO_WAN = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
+_MARKER_RE = re.compile("|".join(re.escape(m) for m in sorted(_COMPLETE + _PARTIAL, key=len, reverse=True)))
+_ETC_END = re.compile(r"等(?:[^\d]{0,6})?[。；;]?\s*$")
+_SIGN = {"increase": 1, "decrease": -1, "flat": 0}
+# what may stand between a list's total and its marker: a short stretch without figures, or
+# the purpose of the total (`32.88万元，主要用于…支出。包括：`) — a figure further back is not the
+# total the list itemises (`收入包括：…17858.84万元。支出包括：…`, `…27600.00万元；支出包括：…`)
+_GAP = re.compile(r"[，,]\s*(?:主要)?用于[^\d。\n]{0,40}。|[^\d\n；;]{0,30}")
+_GAP_NOT_LIST = re.compile(r"[%％]|年|比|较|增|减")  # `较上年增加…，其中`: a comparison, not a list
+# an amount that is the base of a comparison (`19828.57万元比2025年初预算数20292.85万元减少…`)
+_BASE_BEFORE = re.compile(r"(?:比|较|同比|与)[^，,；;。]{0,14}$")
 
 
-@dataclass
-class Amount:
-    value: float  # in the unit as written
-    unit: str
-    raw: str
-    start: int  # offset within the block
-    approx: bool = False
-
-    @property
-    def wan(self) -> float:
-        return self.value * _TO_WAN[self.unit]
-
-    def figure(self) -> tol.Figure:
-        f = tol.figure(self.value, self.raw, unit=self.unit, approx=self.approx)
-        return f.scaled(_TO_WAN[self.unit])
+def _figure(f) -> tol.Figure:
+    """A money fact as a figure in 万元 (its tolerance from how it was written)."""
+    unit = f.unit if f.unit in _TO_WAN else "万元"
+    return tol.figure(f.value, f.raw, unit=unit, approx=f.comparator == "≈").scaled(_TO_WAN[unit])
 
 
 @dataclass
 class Item:
-    text: str
-    start: int
-    amounts: list[Amount] = field(default_factory=list)
-    nested: bool = False  # opens a sublist of the item before it
-    signs: list = field(default_factory=list)  # for a change decomposition: +1/−1/0 per amount
-
-
-def _depth0(text: str) -> str:
-    """The text with parenthesised parts blanked (same length, offsets kept)."""
-    out, depth = [], 0
-    for ch in text:
-        if ch in "（(":
-            depth += 1
-            out.append(" ")
-        elif ch in "）)":
-            depth = max(0, depth - 1)
-            out.append(" ")
-        else:
-            out.append(" " if depth else ch)
-    return "".join(out)
-
-
-def _is_rate_context(text: str, m: re.Match) -> bool:
-    before = text[max(0, m.start() - 4):m.start()]
-    after = text[m.end():m.end() + 2]
-    return "每" in before or after.lstrip().startswith(("/", "每")) or "标准" in before
-
-
-_AMT = gazetteers.load("patterns/amounts")
-_THRESHOLD_BEFORE = tuple(_AMT["threshold_before"])
-_THRESHOLD_AFTER = tuple(_AMT["threshold_after"])
-
-
-def _is_threshold(text: str, m: re.Match) -> bool:
-    """`单价100万元以上设备0台（套）`: a category's threshold, not an amount."""
-    before = text[max(0, m.start() - 5):m.start()]
-    return before.endswith(_THRESHOLD_BEFORE) or text[m.end():m.end() + 5].startswith(_THRESHOLD_AFTER)
-
-
-def amounts_in(text: str, offset: int = 0, top_level: bool = True) -> list[Amount]:
-    scan = _depth0(text) if top_level else text
-    out = []
-    for m in MONEY.finditer(scan):
-        if _is_rate_context(scan, m) or _is_threshold(text, m):
-            continue
-        num = float(m.group("num").replace(",", ""))
-        approx = bool(m.group("approx")) or bool(re.search(r"约|左右", text[max(0, m.start() - 3):m.end() + 2]))
-        out.append(Amount(num, m.group("unit"), text[m.start("num"):m.end()], offset + m.start("num"), approx))
-    return out
+    """One item of a list: its amounts (one, or two on a numbered line that states two), the
+    sublist it opens, and on a numbered line its details (quantities, rates, durations)."""
+    amounts: list
+    sub: list = field(default_factory=list)
+    details: list = field(default_factory=list)
+    signs: list = field(default_factory=list)  # change lists: +1 / −1 / 0 per amount
 
 
 @dataclass
 class ItemList:
-    total: Amount
-    marker: str
+    total: object  # the total fact (an amount, or a change for a change list)
     items: list[Item]
-    block_text: str
-    block_start: int
+    marker: str
     numbered: bool
     partial: bool
-    sentence: str
-    change: Optional[int] = None  # the total is a change (`减少595.70万元，其中：…`)
+    sentence: str  # the list as written (for the evidence)
+    start: Optional[int]  # where the list's text starts in Document.text
+    change: Optional[int] = None  # the total is a change (`减少595.70万元，其中：…`): its sign
 
 
-CMP = gazetteers.load("rules/comparison")
-_INC = [w for w in CMP["increase_words"] if len(w) > 1]
-_DEC = [w for w in CMP["decrease_words"] if len(w) > 1]
-_FLAT = CMP["flat_words"]
+def find_lists(doc: Document, facts) -> list[ItemList]:
+    """The extractors' itemised lists of money amounts and of changes, with their items."""
+    by_group: dict[str, list] = {}
+    totals = {}
+    for f in facts:
+        if f.group:
+            by_group.setdefault(f.group, []).append(f)
+        if f.total_group and f.kind in ("amount", "comparison") and f.value is not None:
+            totals[f.total_group] = f
+    out = []
+    for gid, total in totals.items():
+        members = [f for f in by_group.get(gid, []) if f.start is not None]
+        heads = [f for f in members if f.role == "item" and f.kind == total.kind and f.value is not None]
+        if not heads or total.start is None:
+            continue
+        lst_head = _header(doc, total, heads)
+        if lst_head is None:
+            continue
+        marker, marker_end = lst_head
+        heads = [f for f in heads if _in_region(doc, f, marker_end, total.kind)]
+        if not heads:
+            continue
+        items: dict = {}
+        for f in heads:
+            items.setdefault(f.item or id(f), Item([])).amounts.append(f)
+        for f in members:
+            if f.role == "detail" and f.item in items:
+                items[f.item].details.append(f)
+        for it in items.values():
+            for f in it.amounts:
+                if f.total_group:
+                    it.sub += [g for g in by_group.get(f.total_group, []) if g.role == "item" and g.kind == "amount"]
+            it.signs = [_SIGN.get(f.direction) for f in it.amounts]
+        out.append(_list_of(doc, total, list(items.values()), members, marker))
+    return out
 
 
-def change_sign(before: str) -> Optional[int]:
-    """+1 / −1 when the text right before an amount is a change word (`减少10.48万元`)."""
-    b = before.rstrip()
-    if any(b.endswith(w) for w in _INC):
-        return 1
-    if any(b.endswith(w) for w in _DEC):
-        return -1
+def _header(doc: Document, total, heads: list) -> Optional[tuple[str, int]]:
+    """(marker, its end) when the total stands right before the list's marker."""
+    a = total.end if total.end is not None else total.start
+    first = min(f.start for f in heads)
+    for m in reversed(list(_MARKER_RE.finditer(doc.text, a, first))):
+        gap = doc.text[a:m.start()]
+        if _GAP.fullmatch(gap) and not ("。" in gap and not gap.rstrip().endswith("。")) \
+                and not _GAP_NOT_LIST.search(gap):
+            return m.group(), m.end()
     return None
 
 
-def find_lists(text: str, block_start: int = 0) -> list[ItemList]:
-    found = []
-    regions: list[tuple[int, int]] = []
-    for h in HEADER.finditer(text):
-        gap = h.group("gap")
-        if "。" in gap and not gap.rstrip().endswith("。"):
-            continue
-        if "；" in gap or ";" in gap:
-            continue  # `收入…27600.00万元；支出包括：…`: the figure closes the clause before the list
-        if re.search(r"[%％]|年|比|较|增|减", gap):  # `较上年增加…，其中` is a comparison, not a list
-            continue
-        total = Amount(float(h.group("num").replace(",", "")), h.group("unit"), h.group("num") + h.group("unit"),
-                       block_start + h.start("num"), bool(h.group("approx")))
-        rest = text[h.end():]
-        numbered_m = NUMBERED.search(rest[:40]) if rest.lstrip().startswith(("\n", "1", "１")) or "\n" in rest[:3] else None
-        items: list[Item] = []
-        nested_header = any(a <= h.start() < b for a, b in regions)
-        if numbered_m:
-            starts = [m for m in NUMBERED.finditer(rest)]
-            # the list runs while lines carry list numbers
-            segs = []
-            for k, m in enumerate(starts):
-                end = starts[k + 1].start() if k + 1 < len(starts) else len(rest)
-                seg = rest[m.end():end]
-                if k + 1 == len(starts):
-                    seg = seg.split("\n")[0]
-                segs.append((h.end() + m.end(), seg))
-            for s0, seg in segs:
-                amts = amounts_in(seg, block_start + s0)
-                items.append(Item(seg, block_start + s0, amts))
-            region = rest[:starts[-1].end() + len(segs[-1][1])] if starts else ""
-        else:
-            region = _sentence_region(rest, in_paren=gap.count("（") + gap.count("(") > gap.count("）") + gap.count(")"),
-                                      stop_at_semicolon=nested_header)
-            for s0, seg, nested in _split_inline(region):
-                amts = amounts_in(seg, block_start + h.end() + s0)
-                items.append(Item(seg, block_start + h.end() + s0, amts, nested))
-        marker = h.group("marker")
-        partial = marker in _PARTIAL or any(w in marker for w in V["partial_words"]) or \
-            bool(re.search(r"等(?:[^\d]{0,6})?[。；;]?\s*$", region.strip()))
-        sentence = text[max(0, h.start() - 60):h.end() + len(region)]
-        regions.append((h.end(), h.end() + len(region)))
-        lst = ItemList(total, marker, items, text, block_start, bool(numbered_m), partial, sentence)
-        lst.change = change_sign(text[max(0, h.start() - 6):h.start()])
-        if lst.change is not None:
-            for it in items:
-                it.signs = []
-                flat0 = _depth0(it.text)
-                for a in it.amounts:
-                    k = a.start - it.start
-                    sg = change_sign(flat0[max(0, k - 6):k])
-                    if sg is None and any(w in it.text for w in _FLAT):
-                        sg = 0
-                    it.signs.append(sg)
-        found.append(lst)
-    return found
+def _in_region(doc: Document, f, marker_end: int, kind: str) -> bool:
+    """An item of an inline list stands on the marker's line (a numbered list runs over
+    lines), and an amount item is not the base of a comparison."""
+    before = doc.text[marker_end:f.start]
+    if "\n" in before and not f.list_no:
+        return False
+    if kind == "amount" and _BASE_BEFORE.search(doc.text[max(0, f.start - 16):f.start]):
+        return False
+    return True
 
 
-def _sentence_region(rest: str, in_paren: bool = False, stop_at_semicolon: bool = False) -> str:
-    """The list's text: to the end of the sentence, to the closing bracket when the list
-    sits inside brackets, to the next `；` when it is itself an item of an outer list."""
-    depth = 1 if in_paren else 0
-    for i, ch in enumerate(rest):
-        if ch in "（(":
-            depth += 1
-        elif ch in "）)":
-            depth -= 1
-            if depth == 0 and in_paren:
-                return rest[:i]
-            depth = max(0, depth)
-        elif depth == 0 and (ch in "。\n" or (stop_at_semicolon and ch in "；;")):
-            return rest[:i]
-    return rest
-
-
-def _split_inline(region: str):
-    """Items of an inline list at parenthesis depth 0: separated by 、，；; a part that starts
-    with a nested marker (其中/包括) and the parts after it up to the next `；` form a sublist."""
-    flat = _depth0(region)
-    out = []
-    pos, nested = 0, False
-    for m in re.finditer(r"[、，,；;]|$", flat):
-        seg = region[pos:m.start()]
-        s = seg.strip()
-        if s:
-            if any(s.startswith(w) for w in V["nested_markers"]):
-                nested = True
-            out.append((pos, seg, nested))
-        if m.group(0) in ("；", ";"):
-            nested = False
-        pos = m.end()
-        if m.group(0) == "":
-            break
-    return out
-
-
-def _blocks(doc: Document):
-    """(text, start) of every paragraph and of every table cell with text."""
-    for a, b in doc.paragraphs:
-        yield doc.text[a:b], a
-    for t in doc.tables:
-        for r in t.rows:
-            for j, c in enumerate(r.cells):
-                if len(c) > 12 and ("万元" in c or "元" in c):
-                    span = r.spans[j] if j < len(r.spans) else (None, None)
-                    yield c, (span[0] if span and span[0] is not None else -1)
+def _list_of(doc: Document, total, items: list[Item], members: list, marker: str) -> ItemList:
+    last = max(f.end or f.start for it in items for f in it.amounts + it.details)
+    text = doc.text
+    stop = re.search(r"[。\n]", text[last:last + 200])
+    tail = text[last:last + stop.end()] if stop else text[last:last + 200]
+    partial = marker in _PARTIAL or any(w in marker for w in V["partial_words"]) or bool(_ETC_END.search(tail.strip()))
+    numbered = any(f.list_no for it in items for f in it.amounts)
+    change = None
+    if total.kind == "comparison":
+        change = _SIGN.get(total.direction) or None
+    s = doc.sentence_at(total.start)
+    a = min(s.start, total.start) if s is not None else total.start
+    sentence = text[a:max(last + len(tail), s.end if s is not None else 0)]
+    return ItemList(total, items, marker, numbered, partial, sentence, a, change)
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
-    flags: list[Flag] = stated_twice(doc, facts or [])
-    seen = set()
-    for text, start in _blocks(doc):
-        if "万元" not in text and "元" not in text:
-            continue
-        for lst in find_lists(text, max(start, 0)):
-            if lst.total.start in seen:
-                continue
-            seen.add(lst.total.start)
-            f = _check_changes(doc, lst) if lst.change is not None else _check_list(doc, lst)
-            if f:
-                flags.append(f)
-            for it in lst.items:
-                g = _check_product(it, lst)
-                if g:
-                    flags.append(g)
-    for lst in _paragraph_breakdowns(doc):
-        if lst.total.start in seen or any(it.start in seen for it in lst.items):
-            continue
-        f = _check_list(doc, lst)
+    facts = facts or []
+    flags: list[Flag] = stated_twice(doc, facts)
+    for lst in find_lists(doc, facts):
+        f = _check_changes(doc, lst, facts) if lst.total.kind == "comparison" else _check_list(doc, lst)
         if f:
-            # several breakdowns of one total (按功能分类 / 按用途分类) are distinct findings
-            f.start = lst.items[0].start if lst.items else f.start
-            f.key = f"breakdown:{lst.total.start}:{f.start}"
             flags.append(f)
+        for it in lst.items:
+            g = _check_product(it, lst)
+            if g:
+                flags.append(g)
     return flags
 
 
-_OPENER = re.compile(V["breakdown_opener"])
-_SIBLING = re.compile(V["breakdown_sibling"])
-
-
-def _paragraph_breakdowns(doc: Document) -> list[ItemList]:
-    """Lists whose total is the one amount of an earlier paragraph: `…支出预算515313.35万元，比上年
-    执行数减少10087.38万元…。` then `1.按支出功能分类，包括科学技术支出1140.61万元、…。`"""
-    out = []
-    paras = [(a, b) for a, b in doc.paragraphs if b > a]
-    for k, (a, b) in enumerate(paras):
-        text = doc.text[a:b]
-        m = _OPENER.match(text)
-        if not m or amounts_in(text[:m.start("marker")]):
-            continue
-        anchor = None
-        for j in range(k - 1, max(-1, k - 1 - int(V["breakdown_reach"])), -1):
-            pt = doc.text[paras[j][0]:paras[j][1]]
-            if _OPENER.match(pt) or (_SIBLING.match(pt) and not amounts_in(pt)):
-                continue
-            if _SIBLING.match(pt) and j == k - 1:
-                break  # a numbered paragraph stating its own amount: not a shared total
-            anchor = (pt, paras[j][0])
-            break
-        if anchor is None:
-            continue
-        pt, p0 = anchor
-        sent_end = min([i for i in (pt.find("。"),) if i >= 0] or [len(pt)])
-        flat = _depth0(pt)
-        own = [x for x in amounts_in(pt[:sent_end], p0)
-               if change_sign(flat[max(0, x.start - p0 - 6):x.start - p0]) is None
-               and not re.search(r"(比|较|同比|与).{0,14}$", flat[max(0, x.start - p0 - 16):x.start - p0])]
-        if len(own) != 1:
-            continue
-        region = _sentence_region(text[m.end():])
-        items = [Item(seg, a + m.end() + s0, amounts_in(seg, a + m.end() + s0), nested)
-                 for s0, seg, nested in _split_inline(region)]
-        marker = m.group("marker")
-        partial = bool(re.search(r"等(?:[^\d]{0,6})?[。；;]?\s*$", region.strip()))
-        lst = ItemList(own[0], marker, items, text, a, False, partial, pt + "\n" + text)
-        out.append(lst)
-    return out
-
-
-def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list[Amount]]]]:
-    top: list[Amount] = []
-    allv: list[Amount] = []
+def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list]]]:
+    top: list = []
+    allv: list = []
     for it in lst.items:
-        flat = _depth0(it.text)
-        amts = [a for a in it.amounts
-                if change_sign(flat[max(0, a.start - it.start - 6):a.start - it.start]) is None
-                and not re.search(r"(比|较|同比|与).{0,14}$", flat[max(0, a.start - it.start - 16):a.start - it.start])]
-        if lst.numbered and len(amts) > 1:
+        if lst.numbered and len(it.amounts) > 1:
             return None  # an item with two amounts: which one is its cost is not clear
-        allv += amts
-        if not it.nested:
-            top += amts
+        top += it.amounts
+        allv += it.amounts + it.sub
     if not top:
         return None
     cands = [("top", top)]
@@ -340,22 +176,14 @@ def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list[Amount]]]]:
     return cands
 
 
-def _whole(a: Amount) -> bool:
-    return not re.search(r"\d[.．]\d", a.raw) and not a.approx
-
-
 def _check_list(doc: Document, lst: ItemList) -> Optional[Flag]:
     cands = _candidate_sums(lst)
-    if not cands or sum(len(c[1]) for c in cands[:1]) < 2:
+    if not cands or len(cands[0][1]) < 2:
         return None
-    # a list written in whole 万元 throughout (上海 单位预算: 30441 + 5000 + 0 + 5428 = 40869 against
-    # 收入预算40870, the tables in 元) is rounded to the unit: each figure stands for ±0.5
-    whole = all(_whole(a) for _n, ps in cands for a in ps) and _whole(lst.total)
-    fig = (lambda a: tol.figure(a.value, a.raw, decimals=0).scaled(_TO_WAN[a.unit])) if whole else (lambda a: a.figure())
-    total = fig(lst.total)
+    total = _figure(lst.total)
     best = None
     for _name, parts in cands:
-        s = tol.total(fig(p) for p in parts)
+        s = tol.total(_figure(p) for p in parts)
         if tol.agree(s, total):
             return None
         if best is None or abs(s.value - total.value) < abs(best[1].value - total.value):
@@ -364,30 +192,42 @@ def _check_list(doc: Document, lst: ItemList) -> Optional[Flag]:
     over = s.value > total.value
     if not over and (lst.partial or s.value < 0.8 * total.value):
         return None
-    items_txt = "＋".join(fmt(p.value) for p in parts)
     unit = lst.total.unit
-    quote_text = quote(_sentence_of(doc, lst) or lst.sentence, 600)
+    k = _TO_WAN[unit]
+    items_txt = "＋".join(fmt(p.value_wan / k) for p in parts)
+    quote_text = quote(_sentence_of(doc, lst), 600)
     return Flag(
         FAMILY, "list.sum_vs_total", "error" if over else "warning",
-        f"分项金额合计{fmt(s.value / _TO_WAN[unit])}{unit}（{items_txt}）与所述总额{fmt(lst.total.value)}{unit}不一致，"
-        f"{'多' if over else '少'}{fmt(abs(s.value - total.value) / _TO_WAN[unit])}{unit}。",
-        values=[lst.total.value, round(s.value / _TO_WAN[unit], 6)], stated=lst.total.value,
-        expected=round(s.value / _TO_WAN[unit], 6), difference=round((total.value - s.value) / _TO_WAN[unit], 6),
-        evidence=[quote_text], start=lst.total.start if lst.block_start >= 0 else None,
+        say("list.sum_vs_total", sum=fmt(s.value / k), unit=unit, items=items_txt, total=fmt(lst.total.value),
+            more_less=word("more" if over else "less"), gap=fmt(abs(s.value - total.value) / k)),
+        values=[lst.total.value, round(s.value / k, 6)], stated=lst.total.value,
+        expected=round(s.value / k, 6), difference=round((total.value - s.value) / k, 6),
+        evidence=[quote_text], start=lst.total.start, end=lst.total.end,
         sentence=quote_text, key=f"list:{lst.total.start}:{lst.total.value}",
+        cells=[f"span:{p.start}" for p in parts],
     )
 
 
-def _sentence_of(doc: Document, lst: ItemList) -> Optional[str]:
-    if lst.numbered or lst.block_start < 0:
-        return lst.block_text.strip()
-    s = doc.sentence_at(lst.total.start)
-    if s is None:
-        return None
-    # the list may run over several sentences (`…。包括：…`): quote up to the list's end
-    end = max((it.start + len(it.text) for it in lst.items), default=s.end)
-    a = min(s.start, lst.total.start)
-    return doc.text[a:max(end, s.end)]
+def _sentence_of(doc: Document, lst: ItemList) -> str:
+    """The list as quoted: a numbered list with the paragraph or cell it stands in, an inline
+    list from the sentence of its total to its last item."""
+    if lst.numbered:
+        block = _block_at(doc, lst.total.start)
+        if block is not None:
+            return doc.text[block[0]:block[1]].strip()
+    return lst.sentence
+
+
+def _block_at(doc: Document, offset: int) -> Optional[tuple[int, int]]:
+    for a, b in doc.paragraphs:
+        if a <= offset < b:
+            return a, b
+    for t in doc.tables:
+        for r in t.rows:
+            for span in r.spans:
+                if span and span[0] is not None and span[0] <= offset < span[1]:
+                    return span
+    return None
 
 
 def _unit_key(u: str) -> Optional[str]:
@@ -398,35 +238,21 @@ def _unit_key(u: str) -> Optional[str]:
 
 
 def _check_product(it: Item, lst: ItemList) -> Optional[Flag]:
-    """Item amount against rate × quantities stated in the same item."""
-    if len(it.amounts) != 1:
+    """Item amount against rate × quantities stated on the same numbered line."""
+    if len(it.amounts) != 1 or not it.details:
         return None
     amount = it.amounts[0]
-    text = it.text
     rates: dict[tuple, float] = {}
-    rate_spans = []
-    for m in RATE.finditer(text):
-        pers = []
-        if m.group("per1"):
-            pers = [p for p in m.group("per1").replace("每", " ").split()]
-            pers = list(m.group("per1").replace("每", ""))
-        elif m.group("per2"):
-            pers = re.split(r"[·/]", m.group("per2"))
-        if not pers:
-            continue
-        keys = tuple(sorted(_unit_key(p) or p for p in pers))
-        rates[keys] = rates.get(keys, 0.0) + float(m.group("num").replace(",", "")) * _TO_WAN[m.group("unit")]
-        rate_spans.append((m.start(), m.end()))
+    qtys = []
+    for d in it.details:
+        if d.kind == "rate" and d.per and d.value_wan is not None:
+            keys = tuple(sorted(_unit_key(p) or p for p in d.per.split("/")))
+            rates[keys] = rates.get(keys, 0.0) + d.value_wan
+        elif d.kind in ("count", "staffing") and d.value is not None and not d.per:
+            qtys.append((_unit_key(str(d.unit)), d.value, d.comparator == "≈"))
     if len(rates) != 1:
         return None
     (per_keys, rate), = rates.items()
-    qtys = []
-    for m in QTY.finditer(text):
-        if any(a <= m.start() < b for a, b in rate_spans):
-            continue
-        if re.match(r"\s*(万元|元)", text[m.end():m.end() + 3]):
-            continue
-        qtys.append((_unit_key(m.group("unit")), float(m.group("num").replace(",", "")), bool(m.group("approx"))))
     used, rest = [], list(qtys)
     for k in per_keys:
         match = [q for q in rest if q[0] == k]
@@ -434,8 +260,9 @@ def _check_product(it: Item, lst: ItemList) -> Optional[Flag]:
             return None
         used.append(match[0])
         rest.remove(match[0])
-    approx = amount.approx or any(q[2] for q in qtys) or "约" in text
-    stated = tol.figure(amount.wan, amount.raw, unit="万元", approx=approx)
+    line = lst.sentence if not lst.numbered else _line_of(it)
+    approx = amount.comparator == "≈" or any(q[2] for q in qtys) or "约" in line
+    stated = tol.figure(amount.value_wan, amount.raw, unit="万元", approx=approx)
     base = rate
     for q in used:
         base *= q[1]
@@ -449,49 +276,62 @@ def _check_product(it: Item, lst: ItemList) -> Optional[Flag]:
             return None
     if rest:
         return None  # quantities the rate does not name: cannot tell which multiply
+    k = _TO_WAN[amount.unit]
     parts = " × ".join([fmt(rate)] + [fmt(q[1]) for q in used])
     return Flag(
         FAMILY, "quantity_times_rate", "error",
-        f"“{quote(text.strip(), 60)}”：{parts} = {fmt(base)}万元，与所述金额{fmt(amount.wan)}万元不一致。",
-        values=[amount.value, round(base / _TO_WAN[amount.unit], 6)], stated=amount.value,
-        expected=round(base / _TO_WAN[amount.unit], 6), difference=round(amount.wan - base, 6),
-        evidence=[quote(text.strip())], start=amount.start if lst.block_start >= 0 else None,
+        say("quantity_times_rate", line=quote(line.strip(), 60), parts=parts, product=fmt(base),
+            amount=fmt(amount.value_wan)),
+        values=[amount.value, round(base / k, 6)], stated=amount.value,
+        expected=round(base / k, 6), difference=round(amount.value_wan - base, 6),
+        evidence=[quote(line.strip())], start=amount.start, end=amount.end,
         key=f"qxr:{amount.start}:{amount.value}",
     )
 
 
-def _check_changes(doc: Document, lst: ItemList) -> Optional[Flag]:
+def _line_of(it: Item) -> str:
+    """The numbered line an item stands on (its facts share the sentence it was read in)."""
+    f = it.amounts[0]
+    return f.sentence or f.raw or ""
+
+
+def _check_changes(doc: Document, lst: ItemList, facts) -> Optional[Flag]:
     """`较上年减少595.70万元，其中：基本支出增加104.62万元；项目支出减少700.32万元` —
     the signed component changes against the total change (family `comparison`)."""
+    if lst.change is None:
+        return None
     terms = []
     for it in lst.items:
-        if it.nested:
-            continue
         for a, sg in zip(it.amounts, it.signs):
             if sg is None:
                 return None
             terms.append((a, sg))
-    if len(terms) < 2 or lst.partial and not all(sg is not None for _a, sg in terms):
+    if len(terms) < 2:
         return None
-    total = lst.total.figure().scaled(lst.change)
+    first = min(a.start for a, _ in terms)
+    last = max(a.end or a.start for a, _ in terms)
+    if any(f.kind == "amount" and f.start is not None and first <= f.start < last for f in facts):
+        return None  # an amount among the changes (`其中：基本支出104.62万元`): not a list of changes only
+    total = _figure(lst.total).scaled(lst.change)
     s = tol.Figure(0.0, 0.0)
     for a, sg in terms:
-        f = a.figure()
-        s = s + (f.scaled(sg) if sg else tol.Figure(0.0, 0.0))
+        s = s + _figure(a).scaled(sg)
     if tol.agree(s, total):
         return None
     unit = lst.total.unit
     k = _TO_WAN[unit]
-    word = lambda v: "增加" if v > 0 else "减少"
+    def way(v: float) -> str:
+        return word("increase" if v > 0 else "decrease")
+
     txt = "；".join(f"{'+' if sg > 0 else '−' if sg < 0 else '±'}{fmt(a.value)}" for a, sg in terms)
-    quote_text = quote(_sentence_of(doc, lst) or lst.sentence, 600)
+    quote_text = quote(_sentence_of(doc, lst), 600)
     return Flag(
         "comparison", "comparison.components_vs_total", "error",
-        f"各组成部分的增减（{txt}）合计{word(s.value)}{fmt(abs(s.value) / k)}{unit}，与所述总变化{word(total.value)}"
-        f"{fmt(lst.total.value)}{unit}不一致。",
+        say("comparison.components_vs_total", terms=txt, sum_word=way(s.value), sum=fmt(abs(s.value) / k), unit=unit,
+            total_word=way(total.value), total=fmt(lst.total.value)),
         values=[lst.total.value, round(abs(s.value) / k, 6)], stated=lst.total.value,
         expected=round(abs(s.value) / k, 6), difference=round((abs(total.value) - abs(s.value)) / k, 6),
-        evidence=[quote_text], start=lst.total.start if lst.block_start >= 0 else None, sentence=quote_text,
+        evidence=[quote_text], start=lst.total.start, end=lst.total.end, sentence=quote_text,
         key=f"chg_list:{lst.total.start}:{lst.total.value}",
     )
 
@@ -545,7 +385,8 @@ def stated_twice(doc: Document, facts) -> list[Flag]:
             name = k[1] if k[0] == "term" else (first.subject or k[1])
             flags.append(Flag(
                 FAMILY, "amount.stated_twice", "error",
-                f"同一事项“{name}”在文中出现两个不同金额：{fmt(first.value)}{first.unit or '万元'}与{fmt(g.value)}{g.unit or '万元'}。",
+                say("amount.stated_twice", name=name, first=fmt(first.value), first_unit=first.unit or word("money_unit"),
+                    second=fmt(g.value), second_unit=g.unit or word("money_unit")),
                 values=[first.value, g.value], stated=g.value, expected=first.value,
                 difference=round(g.value_wan - first.value_wan, 6),
                 evidence=list(dict.fromkeys([quote(first.sentence), quote(g.sentence)])),

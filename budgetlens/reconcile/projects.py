@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 
 from budgetlens import gazetteers
-from budgetlens.document.tables import parse_number
+from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.document.model import Document
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "narrative_vs_table"
 V = gazetteers.load("rules/narrative_vs_table")
@@ -24,7 +25,7 @@ def _budget_cell(t):
     for r in t.rows:
         for j, c in enumerate(r.cells[:-1]):
             if LABEL.match(re.sub(r"\s+", "", c or "")):
-                v = parse_number(r.cells[j + 1])
+                v = cell_value(r.cells[j + 1])
                 if v is not None:
                     return r, j + 1, v
     return None
@@ -42,7 +43,7 @@ def check(doc: Document, facts) -> list:
             continue
         r, j, v = found
         unit = t.unit or "万元"
-        v_wan = v / 10000 if unit == "元" else v
+        v_wan = to_wan(v, unit)
         # the first amount of the text right after the budget row, introduced as the budget
         cands = sorted((f for f in by_table[t.table_id] if f.row is not None and 0 <= f.row - r.index <= 1),
                        key=lambda f: f.start)
@@ -59,7 +60,8 @@ def check(doc: Document, facts) -> list:
             continue
         out.append(Flag(
             FAMILY, "project.budget_vs_table", "error",
-            f"项目“{t.title}”的资金用途说明为{fmt(stated.value)}{stated.unit or '万元'}，而表中预算数为{fmt(v)}{unit}。",
+            say("project.budget_vs_table", project=t.title, stated=fmt(stated.value),
+                stated_unit=stated.unit or word("money_unit"), table=fmt(v), table_unit=unit),
             values=[stated.value, v], stated=stated.value, expected=v_wan,
             difference=round(stated.value_wan - v_wan, 6),
             evidence=[quote(stated.sentence), cell(t, r, j)],

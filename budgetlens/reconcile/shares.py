@@ -180,4 +180,5 @@ def _list_shares(doc: Document, facts) -> list:
             f"“{a.subject}”{fmt(a.value)}{a.unit or '万元'}占“{t.subject}”{fmt(t.value)}{t.unit or '万元'}的比例应为"
             f"{expected:.2f}%", [quote(p.sentence)] + ([quote(t.sentence)] if t.sentence != p.sentence else []),
             f"share:{p.start}"))
+        out[-1].cells = [f"span:{a.start}", f"span:{t.start}"]  # the amount first: a wrong amount is the root
     return out

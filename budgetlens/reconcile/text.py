@@ -14,6 +14,7 @@ from budgetlens import gazetteers
 from budgetlens.document.model import Document
 from budgetlens.reconcile.evidence import cell, cell_key, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "text"
 V = gazetteers.load("rules/text")
@@ -34,7 +35,7 @@ def _narrative(doc: Document):
 def _flag(rule: str, severity: str, message: str, hits: list, key: str) -> Flag:
     first = hits[0]
     return Flag(
-        FAMILY, rule, severity, message + (f"（共{len(hits)}处）" if len(hits) > 1 else ""),
+        FAMILY, rule, severity, message + (say("text.times", n=len(hits)) if len(hits) > 1 else ""),
         values=[], evidence=[quote(s.text) for s, _m in hits[:MAX_QUOTES]],
         start=first[0].start + first[1].start(), end=first[0].start + first[1].end(), sentence=first[0].text,
         key=key,
@@ -66,14 +67,14 @@ def check(doc: Document, facts=None) -> list[Flag]:
                 dept.append((s, m))
     if residue:  # one template left unfilled: one flag naming every form found
         hits = sorted((h for hs in residue.values() for h in hs), key=lambda h: h[0].start + h[1].start())
-        forms = "、".join(f"“{k}”" for k in residue)
-        flags.append(_flag("template_residue", "warning", f"文中残留模板用语{forms}，应按实际情况填写。", hits, "residue"))
+        forms = word("enumeration").join(f"“{k}”" for k in residue)
+        flags.append(_flag("template_residue", "warning", say("template_residue", forms=forms), hits, "residue"))
     if trunc:
-        flags.append(_flag("truncated_sentence", "warning", f"句子不完整：“{trunc[0][1].group(0)}”后缺少内容。", trunc, "truncated"))
+        flags.append(_flag("truncated_sentence", "warning", say("truncated_sentence", text=trunc[0][1].group(0)), trunc, "truncated"))
     if missing:
-        flags.append(_flag("missing_number", "warning", f"金额缺失：“{missing[0][1].group(0)}”前没有数字。", missing, "missing_number"))
+        flags.append(_flag("missing_number", "warning", say("missing_number", text=missing[0][1].group(0)), missing, "missing_number"))
     if dup:
-        flags.append(_flag("duplicate_punctuation", "info", f"标点重复：“{dup[0][1].group(0)}”。", dup, "dup_punct"))
+        flags.append(_flag("duplicate_punctuation", "info", say("duplicate_punctuation", text=dup[0][1].group(0)), dup, "dup_punct"))
     if dept:
         flags.append(_flag("unit_calls_itself_department", "warning",
                            "本文件为单位预决算，但文中自称部门预决算。", dept, "unit_as_department"))

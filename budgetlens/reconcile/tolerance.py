@@ -9,6 +9,7 @@ was written (Arelle's calculation check, not float equality).
 - percentages: ± half of the last written digit (`10%` ± 0.5 pp, `10.25%` ± 0.005 pp).
 - `约`, `左右`, `近`, `超过`, `多` widen the interval to at least 5 % of the value.
 - a sum of n figures carries the sum of their half-widths (n × 0.005 for n 万元 figures).
+- a 万元 figure taken from a 元 table may be cut rather than rounded (`read_from_yuan`).
 
 Two statements agree when their intervals overlap.
 """
@@ -92,6 +93,26 @@ def agree(a: Num, b: Num) -> bool:
     """True when the two figures can be the same number given how they were written."""
     fa, fb = as_figure(a), as_figure(b)
     return abs(fa.value - fb.value) <= fa.half + fb.half + 1e-9
+
+
+def at_least(a: Num, b: Num) -> bool:
+    """a ≥ b is possible given how both were written (a 部门 total against the sum of its
+    单位: n rounded parts carry n half-widths)."""
+    fa, fb = as_figure(a), as_figure(b)
+    return fa.value + fa.half + fb.half + 1e-9 >= fb.value
+
+
+def read_from_yuan(stated: Figure, whole_wan: bool = False) -> Figure:
+    """A 万元 figure a narrative took from a 元 table: rounded or cut to two decimals (a cut
+    figure lies up to one last digit off: ± 0.01), or to whole 万元 when written without
+    decimals (± 0.5).  Compare it with `agree`, which adds the cell's own half-width."""
+    return Figure(stated.value, max(stated.half, 0.5 if whole_wan else 0.01))
+
+
+def close(a: float, b: float, relative: float) -> bool:
+    """Within `relative` of b.  Not a rounding question: whether two different figures are
+    near enough to be meant as the same thing (a cost ceiling a few % off its budget)."""
+    return abs(a - b) <= relative * max(abs(b), 1e-9)
 
 
 def gap(a: Num, b: Num) -> float:
