@@ -119,8 +119,6 @@ CASES = [
     (ZJ03, "52244.36万元，占26.0%", "52244.36万元，占28.0%", 28.0, SHARE),
     (ZJ01, "414883.38万元，占62.3%", "414883.38万元，占64.3%", 64.3, SHARE),
     (ZJ04, "37018.75万元，占7.2%", "37018.75万元，占9.2%", 9.2, SHARE),
-    # a paragraph itemising the total of the paragraph before it (`2.按支出用途分类，包括…`)
-    (ZJ04, "项目支出51856.41万元", "项目支出52856.41万元", 52856.41, "list.sum_vs_total"),
     # a year that does not fit the document: a heading, an as-of date of holdings
     (GZ05, "第三部分2026年部门预算情况说明", "第三部分2025年部门预算情况说明", 2025.0, "year.heading"),
     (GZ07, "截至2026年1月31日", "截至2026年12月31日", 2026.0, "year.as_of_date"),
