@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 from budgetlens.engine.run import run_job, sequential
+from budgetlens.engine.workers import cores
 from budgetlens.limits import with_overrides, describe
 from budgetlens.store import StoreLocked, Store
 from budgetlens import limits as limits_mod
@@ -51,7 +52,8 @@ def cmd_run(args) -> int:
                                        command=command, skip_known=not args.recompute)
         else:
             summary = run_job(args.paths, out, map_batches=sequential, batch_size=args.batch_size, quiet=args.quiet,
-                              command=command, skip_known=not args.recompute, limits=limits)
+                              command=command, skip_known=not args.recompute, limits=limits,
+                              workers=args.workers or cores())
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return 3
@@ -134,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--orchestrator", choices=["auto", "local", "prefect"], default="auto",
                    help="auto: a Prefect flow when PREFECT_API_URL names a server, else in-process (default)")
     r.add_argument("--batch-size", type=int, default=25)
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes (default: the machine's cores; 1 = in this process)")
     r.add_argument("--quiet", action="store_true")
     r.add_argument("--recompute", action="store_true",
                    help="recompute every document, even those unchanged since an earlier run into DIR")

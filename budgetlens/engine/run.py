@@ -27,6 +27,7 @@ from budgetlens.store.duck import FILES, new_run_id
 from .corpus import cross_document_flags
 from .discover import discover, group_sources
 from .process import DocResult, frames, is_transient, process_group
+from .workers import pool_map
 
 Batch = list[list[str]]
 
@@ -219,6 +220,7 @@ def run_job(
     command: str = "run",
     skip_known: bool = True,
     limits=None,
+    workers: int = 1,
 ) -> RunSummary:
     """Process `paths` into the store and snapshots in `out`.
 
@@ -227,7 +229,8 @@ def run_job(
     unchanged since they were stored are skipped (`skip_known=False` recomputes them).
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
-    workers it starts."""
+    workers it starts.  `workers` > 1 (with the default `map_batches`) processes the
+    batches in that many worker processes (engine.workers); this process alone writes."""
     if limits is not None:
         limits_mod.configure(limits)
     lim = limits_mod.current()
@@ -257,7 +260,8 @@ def run_job(
 
         run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
 
-        todo_batches = batches(todo, batch_size)
+        map_batches, size = use_workers(map_batches, workers, batch_size, len(todo), lim)
+        todo_batches = batches(todo, size)
         progress = Progress(len(todo), quiet, len(todo_batches))
         doc_of_source: dict[str, str] = {}
         dup_docs: list[tuple] = []
@@ -319,6 +323,17 @@ def run_job(
         store.close()
     return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
                       report, per_doc, skipped=len(skipped_ids), duplicates=n_dups)
+
+
+def use_workers(map_batches: Callable, workers: int, batch_size: int, n_docs: int, lim,
+                fn: Callable = process_batch, default: Callable = sequential, **kw) -> tuple[Callable, int]:
+    """The mapper and batch size for `workers`: the in-process loop for one worker, or
+    when there are too few documents to repay starting the pool; else a pool of workers
+    with batches small enough that each worker gets at least two."""
+    if workers <= 1 or map_batches is not default or n_docs < 2 * workers:
+        return map_batches, batch_size
+    size = max(1, min(batch_size, -(-n_docs // (2 * workers))))
+    return pool_map(fn, workers, limits=lim, **kw), size
 
 
 @dataclass
