@@ -228,7 +228,7 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
     docs = docs.drop_duplicates("doc_id").copy()  # the same content at two sources is one document
-    docs["name"] = [_doc_name(d) for _, d in docs.iterrows()]
+    docs["name"] = [_doc_name(d) for d in docs[["source"]].to_dict("records")]
     dept = docs.set_index("doc_id")["department"].where(docs.set_index("doc_id")["department"].notna(),
                                                         docs.set_index("doc_id")["name"])
     flags = flags[flags["doc_id"].isin(docs["doc_id"])].copy()
@@ -256,15 +256,21 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
          "<th>status</th>" + "".join(f"<th>{s}</th>" for s in SEVERITIES) + "</tr>"]
     per_doc = pd.crosstab(flags["doc_id"], flags["severity"]) if n_flags else pd.DataFrame()
     # one pass to split rows per document (filtering the whole frame per document is quadratic)
-    flags_by_doc = {k: g for k, g in flags.groupby("doc_id", sort=False)} if n_flags else {}
-    EMPTY_FLAGS = flags.iloc[0:0]
+    # rows as dicts: the per-document loops below touch every flag and table once
+    flags_by_doc: dict = {}
+    for f in flags.to_dict("records") if n_flags else ():
+        flags_by_doc.setdefault(f["doc_id"], []).append(f)
     if cells is not None and len(cells) and "n" not in cells.columns:
         cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
-    tables_by_doc = {k: g for k, g in cells.groupby("doc_id", sort=False)} if cells is not None and len(cells) else {}
-    order = docs.assign(_n=docs["doc_id"].map(lambda i: int(per_doc.loc[i].sum()) if i in per_doc.index else 0))
+    tables_by_doc: dict = {}
+    for t in cells.to_dict("records") if cells is not None and len(cells) else ():
+        tables_by_doc.setdefault(t["doc_id"], []).append(t)
+    per_doc_counts = per_doc.to_dict("index")  # doc_id -> {severity: n}
+    order = docs.assign(_n=docs["doc_id"].map(lambda i: int(sum(per_doc_counts[i].values())) if i in per_doc_counts else 0))
     order = order.sort_values(["_n", "name"], ascending=[False, True])
-    for _, d in order.iterrows():
-        counts = "".join(f"<td class='num'>{int(per_doc.loc[d['doc_id']].get(s, 0)) if d['doc_id'] in per_doc.index else 0}</td>"
+    order_rows = order.to_dict("records")
+    for d in order_rows:
+        counts = "".join(f"<td class='num'>{int(per_doc_counts[d['doc_id']].get(s, 0)) if d['doc_id'] in per_doc_counts else 0}</td>"
                          for s in SEVERITIES)
         status = _e(d["status"]) + (f" <span class='muted'>{_e(d['error'])}</span>" if not _missing(d.get("error")) else "")
         p.append(f"<tr><td><a href='#doc-{_e(d['doc_id'])}'>{_e(d['name'])}</a></td><td>{_e(d['department'])}</td>"
@@ -274,7 +280,7 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
 
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     fam_rank = {f: i for i, f in enumerate(FAMILIES)}
-    for _, d in order.iterrows():
+    for d in order_rows:
         src = str(d["source"])
         link = f" <a class='muted' href='{_e(src)}'>{_e(src)}</a>" if "://" in src else f" <span class='muted'>{_e(src)}</span>"
         p.append(f"<section class='doc' id='doc-{_e(d['doc_id'])}'><h2>{_e(d['name'])}</h2>"
@@ -283,22 +289,22 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
         if d["status"] != "ok":
             p.append(f"<p class='sev-error'><span class='pill error'>not read</span> {_e(d['error'])}</p></section>")
             continue
-        fl = flags_by_doc.get(d["doc_id"], EMPTY_FLAGS)
-        if fl.empty:
+        fl = flags_by_doc.get(d["doc_id"], [])
+        if not fl:
             p.append("<p class='muted'>no flags</p>")
-        for fam in sorted(fl["family"].unique(), key=lambda f: fam_rank.get(f, 99)):
-            ff = fl[fl["family"] == fam]
+        for fam in sorted(dict.fromkeys(f["family"] for f in fl), key=lambda f: fam_rank.get(f, 99)):
+            ff = [f for f in fl if f["family"] == fam]
             p.append(f"<h3>{_e(fam_label(fam))} <span class='muted'>{_e(fam)} · {len(ff)}</span></h3>")
-            for sev in sorted(ff["severity"].unique(), key=lambda s: sev_rank.get(s, 9)):
-                fs = ff[ff["severity"] == sev]
+            for sev in sorted(dict.fromkeys(f["severity"] for f in ff), key=lambda s: sev_rank.get(s, 9)):
+                fs = [f for f in ff if f["severity"] == sev]
                 p.append(f"<h4>{_e(sev)} ({len(fs)})</h4>")
-                for _, f in fs.iterrows():
+                for f in fs:
                     p.append(_flag_html(f, labels))
         summary = tables_by_doc.get(d["doc_id"])
-        if summary is not None and len(summary):
+        if summary:
             rows = "".join(f"<tr><td>{_e(t['title'])}</td><td>{_e(t['table_type'])}</td><td>{_e(t['unit'])}</td>"
-                           f"<td class='num'>{int(t['n'])}</td></tr>" for _, t in summary.iterrows())
-            p.append(f"<details><summary>{len(summary)} tables, {int(summary['n'].sum())} numeric cells</summary><table>"
+                           f"<td class='num'>{int(t['n'])}</td></tr>" for t in summary)
+            p.append(f"<details><summary>{len(summary)} tables, {int(sum(t['n'] for t in summary))} numeric cells</summary><table>"
                      f"<tr><th>table</th><th>type</th><th>unit</th><th>cells</th></tr>{rows}</table></details>")
         p.append("<p><a href='#'>↑ summary</a></p></section>")
     p.append(f"</main><script>{JS}</script></body></html>")
