@@ -314,7 +314,29 @@ def money_sentences(a: dict):
     _done({"sentences": len(out)})
 
 
-MODES = {f.__name__: f for f in (e2e, stages, prefect, pdf_ours, pdf_plumber, money_ours, money_sentences)}
+def profile(a: dict):
+    """cProfile of an in-process `run_job` (1 worker, warm): the top functions by
+    cumulative time, as text lines for the benchmark output."""
+    import cProfile
+    import io
+    import pstats
+
+    from budgetlens.engine.run import run_job
+    from budgetlens.engine.workers import warm_up
+
+    warm_up()
+    pr = cProfile.Profile()
+    pr.enable()
+    run_job(a["paths"], a["out"], quiet=True)
+    pr.disable()
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("cumulative").print_stats(a.get("top", 30))
+    root = str(Path(__file__).resolve().parents[1]) + "/"
+    lines = [ln.replace(root, "") for ln in buf.getvalue().splitlines() if ln.strip()]
+    _done({"top": lines[-(a.get("top", 30) + 1):]})
+
+
+MODES = {f.__name__: f for f in (e2e, stages, profile, prefect, pdf_ours, pdf_plumber, money_ours, money_sentences)}
 
 if __name__ == "__main__":
     mode, path = sys.argv[1], sys.argv[2]

@@ -9,9 +9,8 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
-
 from badinput.generate import sample_text
+
 from budgetlens.engine import workers as workers_mod
 from budgetlens.engine.run import run_job, sequential, use_workers
 
