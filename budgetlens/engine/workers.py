@@ -49,7 +49,26 @@ def warm_up() -> None:
         process_group([p])
 
 
+def exit_with_parent() -> None:
+    """Linux: this process is killed when its parent dies (the forkserver when the run is
+    killed, a worker when the forkserver goes), so a `kill -9` of a run leaves no workers
+    behind.  Elsewhere, nothing."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        parent = os.getppid()
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the call
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def _init(limits) -> None:
+    exit_with_parent()
     if limits is not None:
         limits_mod.configure(limits)
 
