@@ -13,6 +13,7 @@ One import package; its layers depend downwards only (tests/test_layers.py check
     budgetlens.store        DuckDB store and Parquet snapshots
     budgetlens.report       report.html
     budgetlens.engine.run   the runner: many inputs → engine → store and report
+    budgetlens.review       the reviewer's web app over the store (`budgetlens review`)
     budgetlens.crawler      portals → raw files
     budgetlens.pipelines    Prefect flows and the `budgetlens` command line
 

@@ -46,6 +46,7 @@ TIERS = [
     ("budgetlens.store", 7, "store"),
     ("budgetlens.report", 7, "report"),
     ("budgetlens.engine.run", 8, "runner"),
+    ("budgetlens.review", 8, "review"),  # the reviewer's web app: over store and report
     ("budgetlens.crawler", 9, "crawler"),
     ("budgetlens.pipelines", 10, "pipelines"),
 ]

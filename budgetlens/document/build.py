@@ -3,28 +3,28 @@ tree, paragraphs and sentences, typed tables and the title metadata."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any, Optional
 
 import regex
 
 from budgetlens import gazetteers
+from budgetlens.document.model import Document, Section, Sentence
 from budgetlens.gazetteers.headings import heading_style
 from budgetlens.readers.blocks import Block
-from budgetlens.document.model import Document, Section, Sentence
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
+from .metadata import apply_metadata, choose_template
 from .numbers import cell_value
-from .tables import structure_table, unit_of
+from .table_types import assign_type
+from .tables import resolve_roles, structure_table, unit_of
 
 HEAD = gazetteers.load("headings")
 META = gazetteers.load("document_meta")
 SENT_END = regex.compile(HEAD["sentence_split"])
-TITLE_RE = regex.compile(META["title_pattern"])
-LEADING_CODE = regex.compile(META["leading_code"])
-REGION_RE = regex.compile(META["region_pattern"])
 EMPTY_NOTE = regex.compile(META["empty_note_pattern"])
 HAN = regex.compile(r"\p{Han}")  # compiled once: regex.search(pattern, s) re-resolves its cache per call
+CAPTION_LINE = regex.compile(META["caption_cell_pattern"])
+TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
 
 
 def content_hash(blocks: list[Block]) -> str:
@@ -88,7 +88,12 @@ def build_document(
             n_table += 1
             _add_table(doc, laid, idx, b, span, n_table)
     doc.sentences.sort(key=lambda s: s.start)
-    _metadata(doc, [b for b, _ in laid if b.kind == "para"], name or Path(source).stem)
+    doc.page_marks.sort(key=lambda m: m[0])
+    apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
+    for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
+        assign_type(t, doc.tables[k - 1] if k else None)
+        resolve_roles(t, doc.year, doc.doc_kind)
+    doc.template = choose_template(doc)  # after typing: a template may ask for table types
     return doc
 
 
@@ -113,7 +118,7 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 continue
             span = emit(t)
             emit("\n")
-            laid.append((Block(kind="para", text=t, page=b.page, source=b.source), span))
+            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), span))
         else:
             rows = [[normalize_cell(c) for c in r] for r in b.rows]
             spans = []
@@ -127,7 +132,8 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 emit("\n")
                 spans.append(rs)
             emit("\n")
-            laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid), spans))
+            laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid,
+                               cell_boxes=b.cell_boxes if len(b.cell_boxes) == len(rows) else []), spans))
     return "".join(parts), laid
 
 
@@ -158,8 +164,16 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
     doc.paragraphs.append(span)
     pi = len(doc.paragraphs) - 1
     section = doc.section_at(a)
+    offs = _line_offsets(b.lines, len(b.text))  # where the PDF printed each line (page, box)
+    _mark(doc, a, b.page if not offs else offs[0][2][0], b.source)
+    for ls, _le, ln in offs[1:]:
+        _mark(doc, a + ls, ln[0], b.source)
+    for ls, le, ln in offs:
+        doc.line_boxes.append((a + ls, a + le, ln[0], b.source, tuple(ln[1:5])))
     for s, t in split_sentences(b.text, a):
-        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi))
+        page, bbox = _locate(offs, s - a, t - a)
+        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi, page=page or b.page,
+                                      file=b.source, bbox=bbox))
     # a note right after a table that declares it empty
     if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
         tbl = doc.tables[-1]
@@ -186,8 +200,13 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     section = None  # one for the whole table: section bounds are paragraph starts
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
+        row_page, row_boxes = _row_location(b, ri)
+        if row_spans:
+            _mark(doc, row_spans[0][0], row_page, b.source)
         if 0 <= row_index < len(table.rows):
-            table.rows[row_index].spans = list(row_spans)
+            r = table.rows[row_index]
+            r.spans = list(row_spans)
+            r.page, r.file, r.boxes = row_page, b.source, row_boxes
         row_cells = b.rows[ri]  # the text laid out at row_spans
         for ci, (a, _e) in enumerate(row_spans):
             cell = row_cells[ci]
@@ -197,8 +216,54 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
                 section = doc.section_at(a)
             for s, t in split_sentences(cell, a):
                 doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
-                                              table_id=table.table_id, row=row_index, col=ci))
+                                              table_id=table.table_id, row=row_index, col=ci,
+                                              page=row_page, file=b.source,
+                                              bbox=row_boxes[ci] if ci < len(row_boxes) else None))
     doc.tables.append(table)
+
+
+def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]) -> None:
+    """Record where the page (or the file) changes in the text."""
+    marks = doc.page_marks
+    if page is None and source is None:
+        return
+    if marks and marks[-1][1] == page and marks[-1][2] == source:
+        return
+    marks.append((offset, page, source))
+
+
+def _line_offsets(lines: list, length: int) -> list:
+    """(start, end, line) of each PDF line within its paragraph's text, from the lines'
+    character counts scaled to the normalised text's length."""
+    total = sum(ln[5] for ln in lines)
+    if not lines or total <= 0:
+        return []
+    k = length / total
+    out, pos = [], 0.0
+    for ln in lines:
+        end = pos + ln[5] * k
+        out.append((int(pos), int(end), ln))
+        pos = end
+    return out
+
+
+def _locate(offs: list, a: int, b: int) -> tuple[Optional[int], Optional[tuple]]:
+    """Page and box (union of its lines on its first page) of the span [a, b) of a paragraph."""
+    hit = [ln for ls, le, ln in offs if ls < b and le > a] or [ln for ls, le, ln in offs if ls <= a][-1:]
+    if not hit:
+        return None, None
+    page = hit[0][0]
+    on = [ln for ln in hit if ln[0] == page]
+    return page, (min(ln[1] for ln in on), min(ln[2] for ln in on), max(ln[3] for ln in on), max(ln[4] for ln in on))
+
+
+def _row_location(b: Block, ri: int) -> tuple[Optional[int], list]:
+    """Page of a table block's row `ri` and its cells' boxes on that page."""
+    if not b.cell_boxes or ri >= len(b.cell_boxes):
+        return b.page, []
+    boxes = b.cell_boxes[ri]
+    page = next((x[0] for x in boxes if x), b.page)
+    return page, [tuple(x[1:]) if x and x[0] == page else None for x in boxes]
 
 
 def _follows_table(laid, idx: int) -> bool:
@@ -224,72 +289,11 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
             continue
         if EMPTY_NOTE.search(t) or t.startswith("注"):
             continue
-        if gazetteers.match_table_type(t) or t.rstrip().endswith(("表", "情况", "预算", "决算")):
+        core = TRAILING_PAREN.sub("", t.rstrip())  # 一般公共预算支出情况表（按功能分类科目）
+        if gazetteers.match_table_type(t) or core.endswith(("表", "情况", "预算", "决算")):
             return t, unit
+        if CAPTION_LINE.search(t):
+            continue  # a caption line (单位名称：…) is not the title
         if not fallback and len(t) <= 40:
             fallback = t
     return fallback, unit
-
-
-def _metadata(doc: Document, paras: list[Block], name: str) -> None:
-    candidates = [b.text for b in paras[:300]]
-    best = None
-    for t in candidates:
-        t2 = t
-        for p in META["strip_prefixes"]:
-            t2 = t2.replace(p, " ")
-        m = TITLE_RE.search(t2)
-        if not m:
-            continue
-        dept = LEADING_CODE.sub("", m.group("dept")).strip()
-        if any(w in dept for w in META["not_department"]) or len(dept) < 3:
-            continue
-        score = ("公开" in t) + ("说明" in t) + (m.start() < 6)
-        if best is None or score > best[0]:
-            best = (score, t, m, dept)
-        if score >= 3:
-            break
-    if best is None:
-        _metadata_from_name(doc, name)
-        return
-    _score, line, m, dept = best
-    doc.title = line
-    _apply_title(doc, m, dept)
-    if not doc.region:
-        _complete_region(doc, name)
-
-
-def _complete_region(doc: Document, name: str) -> None:
-    """A body that calls itself 省委办公厅 in its title is named in full elsewhere in the
-    document (江苏省委办公厅) or in the file name."""
-    dept = doc.department or ""
-    for m in regex.finditer(r"(\p{Han}{2,3})" + regex.escape(dept), doc.text[:200000]):
-        if any(ch in META["not_region_chars"] for ch in m.group(1)):
-            continue
-        r = REGION_RE.match(m.group(0))
-        if r and r.group("region") and len(r.group("region")) > 1:
-            doc.region = r.group("region")
-            return
-    probe = Document(doc_id="", source=doc.source, format=doc.format)
-    _metadata_from_name(probe, name)
-    if probe.region and probe.department and probe.department.endswith(dept[1:] if len(dept) > 3 else dept):
-        doc.region = probe.region
-    elif probe.region and dept[:1] in "省市" and probe.region.endswith(dept[:1]):
-        doc.region = probe.region
-
-
-def _metadata_from_name(doc: Document, name: str) -> None:
-    m = TITLE_RE.search(regex.sub(r"^[A-Za-z0-9_]+_", "", name))
-    if not m:
-        return
-    _apply_title(doc, m, LEADING_CODE.sub("", m.group("dept")).strip())
-
-
-def _apply_title(doc: Document, m, dept: str) -> None:
-    """Department, year, kind, scope and region from a title match."""
-    doc.department = dept
-    doc.year = int(m.group("year"))
-    doc.doc_kind = META["kind_words"].get(m.group("kind"))
-    doc.scope = META["scope_words"].get(m.group("scope") or "部门", "department")
-    r = REGION_RE.match(dept)
-    doc.region = (r.group("region") or None) if r else None

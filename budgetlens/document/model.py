@@ -23,6 +23,9 @@ class Sentence:
     table_id: Optional[str] = None  # set when the sentence is text inside a table cell
     row: Optional[int] = None  # table row index (data rows; header rows are negative)
     col: Optional[int] = None
+    page: Optional[int] = None  # 1-based page of the file it came from (paged formats)
+    file: Optional[str] = None  # that file (one of Document.sources)
+    bbox: Optional[tuple] = None  # (x0, top, x1, bottom) on `page`, points, origin top-left (PDF)
 
 
 @dataclass
@@ -84,6 +87,9 @@ class Row:
     label: Optional[str] = None  # the row's main label (first text cell)
     level: Optional[int] = None  # depth of `code` in its classification: 1 = 类/3xx, 2 = 款, 3 = 项
     is_total: bool = False  # 合计/总计/小计 rows
+    page: Optional[int] = None  # 1-based page of `file` the row is printed on (paged formats)
+    file: Optional[str] = None
+    boxes: list = field(default_factory=list)  # per cell (x0, top, x1, bottom) on `page`, or None (PDF)
 
 
 @dataclass(eq=False)  # a table is itself (hashable by identity: per-table caches key on it)
@@ -124,7 +130,8 @@ class Document:
     format: str
     text: str = ""
     department: Optional[str] = None
-    region: Optional[str] = None
+    region: Optional[str] = None  # as printed at the start of the body's name (深圳市, 秦皇岛市海港区)
+    province: Optional[str] = None  # its province-level division (广东省, 河北省, 上海市)
     year: Optional[int] = None
     doc_kind: Optional[str] = None  # "budget" | "final_account"
     scope: Optional[str] = None  # "department" | "unit"
@@ -134,11 +141,50 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # every input file (paired documents)
-    template: Optional[str] = None  # gazetteers/templates.yaml key, if recognised
+    template: Optional[str] = None  # gazetteers/templates/*.yaml key, if recognised
+    # cover, title lines and file name that disagree on the body, year or kind
+    # (document.metadata), e.g. "file p? X.pdf: 市国资委 ≠ 北京市人民政府国有资产监督管理委员会"
+    metadata_conflicts: list[str] = field(default_factory=list)
     status: str = "ok"
     error: Optional[str] = None
     read_seconds: Optional[float] = None
     pages: Optional[int] = None
+    # (offset, page, file) wherever the page or file changes in `text`, sorted by offset
+    page_marks: list = field(default_factory=list)
+    # PDF text lines: (start, end, page, file, (x0, top, x1, bottom)), sorted by offset
+    line_boxes: list = field(default_factory=list)
+
+    def span_box(self, start: int, end: int, page: Optional[int]) -> Optional[tuple]:
+        """The box around the lines of [start, end) printed on `page` (PDF), else None."""
+        if page is None or not self.line_boxes:
+            return None
+        cache = self.__dict__.get("_line_starts")
+        if cache is None or cache[0] != len(self.line_boxes):
+            cache = (len(self.line_boxes), [ln[0] for ln in self.line_boxes])
+            self.__dict__["_line_starts"] = cache
+        i = max(0, bisect.bisect_right(cache[1], start) - 1)
+        hit = []
+        while i < len(self.line_boxes) and self.line_boxes[i][0] < end:
+            ln = self.line_boxes[i]
+            if ln[1] > start and ln[2] == page:
+                hit.append(ln[4])
+            i += 1
+        if not hit:
+            return None
+        return (min(b[0] for b in hit), min(b[1] for b in hit), max(b[2] for b in hit), max(b[3] for b in hit))
+
+    def location_at(self, offset: Optional[int]) -> tuple[Optional[int], Optional[str]]:
+        """(page, file) of the text at `offset`; (None, None) when unknown."""
+        if offset is None or not self.page_marks:
+            return None, None
+        cache = self.__dict__.get("_mark_starts")
+        if cache is None or cache[0] != len(self.page_marks):
+            cache = (len(self.page_marks), [m[0] for m in self.page_marks])
+            self.__dict__["_mark_starts"] = cache
+        i = bisect.bisect_right(cache[1], offset) - 1
+        if i < 0:
+            return None, None
+        return self.page_marks[i][1], self.page_marks[i][2]
 
     def section_at(self, offset: int) -> str:
         """Heading path of the innermost section containing `offset`: a binary search in

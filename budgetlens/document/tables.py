@@ -14,8 +14,10 @@ from typing import Optional
 import regex
 
 from budgetlens import gazetteers
+from budgetlens.document import headers as headers_mod
+from budgetlens.document.headers import build_columns, clean_path, column_kind, is_total_label
 from budgetlens.document.model import Row, Table
-from budgetlens.document.numbers import cell_value
+from budgetlens.document.numbers import DASHES, cell_value
 
 META = gazetteers.load("document_meta")
 UNIT_RE = regex.compile(META["unit_pattern"])
@@ -40,12 +42,16 @@ def unit_of(text: str) -> Optional[str]:
 
 
 CAPTION_CELL = regex.compile(META["caption_cell_pattern"])
+LABEL_CODE = regex.compile(headers_mod.H["label_code"])
+HEADER_ROW_CELL = regex.compile(headers_mod.H["header_row_cell"])
 
 
 def _is_caption_row(row: list[str]) -> bool:
     nonempty = [c.strip() for c in row if c.strip()]
     if not nonempty or any(cell_value(c) is not None for c in nonempty):
         return False
+    if len(nonempty) >= 2 and any(HEADER_ROW_CELL.search(c) for c in nonempty):
+        return False  # year/measure headings over column groups: a header row
     if len(nonempty) == 1 and len(row) <= 2:
         return True
     return all(CAPTION_CELL.search(c) for c in nonempty)
@@ -75,14 +81,19 @@ def _is_data_row(row: list[str]) -> bool:
 
 
 def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> list[str]:
-    """One label per column from the header rows.
+    """One label per column from the header rows (the path joined by `/`)."""
+    return ["/".join(p) for p in header_paths(headers, width, grid)]
+
+
+def header_paths(headers: list[list[str]], width: int, grid: bool) -> list[list[str]]:
+    """One label path per column from the header rows, top row first.
 
     Grid rows: labels are the distinct texts stacked top-down.  Tika rows: a row with
     fewer cells than the grid holds column-spanning cells; they are aligned with the runs
     of the row below (an empty cell below marks a row-spanning cell above).
     """
     if not headers:
-        return [""] * width
+        return [[] for _ in range(width)]
     rows = [[c.strip() for c in r] for r in headers]
     if grid:
         labels = []
@@ -92,7 +103,7 @@ def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> li
                 c = r[j] if j < len(r) else ""
                 if c and c not in parts:
                     parts.append(c)
-            labels.append("/".join(parts))
+            labels.append(parts)
         return labels
     # Tika: align from the bottom (full-width) row upwards.
     labels = [[] for _ in range(width)]
@@ -129,7 +140,7 @@ def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> li
             for j, c in enumerate(r):
                 if j < width and c and not labels[j]:
                     labels[j].insert(0, c)
-    return ["/".join(dict.fromkeys(x)) for x in labels]
+    return [list(dict.fromkeys(x)) for x in labels]
 
 
 def _clean_label(label: str) -> str:
@@ -179,7 +190,9 @@ def structure_table(
             unit = unit or unit_of(c)
     unit = unit or context_unit or ""
     width = max([len(r) for r in data] + [len(r) for r in headers[-1:]] + [1])
-    columns = [_clean_label(x) for x in _labels_from_headers(headers, width, grid)]
+    paths = header_paths(headers, width, grid)
+    # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
+    columns = [_clean_label("/".join(clean_path(p) or p)) for p in paths]
     out_rows: list[Row] = []
     for k, r in enumerate(data):
         cells = [c.strip() for c in r]
@@ -191,13 +204,123 @@ def structure_table(
                 break
         if label is None:
             label = next((x for x in cells if x and cell_value(x) is None and not is_code(x)), None)
-        out_rows.append(Row(index=k, cells=cells, code=code, label=label))
+        if code is None and label:
+            m = LABEL_CODE.match(label)
+            if m:
+                code = m.group("code")
+        out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
+                            is_total=code is None and label is not None and is_total_label(label)))
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
         header_rows=headers, rows=out_rows, caption=caption, page=page, source=source,
     )
+    t.column_info = build_columns([clean_path(p) for p in paths], _column_kinds(paths, data, width))
+    resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
+    codes = full_codes(t)
+    for r in t.rows:
+        if codes.get(r.index):
+            r.code = codes[r.index]  # a code split over 类 | 款 | 项 columns, joined
+        r.level = _code_level(codes.get(r.index))
     t.empty = not any(v is not None for _r, _c, v in numeric_cells(t))
     return t
+
+
+def resolve_roles(t: Table, doc_year: Optional[int], doc_kind: Optional[str]) -> None:
+    """Year, measure and fund of every amount column, now that the document's year and
+    kind are known (the table's own title or caption year wins over the document's)."""
+    year = None
+    for text in [t.title] + list(t.caption):
+        m = headers_mod.YEAR_EXPLICIT.search(text or "")
+        if m:
+            year = int(m.group(1))
+            break
+    headers_mod.resolve_roles(
+        t.column_info, year=year or doc_year,
+        kind_measure=headers_mod.H["kind_measure"].get(doc_kind or ""),
+        type_fund=headers_mod.H["type_fund"].get(t.table_type))
+
+
+SPLIT_CODE_SEG = regex.compile(headers_mod.H["split_code_segment"])
+
+
+def full_codes(t: Table) -> dict[int, str]:
+    """Row index → full classification code.  A code split over 类 | 款 | 项 columns is
+    joined (`201 | 05 | 07` → `2010507`); a row that prints only its own part (`| 08 |`,
+    the 类 above it) takes the rest from the rows above.  Otherwise the row's own code."""
+    split: list[int] = []
+    for c in t.column_info:
+        if c.relation == "code" and c.path and SPLIT_CODE_SEG.search(c.path[-1]):
+            if split and c.index != split[-1] + 1:
+                break  # a second panel (政府预算经济分类 beside 部门预算经济分类)
+            split.append(c.index)
+        elif split:
+            break
+    if len(split) < 2:
+        return {r.index: r.code for r in t.rows if r.code}
+    out: dict[int, str] = {}
+    ctx: list[str] = []  # the 类, 款 codes of the rows above
+    for r in t.rows:
+        parts = [(r.cells[j] if j < len(r.cells) else "").strip() for j in split]
+        first = next((k for k, x in enumerate(parts) if x), None)
+        if first is None:
+            continue
+        if first == 0:
+            if not re.fullmatch(r"\d{3}", parts[0]):
+                continue
+            code = parts[0]
+        else:
+            if len(ctx) < first:
+                continue
+            code = ctx[first - 1]
+        ok = True
+        for x in parts[max(first, 1):]:
+            if not x:
+                break
+            if not re.fullmatch(r"\d{1,2}", x):
+                ok = False
+                break
+            code += x.zfill(2)  # some PDFs print 款 `02` as `2`
+        if not ok:
+            continue
+        level = (len(code) - 1) // 2  # 3 → 1, 5 → 2, 7 → 3
+        ctx = ctx[: level - 1] + [code]
+        out[r.index] = code
+    return out
+
+
+def _code_level(code: Optional[str]) -> Optional[int]:
+    """1 for a 类 (3 digits: 201, 301), 2 for a 款 (20101, 30101), 3 for a 项 (2010101)."""
+    if not code:
+        return None
+    return {3: 1, 5: 2, 7: 3}.get(len(code))
+
+
+def _column_kinds(paths: list[list[str]], data: list[list[str]], width: int) -> list[str]:
+    kinds = []
+    for j in range(width):
+        st = headers_mod._Stats()
+        vals, codes = [], []
+        for r in data:
+            c = r[j].strip() if j < len(r) else ""
+            if not c or c in DASHES:
+                continue
+            if is_code(c):
+                st.codes += 1
+                codes.append(c)
+            if cell_value(c) is not None:
+                if not is_code(c):
+                    st.numbers += 1
+            elif not is_code(c):
+                st.texts += 1
+            vals.append(c)
+        st.consecutive = j < 3 and _is_index_col(data, j)
+        # amounts in 元 can look like codes (12345): a code column shows the hierarchy
+        cs = set(codes)
+        if not any(c[:n] in cs for c in cs for n in (3, 5) if len(c) > n):
+            st.numbers += st.codes
+            st.codes = 0
+        kinds.append(column_kind(clean_path(paths[j]) if j < len(paths) else (), st))
+    return kinds
 
 
 def _is_index_col(data: list[list[str]], j: int) -> bool:
@@ -222,6 +345,7 @@ def _numeric_cells_of(t: Table) -> tuple:
 
 def _numeric_cells(t: Table):
     index_cols = {j for j in range(len(t.columns)) if _index_label(t.columns[j])}
+    index_cols |= {c.index for c in t.column_info if c.relation == "index"}  # 行次/栏次/序号: never amounts
     data_cells = [r.cells for r in t.rows]
     for j in range(min(3, max((len(r) for r in data_cells), default=0))):
         if _is_index_col(data_cells, j):

@@ -4,6 +4,7 @@ earlier documents of the same departments."""
 from __future__ import annotations
 
 import pandas as pd
+
 from budgetlens.reconcile import check_corpus
 
 FAMILY = "cross_document"
@@ -32,9 +33,21 @@ def cross_document_flags(store, doc_ids: list[str]) -> int:
     con.unregister("_docs")
     flags = check_corpus(docs, facts)
     src = dict(zip(docs["doc_id"], docs["source"]))
+    where = {}  # (doc_id, offset) -> page, file, bbox of the fact's sentence
+    if flags:
+        con.register("_docs", docs[["doc_id"]])
+        for d, a, b, page, file, bbox in con.execute(
+                'SELECT doc_id, "start", "end", page, file, bbox FROM facts WHERE page IS NOT NULL '
+                'AND doc_id IN (SELECT doc_id FROM _docs)').fetchall():
+            where.setdefault((d, a), (page, file, bbox))
+            where.setdefault((d, b), (page, file, bbox))
+        con.unregister("_docs")
     rows = []
     for f in flags:
         f.source = f.source or src.get(f.doc_id, "")
-        rows.append(f.as_row())
+        row = f.as_row()
+        page, file, bbox = where.get((f.doc_id, f.start), None) or where.get((f.doc_id, f.end), (None, None, None))
+        row.update(page=page, file=file, bbox=bbox)
+        rows.append(row)
     store.replace_family_flags(FAMILY, list(docs["doc_id"]), pd.DataFrame(rows))
     return len(rows)

@@ -4,7 +4,11 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import builtins
 import hashlib
+import json
+import os
+import re
 import signal
 import threading
 import time
@@ -25,13 +29,26 @@ from budgetlens.extractors.narrative import extract_facts
 from budgetlens.limits import current
 from budgetlens.readers import ReadError, read_blocks
 from budgetlens.reconcile import check_document
+from budgetlens.reconcile.evidence import cell as cite
+from budgetlens.reconcile.evidence import clean_ws, table_name
+from budgetlens.reconcile.verdict import counts as verdict_counts, verdicts
 from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
-               "read_seconds", "process_seconds"]
+               "read_seconds", "process_seconds", "province", "metadata_conflicts",
+               # verdict counts (issue 13): narrative money figures, and how many a table cell
+               # verifies, a flag contradicts, or nothing could check
+               "figures", "verified", "contradicted", "unverifiable"]
+# verdict columns on facts (issue 13; reconcile/verdict.py)
+VERDICT_COLUMNS = ["verdict", "checked_against", "checked_page"]
 CELL_COLUMNS = ["source", "doc_id", "table_id", "table_type", "title", "row", "column", "row_code",
-                "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end"]
+                "row_label", "column_label", "value", "unit", "value_wan", "raw", "start", "end",
+                "page", "file", "bbox"]
+# where each row was printed (issue 14): 1-based page of `file` (the file of a two-file
+# publication it came from) and, for PDFs, the box to draw: [x0, top, x1, bottom] in points
+LOCATION_COLUMNS = ["page", "file", "bbox"]
+FLAG_LOCATION_COLUMNS = ["page", "file", "bbox", "evidence_pages", "evidence_files", "evidence_bboxes"]
 
 
 @dataclass
@@ -53,12 +70,21 @@ def _error_id(paths: list[Path]) -> str:
     return "err-" + h.hexdigest()[:16]
 
 
-# Reasons that may not recur on another try: such error rows are recomputed on re-run.
-TRANSIENT_REASONS = ("cannot read file", "out of memory", "reader failed: OSError", "reader failed: PermissionError")
+# Reasons about the machine, not the document, that may not recur on another try: such
+# error rows are recomputed on re-run.  Every OS-level error (disk, permissions, a file
+# that vanished, a network share) and memory, whichever step raised it; a result that
+# could not be stored (written by older versions: storage failures now stop the run; a
+# value the store refuses is "results refused by the store", not retried);
+# an orchestrator task that failed outright (a lost worker).
+_RESOURCE_ERRORS = tuple(sorted(
+    {n for n, c in vars(builtins).items()
+     if isinstance(c, type) and issubclass(c, (OSError, MemoryError))}, key=len, reverse=True))
+TRANSIENT_REASONS = ("cannot read file", "out of memory", "results could not be stored", "processing task failed",
+                     *(f"{step} failed: {name}" for step in ("reader", "extraction") for name in _RESOURCE_ERRORS))
 
 
 def is_transient(error: Optional[str]) -> bool:
-    return bool(error) and error.startswith(TRANSIENT_REASONS)
+    return isinstance(error, str) and error.startswith(TRANSIENT_REASONS)
 
 
 def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
@@ -102,8 +128,146 @@ def cell_rows(doc: Document) -> list[dict]:
                 "column_label": t.columns[j] if j < len(t.columns) else "",
                 "value": v, "unit": t.unit or None, "value_wan": to_wan(v, t.unit),
                 "raw": r.cells[j], "start": span[0], "end": span[1],
+                "page": r.page, "file": r.file, "bbox": _box(r.boxes[j] if j < len(r.boxes) else None),
             })
     return rows
+
+
+def _box(b) -> Optional[list]:
+    return [round(float(v), 2) for v in b] if b else None
+
+
+def _cell_location(doc: Document, key: str) -> tuple:
+    """(page, file, bbox) of a cited cell `table_id:row:col`."""
+    t, r, j = _cell_of(doc, key)
+    if t is None:
+        return None, None, None
+    return r.page, r.file, _box(r.boxes[j] if 0 <= j < len(r.boxes) else None)
+
+
+def _locate_cell_text(doc: Document, ev: str) -> tuple:
+    """An evidence line written by `evidence.cell` (`表名 / 行 / 列 = 值`), or naming a
+    table, found in the document's tables: (page, file, bbox)."""
+    for t in doc.tables:
+        name = table_name(t)
+        if not name or not ev.startswith(name):
+            continue
+        if " = " in ev:
+            for r in t.rows:
+                for j in range(len(r.cells)):
+                    if r.cells[j] and ev.endswith(r.cells[j].strip()) and cite(t, r, j) == ev:
+                        return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
+            # a rule that names the row by another cell of it (an indicator's name): the
+            # row holding that text and the value
+            left, _, value = ev.rpartition(" = ")
+            parts = left.split(" / ")
+            row_text = parts[-2] if len(parts) >= 3 else ""
+            for r in t.rows:
+                cells = [clean_ws(c) for c in r.cells]
+                if row_text and clean_ws(row_text) in cells and clean_ws(value) in cells:
+                    j = cells.index(clean_ws(value))
+                    return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
+        else:
+            first = t.rows[0] if t.rows else None
+            return (first.page if first and first.page else t.page), (first.file if first else t.source), None
+    return None, None, None
+
+
+def locate_fact(doc: Document, row: dict) -> None:
+    """Add page, file and bbox to a fact row (its sentence's, or its table row's)."""
+    page = file = bbox = None
+    if row.get("start") is not None:
+        page, file, bbox = _figure_location(doc, row["start"])
+    if page is None and row.get("table_id") is not None and row.get("row") is not None:
+        page, file, _ = _cell_location(doc, f"{row['table_id']}:{row['row']}:0")
+    row.update(page=page, file=file, bbox=bbox)
+
+
+def locate_flag(doc: Document, row: dict) -> None:
+    """Add where a flag's evidence is printed: `page`/`file`/`bbox` of its quoted sentence
+    (else of its first located evidence line), and `evidence_pages`/`evidence_files`/
+    `evidence_bboxes` (JSON), one per line of `evidence`."""
+    by_text = {}
+    for k in row.get("cells") or []:
+        loc = _cell_location(doc, k)
+        t, r, j = _cell_of(doc, k)
+        if t is not None:
+            by_text.setdefault(cite(t, r, j), loc)
+    page = file = bbox = None
+    if row.get("start") is not None:
+        page, file, bbox = _figure_location(doc, row["start"])
+        s = doc.sentence_at(row["start"])
+        if s is not None and page is not None:
+            by_text.setdefault(s.text.strip(), (page, file, bbox))
+    locs = []
+    for ev in row.get("evidence") or []:
+        ev = str(ev)
+        loc = by_text.get(ev)
+        if loc is None:
+            loc = _locate_cell_text(doc, ev)
+            loc = loc if loc[0] is not None else None
+        if loc is None:
+            x = _sentences_by_text(doc).get(ev)
+            loc = (x.page, x.file, _box(x.bbox)) if x is not None and x.page is not None else None
+        if loc is None and "：" in ev:  # "文中识别到的表：A、B…" / "文中标题：A；B…": where the first is
+            for item in re.split("[、；]", ev.split("：", 1)[1])[:5]:
+                loc = _locate_cell_text(doc, item.strip()) if item.strip() else (None, None, None)
+                if loc[0] is not None:
+                    break
+                sentences = _sentences_by_text(doc)
+                x = sentences.get(item.strip())
+                if x is not None and x.page is not None:
+                    loc = (x.page, x.file, _box(x.bbox))
+                    break
+            loc = loc if loc is not None and loc[0] is not None else None
+        locs.append(loc or (None, None, None))
+    if page is None:
+        first = next((l for l in locs if l[0] is not None), None)
+        if first is not None:
+            page, file, bbox = first
+    if file is None and len(doc.sources) == 1:
+        file = doc.sources[0]
+    row.update(page=page, file=file, bbox=bbox, evidence_pages=[l[0] for l in locs],
+               evidence_files=[l[1] for l in locs], evidence_bboxes=json.dumps([l[2] for l in locs]))
+
+
+def _figure_location(doc: Document, offset: int) -> tuple:
+    """(page, file, bbox) of the figure at `offset`: the page it is printed on, and the box of
+    its sentence's lines on that page (a sentence may run over a page break)."""
+    s = doc.sentence_at(offset)
+    if s is not None and s.table_id is not None:  # text inside a table cell
+        return s.page, s.file, _box(s.bbox)
+    page, file = doc.location_at(offset)
+    if page is None and s is not None:
+        return s.page, s.file, _box(s.bbox)
+    if s is None:
+        return page, file, _box(doc.span_box(offset, offset + 1, page))
+    return page, file or s.file, _box(doc.span_box(s.start, s.end, page))
+
+
+def _sentences_by_text(doc: Document) -> dict:
+    index = doc.__dict__.get("_sentences_by_text")
+    if index is None:
+        index = doc.__dict__["_sentences_by_text"] = {}
+        for x in doc.sentences:
+            index.setdefault(x.text.strip(), x)
+    return index
+
+
+def _cell_of(doc: Document, key: str) -> tuple:
+    index = doc.__dict__.get("_tables_by_id")
+    if index is None:
+        index = doc.__dict__["_tables_by_id"] = {t.table_id: t for t in doc.tables}
+    tid, _, col = key.rpartition(":")
+    tid, _, row = tid.rpartition(":")
+    t = index.get(tid)
+    try:
+        r, j = int(row), int(col)
+    except ValueError:
+        return None, None, None
+    if t is None or not 0 <= r < len(t.rows):
+        return None, None, None
+    return t, t.rows[r], j
 
 
 def _row_labels(t, r) -> list:
@@ -126,20 +290,56 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
         "title": doc.title, "sources": list(doc.sources), "template": doc.template,
         "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
         "read_seconds": doc.read_seconds, "process_seconds": seconds,
+        "province": doc.province,
+        "metadata_conflicts": "; ".join(doc.metadata_conflicts) or None,
+        **doc.__dict__.get("verdict_counts", {}),
     }
 
 
+def _abs_file(f):
+    """`file` columns name the file absolutely (a review app or report may run elsewhere)."""
+    if not f or "://" in f:
+        return f
+    return os.path.abspath(f)
+
+
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
+    """Facts (with their verdicts), cells and flags of one document; the verdict counts are
+    left on the document for its documents row."""
     cells = cell_rows(doc)
+    files = {f: _abs_file(f) for f in doc.sources}
+    for c in cells:
+        c["file"] = files.get(c["file"], c["file"])
     fact_objs = extract_facts(doc)
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
     facts = [f.as_row() for f in fact_objs]
+    for row in facts:
+        locate_fact(doc, row)
+        row["file"] = files.get(row["file"], row["file"])
     flags = []
-    for fl in check_document(doc, fact_objs):
+    found = check_document(doc, fact_objs)
+    for fl in found:
         fl.source, fl.doc_id = doc.source, doc.doc_id
-        flags.append(fl.as_row())
+        row = fl.as_row()
+        locate_flag(doc, row)
+        row["file"] = files.get(row["file"], row["file"])
+        row["evidence_files"] = [files.get(f, f) for f in row["evidence_files"]]
+        flags.append(row)
+    _add_verdicts(doc, fact_objs, facts, found)
     return facts, cells, flags
+
+
+def _add_verdicts(doc: Document, fact_objs: list, rows: list[dict], flags: list) -> None:
+    """`verdict`, `checked_against`, `checked_page` on every fact row (null for facts that
+    are no narrative money figure) and the counts for the documents row."""
+    vs = verdicts(doc, fact_objs, flags)
+    for f, row in zip(fact_objs, rows):
+        v = vs.get(id(f))
+        row["verdict"] = v.verdict if v else None
+        row["checked_against"] = v.checked_against if v else None
+        row["checked_page"] = v.page if v else None
+    doc.__dict__["verdict_counts"] = verdict_counts(vs.values())
 
 
 class DocumentTimeout(BaseException):
@@ -233,7 +433,7 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
-    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS)
+    facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS + VERDICT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
-    flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS)
+    flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS + FLAG_LOCATION_COLUMNS)
     return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}

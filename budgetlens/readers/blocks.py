@@ -29,3 +29,8 @@ class Block:
     page: Optional[int] = None
     source: Optional[str] = None  # for paired documents: which file the block came from
     grid: bool = False  # True when rows are on a true column grid (spans repeated)
+    # Where the text sits on the page, for formats that know (PDF); points, origin top-left
+    # of the page as displayed.  A paragraph: one (page, x0, top, x1, bottom, n_chars) per
+    # line, in order.  A table: per row, per cell (page, x0, top, x1, bottom) or None.
+    lines: list[tuple] = field(default_factory=list)
+    cell_boxes: list[list] = field(default_factory=list)

@@ -16,19 +16,15 @@ import re
 from typing import Optional
 
 from budgetlens import gazetteers
-from budgetlens.document.numbers import cell_value
-from budgetlens.document.tables import is_code, numeric_cells
 from budgetlens.document.model import Document, Row, Table
+from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.tables import full_codes, is_code, numeric_cells
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, table_name
 from budgetlens.reconcile.flags import Flag
 
 FAMILY = "table.arithmetic"
 V = gazetteers.load("rules/tables")
-TOTAL_ROW = [re.compile(p) for p in V["total_row"]]
-TOTAL_COL = [re.compile(p) for p in V["total_col"]]
-SUBTOTAL_COL = [re.compile(p) for p in V["subtotal_col"]]
-NOT_PART = V["not_part_col"]
 MAX_VALUES = 14
 
 
@@ -50,10 +46,16 @@ def _figure_of(raw: Optional[str], unit: str) -> tol.Figure:
 
 
 def _value_cols(t: Table) -> list[int]:
-    """Columns holding amounts (not 序号, not codes, not 栏次)."""
-    labels = [_clean(c) for c in t.columns]
-    return sorted({j for _r, j, _v in numeric_cells(t)
-                   if not (j < len(labels) and any(w in labels[j] for w in ("序号", "编码", "代码", "栏次", "行次")))})
+    """Columns holding amounts that add up down the rows: what the header tree calls an
+    amount (not a label, code, 行次/序号 or a rate)."""
+    info = {c.index: c for c in t.column_info}
+    out = set()
+    for _r, j, _v in numeric_cells(t):
+        c = info.get(j)
+        if c is None or c.relation in ("label", "code", "index") or c.measure == "change_rate":
+            continue
+        out.add(j)
+    return sorted(out)
 
 
 class _Coded:
@@ -67,54 +69,37 @@ class _Coded:
 
 
 def _is_total_row(r: Row) -> bool:
-    lab = _clean(r.label)
-    return not r.code and any(p.search(lab) for p in TOTAL_ROW)
+    return r.is_total
 
 
-def _sum_flag(t: Table, rule: str, parent: tuple[Row, int], parts: list[tuple[Row, int]], what: str) -> Optional[Flag]:
+def _sum_flag(t: Table, rule: str, parent: tuple[Row, int], parts: list[tuple], what: str) -> Optional[Flag]:
+    """A flag when the parent cell differs from the sum of the part cells; a part is
+    (row, col) in `t`, or (table, row, col) for rows of a table continued from a page before."""
     pr, pj = parent
-    if val(pr, pj) is None or not any(val(r, j) is not None for r, j in parts):
+    parts3 = [p if len(p) == 3 else (t, p[0], p[1]) for p in parts]
+    if val(pr, pj) is None or not any(val(r, j) is not None for _t, r, j in parts3):
         return None
     stated = _fig(t, pr, pj)
-    s = tol.total(_fig(t, r, j) for r, j in parts)
+    s = tol.total(_fig(pt, r, j) for pt, r, j in parts3)
     if tol.agree(stated, s):
         return None
     col = _clean(t.columns[pj]) if pj < len(t.columns) else ""
-    part_vals = [val(r, j) or 0.0 for r, j in parts]
+    part_vals = [val(r, j) or 0.0 for _t, r, j in parts3]
     return Flag(
         FAMILY, rule, "error",
         f"{table_name(t)}：{what}（{col}）为{fmt(stated.value)}，各组成部分合计为{fmt(s.value)}，相差{fmt(stated.value - s.value)}。",
         values=[stated.value, round(s.value, 6)] + part_vals[:MAX_VALUES], stated=stated.value,
         expected=round(s.value, 6), difference=round(stated.value - s.value, 6),
-        evidence=[cell(t, pr, pj)] + [cell(t, r, j) for r, j in parts if val(r, j) is not None][:MAX_VALUES],
-        cells=[cell_key(t, pr, pj)] + [cell_key(t, r, j) for r, j in parts],
+        evidence=[cell(t, pr, pj)] + [cell(pt, r, j) for pt, r, j in parts3 if val(r, j) is not None][:MAX_VALUES],
+        cells=[cell_key(t, pr, pj)] + [cell_key(pt, r, j) for pt, r, j in parts3],
         key=f"{rule}:{t.table_id}:{pr.index}:{pj}",
     )
 
 
 def row_codes(t: Table) -> dict[int, str]:
-    """Row index → full classification code.  Tables that split the code over 类 | 款 | 项
-    columns (`201 | 05 | 07`) are joined (`2010507`); otherwise the row's own code."""
-    labels = [_clean(c) for c in t.columns]
-    split = [j for j, c in enumerate(labels) if re.search(r"(^|/)(类|款|项)$", c)]
-    out = {}
-    if len(split) >= 2:
-        for r in t.rows:
-            parts = [(r.cells[j] if j < len(r.cells) else "").strip() for j in split]
-            if not parts[0] or not re.fullmatch(r"\d{3}", parts[0]):
-                continue
-            code = parts[0]
-            for p in parts[1:]:
-                if not p:
-                    break
-                if not re.fullmatch(r"\d{1,2}", p):
-                    code = None
-                    break
-                code += p.zfill(2)  # some PDFs print 款 `02` as `2`
-            if code:
-                out[r.index] = code
-        return out
-    return {r.index: r.code for r in t.rows if r.code}
+    """Row index → full classification code (codes split over 类 | 款 | 项 columns joined,
+    with the parts a row leaves to the rows above): `budgetlens.document.tables.full_codes`."""
+    return full_codes(t)
 
 
 def _panels(t: Table) -> list[tuple[int, range]]:
@@ -133,22 +118,44 @@ def _panels(t: Table) -> list[tuple[int, range]]:
     return [(c, range(c, cols[k + 1] if k + 1 < len(cols) else width)) for k, c in enumerate(cols)]
 
 
-def hierarchy(t: Table) -> list[Flag]:
-    """类 = Σ款, 款 = Σ项 (and 301 = Σ30101…), total row = Σ top-level rows."""
+def hierarchy(t: Table, before: Optional[list] = None, continued: bool = False) -> list[Flag]:
+    """类 = Σ款, 款 = Σ项 (and 301 = Σ30101…), total row = Σ top-level rows.
+
+    `before`: the tables this one continues (a table split over pages repeats its header;
+    its total row sums the rows of every page).  `continued`: a next page continues this
+    table, so the last group's children may be there."""
     panels = _panels(t)
     if panels:
         flags = []
         for cc, rng in panels:
             coded = [_Coded(r, r.cells[cc].strip()) for r in t.rows if cc < len(r.cells) and is_code(r.cells[cc])]
             cols = [j for j in _value_cols(t) if j in rng]
-            flags += _hierarchy_rows(t, coded, cols, with_total=False)
+            flags += _hierarchy_rows(t, coded, cols, with_total=False, continued=continued)
         return flags
     codes = row_codes(t)
     coded = [_Coded(r, codes[r.index]) for r in t.rows if r.index in codes]
-    return _hierarchy_rows(t, coded, _value_cols(t), with_total=True)
+    earlier = []
+    for bt in before or []:
+        bcodes = row_codes(bt)
+        earlier += [(bt, _Coded(r, bcodes[r.index])) for r in bt.rows if r.index in bcodes]
+    return _hierarchy_rows(t, coded, _value_cols(t), with_total=not _two_sided(t), continued=continued,
+                           earlier=earlier)
 
 
-def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool) -> list[Flag]:
+def _two_sided(t: Table) -> bool:
+    """A 收入 | 支出 table: a label column right of an amount column.  Its total rows
+    (收入总计, 支出总计) are not sums of the coded rows."""
+    seen_amount = False
+    for c in t.column_info:
+        if c.relation == "label" and seen_amount:
+            return True
+        if c.relation not in ("label", "code", "index"):
+            seen_amount = True
+    return False
+
+
+def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool, continued: bool = False,
+                    earlier: Optional[list] = None) -> list[Flag]:
     if len(coded) < 2:
         return []
     flags = []
@@ -156,23 +163,41 @@ def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool) ->
     for k in coded:
         if len(k.code) >= 2:
             children.setdefault(k.code[:-2], []).append(k)
+    last = coded[-1]
+    sub: dict[int, list] = {}  # column → its subtotal flags
+    held: dict[int, int] = {}  # column → parent rows that add up
     for r in coded:
         kids = children.get(r.code, [])
         if not kids:
             continue
+        if len({k.code for k in kids}) < len(kids):
+            continue  # a code printed twice (a 项 printed with its 款's code, a per-unit listing): not a tree
+        if continued and any(k is last or last.code.startswith(k.code) for k in kids):
+            continue  # its last children may be on the next page
         level = {3: "类", 5: "款"}.get(len(r.code), "科目")
         for j in cols:
             f = _sum_flag(t, "classification.subtotal", (r, j), [(k, j) for k in kids],
                           f"{r.code} {_clean(r.label)}（{level}）")
             if f:
-                flags.append(f)
+                sub.setdefault(j, []).append(f)
+            elif val(r, j) is not None:
+                held[j] = held.get(j, 0) + 1
+    for j, fl in sub.items():
+        # a column whose 类/款 rows mostly fail is misread (another unit's rows, a lost
+        # row), not wrong in most rows: silent, as for a column split the rows contradict
+        if len(fl) + held.get(j, 0) >= 3 and len(fl) > held.get(j, 0):
+            continue
+        flags += fl
     if not with_total:
         return flags
-    top_len = min(len(r.code) for r in coded)
-    tops = [r for r in coded if len(r.code) == top_len]
+    allrows = list(earlier or []) + [(t, r) for r in coded]
+    top_len = min(len(r.code) for _t, r in allrows)
+    tops = [(bt, r) for bt, r in allrows if len(r.code) == top_len]
+    if len({r.code for _t, r in tops}) < len(tops):
+        return flags  # a 类 printed twice: rows of several units, not one tree
     for tr in (r for r in t.rows if _is_total_row(r)):
         for j in cols:
-            f = _sum_flag(t, "classification.total_row", (tr, j), [(k, j) for k in tops], _clean(tr.label))
+            f = _sum_flag(t, "classification.total_row", (tr, j), [(bt, k, j) for bt, k in tops], _clean(tr.label))
             if f:
                 flags.append(f)
         break
@@ -180,66 +205,34 @@ def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool) ->
 
 
 def _col_parts(t: Table) -> list[tuple[int, list[int]]]:
-    """(total column, its part columns) pairs from the merged column labels (`A/B/C`).
+    """(total column, its part columns) pairs the header tree establishes: a 合计/小计/总计
+    (or a parent label) and the addends under it; 其中 and 扣除…后 columns, other years,
+    changes and shares are never parts, and an ambiguous tree gives no pair."""
+    return [(c.index, list(c.children)) for c in t.column_info
+            if c.relation == "total" and len(c.children) >= 2]
 
-    The parts of a `合计` are the columns after it under the same parent label: a leaf
-    column counts itself, a group counts through its `小计` (or its leaves when it has
-    none); each `小计` is in turn the sum of its group's other columns."""
-    labels = [_clean(c) for c in t.columns]
-    paths = [c.split("/") if c else [] for c in labels]
-    out = []
 
-    def excluded(c: str) -> bool:
-        return not c or any(w in c for w in NOT_PART)
-
-    def parts_under(parent: list[str], start: int, stop_at_total: bool) -> Optional[list[int]]:
-        n = len(parent)
-        members = []
-        for j in range(start, len(labels)):
-            p = paths[j]
-            if p[:n] != parent or len(p) <= n:
-                break
-            if stop_at_total and len(p) == n + 1 and any(x.search(labels[j]) for x in TOTAL_COL):
-                break
-            members.append(j)
-        parts, seen = [], set()
-        for j in members:
-            seg = paths[j][n]
-            if seg in seen:
-                continue
-            seen.add(seg)
-            if excluded(seg):
-                continue
-            group = [k for k in members if paths[k][n] == seg]
-            if len(group) == 1 and len(paths[j]) == n + 1:
-                parts.append(j)
-                continue
-            sub = [k for k in group if len(paths[k]) == n + 2 and any(x.search(paths[k][-1]) for x in SUBTOTAL_COL)]
-            if sub:
-                parts.append(sub[0])
-            elif all(len(paths[k]) == n + 2 for k in group):
-                parts.extend(k for k in group if not excluded(paths[k][-1]))
-            else:
-                return None
-        return parts
-
-    for j0, c in enumerate(labels):
-        if not c:
+def _contradicted(t: Table, total: int, parts: list[int]) -> bool:
+    """The rows contradict the tree: the split fails in most of the rows that fill it.  A
+    published table is added by software; a split that fails in most rows means the tree
+    was misread (a header row lost, a total that covers other columns), not that the
+    department got most rows wrong.  Tables of fewer than three such rows are not judged."""
+    held = failed = 0
+    for r in t.rows:
+        if val(r, total) is None or not any(val(r, j) is not None for j in parts):
             continue
-        is_total = any(p.search(c) for p in TOTAL_COL)
-        is_sub = any(p.search(paths[j0][-1]) for p in SUBTOTAL_COL) and len(paths[j0]) > 1
-        if not (is_total or is_sub):
-            continue
-        parent = paths[j0][:-1]
-        parts = parts_under(parent, j0 + 1, True)
-        if parts and len(parts) >= 2:
-            out.append((j0, parts))
-    return out
+        if tol.agree(_fig(t, r, total), tol.total(_fig(t, r, j) for j in parts)):
+            held += 1
+        else:
+            failed += 1
+    return held + failed >= 3 and failed > held
 
 
 def column_splits(t: Table) -> list[Flag]:
     flags = []
     for j0, parts in _col_parts(t):
+        if _contradicted(t, j0, parts):
+            continue
         for r in t.rows:
             what = f"“{_clean(r.label) or r.code or r.index + 1}”行"
             f = _sum_flag(t, "columns.split", (r, j0), [(r, j) for j in parts], what)
@@ -274,6 +267,8 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
             r = rows[0]
             labels = [_clean(c) for c in t.columns]
             js = [j for j, c in enumerate(labels) if col_re and re.search(col_re, c)]
+            top = [j for j in js if j < len(t.column_info) and t.column_info[j].parent is None]
+            js = top or js  # a column the tree puts under another total is not the table's total
             for j in js:
                 if val(r, j) is not None:
                     return t, r, j
@@ -293,6 +288,13 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
     return None
 
 
+def _fig_wan(t: Table, r: Row, j: int) -> Optional[tol.Figure]:
+    """A cell's figure in 万元 (tables in 元 and in 万元 compared through one conversion);
+    None when the table's unit is not one `to_wan` knows."""
+    k = to_wan(1.0, t.unit or "万元")
+    return None if k is None else _fig(t, r, j).scaled(k)
+
+
 def same_totals(doc: Document) -> list[Flag]:
     flags = []
     for grp in V["same_totals"]:
@@ -304,16 +306,14 @@ def same_totals(doc: Document) -> list[Flag]:
         if len(found) < 2:
             continue
         t0, r0, j0 = found[0]
-        f0 = _fig(t0, r0, j0)
+        f0 = _fig_wan(t0, r0, j0)
         for t, r, j in found[1:]:
-            f = _fig(t, r, j)
-            if t.unit and t0.unit and t.unit != t0.unit:
-                continue
-            if tol.agree(f0, f):
+            f = _fig_wan(t, r, j)
+            if f0 is None or f is None or tol.agree(f0, f):
                 continue
             flags.append(Flag(
                 FAMILY, "summary_tables.same_total", "error",
-                f"{grp['name']}在不同表中不一致：{table_name(t0)}为{fmt(f0.value)}，{table_name(t)}为{fmt(f.value)}。",
+                f"{grp['name']}在不同表中不一致：{table_name(t0)}为{fmt(f0.value)}万元，{table_name(t)}为{fmt(f.value)}万元。",
                 values=[f0.value, f.value], stated=f.value, expected=f0.value, difference=round(f.value - f0.value, 6),
                 evidence=[cell(t0, r0, j0), cell(t, r, j)],
                 cells=[cell_key(t0, r0, j0), cell_key(t, r, j)],
@@ -322,12 +322,33 @@ def same_totals(doc: Document) -> list[Flag]:
     return flags
 
 
+def _continuations(doc: Document) -> dict[str, tuple[list, bool]]:
+    """table_id → (the tables it continues, whether a next page continues it).  A table
+    continues the one before when it has the same title and the same column labels and
+    starts on the next page (a long table whose header is repeated on every page)."""
+    out: dict = {}
+    chain: list = []
+    prev = None
+    for t in doc.tables:
+        if prev is not None and _clean(t.title) == _clean(prev.title) and t.columns == prev.columns \
+                and t.page and prev.page and t.page == prev.page + 1 and not any(r.is_total for r in prev.rows):
+            chain.append(prev)
+            out[prev.table_id] = (out.get(prev.table_id, ([], False))[0], True)
+        else:
+            chain = []
+        out[t.table_id] = (list(chain), False)
+        prev = t
+    return out
+
+
 def check(doc: Document, facts=None) -> list[Flag]:
     flags = []
+    chains = _continuations(doc)
     for t in doc.tables:
         if t.empty or t.table_type not in V["arithmetic_tables"]:
             continue
-        flags += hierarchy(t)
+        before, continued = chains.get(t.table_id, ([], False))
+        flags += hierarchy(t, before, continued)
         flags += column_splits(t)
         if t.table_type == "sangong":
             flags += sangong(t)

@@ -2,21 +2,34 @@
 
 Summary (counts, flags by family and by department as inline SVG, every document with
 links), then per document its flags grouped by family and severity; each flag shows the
-quoted sentences with the figure highlighted beside the table cells it cites.  One
-self-contained file: no CDN, no external font, a few lines of inline JS for filtering."""
+quoted sentences with the figure highlighted beside the table cells it cites, each linked
+to its page (`FILE.pdf#page=N`).  Flags a reviewer dismissed (`budgetlens review`) are
+left out while their figures stay the same.  One self-contained file: no CDN, no external
+font, a few lines of inline JS for filtering.
+
+The page is a Jinja2 template (`templates/`, autoescaped); this module only prepares the
+values it shows."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from pathlib import Path
 from typing import Iterable, Optional
+from urllib.parse import quote as url_quote
+from urllib.parse import unquote
 
+import duckdb
 import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
-from urllib.parse import unquote
+
+from .reviewed import decisions
+from .verdicts import facts_query, verdict_summary
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -43,8 +56,11 @@ def _list(x) -> list:
         return []
     if isinstance(x, (list, tuple)):
         return list(x)
+    if hasattr(x, "tolist"):  # numpy (masked) arrays from DuckDB: masked -> None
+        v = x.tolist()
+        return v if isinstance(v, list) else [v]
     try:
-        return list(x)  # numpy arrays from DuckDB
+        return list(x)
     except TypeError:
         return []
 
@@ -98,41 +114,54 @@ def highlight(sentence: str, figures: list[float], primary: Optional[float]) -> 
             out.append(f"<mark class='{cls}'>{html.escape(m.group())}</mark>")
             last = m.end()
     out.append(html.escape(sentence[last:]))
-    return "".join(out)
+    return Markup("".join(out))
+
+
+# -- templates --------------------------------------------------------------------
+
+ENV = Environment(loader=PackageLoader("budgetlens.report", "templates"),
+                  autoescape=select_autoescape(default=True, default_for_string=True),
+                  extensions=["jinja2.ext.loopcontrols"], trim_blocks=False)
+
+
+def _asset(name: str) -> Markup:
+    """A packaged CSS / JS file, inlined (our own code: not escaped)."""
+    return Markup(ENV.loader.get_source(ENV, name)[0])
 
 
 # -- charts ---------------------------------------------------------------------
 
-def bar_chart(counts: pd.DataFrame, title: str, label_width: int = 170, chart_id: str = "") -> str:
+def chart_data(counts: pd.DataFrame, title: str, label_width: int = 170, chart_id: str = "") -> dict:
     """Horizontal bars stacked by severity; `counts` is indexed by label with one column per
     severity."""
-    if counts.empty:
-        return f"<figure class='chart'><figcaption>{_e(title)}</figcaption><p class='muted'>no flags</p></figure>"
     row_h, width, bar_w = 22, 640, 640 - label_width - 50
+    chart = {"id": chart_id, "title": title, "rows": [], "label_width": label_width, "row_h": row_h,
+             "width": width, "height": 0, "legend": [], "legend_y": 0}
+    if counts.empty:
+        return chart
     total = counts.sum(axis=1)
     scale = bar_w / max(float(total.max()), 1.0)
     height = row_h * len(counts) + 30
-    parts = [f"<figure class='chart' id='{chart_id}'><figcaption>{_e(title)}</figcaption>"
-             f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-             f"aria-label='{_e(title)}'>"]
     for i, (label, row) in enumerate(counts.iterrows()):
         y = 6 + i * row_h
-        parts.append(f"<text x='{label_width - 6}' y='{y + 14}' text-anchor='end' class='lbl'>{_e(label)}</text>")
-        x = label_width
+        x = float(label_width)
+        segs = []
         for sev in SEVERITIES:
             n = int(row.get(sev, 0))
             if n:
                 w = n * scale
-                parts.append(f"<rect x='{x:.1f}' y='{y}' width='{w:.1f}' height='{row_h - 6}' fill='{SEV_COLOURS[sev]}'>"
-                             f"<title>{_e(label)}: {n} {sev}</title></rect>")
+                segs.append({"x": x, "w": w, "n": n, "severity": sev, "colour": SEV_COLOURS[sev]})
                 x += w
-        parts.append(f"<text x='{x + 4:.1f}' y='{y + 14}' class='num'>{int(total[label])}</text>")
-    ly = height - 8
-    for j, sev in enumerate(SEVERITIES):
-        parts.append(f"<rect x='{label_width + j * 90}' y='{ly - 9}' width='10' height='10' fill='{SEV_COLOURS[sev]}'/>"
-                     f"<text x='{label_width + j * 90 + 14}' y='{ly}' class='lbl'>{sev}</text>")
-    parts.append("</svg></figure>")
-    return "".join(parts)
+        chart["rows"].append({"label": label, "y": y, "segments": segs, "end": x, "total": int(total[label])})
+    chart["height"] = height
+    chart["legend_y"] = height - 8
+    chart["legend"] = [{"x": label_width + j * 90, "severity": sev, "colour": SEV_COLOURS[sev]}
+                       for j, sev in enumerate(SEVERITIES)]
+    return chart
+
+
+def bar_chart(counts: pd.DataFrame, title: str, label_width: int = 170, chart_id: str = "") -> str:
+    return ENV.get_template("macros.html.j2").module.bar_chart(chart_data(counts, title, label_width, chart_id))
 
 
 def _by(flags: pd.DataFrame, key: pd.Series, order: Optional[list] = None, top: Optional[int] = None) -> pd.DataFrame:
@@ -146,44 +175,7 @@ def _by(flags: pd.DataFrame, key: pd.Series, order: Optional[list] = None, top: 
     return t.head(top) if top else t
 
 
-# -- page -------------------------------------------------------------------------
-
-CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#222;background:#fafafa}
-main{max-width:1280px;margin:0 auto;padding:1.5em 2em}
-h1{margin:.2em 0}h2{margin:.3em 0;font-size:1.25em}h3{margin:1em 0 .3em;font-size:1.05em;border-bottom:1px solid #ddd}
-h4{margin:.6em 0 .2em;font-size:.95em}
-table{border-collapse:collapse}td,th{border:1px solid #d6d6d6;padding:3px 7px;font-size:13px;vertical-align:top}
-th{background:#f0f0f0;text-align:left}.num{font-variant-numeric:tabular-nums;text-align:right}
-.muted{color:#777}.pill{display:inline-block;border-radius:9px;padding:0 7px;font-size:12px;color:#fff}
-.sev-error .pill,.pill.error{background:#c62828}.sev-warning .pill,.pill.warning{background:#ef8f00}
-.sev-info .pill,.pill.info{background:#607d8b}
-.charts{display:flex;flex-wrap:wrap;gap:1.5em}.chart{margin:0}.chart figcaption{font-weight:bold;margin-bottom:.3em}
-svg .lbl{font-size:12px;fill:#333}svg .num{font-size:12px;fill:#333}
-.doc{background:#fff;border:1px solid #ddd;border-radius:6px;margin:1.5em 0;padding:.8em 1.2em}
-.flag{border-left:4px solid #999;margin:.6em 0;padding:.3em .8em;background:#fcfcfc}
-.flag.sev-error{border-color:#c62828}.flag.sev-warning{border-color:#ef8f00}.flag.sev-info{border-color:#607d8b}
-.flag .msg{font-weight:500}.flag .rule{font-family:monospace;font-size:12px;color:#666}
-.ev{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1em;margin-top:.4em}
-blockquote{margin:.2em 0;padding:.3em .6em;background:#f5f5f0;border-left:3px solid #bbb;white-space:pre-wrap;font-size:14px}
-mark.fig{background:#ffd54f;font-weight:bold}mark.val{background:#fff3c4}
-.figures{font-size:13px;color:#444}.hidden{display:none}
-.filters label{margin-right:1em}nav.top a{margin-right:1em}
-"""
-
-JS = """
-function applyFilters(){
-  const on={};document.querySelectorAll('.filters input').forEach(i=>on[i.value]=i.checked);
-  let n=0;document.querySelectorAll('.flag').forEach(f=>{const v=on[f.dataset.severity]!==false;
-    f.classList.toggle('hidden',!v);if(v)n++;});
-  document.getElementById('flags-shown').textContent=n;
-}
-document.addEventListener('DOMContentLoaded',()=>{
-  document.querySelectorAll('.filters input').forEach(i=>i.addEventListener('change',applyFilters));
-  applyFilters();
-});
-"""
-
+# -- values shown -------------------------------------------------------------------
 
 def _doc_name(d) -> str:
     src = str(d["source"])
@@ -195,9 +187,41 @@ def _doc_name(d) -> str:
     return name or src
 
 
-def _flag_html(f, labels) -> str:
+def page_href(file, page, base: Optional[Path] = None) -> Optional[str]:
+    """`FILE.pdf#page=N`: the file relative to `base` (the report's folder) when it is a
+    local path, as is when it is a URL.  None without a page or file."""
+    if _missing(page) or not page or _missing(file) or not file:
+        return None
+    file = str(file)
+    if "://" in file:
+        if not file.lower().startswith(("http://", "https://")):
+            return None
+        return f"{file}#page={int(page)}"
+    path = Path(file)
+    if base is not None:
+        try:
+            rel = os.path.relpath(path.resolve(), Path(base).resolve())
+        except ValueError:  # another drive
+            rel = str(path.resolve())
+        return url_quote(rel.replace(os.sep, "/")) + f"#page={int(page)}"
+    return path.resolve().as_uri() + f"#page={int(page)}"
+
+
+def flag_view(f, labels, base: Optional[Path] = None) -> dict:
+    """What the templates show of one flag (a row of the flags table, with its decision)."""
     sev = f["severity"] if f["severity"] in SEVERITIES else "info"
-    evidence = _list(f.get("evidence"))
+    evidence = [str(e) for e in _list(f.get("evidence"))]
+    pages = _list(f.get("evidence_pages"))
+    files = _list(f.get("evidence_files"))
+    try:
+        boxes = json.loads(f.get("evidence_bboxes") or "[]") if not _missing(f.get("evidence_bboxes")) else []
+    except (TypeError, ValueError):
+        boxes = []
+    where = {}
+    for i, ev in enumerate(evidence):
+        page = pages[i] if i < len(pages) and not _missing(pages[i]) else None
+        file = files[i] if i < len(files) and not _missing(files[i]) else None
+        where.setdefault(ev, (int(page) if page else None, file, boxes[i] if i < len(boxes) else None, i))
     sentences, cells = split_evidence(evidence)
     sentence = f.get("sentence")
     if not _missing(sentence) and sentence and sentence not in sentences:
@@ -205,30 +229,46 @@ def _flag_html(f, labels) -> str:
     values = [float(v) for v in _list(f.get("values")) if not _missing(v)]
     stated = None if _missing(f.get("stated")) else float(f["stated"])
     figs = values + ([float(f["expected"])] if not _missing(f.get("expected")) else [])
-    quotes = "".join(f"<blockquote>{highlight(s, figs, stated)}</blockquote>" for s in sentences) or \
-        "<p class='muted'>no sentence quoted</p>"
-    if cells:
-        rows = "".join(f"<tr><td>{_e(t)}</td><td>{_e(r)}</td><td>{_e(c)}</td><td class='num'>{_e(v)}</td></tr>"
-                       for t, r, c, v in cells)
-        cell_html = f"<table class='cells'><tr><th>表</th><th>行</th><th>列</th><th>值</th></tr>{rows}</table>"
-    else:
-        cell_html = "<p class='muted'>no table cells cited</p>"
-    nums = []
-    for key, label in (("stated", "stated"), ("expected", "expected"), ("difference", "difference")):
-        if not _missing(f.get(key)):
-            nums.append(f"{label} <b>{_num(f[key])}</b>")
-    return (f"<div class='flag sev-{sev}' id='f-{_e(f['flag_id'])}' data-severity='{sev}' data-family='{_e(f['family'])}'>"
-            f"<div><span class='pill'>{_e(labels['severities'].get(sev, sev))}</span> "
-            f"<span class='msg'>{_e(f['message'])}</span> <span class='rule'>{_e(f['rule'])}</span></div>"
-            + (f"<div class='figures'>{' · '.join(nums)}</div>" if nums else "")
-            + f"<div class='ev'><div class='quotes'>{quotes}</div><div>{cell_html}</div></div></div>")
+    primary_page = None if _missing(f.get("page")) else int(f["page"])
+    primary_file = None if _missing(f.get("file")) else f.get("file")
+    quotes = []
+    for s in sentences:
+        page, file, box, idx = where.get(s, (None, None, None, None))
+        if page is None and s == sentence:
+            page, file = primary_page, primary_file
+        quotes.append({"text": s, "html": highlight(s, figs, stated), "page": page,
+                       "href": page_href(file, page, base), "bbox": box, "index": idx})
+    cell_views = []
+    for ev in evidence:
+        parsed = split_evidence([ev])[1]
+        if not parsed:
+            continue
+        t, r, c, v = parsed[0]
+        page, file, box, idx = where.get(ev, (None, None, None, None))
+        cell_views.append({"table": t, "row": r, "column": c, "value": v, "page": page,
+                           "href": page_href(file, page, base), "bbox": box, "index": idx, "text": ev})
+    nums = [(label, _num(f[key])) for key, label in (("stated", "stated"), ("expected", "expected"),
+                                                       ("difference", "difference")) if not _missing(f.get(key))]
+    decision = f.get("decision") if not _missing(f.get("decision")) else "open"
+    return {
+        "flag_id": str(f["flag_id"]), "doc_id": f.get("doc_id"), "severity": sev,
+        "severity_label": labels["severities"].get(sev, sev), "family": f["family"], "rule": f["rule"],
+        "message": f["message"], "nums": nums, "quotes": quotes, "cells": cell_views,
+        "page": primary_page, "file": primary_file, "href": page_href(primary_file, primary_page, base),
+        "decision": decision, "note": None if _missing(f.get("note")) else f.get("note"),
+        "changed": bool(f.get("changed")) if not _missing(f.get("changed")) else False,
+    }
 
 
-def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: str = "budgetlens report") -> str:
+VERDICT_COLUMNS = ["figures", "verified", "contradicted", "unverifiable"]
+
+
+def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: str = "budgetlens report",
+           base: Optional[Path] = None, n_dismissed: int = 0, facts: Optional[pd.DataFrame] = None) -> str:
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
     docs = docs.drop_duplicates("doc_id").copy()  # the same content at two sources is one document
-    docs["name"] = [_doc_name(d) for d in docs[["source"]].to_dict("records")]
+    docs["name"] = [_doc_name(d) for _, d in docs.iterrows()]
     dept = docs.set_index("doc_id")["department"].where(docs.set_index("doc_id")["department"].notna(),
                                                         docs.set_index("doc_id")["name"])
     flags = flags[flags["doc_id"].isin(docs["doc_id"])].copy()
@@ -237,78 +277,61 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
     n_err_docs = int((docs["status"] != "ok").sum())
 
     fam_key = flags["family"].map(lambda k: f"{fam_label(k)} ({k})") if n_flags else pd.Series(dtype=str)
-    fam_chart = bar_chart(_by(flags, fam_key, [f"{fam_label(k)} ({k})" for k in FAMILIES]), "flags by family",
-                          label_width=230, chart_id="chart-family")
-    dep_chart = bar_chart(_by(flags, flags["doc_id"].map(dept).fillna("?"), top=15) if n_flags else pd.DataFrame(),
-                          "flags by department (top 15)", label_width=230, chart_id="chart-department")
-
-    p = [f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-         f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head><body><main>",
-         f"<h1>{_e(title)}</h1>",
-         f"<p class='summary'><b>{len(docs)}</b> documents ({n_err_docs} could not be read), "
-         f"<b><span id='flag-count'>{n_flags}</span></b> flags: "
-         + ", ".join(f"<span class='pill {s}'>{int(sev_counts.get(s, 0))} {s}</span>" for s in SEVERITIES)
-         + ". Shown: <b><span id='flags-shown'>" + str(n_flags) + "</span></b>.</p>",
-         "<p class='filters'>" + "".join(f"<label><input type='checkbox' value='{s}' checked> {s}</label>" for s in SEVERITIES)
-         + "</p>",
-         f"<div class='charts'>{fam_chart}{dep_chart}</div>",
-         "<h2>Documents</h2><table class='docs'><tr><th>document</th><th>department</th><th>year</th><th>kind</th>"
-         "<th>status</th>" + "".join(f"<th>{s}</th>" for s in SEVERITIES) + "</tr>"]
+    family_chart = chart_data(_by(flags, fam_key, [f"{fam_label(k)} ({k})" for k in FAMILIES]), "flags by family",
+                              label_width=230, chart_id="chart-family")
+    department_chart = chart_data(_by(flags, flags["doc_id"].map(dept).fillna("?"), top=15) if n_flags else pd.DataFrame(),
+                                  "flags by department (top 15)", label_width=230, chart_id="chart-department")
     per_doc = pd.crosstab(flags["doc_id"], flags["severity"]) if n_flags else pd.DataFrame()
     # one pass to split rows per document (filtering the whole frame per document is quadratic)
-    # rows as dicts: the per-document loops below touch every flag and table once
-    flags_by_doc: dict = {}
-    for f in flags.to_dict("records") if n_flags else ():
-        flags_by_doc.setdefault(f["doc_id"], []).append(f)
+    flags_by_doc = {k: g for k, g in flags.groupby("doc_id", sort=False)} if n_flags else {}
+    EMPTY_FLAGS = flags.iloc[0:0]
     if cells is not None and len(cells) and "n" not in cells.columns:
         cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
-    tables_by_doc: dict = {}
-    for t in cells.to_dict("records") if cells is not None and len(cells) else ():
-        tables_by_doc.setdefault(t["doc_id"], []).append(t)
-    per_doc_counts = per_doc.to_dict("index")  # doc_id -> {severity: n}
-    order = docs.assign(_n=docs["doc_id"].map(lambda i: int(sum(per_doc_counts[i].values())) if i in per_doc_counts else 0))
+    tables_by_doc = {k: g for k, g in cells.groupby("doc_id", sort=False)} if cells is not None and len(cells) else {}
+    order = docs.assign(_n=docs["doc_id"].map(lambda i: int(per_doc.loc[i].sum()) if i in per_doc.index else 0))
     order = order.sort_values(["_n", "name"], ascending=[False, True])
-    order_rows = order.to_dict("records")
-    for d in order_rows:
-        counts = "".join(f"<td class='num'>{int(per_doc_counts[d['doc_id']].get(s, 0)) if d['doc_id'] in per_doc_counts else 0}</td>"
-                         for s in SEVERITIES)
-        status = _e(d["status"]) + (f" <span class='muted'>{_e(d['error'])}</span>" if not _missing(d.get("error")) else "")
-        p.append(f"<tr><td><a href='#doc-{_e(d['doc_id'])}'>{_e(d['name'])}</a></td><td>{_e(d['department'])}</td>"
-                 f"<td>{_e(d['year'])}</td><td>{_e(labels['doc_kinds'].get(d['doc_kind'], d['doc_kind']))}</td>"
-                 f"<td>{status}</td>{counts}</tr>")
-    p.append("</table>")
+    verdict_columns = [c for c in VERDICT_COLUMNS if c in docs.columns]
+    verdict_by_doc = verdict_summary(facts)
 
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     fam_rank = {f: i for i, f in enumerate(FAMILIES)}
-    for d in order_rows:
+    doc_views = []
+    for _, d in order.iterrows():
+        doc_id = d["doc_id"]
         src = str(d["source"])
-        link = f" <a class='muted' href='{_e(src)}'>{_e(src)}</a>" if "://" in src else f" <span class='muted'>{_e(src)}</span>"
-        p.append(f"<section class='doc' id='doc-{_e(d['doc_id'])}'><h2>{_e(d['name'])}</h2>"
-                 f"<p>{_e(d['department'])} · {_e(d['year'])} · {_e(labels['doc_kinds'].get(d['doc_kind'], d['doc_kind']))}"
-                 f" · {_e(d['scope'])}{link}</p>")
-        if d["status"] != "ok":
-            p.append(f"<p class='sev-error'><span class='pill error'>not read</span> {_e(d['error'])}</p></section>")
-            continue
-        fl = flags_by_doc.get(d["doc_id"], [])
-        if not fl:
-            p.append("<p class='muted'>no flags</p>")
-        for fam in sorted(dict.fromkeys(f["family"] for f in fl), key=lambda f: fam_rank.get(f, 99)):
-            ff = [f for f in fl if f["family"] == fam]
-            p.append(f"<h3>{_e(fam_label(fam))} <span class='muted'>{_e(fam)} · {len(ff)}</span></h3>")
-            for sev in sorted(dict.fromkeys(f["severity"] for f in ff), key=lambda s: sev_rank.get(s, 9)):
-                fs = [f for f in ff if f["severity"] == sev]
-                p.append(f"<h4>{_e(sev)} ({len(fs)})</h4>")
-                for f in fs:
-                    p.append(_flag_html(f, labels))
-        summary = tables_by_doc.get(d["doc_id"])
-        if summary:
-            rows = "".join(f"<tr><td>{_e(t['title'])}</td><td>{_e(t['table_type'])}</td><td>{_e(t['unit'])}</td>"
-                           f"<td class='num'>{int(t['n'])}</td></tr>" for t in summary)
-            p.append(f"<details><summary>{len(summary)} tables, {int(sum(t['n'] for t in summary))} numeric cells</summary><table>"
-                     f"<tr><th>table</th><th>type</th><th>unit</th><th>cells</th></tr>{rows}</table></details>")
-        p.append("<p><a href='#'>↑ summary</a></p></section>")
-    p.append(f"</main><script>{JS}</script></body></html>")
-    return "".join(p)
+        view = {
+            "doc_id": doc_id, "name": d["name"], "department": _v(d.get("department")), "year": _v(d.get("year")),
+            "kind": _v(labels["doc_kinds"].get(d["doc_kind"], d["doc_kind"])), "scope": _v(d.get("scope")),
+            "status": d["status"], "error": _v(d.get("error")), "source": src,
+            "url": src if src.lower().startswith(("http://", "https://")) else None,
+            "counts": [int(per_doc.loc[doc_id].get(s, 0)) if doc_id in per_doc.index else 0 for s in SEVERITIES],
+            "verdicts": [_v(d.get(c)) for c in verdict_columns], "families": [], "tables": [], "n_cells": 0,
+            "verdict": verdict_by_doc.get(doc_id),
+        }
+        fl = flags_by_doc.get(doc_id, EMPTY_FLAGS)
+        for fam in sorted(fl["family"].unique(), key=lambda f: fam_rank.get(f, 99)):
+            ff = fl[fl["family"] == fam]
+            sevs = []
+            for sev in sorted(ff["severity"].unique(), key=lambda s: sev_rank.get(s, 9)):
+                sevs.append({"key": sev, "flags": [flag_view(f, labels, base) for _, f in ff[ff["severity"] == sev].iterrows()]})
+            view["families"].append({"key": fam, "label": fam_label(fam), "n": len(ff), "severities": sevs})
+        summary = tables_by_doc.get(doc_id)
+        if summary is not None and len(summary):
+            view["tables"] = [{"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]),
+                               "n": int(t["n"])} for _, t in summary.iterrows()]
+            view["n_cells"] = int(summary["n"].sum())
+        doc_views.append(view)
+    return ENV.get_template("report.html.j2").render(
+        title=title, css=_asset("report.css"), js=_asset("report.js"), n_docs=len(docs), n_err_docs=n_err_docs,
+        n_flags=n_flags, n_dismissed=n_dismissed,
+        severities=[{"key": s, "n": int(sev_counts.get(s, 0))} for s in SEVERITIES],
+        family_chart=family_chart, department_chart=department_chart, docs=doc_views,
+        verdict_columns=verdict_columns,
+    )
+
+
+def _v(x):
+    return "" if _missing(x) else x
 
 
 def write_report(store, path: str | Path, sources: list[str] | None = None) -> Path:
@@ -323,7 +346,17 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
         docs = docs[docs["source"].isin(sources)]
         flags = flags[flags["source"].isin(sources)]
         cells = cells[cells["source"].isin(sources)]
-    page = render(docs, flags, cells)
+    # reviewers' decisions: a dismissed flag is left out while its figures stay the same
+    reviews = store.reviews() if hasattr(store, "reviews") else None
+    flags = decisions(flags, reviews)
+    dismissed = flags["decision"] == "dismissed"
+    try:
+        facts = store.con.execute(facts_query()).df()
+    except duckdb.Error:  # a store written before verdicts existed
+        facts = None
+    if facts is not None and sources is not None:
+        facts = facts[facts["doc_id"].isin(docs["doc_id"])]
+    page = render(docs, flags[~dismissed], cells, base=path.parent, n_dismissed=int(dismissed.sum()), facts=facts)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as fh:

@@ -56,6 +56,8 @@ class RuledTable:
     cells: list[tuple[int, int, int, int]]  # (r0, c0, r1, c1) inclusive grid spans
     rows: list[list[str]] = field(default_factory=list)
     page: int = 0
+    # per row of `rows`, per cell: (page, x0, top, x1, bottom) of the cell, for drawing it
+    boxes: list[list] = field(default_factory=list)
 
 
 def _cluster_values(vals: list[float], tol: float) -> list[float]:
@@ -183,17 +185,22 @@ def fill_table(t: RuledTable, chars: list[Char]) -> None:
         buckets[owner[(r, c)]].append(ch)
     texts = [join_lines([join_chars(ln) for ln in group_lines(b)]) for b in buckets]
     grid = [["" for _ in range(nc)] for _ in range(nr)]
+    boxes: list[list] = [[None] * nc for _ in range(nr)]  # each grid slot's cell box, for drawing
     for (r0, c0, r1, c1), text in zip(t.cells, texts):
         if not text:
             continue
+        box = (t.page, t.xs[c0], t.ys[r0], t.xs[c1 + 1], t.ys[r1 + 1])
         if NUMERIC.match(text):
             grid[r0][c0] = text
+            boxes[r0][c0] = box
             continue
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 grid[r][c] = text
+                boxes[r][c] = box
     # drop empty rows, and empty sliver columns (double rulings)
     keep_c = [c for c in range(nc) if t.xs[c + 1] - t.xs[c] >= 6 or any(grid[r][c] for r in range(nr))]
-    rows = [[row[c] for c in keep_c] for row in grid if any(row[c] for c in keep_c)]
-    t.rows = rows
+    keep_r = [r for r in range(nr) if any(grid[r][c] for c in keep_c)]
+    t.rows = [[grid[r][c] for c in keep_c] for r in keep_r]
+    t.boxes = [[boxes[r][c] for c in keep_c] for r in keep_r]
     t.col_x = [t.xs[c] for c in keep_c] + ([t.xs[keep_c[-1] + 1]] if keep_c else [])  # type: ignore[attr-defined]

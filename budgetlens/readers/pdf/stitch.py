@@ -39,7 +39,8 @@ def assemble(pages: list[Page]) -> list[Block]:
         if para:
             text = join_lines([l.text for l in para])
             if text:
-                blocks.append(Block(kind="para", text=text, page=para[0].page))
+                blocks.append(Block(kind="para", text=text, page=para[0].page,
+                                    lines=[(l.page, l.x0, l.top, l.x1, l.bottom, len(l.text.strip())) for l in para]))
         para = []
 
     for p in pages:
@@ -55,6 +56,7 @@ def assemble(pages: list[Page]) -> list[Block]:
             if isinstance(it, RuledTable):
                 flush()
                 titles, body = _lift_title_rows(it.rows)
+                boxes = list(it.boxes)[len(it.rows) - len(body):]
                 it.rows = body
                 mapping = None
                 if (
@@ -67,14 +69,22 @@ def assemble(pages: list[Page]) -> list[Block]:
                 if mapping is not None:
                     assert open_block is not None and open_table is not None
                     rows = [spread_row(r, mapping, len(open_block.rows[0])) for r in it.rows]
+                    boxes = [spread_boxes(b, r, mapping, len(open_block.rows[0])) for b, r in zip(boxes, it.rows)]
+                    n_spread = len(rows)
                     rows = strip_repeated_header(open_block.rows, rows)
+                    boxes = boxes[n_spread - len(rows):]
+                    n_kept = len(rows)
                     join_split_row(open_block.rows, rows)
+                    boxes = boxes[n_kept - len(rows):]
                     open_block.rows.extend(rows)
+                    if len(open_block.cell_boxes) + len(boxes) == len(open_block.rows):
+                        open_block.cell_boxes.extend(boxes)
                     open_table.page = p.number  # the chain keeps the first page's column grid
                 elif it.rows:
                     for t in titles:  # a title inside the frame: a caption paragraph like any other
                         blocks.append(Block(kind="para", text=t, page=p.number))
-                    open_block = Block(kind="table", rows=[list(r) for r in it.rows], page=p.number, grid=True)
+                    open_block = Block(kind="table", rows=[list(r) for r in it.rows], page=p.number, grid=True,
+                                       cell_boxes=boxes if len(boxes) == len(it.rows) else [])
                     blocks.append(open_block)
                     open_table = it
                 continue
@@ -143,6 +153,17 @@ def continuation_map(prev: RuledTable, nxt: RuledTable) -> Optional[list[tuple[i
             return None
         return [(idx[j], idx[j + 1] - 1) for j in range(len(idx) - 1)]
     return None
+
+
+def spread_boxes(boxes: list, row: list[str], mapping: list[tuple[int, int]], width: int) -> list:
+    """The cell boxes of a continued row, spread like its texts (`spread_row`)."""
+    out: list = [None] * width
+    for box, text, (a, b) in zip(boxes, row, mapping):
+        if not text:
+            continue
+        for c in ([a] if NUMERIC.match(text) else range(a, b + 1)):
+            out[c] = box
+    return out
 
 
 def spread_row(row: list[str], mapping: list[tuple[int, int]], width: int) -> list[str]:
