@@ -13,8 +13,10 @@ native reader) costs only its batch's documents: they are tried again one by one
 pool, and a document that kills its worker again becomes an error row."""
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
+import signal
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -54,9 +56,6 @@ def exit_with_parent() -> None:
     killed, a worker when the forkserver goes), so a `kill -9` of a run leaves no workers
     behind.  Elsewhere, nothing."""
     try:
-        import ctypes
-        import signal
-
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
         parent = os.getppid()
