@@ -59,7 +59,7 @@ def test_pool_only_when_it_can_pay():
     custom = lambda bs: iter(())  # noqa: E731 - a caller's own mapper is kept
     assert use_workers(custom, 2, 25, 1000, lim) == (custom, 25)
     m, size = use_workers(sequential, 2, 25, 20, lim)
-    assert m is not sequential and size == 5  # each worker gets at least two batches
+    assert m is not sequential and size == 25  # the batch size stays the caller's
 
 
 def test_cores_is_positive():

@@ -370,12 +370,11 @@ def run_job(
 def use_workers(map_batches: Callable, workers: int, batch_size: int, n_docs: int, lim,
                 fn: Callable = process_batch, default: Callable = sequential, **kw) -> tuple[Callable, int]:
     """The mapper and batch size for `workers`: the in-process loop for one worker, or
-    when there are too few documents to repay starting the pool; else a pool of workers
-    with batches small enough that each worker gets at least two."""
+    when there are too few documents to repay starting the pool; else a pool of workers.
+    The batch size is the caller's (it is also the unit of a transaction)."""
     if workers <= 1 or map_batches is not default or n_docs < 2 * workers:
         return map_batches, batch_size
-    size = max(1, min(batch_size, -(-n_docs // (2 * workers))))
-    return pool_map(fn, workers, limits=lim, **kw), size
+    return pool_map(fn, workers, limits=lim, **kw), batch_size
 
 
 @dataclass
