@@ -170,7 +170,6 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
     started = datetime.now(timezone.utc).isoformat()
     report = None
     with Store(config.store_path) as store:
-        store.verify()  # a damaged store is found before anything is written to it
         todo, skipped = plan(inputs, store, force)
         map_batches, batch_size = use_workers(map_batches, workers, batch_size, len(todo), limits_mod.current(),
                                               fn=process_inputs, default=sequential,

@@ -273,7 +273,6 @@ def run_job(
     per_doc: list = []
     n_reviews = 0
     try:
-        store.verify()  # a damaged store is found before anything is written to it
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
