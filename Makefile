@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= budgetlens-out
 
-.PHONY: demo test test-fast lint typecheck bench fuzz clean venv
+.PHONY: demo test test-fast lint typecheck bench bench-regions fuzz clean venv
 
 venv: $(STAMP)
 
@@ -41,8 +41,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) bench-regions
 	$(PY) -m benchmarks.run
+
+# per city: metadata accuracy against the corpus READMEs, typed-cell share, template chosen
+bench-regions: $(STAMP)
+	$(PY) -m benchmarks.regions --run --out /tmp/budgetlens-regions --write benchmarks/results/regions.md
 
 fuzz: $(STAMP)
 	$(PY) -m pip install -q atheris

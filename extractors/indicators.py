@@ -30,8 +30,8 @@ import regex
 from budgetlens.document.numbers import MONEY, parse_number
 from budgetlens.gazetteers.patterns import alternation, load
 
-from .facts import Fact
 from .comparisons import intros
+from .facts import Fact
 from .numbers import COUNT, PERCENT, find_quantities
 
 P = load("indicators")

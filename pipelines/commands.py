@@ -7,16 +7,17 @@ in-process (`--orchestrator local`, no Prefect import); with one, or when asked
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from dataclasses import asdict
 from pathlib import Path
+
 from budgetlens.crawler.config import ConfigError, load_config
 from budgetlens.crawler.crawl import crawl
-from budgetlens.engine.run import Progress
-from budgetlens.store import StoreLocked
-from dataclasses import asdict
 from budgetlens.crawler.inputs import process_raw
-import signal
+from budgetlens.engine.run import Progress
 from budgetlens.pipelines.server import ServerSupervisor
+from budgetlens.store import StorageError, StoreLocked
 
 
 def _config(args):
@@ -74,6 +75,9 @@ def cmd_process(args) -> int:
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return 3
+    except StorageError as exc:  # a full disk, a damaged store: one paragraph, its exit status
+        print(f"budgetlens: {exc.message()}", file=sys.stderr)
+        return exc.exit_status
     print(f"{s['inputs']} documents: {s['processed']} processed ({s['errors']} errors), {s['skipped']} unchanged "
           f"and skipped; {s['facts']} facts, {s['flags']} flags in {s['seconds']:.1f}s [{mode}]")
     print(f"store: {config.store_path}  report: {s['report']}")

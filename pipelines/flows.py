@@ -69,7 +69,7 @@ def process_batch_task(batch: Batch) -> list[DocResult]:
 
 @flow(name="budgetlens-run", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
 def run_flow(paths: list[str], out: str, batch_size: int = 25, quiet: bool = True, command: str = "run",
-             skip_known: bool = True):
+             skip_known: bool = True, rebuild_store: bool = False):
     """The whole one-off run inside one flow run: batches become tasks, and each batch's
     results reach the store as soon as it (and those before it) completes, so a killed
     run keeps what was stored and memory does not grow with the corpus."""
@@ -82,7 +82,7 @@ def run_flow(paths: list[str], out: str, batch_size: int = 25, quiet: bool = Tru
                 yield _failed_batch(batch, f"processing task failed: {type(exc).__name__}: {exc}")
 
     return run_job(paths, out, map_batches=mapper, batch_size=batch_size, quiet=quiet, command=command,
-                   skip_known=skip_known)
+                   skip_known=skip_known, rebuild_store=rebuild_store)
 
 
 def _failed_batch(batch: Batch, reason: str) -> list[DocResult]:

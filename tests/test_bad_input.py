@@ -20,7 +20,7 @@ import pytest
 from badinput.generate import _pdf_bytes, generate, good_docx, sample_variant
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERIC = ("reader failed", "extraction failed", "results could not be stored")
+GENERIC = ("reader failed", "extraction failed", "results could not be stored", "results refused by the store")
 MAX_RSS_MB = 1500
 
 

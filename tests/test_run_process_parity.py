@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from conftest import REAL
 from portal import Portal, write_config
 

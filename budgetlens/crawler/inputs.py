@@ -22,7 +22,7 @@ from budgetlens.engine.process import DOC_COLUMNS, DocResult, process_group
 from budgetlens.engine.run import Progress, finish_run, run_batches
 from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
 from budgetlens.report import write_report as write_report_to
-from budgetlens.store import Store
+from budgetlens.store import ExportError, Store
 from budgetlens.store.duck import new_run_id
 
 from .rawstore import RawStore
@@ -75,7 +75,7 @@ def plan(inputs: list[Input], store, force: bool = False) -> tuple[list[Input], 
     if force:
         return list(inputs), []
     rows = store.con.execute("SELECT input_key, doc_id FROM processed_inputs").fetchall()
-    known_docs = store.doc_ids()
+    known_docs = store.complete_doc_ids()  # every fact, cell and flag written with it is there
     done = {k for k, d in rows if d in known_docs}
     todo = [i for i in inputs if i.key not in done]
     skipped = [i for i in inputs if i.key in done]
@@ -181,7 +181,11 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
         finish_run(store, run_id, started, tally, tally.doc_ids + known_doc_ids(store, skipped), command,
                    skipped=len(skipped))
         if write_report:
-            report = str(write_report_to(store, config.report))
+            try:
+                report = str(write_report_to(store, config.report))
+            except OSError as exc:
+                raise ExportError(f"Writing the report {config.report}", config.report, exc,
+                                  outcome="The store is complete; the previous report is intact.") from exc
     return ProcessSummary(run_id, len(inputs), tally.docs, len(skipped), tally.errors, tally.flags, tally.facts,
                           time.perf_counter() - t0, report, tally.per_doc)
 

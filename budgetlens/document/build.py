@@ -3,7 +3,6 @@ tree, paragraphs and sentences, typed tables and the title metadata."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any, Optional
 
 import regex
@@ -14,6 +13,7 @@ from budgetlens.gazetteers.headings import heading_style
 from budgetlens.readers.blocks import Block
 from budgetlens.readers.normalize import normalize_cell, normalize_text
 
+from .metadata import apply_metadata, choose_template
 from .numbers import cell_value
 from .table_types import assign_type
 from .tables import resolve_roles, structure_table, unit_of
@@ -21,9 +21,6 @@ from .tables import resolve_roles, structure_table, unit_of
 HEAD = gazetteers.load("headings")
 META = gazetteers.load("document_meta")
 SENT_END = regex.compile(HEAD["sentence_split"])
-TITLE_RE = regex.compile(META["title_pattern"])
-LEADING_CODE = regex.compile(META["leading_code"])
-REGION_RE = regex.compile(META["region_pattern"])
 EMPTY_NOTE = regex.compile(META["empty_note_pattern"])
 HAN = regex.compile(r"\p{Han}")  # compiled once: regex.search(pattern, s) re-resolves its cache per call
 CAPTION_LINE = regex.compile(META["caption_cell_pattern"])
@@ -92,10 +89,11 @@ def build_document(
             _add_table(doc, laid, idx, b, span, n_table)
     doc.sentences.sort(key=lambda s: s.start)
     doc.page_marks.sort(key=lambda m: m[0])
-    _metadata(doc, [b for b, _ in laid if b.kind == "para"], name or Path(source).stem)
+    apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
     for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
         assign_type(t, doc.tables[k - 1] if k else None)
         resolve_roles(t, doc.year, doc.doc_kind)
+    doc.template = choose_template(doc)  # after typing: a template may ask for table types
     return doc
 
 
@@ -299,67 +297,3 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
         if not fallback and len(t) <= 40:
             fallback = t
     return fallback, unit
-
-
-def _metadata(doc: Document, paras: list[Block], name: str) -> None:
-    candidates = [b.text for b in paras[:300]]
-    best = None
-    for t in candidates:
-        t2 = t
-        for p in META["strip_prefixes"]:
-            t2 = t2.replace(p, " ")
-        m = TITLE_RE.search(t2)
-        if not m:
-            continue
-        dept = LEADING_CODE.sub("", m.group("dept")).strip()
-        if any(w in dept for w in META["not_department"]) or len(dept) < 3:
-            continue
-        score = ("公开" in t) + ("说明" in t) + (m.start() < 6)
-        if best is None or score > best[0]:
-            best = (score, t, m, dept)
-        if score >= 3:
-            break
-    if best is None:
-        _metadata_from_name(doc, name)
-        return
-    _score, line, m, dept = best
-    doc.title = line
-    _apply_title(doc, m, dept)
-    if not doc.region:
-        _complete_region(doc, name)
-
-
-def _complete_region(doc: Document, name: str) -> None:
-    """A body that calls itself 省委办公厅 in its title is named in full elsewhere in the
-    document (江苏省委办公厅) or in the file name."""
-    dept = doc.department or ""
-    for m in regex.finditer(r"(\p{Han}{2,3})" + regex.escape(dept), doc.text[:200000]):
-        if any(ch in META["not_region_chars"] for ch in m.group(1)):
-            continue
-        r = REGION_RE.match(m.group(0))
-        if r and r.group("region") and len(r.group("region")) > 1:
-            doc.region = r.group("region")
-            return
-    probe = Document(doc_id="", source=doc.source, format=doc.format)
-    _metadata_from_name(probe, name)
-    if probe.region and probe.department and probe.department.endswith(dept[1:] if len(dept) > 3 else dept):
-        doc.region = probe.region
-    elif probe.region and dept[:1] in "省市" and probe.region.endswith(dept[:1]):
-        doc.region = probe.region
-
-
-def _metadata_from_name(doc: Document, name: str) -> None:
-    m = TITLE_RE.search(regex.sub(r"^[A-Za-z0-9_]+_", "", name))
-    if not m:
-        return
-    _apply_title(doc, m, LEADING_CODE.sub("", m.group("dept")).strip())
-
-
-def _apply_title(doc: Document, m, dept: str) -> None:
-    """Department, year, kind, scope and region from a title match."""
-    doc.department = dept
-    doc.year = int(m.group("year"))
-    doc.doc_kind = META["kind_words"].get(m.group("kind"))
-    doc.scope = META["scope_words"].get(m.group("scope") or "部门", "department")
-    r = REGION_RE.match(dept)
-    doc.region = (r.group("region") or None) if r else None

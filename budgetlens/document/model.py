@@ -130,7 +130,8 @@ class Document:
     format: str
     text: str = ""
     department: Optional[str] = None
-    region: Optional[str] = None
+    region: Optional[str] = None  # as printed at the start of the body's name (深圳市, 秦皇岛市海港区)
+    province: Optional[str] = None  # its province-level division (广东省, 河北省, 上海市)
     year: Optional[int] = None
     doc_kind: Optional[str] = None  # "budget" | "final_account"
     scope: Optional[str] = None  # "department" | "unit"
@@ -140,7 +141,10 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # every input file (paired documents)
-    template: Optional[str] = None  # gazetteers/templates.yaml key, if recognised
+    template: Optional[str] = None  # gazetteers/templates/*.yaml key, if recognised
+    # cover, title lines and file name that disagree on the body, year or kind
+    # (document.metadata), e.g. "file p? X.pdf: 市国资委 ≠ 北京市人民政府国有资产监督管理委员会"
+    metadata_conflicts: list[str] = field(default_factory=list)
     status: str = "ok"
     error: Optional[str] = None
     read_seconds: Optional[float] = None

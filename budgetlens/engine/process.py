@@ -4,6 +4,7 @@ Failures are contained here: a document that cannot be read or crashes an extrac
 becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -35,7 +36,7 @@ from budgetlens.reconcile.flags import FLAG_COLUMNS
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
-               "read_seconds", "process_seconds",
+               "read_seconds", "process_seconds", "province", "metadata_conflicts",
                # verdict counts (issue 13): narrative money figures, and how many a table cell
                # verifies, a flag contradicts, or nothing could check
                "figures", "verified", "contradicted", "unverifiable"]
@@ -69,12 +70,21 @@ def _error_id(paths: list[Path]) -> str:
     return "err-" + h.hexdigest()[:16]
 
 
-# Reasons that may not recur on another try: such error rows are recomputed on re-run.
-TRANSIENT_REASONS = ("cannot read file", "out of memory", "reader failed: OSError", "reader failed: PermissionError")
+# Reasons about the machine, not the document, that may not recur on another try: such
+# error rows are recomputed on re-run.  Every OS-level error (disk, permissions, a file
+# that vanished, a network share) and memory, whichever step raised it; a result that
+# could not be stored (written by older versions: storage failures now stop the run; a
+# value the store refuses is "results refused by the store", not retried);
+# an orchestrator task that failed outright (a lost worker).
+_RESOURCE_ERRORS = tuple(sorted(
+    {n for n, c in vars(builtins).items()
+     if isinstance(c, type) and issubclass(c, (OSError, MemoryError))}, key=len, reverse=True))
+TRANSIENT_REASONS = ("cannot read file", "out of memory", "results could not be stored", "processing task failed",
+                     *(f"{step} failed: {name}" for step in ("reader", "extraction") for name in _RESOURCE_ERRORS))
 
 
 def is_transient(error: Optional[str]) -> bool:
-    return bool(error) and error.startswith(TRANSIENT_REASONS)
+    return isinstance(error, str) and error.startswith(TRANSIENT_REASONS)
 
 
 def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
@@ -280,6 +290,8 @@ def document_row(doc: Document, status="ok", error=None, seconds=None) -> dict:
         "title": doc.title, "sources": list(doc.sources), "template": doc.template,
         "pages": doc.pages, "n_tables": len(doc.tables), "n_sentences": len(doc.sentences),
         "read_seconds": doc.read_seconds, "process_seconds": seconds,
+        "province": doc.province,
+        "metadata_conflicts": "; ".join(doc.metadata_conflicts) or None,
         **doc.__dict__.get("verdict_counts", {}),
     }
 

@@ -21,8 +21,18 @@ from rich.progress import Progress as RichProgress
 
 from budgetlens import limits as limits_mod
 from budgetlens.report import write_report as _write
-from budgetlens.store import Store
-from budgetlens.store.duck import FILES, new_run_id
+from budgetlens.store import StorageError, Store, StoreDamaged
+from budgetlens.store.duck import (
+    FILES,
+    REVIEWS_JOURNAL,
+    ROLLED_BACK,
+    ExportError,
+    checkpoint_warning,
+    is_storage_failure,
+    move_aside,
+    new_run_id,
+    remove_stale_temporaries,
+)
 
 from .corpus import cross_document_flags
 from .discover import discover, group_sources
@@ -60,6 +70,8 @@ class RunSummary:
     per_document: list[tuple[str, str, Optional[float], Optional[str]]]
     skipped: int = 0  # unchanged since an earlier run (same bytes, same pipeline): not recomputed
     duplicates: int = 0  # same content as another input of this run: processed once
+    moved_aside: Optional[Path] = None  # --rebuild-store: where the old store file now is
+    reviews_reimported: int = 0  # --rebuild-store: decisions of the reviewers' journal in the rebuilt store
 
 
 class Progress:
@@ -219,6 +231,7 @@ def run_job(
     command: str = "run",
     skip_known: bool = True,
     limits=None,
+    rebuild_store: bool = False,
 ) -> RunSummary:
     """Process `paths` into the store and snapshots in `out`.
 
@@ -227,7 +240,15 @@ def run_job(
     unchanged since they were stored are skipped (`skip_known=False` recomputes them).
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
-    workers it starts."""
+    workers it starts.
+
+    Storage faults stop the run: a batch that cannot be stored (disk full, I/O error,
+    read-only folder, failed commit) is rolled back and raises store.StorageError, with
+    nothing of it marked done, so the same command later completes exactly what is
+    missing; a damaged store raises StoreDamaged before anything is processed
+    (`rebuild_store=True` moves it aside, keeps it, and rebuilds from the inputs,
+    re-importing the reviewers' journal); a failed Parquet snapshot or report raises
+    ExportError after the store has committed, the previous files intact."""
     if limits is not None:
         limits_mod.configure(limits)
     lim = limits_mod.current()
@@ -243,9 +264,14 @@ def run_job(
         if not quiet:
             print(f"budgetlens: {msg}", file=sys.stderr, flush=True)
 
-    store = Store(out / "budgetlens.duckdb", wait=lim.store_wait_seconds, on_wait=waiting)
+    store_path = out / "budgetlens.duckdb"
+    moved_aside = move_aside(store_path) if rebuild_store else None
+    store = Store(store_path, wait=lim.store_wait_seconds, on_wait=waiting)
     per_doc: list = []
+    n_reviews = 0
     try:
+        if moved_aside is not None:
+            n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
@@ -253,6 +279,8 @@ def run_job(
             kdf = pd.DataFrame([vars(k) for k in keys.values() if k.sha256 is not None],
                                columns=["path", "size", "mtime_ns", "sha256"])
             for row in store.finished_files(kdf, fingerprint).to_dict("records"):
+                if is_transient(row.get("doc_error")):  # an error about the machine (stored by an older version)
+                    continue
                 finished[row["path"]] = row
 
         run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
@@ -306,6 +334,7 @@ def run_job(
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
         finish_run(store, run_id, started, tally, doc_ids, command, skipped=len(skipped_ids))
+        # exports come after the store has committed: a failure here loses no result
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
@@ -313,12 +342,24 @@ def run_job(
                 "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
             report = out / "report.html"
             tmp = out / f".report.html.tmp-{os.getpid()}"
-            _write(store, tmp, sources=sources)
-            os.replace(tmp, report)
+            try:
+                _write(store, tmp, sources=sources)
+                os.replace(tmp, report)
+            except Exception as exc:
+                remove_stale_temporaries(out)
+                if not is_storage_failure(exc):
+                    raise
+                raise ExportError(f"Writing the report {report}", report, exc,
+                                  outcome="The store and the Parquet snapshots are complete; the previous report.html "
+                                          "is intact.") from exc
     finally:
         store.close()
+    warning = checkpoint_warning(store)
+    if warning:
+        print(f"budgetlens: {warning}", file=sys.stderr)
     return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
-                      report, per_doc, skipped=len(skipped_ids), duplicates=n_dups)
+                      report, per_doc, skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
+                      reviews_reimported=n_reviews)
 
 
 @dataclass
@@ -338,12 +379,25 @@ def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress:
     reads, extracts and checks each batch of documents (a loop, a process pool or Prefect
     tasks); each batch is stored in one transaction.  `keep(results)` → (results to store,
     their `files` rows) lets a front end drop or annotate; `stored(results)` runs after the
-    batch is committed."""
+    batch is committed.
+
+    A batch that cannot be stored because of the machine raises store.StorageError (the
+    batch rolled back, none of its documents marked done)."""
     tally = Tally()
+    total = sum(len(b) for b in todo)
+    seen = 0
     for results in map_batches(todo):
         kept, files = keep(results) if keep else (list(results), None)
         fr = frames(kept)
-        _store_batch(store, fr, kept, run_id, files)
+        try:
+            _store_batch(store, fr, kept, run_id, files)
+        except StorageError as exc:
+            if exc.outcome in ("", ROLLED_BACK):
+                exc.outcome = (f"Nothing of this batch ({len(results)} document(s)) was recorded and none of them is "
+                               f"marked done; the {tally.docs} document(s) stored before it in this run are complete; "
+                               f"{max(total - seen - len(results), 0)} were not processed yet.")
+            raise
+        seen += len(results)
         if stored:
             stored(kept)
         for r in kept:
@@ -367,18 +421,37 @@ def finish_run(store, run_id: str, started: str, tally: Tally, doc_ids: list[str
     try:
         tally.flags += cross_document_flags(store, doc_ids)
     except Exception as exc:  # a corpus check must never cost the run its results
+        if is_storage_failure(exc):
+            raise _stored_but(store.path, exc, "Storing the cross-document flags", tally.docs) from exc
         print(f"budgetlens: cross-document checks skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
-    store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), tally.docs, tally.errors, tally.flags,
-                     command, skipped=skipped)
+    try:
+        store.record_run(run_id, started, datetime.now(timezone.utc).isoformat(), tally.docs, tally.errors,
+                         tally.flags, command, skipped=skipped)
+    except StorageError as exc:
+        raise _stored_but(store.path, exc, "Recording the run", tally.docs) from exc
+
+
+def _stored_but(path: Path, cause, action: str, n_docs: int) -> StorageError:
+    """A storage failure after every document's results were committed."""
+    if isinstance(cause, StoreDamaged) or (isinstance(cause, StorageError) and cause.outcome not in ("", ROLLED_BACK)):
+        return cause  # it says itself what was lost
+    cause = getattr(cause, "cause", cause)
+    return StorageError(f"{action} in the results store {path}", path, cause,
+                        outcome=f"Every document's results are stored ({n_docs} in this run); "
+                                "the snapshots and report were not written.")
 
 
 def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], run_id: str,
                  files: Optional[pd.DataFrame]) -> None:
-    """One transaction per batch; if the batch cannot be stored (a value the schema
-    refuses), each document alone, and one that still fails becomes an error row."""
+    """One transaction per batch; if the batch cannot be stored because of its data (a
+    value the schema refuses), each document alone, and one that still fails becomes an
+    error row.  A failure of the machine (store.StorageError) is never a document's
+    result: it propagates, the batch rolled back."""
     try:
         store.write(fr, run_id, files)
         return
+    except StorageError:
+        raise
     except Exception as batch_exc:  # noqa: F841 - retried document by document below
         pass
     for r in results:
@@ -388,7 +461,9 @@ def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], r
         mine = files[files["path"].isin(srcs)] if files is not None else None
         try:
             store.write(one, run_id, mine)
+        except StorageError:
+            raise
         except Exception as exc:
-            row = {**d, "status": "error", "error": f"results could not be stored: {type(exc).__name__}: {str(exc)[:200]}"}
+            row = {**d, "status": "error", "error": f"results refused by the store: {type(exc).__name__}: {str(exc)[:200]}"}
             mine = mine.assign(status="error", transient=False) if mine is not None else None
             store.write(frames([DocResult(row)]), run_id, mine)

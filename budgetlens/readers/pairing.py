@@ -3,40 +3,36 @@
 Jiangsu 2017–2019 publish some budgets as a narrative-only PDF and a tables-only PDF
 (e.g. JS08 江苏省委办公厅2017年部门预算 + JS09 …2017年预算公开表格).  `pair_sources`
 groups such files by department and year, decided from the files' content (title or table
-caption lines, year) with the file name as fallback.  Two complete disclosures are never
-paired: a pair is always one narrative-only file plus one tables-only file.
+caption lines, year; read by `gazetteers.names`, as the document's metadata is) with the
+file name as fallback.  Two complete disclosures are never paired: a pair is always one
+narrative-only file plus one tables-only file.  The narrative comes first in a pair, so the
+document's metadata is read from its cover: the tables file inherits its department.
 
 Pure function: reads the files, writes nothing, keeps no state.
 """
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
 
 import regex
 
-from budgetlens.readers.blocks import Block, ReadError
 from budgetlens.gazetteers import load
-from difflib import SequenceMatcher
+from budgetlens.gazetteers.names import abbreviate, label_name, title_matches
 from budgetlens.readers import read_blocks
+from budgetlens.readers.blocks import Block, ReadError
 
 PROSE_MIN = 800  # characters of prose that make a file carry a narrative
+# A file of many tables whose prose is this small a share of its table text is a tables
+# file even past PROSE_MIN: the long cells of a 绩效目标 table spill out as paragraphs
+# (BJ01 _表: 1,180 characters of such prose beside 40,398 of table text; files with a
+# narrative have prose ≥ 0.4 of their table text).
+PROSE_SHARE_MAX = 0.1
 MIN_SCORE = 0.8  # department-name similarity needed to pair (see _similarity)
-
-
-@functools.lru_cache(maxsize=1)
-def _vocab() -> dict:
-    meta = load("document_meta") or {}
-    lay = load("pdf_layout") or {}
-    return {
-        "title": regex.compile(meta.get("title_pattern", r"(?P<dept>\p{Han}{2,40}?)(?P<year>20\d\d)年度?(?P<kind>预算|决算)")),
-        "caption": regex.compile(lay.get("department_caption", r"$^")),
-        "synonyms": dict(lay.get("department_synonyms") or {}),
-        "strip": list(meta.get("strip_prefixes") or []),
-    }
+_FILE_PREFIX = regex.compile(load("document_meta")["file_prefix_pattern"])
 
 
 _YEAR = regex.compile(r"(20\d\d)\s*年")
@@ -53,10 +49,7 @@ class Profile:
 
 
 def _norm_dept(s: str) -> str:
-    s = regex.sub(r"[\s（）()“”\"'·]", "", s or "")
-    for a, b in _vocab()["synonyms"].items():
-        s = s.replace(a, b)
-    return s
+    return abbreviate(s)
 
 
 def _similarity(a: str, b: str) -> float:
@@ -70,7 +63,7 @@ def _similarity(a: str, b: str) -> float:
 
 
 def _name_profile(path: Path) -> tuple[Optional[int], str]:
-    stem = regex.sub(r"^[A-Za-z]{0,4}\d{1,4}[_\-\s]+", "", path.stem)  # "JS08_" style prefixes
+    stem = _FILE_PREFIX.sub("", path.stem)  # "JS08_" style prefixes
     m = _YEAR.search(stem) or regex.search(r"(20\d\d)", stem)
     year = int(m.group(1)) if m else None
     dept = stem[: m.start()] if m else stem
@@ -79,11 +72,11 @@ def _name_profile(path: Path) -> tuple[Optional[int], str]:
 
 def profile(path: Union[str, Path], blocks: list[Block]) -> Profile:
     path = Path(path)
-    v = _vocab()
     n_tables = sum(1 for b in blocks if b.kind == "table")
     paras = [b.text for b in blocks if b.kind == "para"]
     prose = sum(len(t) for t in paras if len(t) >= 30 and _PROSE.search(t))
-    if n_tables >= 3 and prose < PROSE_MIN:
+    table_text = sum(len(c) for b in blocks if b.kind == "table" for r in b.rows for c in r)
+    if n_tables >= 3 and (prose < PROSE_MIN or prose < PROSE_SHARE_MAX * table_text):
         kind = "tables"
     elif n_tables <= 1 and prose >= PROSE_MIN:
         kind = "narrative"
@@ -93,19 +86,14 @@ def profile(path: Union[str, Path], blocks: list[Block]) -> Profile:
         kind = "other"
     year: Optional[int] = None
     dept = ""
-    head = " ".join(paras[:6])  # the title block of the first page
-    for strip in v["strip"]:
-        head = head.replace(strip, " ")
-    m = v["title"].search(head.replace(" ", ""))
+    for t in paras[:40]:  # a label line (预算单位：…, 部门：…) names the body
+        dept = label_name(t) or ""
+        if dept:
+            break
+    m = next(iter(title_matches("".join(paras[:6]))), None)  # the title block of the first page
     if m:
-        year = int(m.group("year"))
-        dept = m.group("dept")
-    if not dept:
-        for t in paras[:40]:
-            c = v["caption"].match(t.strip())
-            if c:
-                dept = c.group("dept")
-                break
+        year = m.year
+        dept = dept or m.dept or ""
     if year is None:
         years = Counter(int(y) for t in paras[:60] for y in _YEAR.findall(t))
         if years:

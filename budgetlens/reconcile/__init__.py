@@ -11,9 +11,19 @@ import logging
 from typing import Iterable
 
 from budgetlens.document.model import Document
-from budgetlens.reconcile import (comparison, completeness, cross_document, decomposition, indicator,
-                                  narrative_arithmetic, narrative_vs_table, projects, shares, table_arithmetic,
-                                  text)
+from budgetlens.reconcile import (
+    comparison,
+    completeness,
+    cross_document,
+    decomposition,
+    indicator,
+    narrative_arithmetic,
+    narrative_vs_table,
+    projects,
+    shares,
+    table_arithmetic,
+    text,
+)
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import SAME_ROOT
 

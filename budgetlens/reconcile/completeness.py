@@ -10,7 +10,9 @@ from typing import Optional
 import regex
 
 from budgetlens import gazetteers
+from budgetlens.document.metadata import choose_template, template_fields
 from budgetlens.document.model import Document
+from budgetlens.gazetteers.names import qualified_region
 from budgetlens.reconcile.evidence import table_name
 from budgetlens.reconcile.flags import Flag
 
@@ -46,18 +48,35 @@ def _says_none(doc: Document, table_type: str) -> bool:
 
 
 def template_for(doc: Document) -> Optional[dict]:
-    temps = gazetteers.templates()
-    if doc.template and doc.template in temps:
-        return temps[doc.template]
-    kind = doc.doc_kind
-    if not kind:
-        return None
-    regional = [t for t in temps.values() if t.get("doc_kind") == kind and t.get("region") not in (None, "national")
-                and doc.region and t.get("region") in (doc.region or "")]
-    if regional:
-        return regional[0]
-    national = [t for t in temps.values() if t.get("doc_kind") == kind and t.get("region", "national") == "national"]
-    return national[0] if national else None
+    """The template the document builder chose by the templates' `match` blocks
+    (document.metadata.choose_template), with what it inherits; None when unknown."""
+    if doc.template is None:
+        doc.template = choose_template(doc)
+    return template_fields(doc.template) if doc.template else None
+
+
+def _maybe_present(doc: Document, table_type: str) -> bool:
+    """Some table of the document may be of `table_type` without being typed so: typed
+    `unknown` with evidence for that type (a positive score), or with amounts (a money
+    unit) and no evidence at all."""
+    for t in doc.tables:
+        if t.table_type != "unknown":
+            continue
+        if t.type_scores.get(table_type, 0) > 0 or (t.unit and not t.type_scores):
+            return True
+    return False
+
+
+def _unknown_template(doc: Document) -> Flag:
+    """No template fits: nothing is required, so nothing is missing; say what the document has."""
+    msg = R["messages"]["unknown_template"]
+    region = qualified_region(doc.region, doc.province) or "—"
+    tables = "、".join(dict.fromkeys(table_name(t) for t in doc.tables)) or "—"
+    heads = "；".join(_headings(doc)[:30]) or "—"
+    return Flag(FAMILY, "template.unknown", "info",
+                msg.format(region=region, kind=doc.doc_kind or "—", n_tables=len(doc.tables)),
+                evidence=[f"{R['messages']['tables_found']}{tables}", f"{R['messages']['headings_found']}{heads}"],
+                key="template.unknown")
 
 
 def _headings(doc: Document) -> list[str]:
@@ -73,7 +92,7 @@ def _headings(doc: Document) -> list[str]:
 def check(doc: Document, facts=None) -> list[Flag]:
     tpl = template_for(doc)
     if not tpl:
-        return []
+        return [_unknown_template(doc)]
     flags: list[Flag] = []
     present = {t.table_type for t in doc.tables}
     missing = [k for k in tpl.get("required_tables", []) if k not in present]
@@ -82,14 +101,22 @@ def check(doc: Document, facts=None) -> list[Flag]:
     # `国有资本经营预算拨款支出预算为0`) is an omission of form, not of content: info
     explained = [k for k in missing if _says_none(doc, k)]
     if missing:
-        severity = "info" if set(missing) <= set(explained) or set(missing) <= set(R.get("template_dependent_tables", [])) else "warning"
+        # a table the document has but whose type is not established (typed `unknown`, with
+        # an amount unit, and no type score against this type) may be the missing one:
+        # its absence is then not established either
+        uncertain = [k for k in missing if _maybe_present(doc, k)]
+        sure = [k for k in missing if k not in uncertain]
+        severity = "info" if (set(sure) <= set(explained) or set(sure) <= set(R.get("template_dependent_tables", []))) else "warning"
         names = [gazetteers.table_name(k) for k in missing]
         n_req = len(tpl.get("required_tables", []))
         flags.append(Flag(
             FAMILY, "required_tables.missing", severity,
             f"按《地方预决算公开操作规程》应公开的{n_req}张{kind_word}表中，缺少{len(missing)}张：{'、'.join(names)}。",
             values=[float(len(missing))],
-            evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}"],
+            evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}",
+                      f"{R['messages']['template']}{doc.template}"]
+            + ([R["messages"]["untyped_may_be"].format(names="、".join(gazetteers.table_name(k) for k in uncertain))]
+               if uncertain else []),
             key="missing:" + ",".join(missing),
         ))
     notes = [regex.compile(p) for p in tpl.get("empty_note_patterns", [])]

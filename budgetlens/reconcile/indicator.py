@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from budgetlens import gazetteers
+from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value, is_unit, number_with_unit, to_wan
 from budgetlens.extractors.numbers import find_quantities
-from budgetlens.document.model import Document, Row, Table
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag

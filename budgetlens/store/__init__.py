@@ -1,2 +1,2 @@
 """Results storage: a DuckDB database (the embedded default) and Parquet snapshots."""
-from .duck import Store, StoreLocked  # noqa: F401
+from .duck import ExportError, StorageError, Store, StoreDamaged, StoreLocked  # noqa: F401

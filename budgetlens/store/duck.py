@@ -1,17 +1,30 @@
 """The DuckDB store.  Every output table is keyed by `doc_id`: writing a document's
 results first deletes its earlier rows in the same transaction, so a re-run replaces and
-never duplicates.  Parquet files are snapshots of the store, written atomically."""
+never duplicates.  Parquet files are snapshots of the store, written atomically.
+
+Failures of the machine (a full disk, an I/O error, a read-only folder, a lost lock, a
+commit that could not be written) are never a document's result: the transaction is
+rolled back and a `StorageError` stops the caller.  A store whose file is damaged raises
+`StoreDamaged`; a failed Parquet snapshot raises `ExportError` and leaves the previous
+snapshot files whole."""
 from __future__ import annotations
 
+import errno
+import json
 import os
 import re
+import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
+import duckdb
 import pandas as pd
+
+from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
 from budgetlens.limits import current
 
 from . import reviews
@@ -23,7 +36,11 @@ SCHEMA = {
         "status": "VARCHAR", "error": "VARCHAR", "title": "VARCHAR", "sources": "VARCHAR[]",
         "template": "VARCHAR", "pages": "INTEGER", "n_tables": "INTEGER", "n_sentences": "INTEGER",
         "read_seconds": "DOUBLE", "process_seconds": "DOUBLE", "run_id": "VARCHAR",
+        "province": "VARCHAR", "metadata_conflicts": "VARCHAR",
         "figures": "INTEGER", "verified": "INTEGER", "contradicted": "INTEGER", "unverifiable": "INTEGER",
+        # rows written with the document, in the same transaction: what "complete" means
+        # (n_flags: the document's own checks; corpus-level flags come after the run)
+        "n_facts": "INTEGER", "n_cells": "INTEGER", "n_flags": "INTEGER",
     },
     "facts": {
         "source": "VARCHAR", "doc_id": "VARCHAR", "kind": "VARCHAR", "subject": "VARCHAR",
@@ -71,28 +88,216 @@ RUNS = {
 }
 
 
+# The reviewers' journal the desk writes beside the store: one JSON object per line with
+# these keys.  A rebuilt store re-imports it, so a rebuild never loses a decision.
+REVIEWS_JOURNAL = "reviews.jsonl"
+REVIEW_COLUMNS = ("flag_id", "decision", "note", "reviewer", "decided_at")
+# the desk's `reviews` table (review_id, fingerprint and doc_id when its journal has them)
+REVIEW_TABLE = {"review_id": "VARCHAR", **{c: "VARCHAR" for c in REVIEW_COLUMNS},
+                "fingerprint": "VARCHAR", "doc_id": "VARCHAR"}
+
+
+ROLLED_BACK = "The transaction was rolled back: nothing of it was recorded."
+
+
 class StoreLocked(RuntimeError):
     """Another process holds the store."""
+
+
+class StorageError(RuntimeError):
+    """The store, or an output beside it, could not be written or read because of the
+    machine (disk full, I/O error, read-only folder, lost lock, failed commit), not
+    because of a document.  Never recorded as a document's result: the caller stops.
+
+    `action` says what failed, `path` where; `outcome` (what was and was not recorded)
+    is completed by the caller, which knows how far the run got."""
+
+    exit_status = 4
+
+    def __init__(self, action: str, path: str | Path, cause: BaseException | str, *, outcome: str = "",
+                 advice: str = ""):
+        self.action, self.path, self.cause = action, Path(path), cause
+        self.outcome, self.advice = outcome, advice
+        super().__init__(action)
+
+    def __reduce__(self):  # picklable (an orchestrator may persist a failed run's exception)
+        cause = self.cause if isinstance(self.cause, OSError) else f"{type(self.cause).__name__}: {self.cause}"
+        return (self.__class__, (self.action, self.path, cause), {"outcome": self.outcome, "advice": self.advice})
+
+    def kind(self) -> str:
+        return failure_kind(self.cause)
+
+    def default_advice(self) -> str:
+        again = "run the same command again: it completes exactly what is missing, nothing twice."
+        return {
+            "space": "Free some space on that disk (or use another --out) and " + again,
+            "file_size": "A file-size limit (`ulimit -f`) stopped the file from growing: raise it and " + again,
+            "read_only": "Make the folder and its files writable by this user (or use another --out) and " + again,
+            "memory": "Give the run more memory (or set BUDGETLENS_DUCKDB_MEMORY) and " + again,
+        }.get(self.kind(), "Check the disk (system log, `df`, permissions) and " + again)
+
+    def message(self) -> str:
+        parts = [f"{self.action} failed: {_cause_text(self.cause)}."]
+        free = free_space(self.path)
+        if free is not None:
+            parts.append(f"{_human(free)} free on the disk of {_folder(self.path)}.")
+        if self.outcome:
+            parts.append(self.outcome)
+        parts.append(self.advice or self.default_advice())
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+class StoreDamaged(StorageError):
+    """The store file cannot be read back (checksum mismatch, truncated, not a DuckDB file)."""
+
+    exit_status = 5
+
+    def message(self) -> str:
+        return (f"The results store {self.path} is damaged ({self.action.lower()} failed: {_cause_text(self.cause)}), "
+                "so its results can no longer be trusted and nothing was written to it. "
+                "Run the same command again with --rebuild-store: the damaged file is moved aside "
+                f"(to {self.path.stem}.damaged-<time>{self.path.suffix}, kept, never deleted), the store is rebuilt "
+                f"from the inputs, and the reviewers' decisions are re-imported from {REVIEWS_JOURNAL}. "
+                "Documents stored there from other inputs must be run again into the rebuilt store.")
+
+
+class ExportError(StorageError):
+    """A Parquet snapshot or the report could not be written; the store is complete."""
+
+    exit_status = 6
+
+    def default_advice(self) -> str:
+        return super().default_advice().replace(
+            "it completes exactly what is missing, nothing twice.",
+            "nothing is recomputed, and the snapshots and report are written again.")
+
+
+_DATA_ERRORS = ("ConversionException", "InvalidInputException", "ConstraintException", "BinderException",
+                "ParserException", "TypeMismatchException", "OutOfRangeException", "NotImplementedException",
+                "InvalidTypeException", "CatalogException", "SyntaxException", "ResourceInUseException")
+_DAMAGE = re.compile(r"corrupt|checksum|not a valid DuckDB database|could not read enough bytes|"
+                     r"replaying WAL|WAL file.*(?:invalid|corrupt)", re.I)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """The store file itself is damaged (as opposed to a disk that refuses a write)."""
+    return isinstance(exc, StoreDamaged) or (not isinstance(exc, StorageError) and bool(_DAMAGE.search(str(exc))))
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """A failure of the machine rather than of the data: an OS error, memory, or any
+    DuckDB error except those that say a value or a statement was refused."""
+    if isinstance(exc, (StorageError, OSError, MemoryError)):
+        return True
+    if isinstance(exc, duckdb.Error):
+        return type(exc).__name__ not in _DATA_ERRORS
+    return False
+
+
+def failure_kind(cause: BaseException | str) -> str:
+    text = str(cause)
+    no = getattr(cause, "errno", None)
+    if no == errno.ENOSPC or "no space left" in text.lower():
+        return "space"
+    if no == errno.EFBIG or "file too large" in text.lower():
+        return "file_size"
+    if no in (errno.EROFS, errno.EACCES, errno.EPERM) or re.search(r"read-only file system|permission denied", text, re.I):
+        return "read_only"
+    if isinstance(cause, MemoryError) or "out of memory" in text.lower():
+        return "memory"
+    return "io"
+
+
+def _cause_text(cause: BaseException | str) -> str:
+    if isinstance(cause, str):
+        return cause
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    if isinstance(cause, OSError) and cause.strerror:
+        text = cause.strerror + (f": {cause.filename}" if cause.filename else "")
+    if len(text) > 300:
+        text = text[:300] + "…"
+    return text.rstrip(".")
+
+
+def _folder(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
+
+
+def free_space(path: str | Path) -> Optional[int]:
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return shutil.disk_usage(p).free
+    except OSError:
+        return None
+
+
+def _human(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
 
 
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
+# A document is complete when the rows stored for it are as many as were written with it
+# (documents.n_facts / n_cells / n_flags, set in the same transaction).  Corpus-level
+# flags are recomputed after every run and are not part of a document's own count.
+COMPLETE_DOCS = """
+SELECT d.doc_id FROM documents d
+LEFT JOIN (SELECT doc_id, count(*) AS n FROM facts GROUP BY doc_id) fa ON fa.doc_id = d.doc_id
+LEFT JOIN (SELECT doc_id, count(*) AS n FROM table_cells GROUP BY doc_id) ce ON ce.doc_id = d.doc_id
+LEFT JOIN (SELECT doc_id, count(*) AS n FROM flags WHERE family IS DISTINCT FROM '{corpus}' GROUP BY doc_id) fl
+       ON fl.doc_id = d.doc_id
+WHERE d.n_facts = coalesce(fa.n, 0) AND d.n_cells = coalesce(ce.n, 0) AND d.n_flags = coalesce(fl.n, 0)
+""".format(corpus=CORPUS_FAMILY)
+
+
 class Store:
     """`wait`: seconds to wait for another process to release the store before raising
     `StoreLocked` (default: the `store_wait_seconds` limit for a writable store, 0 for a
-    read-only one).  `on_wait(message)` is called once when waiting starts."""
+    read-only one).  `on_wait(message)` is called once when waiting starts.
+
+    Raises StorageError when the store cannot be opened or written, StoreDamaged when its
+    file is damaged."""
 
     def __init__(self, path: str | Path, read_only: bool = False, wait: float | None = None,
                  on_wait: Callable[[str], None] | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = None
+        self.checkpoint_failure: Optional[BaseException] = None  # set by close()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Creating the folder of the results store {self.path}", self.path, exc) from exc
         if wait is None:
             wait = 0.0 if read_only else current().store_wait_seconds
         self.con = _connect(self.path, read_only, wait, on_wait)
+        self._identity = _identity(self.path)
         if not read_only:
-            self._create()
+            try:
+                # a damaged store is found before anything (tables, the reviews journal) is
+                # written to it
+                self.verify()
+            except StorageError:
+                self._discard()
+                raise
+            try:
+                self._create()
+            except Exception as exc:
+                self.close()
+                err = self._failure(exc, f"Preparing the tables of the results store {self.path}")
+                if err is None:
+                    raise
+                raise err from exc
 
     def _create(self):
         for name, cols in [*SCHEMA.items(), ("files", FILES), ("runs", RUNS)]:
@@ -108,31 +313,117 @@ class Store:
         reviews.create_table(self.con)
         reviews.import_journal(self.con, self.path)
 
+    # -- failures -----------------------------------------------------------------
+
+    def _failure(self, exc: BaseException, action: str, cls=StorageError, outcome: str = "") -> Optional[StorageError]:
+        """The StorageError that `exc` means, or None when it is about the data (a value
+        the schema refuses), which the caller handles per document."""
+        if isinstance(exc, StorageError):
+            return exc
+        if is_damage(exc):
+            return StoreDamaged(action, self.path, exc)
+        if is_storage_failure(exc):
+            return cls(action, self.path, exc, outcome=outcome)
+        return None
+
+    def _rollback(self) -> None:
+        """DuckDB has already rolled back a transaction whose commit failed; ROLLBACK then
+        raises "no transaction is active", which must not hide the real failure."""
+        try:
+            self.con.execute("ROLLBACK")
+        except Exception:
+            pass
+
+    @contextmanager
+    def _transaction(self, action: str):
+        """BEGIN … COMMIT; any failure rolls back.  A storage failure is raised as
+        StorageError (nothing of the transaction is recorded); other errors as they are."""
+        state = {"doing": "beginning"}
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            yield state
+            state["doing"] = "committing"
+            self._check_still_ours()
+            self.con.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback()
+            if not isinstance(exc, Exception):
+                raise
+            err = self._failure(exc, f"{action} ({state['doing']}) in the results store {self.path}",
+                                outcome=ROLLED_BACK)
+            if err is None:
+                raise
+            raise err from exc
+
+    def _check_still_ours(self) -> None:
+        """The file this connection writes is still the store at `path`: one deleted,
+        moved or replaced under a running process (the lock lost with it) would take every
+        later commit with it, silently."""
+        if self._identity is not None and _identity(self.path) != self._identity:
+            raise StorageError(f"Keeping the results store {self.path}", self.path,
+                               "the file was removed, moved or replaced while this run was writing it, "
+                               "and its lock with it",
+                               outcome="Whatever this run had stored went with that file, and nothing more was "
+                                       "recorded; the next run starts a new store at that path (or uses the one "
+                                       "that replaced it).")
+
+    def verify(self) -> None:
+        """Read every value of every table, so that a damaged block is found before the
+        store is trusted or written to (DuckDB checks a block's checksum when it reads it).
+        Raises StoreDamaged."""
+        try:
+            names = [r[0] for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                "ORDER BY table_name").fetchall()]
+            for name in names:
+                self.con.execute(f'SELECT min(hash(COLUMNS(*))) FROM "{name}"').fetchall()
+        except Exception as exc:
+            err = self._failure(exc, "Reading the results store")
+            raise (err or StoreDamaged("Reading the results store", self.path, exc)) from exc
+
+    # -- reading --------------------------------------------------------------------
+
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT doc_id FROM documents").fetchall()}
 
+    def complete_doc_ids(self) -> set[str]:
+        return {r[0] for r in self.con.execute(COMPLETE_DOCS).fetchall()}
+
+    # -- writing --------------------------------------------------------------------
+
     def write(self, frames: dict[str, pd.DataFrame], run_id: str, files: pd.DataFrame | None = None) -> None:
         """Replace the rows of every document in `frames['documents']` in one transaction,
-        together with the `files` entries (see FILES) that record what each input became."""
+        together with the `files` entries (see FILES) that record what each input became.
+        Each document row records how many facts, cells and flags were written with it.
+
+        Raises StorageError (transaction rolled back) on a failure of the machine; a value
+        the schema refuses raises DuckDB's own error (also rolled back)."""
         docs = frames["documents"]
         if docs.empty:
             if files is not None and not files.empty:
                 self.write_files(files, run_id)
             return
+        docs = docs.copy()
+        for name, col in (("facts", "n_facts"), ("table_cells", "n_cells"), ("flags", "n_flags")):
+            df = frames.get(name)
+            counts = df["doc_id"].value_counts() if df is not None and len(df) else pd.Series(dtype=int)
+            docs[col] = docs["doc_id"].map(counts).fillna(0).astype(int)
+        frames = {**frames, "documents": docs}
         ids = pd.DataFrame({"doc_id": docs["doc_id"].astype(str).unique()})
         sources = pd.DataFrame({"source": docs["source"].astype(str).unique()})
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction(f"Storing the results of {len(ids)} document(s)") as state:
             self.con.register("_ids", ids)
             self.con.register("_sources", sources)
             for name in TABLES:
                 # a document is replaced by its id and by its source path (an edited file
                 # gets a new content hash but must not leave its old results behind)
+                state["doing"] = f"removing earlier {name} rows"
                 self.con.execute(f'DELETE FROM "{name}" WHERE doc_id IN (SELECT doc_id FROM _ids) '
                                  f'OR source IN (SELECT source FROM _sources)')
                 df = frames.get(name)
                 if df is None or df.empty:
                     continue
+                state["doing"] = f"writing {name}"
                 df = df.copy()
                 df["run_id"] = run_id
                 cols = list(SCHEMA[name])
@@ -147,20 +438,13 @@ class Store:
             self.con.unregister("_ids")
             self.con.unregister("_sources")
             if files is not None and not files.empty:
+                state["doing"] = "writing files"
                 self._replace_files(files, run_id)
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
 
     def write_files(self, files: pd.DataFrame, run_id: str) -> None:
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction(f"Recording {len(files)} input file(s)") as state:
+            state["doing"] = "writing files"
             self._replace_files(files, run_id)
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _replace_files(self, files: pd.DataFrame, run_id: str) -> None:
         df = files.copy()
@@ -178,17 +462,20 @@ class Store:
 
     def finished_files(self, keys: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
         """The `files` entries that match `keys` (path, size, mtime_ns, sha256) and were
-        produced by the same pipeline (`fingerprint`), and whose document is still in
-        the store (or, for a duplicate, whose original is)."""
+        produced by the same pipeline (`fingerprint`), and whose document is still in the
+        store whole (or, for a duplicate, whose original is): every fact, cell and flag
+        written with it is there.  `doc_error` is the document's error reason, so that the
+        caller can redo errors that were about the machine."""
         if keys.empty:
-            return pd.DataFrame(columns=list(FILES))
+            return pd.DataFrame(columns=[*FILES, "doc_error"])
         self.con.register("_keys", keys[["path", "size", "mtime_ns", "sha256"]])
         try:
             return self.con.execute(
-                "SELECT f.* FROM files f JOIN _keys k ON f.path = k.path AND f.size = k.size "
+                "SELECT f.*, d.error AS doc_error FROM files f JOIN _keys k ON f.path = k.path AND f.size = k.size "
                 "AND f.mtime_ns = k.mtime_ns AND f.sha256 = k.sha256 "
+                "JOIN (SELECT doc_id, any_value(error) AS error FROM documents GROUP BY doc_id) d ON d.doc_id = f.doc_id "
                 "WHERE f.fingerprint = ? AND NOT coalesce(f.transient, false) "
-                "AND f.doc_id IN (SELECT doc_id FROM documents)", [fingerprint]).df()
+                f"AND f.doc_id IN ({COMPLETE_DOCS})", [fingerprint]).df()
         finally:
             self.con.unregister("_keys")
 
@@ -198,8 +485,8 @@ class Store:
         cross_document are recomputed after each run, apart from per-document rows)."""
         if not doc_ids:
             return
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction(f"Storing the {family} flags") as state:
+            state["doing"] = "writing flags"
             self.con.register("_fam_ids", pd.DataFrame({"doc_id": list(doc_ids)}))
             self.con.execute('DELETE FROM flags WHERE family = ? AND doc_id IN (SELECT doc_id FROM _fam_ids)', [family])
             self.con.unregister("_fam_ids")
@@ -214,15 +501,13 @@ class Store:
                 casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in SCHEMA["flags"].items())
                 self.con.execute(f'INSERT INTO flags SELECT {casts} FROM _fam')
                 self.con.unregister("_fam")
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
 
     def record_run(self, run_id, started, finished, documents, errors, flags, command, skipped: int = 0):
-        self.con.execute("INSERT INTO runs (run_id, started, finished, documents, errors, flags, command, skipped) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         [run_id, started, finished, documents, errors, flags, command, skipped])
+        with self._transaction("Recording the run") as state:
+            state["doing"] = "writing runs"
+            self.con.execute("INSERT INTO runs (run_id, started, finished, documents, errors, flags, command, skipped) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [run_id, started, finished, documents, errors, flags, command, skipped])
 
     def reviews(self) -> pd.DataFrame:
         """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
@@ -232,45 +517,170 @@ class Store:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
         return self.con.execute(sql, params or []).df()
 
+    # -- snapshots --------------------------------------------------------------------
+
     def export_parquet(self, out_dir: str | Path, only_sources: list[str] | None = None,
                        only_doc_ids: list[str] | None = None) -> dict[str, Path]:
-        """Write each table as Parquet atomically: a temp file in the same folder, flushed
-        to disk, then renamed over the old one.  A crash leaves either the old or the new
-        file, never half of one; temp files of a killed run are removed here."""
+        """Write each table as Parquet atomically: every table to a temp file in the same
+        folder, flushed to disk, and only when all four are written, each renamed over the
+        old one.  A failure (or a crash) leaves the previous snapshot files whole, and
+        raises ExportError; temp files of a killed run are removed here."""
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for stale in out_dir.glob(".*.parquet.tmp-*"):
-            try:
-                stale.unlink()
-            except OSError:
-                pass
+        remove_stale_temporaries(out_dir)
         where = ""
         if only_sources is not None or only_doc_ids is not None:
             self.con.register("_only_sources", pd.DataFrame({"source": list(only_sources or [])}, dtype=object))
             self.con.register("_only_ids", pd.DataFrame({"doc_id": list(only_doc_ids or [])}, dtype=object))
             where = (" WHERE source IN (SELECT source FROM _only_sources) "
                      "OR doc_id IN (SELECT doc_id FROM _only_ids)")
-        written = {}
-        for name in TABLES:
-            final = out_dir / f"{name}.parquet"
-            tmp = out_dir / f".{name}.parquet.tmp-{os.getpid()}"
-            order = "doc_id" if name == "documents" else "doc_id, 1"
-            target = str(tmp).replace("'", "''")
-            self.con.execute(f"COPY (SELECT * FROM \"{name}\"{where} ORDER BY {order}) TO '{target}' (FORMAT PARQUET)")
-            _fsync(tmp)
-            os.replace(tmp, final)
-            written[name] = final
-        _fsync(out_dir)
+        written: dict[str, Path] = {}
+        tmps: list[Path] = []
+        name = TABLES[0]
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name in TABLES:
+                tmp = out_dir / f".{name}.parquet.tmp-{os.getpid()}"
+                tmps.append(tmp)
+                order = "doc_id" if name == "documents" else "doc_id, 1"
+                target = str(tmp).replace("'", "''")
+                self.con.execute(f"COPY (SELECT * FROM \"{name}\"{where} ORDER BY {order}) TO '{target}' "
+                                 "(FORMAT PARQUET)")
+                _fsync(tmp, strict=True)
+            for name, tmp in zip(TABLES, tmps):
+                final = out_dir / f"{name}.parquet"
+                os.replace(tmp, final)
+                written[name] = final
+            _fsync(out_dir)
+        except Exception as exc:
+            for tmp in tmps:
+                try:
+                    tmp.unlink()
+                except OSError:
+                    pass
+            outcome = ("The store is complete and was not changed; "
+                       + ("the previous snapshot files are intact." if not written else
+                          f"{', '.join(p.name for p in written.values())} were replaced, the other snapshot files "
+                          "are the previous ones."))
+            err = self._failure(exc, f"Writing the Parquet snapshot {name}.parquet in {out_dir}", cls=ExportError,
+                                outcome=outcome)
+            if err is None:
+                raise
+            raise err from exc
         return written
+
+    # -- integrity, damage, reviews -------------------------------------------------------
+
+    def integrity(self) -> dict[str, pd.DataFrame]:
+        """What `budgetlens check-store` reports, one frame per kind of problem (empty when
+        there is none):
+        - incomplete: documents with fewer (or more) facts, cells or flags than were written
+          with them;
+        - duplicate_documents: one doc_id stored twice;
+        - orphans: facts, cells or flags whose document is not in `documents`;
+        - files_without_document: `files` entries whose document is missing (re-run redoes them);
+        - files_status: `files` entries whose status differs from their document's;
+        - unverifiable: documents stored before counts were kept (information only);
+        - without_files: documents no `files` entry points to (stored by `process` or an
+          older version: information only);
+        - errors: documents stored as errors, with the reason (the caller decides which
+          reasons are about the machine and will be retried)."""
+        q = self.con.execute
+        out: dict[str, pd.DataFrame] = {}
+        out["incomplete"] = q(f"""
+            SELECT d.doc_id, d.source, d.n_facts, coalesce(fa.n, 0) AS facts, d.n_cells, coalesce(ce.n, 0) AS cells,
+                   d.n_flags, coalesce(fl.n, 0) AS flags
+            FROM documents d
+            LEFT JOIN (SELECT doc_id, count(*) AS n FROM facts GROUP BY doc_id) fa ON fa.doc_id = d.doc_id
+            LEFT JOIN (SELECT doc_id, count(*) AS n FROM table_cells GROUP BY doc_id) ce ON ce.doc_id = d.doc_id
+            LEFT JOIN (SELECT doc_id, count(*) AS n FROM flags WHERE family IS DISTINCT FROM '{CORPUS_FAMILY}'
+                       GROUP BY doc_id) fl ON fl.doc_id = d.doc_id
+            WHERE d.n_facts IS NOT NULL AND (d.n_facts <> coalesce(fa.n, 0) OR d.n_cells <> coalesce(ce.n, 0)
+                  OR d.n_flags <> coalesce(fl.n, 0))
+            ORDER BY d.source""").df()
+        out["duplicate_documents"] = q(
+            "SELECT doc_id, count(*) AS rows, min(source) AS source FROM documents GROUP BY doc_id HAVING count(*) > 1 "
+            "ORDER BY doc_id").df()
+        out["orphans"] = q(" UNION ALL ".join(
+            f"SELECT '{t}' AS \"table\", doc_id, any_value(source) AS source, count(*) AS rows FROM \"{t}\" "
+            "WHERE doc_id NOT IN (SELECT doc_id FROM documents) GROUP BY doc_id" for t in TABLES[1:])).df()
+        out["files_without_document"] = q(
+            "SELECT path, doc_id, status FROM files WHERE doc_id IS NULL OR doc_id NOT IN (SELECT doc_id FROM documents) "
+            "ORDER BY path").df()
+        out["files_status"] = q(
+            "SELECT f.path, f.status AS files_status, d.status AS document_status FROM files f "
+            "JOIN documents d ON d.doc_id = f.doc_id WHERE f.status <> 'duplicate' AND f.status IS DISTINCT FROM d.status "
+            "ORDER BY f.path").df()
+        out["unverifiable"] = q("SELECT doc_id, source FROM documents WHERE n_facts IS NULL ORDER BY source").df()
+        out["without_files"] = q(
+            "SELECT doc_id, source FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM files WHERE doc_id IS NOT NULL) "
+            "ORDER BY source").df()
+        out["errors"] = q("SELECT doc_id, source, error FROM documents WHERE status <> 'ok' ORDER BY source").df()
+        return out
+
+    def reimport_reviews(self, journal: str | Path) -> int:
+        """Put back the reviewers' decisions from their append-only journal (one JSON object
+        per line: flag_id, decision, note, reviewer, decided_at, and review_id when the desk
+        wrote one) into `reviews`; a decision already in the table (same review_id, or the
+        same flag, decision, reviewer and time) is not inserted twice, and a line that is not
+        such an object (cut by a crash) is skipped.  Returns how many of the journal's
+        decisions the table holds afterwards."""
+        journal = Path(journal)
+        if not journal.is_file():
+            return 0
+        rows = []
+        with open(journal, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict) and obj.get("flag_id"):
+                    rows.append({c: (None if obj.get(c) is None else str(obj.get(c))) for c in REVIEW_TABLE})
+        if not rows:
+            return 0
+        body = ", ".join(f'"{c}" {t}' for c, t in REVIEW_TABLE.items())
+        key = "coalesce(r.review_id, '') = coalesce(j.review_id, '') AND r.flag_id = j.flag_id " \
+              "AND r.decision IS NOT DISTINCT FROM j.decision AND r.reviewer IS NOT DISTINCT FROM j.reviewer " \
+              "AND r.decided_at IS NOT DISTINCT FROM j.decided_at"
+        by_id = "(j.review_id IS NOT NULL AND r.review_id = j.review_id)"
+        with self._transaction(f"Re-importing the review decisions of {journal}") as state:
+            state["doing"] = "writing reviews"
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS reviews ({body})")
+            have = {r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'reviews'").fetchall()}
+            for c, t in REVIEW_TABLE.items():
+                if c not in have:
+                    self.con.execute(f'ALTER TABLE reviews ADD COLUMN "{c}" {t}')
+            self.con.register("_journal", pd.DataFrame(rows, columns=list(REVIEW_TABLE)))
+            names = ", ".join(f'"{c}"' for c in REVIEW_TABLE)
+            self.con.execute(f"INSERT INTO reviews ({names}) SELECT {names} FROM _journal j "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE {by_id} OR ({key}))")
+            n = self.con.execute(f"SELECT count(*) FROM _journal j WHERE EXISTS "
+                                 f"(SELECT 1 FROM reviews r WHERE {by_id} OR ({key}))").fetchall()[0][0]
+            self.con.unregister("_journal")
+        return int(n)
+
+    def _discard(self) -> None:
+        """Close without CHECKPOINT: nothing may be written to a damaged store."""
+        try:
+            self.con.close()
+        except Exception:
+            pass
+        self.con = None
 
     def close(self):
         if self.con is None:
             return
         try:
+            # folds the write-ahead log into the file; if the disk is full this fails and
+            # the log stays, which DuckDB replays on the next open: nothing is lost
             self.con.execute("CHECKPOINT")
+        except Exception as exc:
+            self.checkpoint_failure = exc
+        try:
+            self.con.close()
         except Exception:
             pass
-        self.con.close()
         self.con = None
 
     def __enter__(self):
@@ -280,9 +690,57 @@ class Store:
         self.close()
 
 
+def checkpoint_warning(store: "Store") -> Optional[str]:
+    """What to tell the user when close() could not fold the write-ahead log into the
+    store file (a full disk): the results are safe in the log, replayed on the next open."""
+    exc = store.checkpoint_failure
+    if exc is None:
+        return None
+    free = free_space(store.path)
+    return (f"warning: the results are stored, but the write-ahead log {store.path.name}.wal could not be folded "
+            f"into {store.path} ({_cause_text(exc)}"
+            + (f"; {_human(free)} free" if free is not None else "")
+            + "). Keep both files together: the next run that can write there folds it in.")
+
+
+def move_aside(path: str | Path) -> Optional[Path]:
+    """Rename a (damaged) store and its write-ahead log to `<stem>.damaged-<time><suffix>`
+    beside it: kept for inspection, never deleted.  Returns the new path of the store file
+    (None when there was none)."""
+    path = Path(path)
+    wal = path.with_name(path.name + ".wal")
+    if not path.exists() and not wal.exists():
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.stem}.damaged-{stamp}-{n}{path.suffix}")
+    try:
+        if path.exists():
+            os.replace(path, aside)
+        if wal.exists():
+            os.replace(wal, aside.with_name(aside.name + ".wal"))
+    except OSError as exc:
+        raise StorageError(f"Moving the damaged store {path} aside", path, exc) from exc
+    _fsync(path.parent)
+    return aside
+
+
+def remove_stale_temporaries(out_dir: Path) -> None:
+    """Temporary files (`.<name>.tmp-<pid>`) of a killed run or of a failed export."""
+    for stale in Path(out_dir).glob(".*.tmp-*"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+
+
 def _connect(path: Path, read_only: bool, wait: float, on_wait):
     """A DuckDB connection; another process holding the file is waited for, up to `wait`
-    seconds, then reported as StoreLocked naming that process."""
+    seconds, then reported as StoreLocked naming that process.  A file that is not a
+    readable DuckDB store raises StoreDamaged, any other failure StorageError."""
     import duckdb
 
     deadline = time.monotonic() + max(0.0, wait)
@@ -296,7 +754,7 @@ def _connect(path: Path, read_only: bool, wait: float, on_wait):
             return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
-                raise
+                raise _open_failure(path, exc) from exc
             holder = re.search(r"PID (\d+)", str(exc))
             who = f"budgetlens process (PID {holder.group(1)})" if holder else "budgetlens process"
             remaining = deadline - time.monotonic()
@@ -310,16 +768,38 @@ def _connect(path: Path, read_only: bool, wait: float, on_wait):
                 told = True
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 1.0)
+        except (duckdb.Error, OSError) as exc:
+            raise _open_failure(path, exc) from exc
 
 
-def _fsync(path: Path) -> None:
+def _identity(path: Path) -> Optional[tuple[int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
+
+
+def _open_failure(path: Path, exc: BaseException) -> StorageError:
+    if is_damage(exc):
+        return StoreDamaged("Opening the results store", path, exc)
+    return StorageError(f"Opening the results store {path}", path, exc,
+                        outcome="Nothing was processed or recorded.")
+
+
+def _fsync(path: Path, strict: bool = False) -> None:
+    """Flush a file (or a folder's entries) to disk.  `strict`: a failure to flush a file
+    just written raises (the data may not be on disk)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
+        if strict:
+            raise
         return
     try:
         os.fsync(fd)
     except OSError:
-        pass
+        if strict:
+            raise
     finally:
         os.close(fd)
