@@ -28,28 +28,12 @@ def _done(d: dict):
 # ------------------------------------------------------------------ mappers (2 workers)
 
 def pool_mapper(workers: int, info: dict):
-    """A bounded process pool: at most 2 batches per worker in flight, so finished results
-    never pile up in the parent while it writes."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
+    """What `budgetlens run --workers N` uses: engine.workers.pool_map (a forkserver that
+    warms the pipeline up before forking, at most 2 batches per worker in flight)."""
     from budgetlens.engine.run import process_batch
+    from budgetlens.engine.workers import pool_map
 
-    def m(bs):
-        t0 = time.perf_counter()
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["budgetlens.engine.run", "budgetlens.engine.process"])
-        with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
-            info["pool_start_s"] = round(time.perf_counter() - t0, 3)
-            it = iter(bs)
-            pending = deque(ex.submit(process_batch, b) for b in islice(it, 2 * workers))
-            while pending:
-                r = pending.popleft().result()
-                nb = next(it, None)
-                if nb is not None:
-                    pending.append(ex.submit(process_batch, nb))
-                yield r
-    return m
+    return pool_map(process_batch, workers)
 
 
 def dask_mapper(workers: int, info: dict):
@@ -330,7 +314,29 @@ def money_sentences(a: dict):
     _done({"sentences": len(out)})
 
 
-MODES = {f.__name__: f for f in (e2e, stages, prefect, pdf_ours, pdf_plumber, money_ours, money_sentences)}
+def profile(a: dict):
+    """cProfile of an in-process `run_job` (1 worker, warm): the top functions by
+    cumulative time, as text lines for the benchmark output."""
+    import cProfile
+    import io
+    import pstats
+
+    from budgetlens.engine.run import run_job
+    from budgetlens.engine.workers import warm_up
+
+    warm_up()
+    pr = cProfile.Profile()
+    pr.enable()
+    run_job(a["paths"], a["out"], quiet=True)
+    pr.disable()
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("cumulative").print_stats(a.get("top", 30))
+    root = str(Path(__file__).resolve().parents[1]) + "/"
+    lines = [ln.replace(root, "") for ln in buf.getvalue().splitlines() if ln.strip()]
+    _done({"top": lines[-(a.get("top", 30) + 1):]})
+
+
+MODES = {f.__name__: f for f in (e2e, stages, profile, prefect, pdf_ours, pdf_plumber, money_ours, money_sentences)}
 
 if __name__ == "__main__":
     mode, path = sys.argv[1], sys.argv[2]

@@ -46,6 +46,9 @@ WEAK = set(C["weak_directions"])
 RELATIVE = {str(k): int(v) for k, v in C["relative_years"].items()}
 PER_PREFIX = load("amounts")["per_prefix"]
 BETWEEN = "".join(C.get("between_chars", []))
+TO_WORDS = tuple(C.get("to_words", []))
+FROM_WORDS = tuple(C.get("from_words", []))
+BASE_TAIL = "".join(C.get("base_amount_tail", []))
 
 _INTRO_RE = regex.compile(
     rf"(?P<intro>{alternation(C['intro'])})\s*"
@@ -93,6 +96,10 @@ class Comparison:
     subject_span: Optional[tuple[int, int]] = None  # between the intro and the direction word
     qualifier: Optional[str] = None
     inherited: bool = False
+    # the old amount when the sentence states it (`比2025年年初预算数69043.50万元增加…`,
+    # `由2025年177万元增加至237万元`); `target`: the quantity is the new amount, not the change
+    base_quantity: Optional[Quantity] = None
+    target: bool = False
 
 
 def intros(text: str, year: Optional[int]) -> list[Intro]:
@@ -143,6 +150,7 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
                 break
         if q is not None and q.kind not in ("money", "percent"):
             q = None
+        target = q is not None and q.kind == "money" and any(w in text[j:q.start] for w in TO_WORDS)
         named = None
         if q is None and w not in WEAK and direction != "flat":
             # 增加综合管理费209万元: the direction word, what changed, the change
@@ -172,7 +180,10 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
                 and out[-1].direction == "flat":
             continue  # 持平，无增减变化: one statement
         subject_span = named
-        if intro is not None and named is None:
+        base_q = _base_in_intro(text, intro, m.start(), quantities) if intro is not None else None
+        if target:
+            base_q = _from_amount(text, sent0, m.start(), quantities)
+        if intro is not None and named is None and base_q is None:
             a, b = intro.end, m.start()
             gap = text[a:b].lstrip("，, ")
             if gap.strip():
@@ -181,7 +192,8 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
         out.append(Comparison(
             start=intro.start if intro is not None else m.start(), end=end, dir_start=m.start(),
             direction=direction, base_year=intro.base_year if intro else None, quantity=q,
-            intro=intro, subject_span=subject_span, qualifier=qualifier))
+            intro=intro, subject_span=subject_span, qualifier=qualifier, base_quantity=base_q,
+            target=target))
         last_end = end
     # 本年数小于上年预算数40.05万元: the comparative word, the base, the change
     for m in _COMPARATIVE_RE.finditer(text):
@@ -208,6 +220,34 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
         if c.intro is not None or prev is not None:
             prev = c
     return out
+
+
+def _base_in_intro(text: str, intro: Intro, dir_start: int, quantities: list[Quantity]) -> Optional[Quantity]:
+    """`比2025年年初预算数69043.50万元增加`: the money figure filling the gap between the intro
+    and the direction word is the base amount."""
+    for q in quantities:
+        if q.kind != "money" or not (intro.end <= q.start and q.end <= dir_start):
+            continue
+        if text[intro.end:q.start].strip(" （(") or text[q.end:dir_start].strip(" ）)" + BASE_TAIL):
+            continue
+        return q
+    return None
+
+
+def _from_amount(text: str, sent0: int, dir_start: int, quantities: list[Quantity]) -> Optional[Quantity]:
+    """`由2025年177万元增加至237万元`: the money figure opened by a from-word before the
+    direction word, in the same clause."""
+    for q in reversed(quantities):
+        if q.kind != "money" or q.end > dir_start or q.start < sent0:
+            continue
+        if len(text[q.end:dir_start].strip()) > 2:
+            return None
+        head = text[max(sent0, q.start - 10):q.start]
+        k = max(head.rfind(w) for w in FROM_WORDS) if FROM_WORDS else -1
+        if k < 0 or any(ch in head[k:] for ch in "，,。；;"):
+            return None
+        return q
+    return None
 
 
 @dataclass

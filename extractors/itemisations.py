@@ -112,6 +112,11 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
     stack: list[_List] = []
     lists: list[_List] = []
     last_by_depth: dict[int, list] = {}
+    # the base amount of a comparison (`比2025年年初预算数99024.2万元减少…`) is last year's
+    # figure, never the total of the list that follows
+    bases = {id(a) for c in facts if c.kind == "comparison" and c.amount_from is not None and c.start is not None
+             for a in facts if a.kind == "amount" and a.start is not None and a.start < c.start
+             and a.value == c.amount_from and a.sentence == c.sentence}
     for pos, _, ev in events:
         _close_until(stack, text, depth, pos)
         if ev[0] == "marker":
@@ -121,6 +126,8 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             lists.extend(opened)
             continue
         f = ev[1]
+        if id(f) in bases:
+            continue  # last year's figure: neither a list's item nor its total
         d = depth[pos]
         _attach_item(stack, f, d, family(f))
         last_by_depth.setdefault(d, []).append(f)

@@ -323,7 +323,8 @@ class _Extractor:
             s, _ = subjects.clean(text[c.subject_span[0]:c.subject_span[1]], self.owner)
             subj = s or None
         if subj is None:
-            ca, cb_, _ = subjects.clause_before(text, c.start, 0)
+            ca, cb_, _ = subjects.clause_before(text, c.start if c.base_quantity is None else
+                                                min(c.start, c.base_quantity.start), 0)
             inside = [x for x in facts if x.start is not None and ca <= x.start - u.start < cb_ and x.subject]
             if inside:
                 subj = inside[-1].subject
@@ -345,14 +346,36 @@ class _Extractor:
                 subj = self.topic.text
         value = q.value if q else 0.0
         unit = q.unit if q else (in_sentence[-1].unit if in_sentence and in_sentence[-1].kind == "amount" else "万元")
-        f = Fact(kind="comparison", subject=subj, value=abs(value), unit=unit,
-                 value_wan=(q.value_wan if q and q.value_wan is not None else (0.0 if not q and unit in ("万元", "元") else None)),
+        value_wan = q.value_wan if q and q.value_wan is not None else (0.0 if not q and unit in ("万元", "元") else None)
+        base_q = c.base_quantity
+        if c.target:
+            # 由A增加至B: the figure is the new amount; the change is B − A (unknown without A)
+            if base_q is not None and base_q.unit == q.unit:
+                value = round(q.value - base_q.value, 6)
+                value_wan = round((q.value_wan or 0) - (base_q.value_wan or 0), 6)
+            else:
+                value, value_wan = None, None
+        f = Fact(kind="comparison", subject=subj, value=abs(value) if value is not None else None, unit=unit,
+                 value_wan=abs(value_wan) if value_wan is not None else None,
                  base_year=c.base_year, direction=c.direction, qualifier=c.qualifier,
                  raw=text[c.start:c.end], **kw)
         f._pending = pending
         # amounts stated in the same sentence, since the previous comparison
         prev_c = max((x.start for x in in_sentence if x.kind == "comparison"), default=None)
         amounts = [x for x in in_sentence if x.kind == "amount" and (prev_c is None or x.start > prev_c)]
+        if base_q is not None:
+            # the old amount is stated (比…预算数A万元增加C万元 / 由A增加至B): the new one is the
+            # amount before it in the sentence (or the target figure)
+            a0 = u.start + base_q.start
+            before_base = [x for x in amounts if x.start < a0 and (not subj or x.subject == subj)]
+            if c.target:
+                f.amount_from, f.amount_to = base_q.value, q.value
+            elif before_base and before_base[-1].unit == base_q.unit and (q is None or q.unit == base_q.unit):
+                f.amount_from, f.amount_to = base_q.value, before_base[-1].value
+            amounts = []
+        elif c.target and q is not None:
+            f.amount_to = q.value
+            amounts = []
         if amounts:
             # the amount the change is about: the same subject (增减相抵后增加123.67万元 is not
             # about 外事经费200万元 stated before it)

@@ -10,6 +10,7 @@ from budgetlens import limits as limits_mod
 from budgetlens.crawler.config import ConfigError, load_config
 from budgetlens.engine.process import is_transient
 from budgetlens.engine.run import run_job, sequential
+from budgetlens.engine.workers import cores
 from budgetlens.limits import describe, with_overrides
 from budgetlens.pipelines import commands
 from budgetlens.review import resolve_store, serve
@@ -75,7 +76,7 @@ def cmd_run(args) -> int:
         else:
             summary = run_job(args.paths, out, map_batches=sequential, batch_size=args.batch_size, quiet=args.quiet,
                               command=command, skip_known=not args.recompute, limits=limits,
-                              rebuild_store=args.rebuild_store)
+                              workers=args.workers or cores(), rebuild_store=args.rebuild_store)
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--orchestrator", choices=["auto", "local", "prefect"], default="auto",
                    help="auto: a Prefect flow when PREFECT_API_URL names a server, else in-process (default)")
     r.add_argument("--batch-size", type=int, default=25)
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes (default: the machine's cores; 1 = in this process)")
     r.add_argument("--quiet", action="store_true")
     r.add_argument("--recompute", action="store_true",
                    help="recompute every document, even those unchanged since an earlier run into DIR")

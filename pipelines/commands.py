@@ -16,6 +16,7 @@ from budgetlens.crawler.config import ConfigError, load_config
 from budgetlens.crawler.crawl import crawl
 from budgetlens.crawler.inputs import process_raw
 from budgetlens.engine.run import Progress
+from budgetlens.engine.workers import cores
 from budgetlens.pipelines.server import ServerSupervisor
 from budgetlens.store import StorageError, StoreLocked
 
@@ -65,12 +66,12 @@ def cmd_process(args) -> int:
             from budgetlens.pipelines.flows import process_with_runner
 
             s = process_with_runner(str(Path(args.config).resolve()), runner=args.runner,
-                                    dask_address=args.dask_address, workers=args.workers,
+                                    dask_address=args.dask_address, workers=args.workers or cores(),
                                     force=args.force, batch_size=args.batch_size, quiet=args.quiet)
             mode = f"prefect/{args.runner}"
         else:
             s = asdict(process_raw(config, batch_size=args.batch_size, force=args.force, quiet=args.quiet,
-                                   command=f"process {args.config}"))
+                                   command=f"process {args.config}", workers=args.workers or cores()))
             mode = "local"
     except StoreLocked as exc:
         print(f"budgetlens: {exc}", file=sys.stderr)
@@ -143,7 +144,8 @@ def register(sub) -> None:
                        help="Prefect task runner: threads (default) or a Dask cluster")
         p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
                        help="an existing Dask scheduler (default: a local cluster)")
-        p.add_argument("--workers", type=int, default=2, help="threads or local Dask workers (default 2)")
+        p.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes (local), threads or local Dask workers (default: the machine's cores)")
         p.add_argument("--batch-size", type=int, default=10, help="documents per task (default 10)")
 
     c = sub.add_parser("crawl", help="fetch disclosure documents from the configured portals into the raw store")

@@ -12,6 +12,7 @@ to list what needs reading:
 
     python tests/ledger.py OUT_DIR            # flags of a run not in the ledger, as YAML stubs
     python tests/ledger.py OUT_DIR --stats    # per corpus / rule: true, false, debatable, new
+    python tests/ledger.py --merge DONE.yaml  # append a reviewer's filled-in stubs to the ledger
 """
 from __future__ import annotations
 
@@ -98,7 +99,58 @@ def stats(flags: list[dict], ledger: dict) -> dict:
     return out
 
 
+def _flow(entry: dict) -> str:
+    """One ledger line (flow-style YAML), fields in a fixed order."""
+    order = ("corpus", "file", "rule", "severity", "values", "page", "verdict", "cause", "note", "message")
+    e = {k: entry[k] for k in order if entry.get(k) is not None}
+    e["values"] = [round(float(v), 4) for v in entry.get("values") or []]
+    return "  - " + yaml.safe_dump(e, allow_unicode=True, default_flow_style=True, sort_keys=False,
+                                   width=100000).strip() + "\n"
+
+
+def merge(done_path: Path, path: Path = LEDGER) -> tuple[int, int]:
+    """Append a reviewer's entries (verdict filled in) and missed findings to the ledger;
+    entries already there (same key) are left as they are."""
+    done = yaml.safe_load(Path(done_path).read_text(encoding="utf-8")) or {}
+    ledger = load(path)
+    known = {entry_key(f) for f in ledger["flags"]}
+    text = path.read_text(encoding="utf-8")
+    head, sep, missed_part = text.partition("\nmissed:\n")
+    added = 0
+    lines = ""
+    for e in done.get("new") or []:
+        if e.get("verdict") is None or entry_key(e) in known:
+            continue
+        e["verdict"] = str(e["verdict"]).lower()
+        lines += _flow(e)
+        known.add(entry_key(e))
+        added += 1
+    missed = ""
+    for m in done.get("missed") or []:
+        missed += "  - " + yaml.safe_dump(m, allow_unicode=True, default_flow_style=True, sort_keys=False,
+                                          width=100000).strip() + "\n"
+    head = head.rstrip("\n") + "\n" + lines
+    tail = (missed_part if sep else "") + missed
+    path.write_text(head + ("\nmissed:\n" + tail if tail.strip() else ""), encoding="utf-8")
+    _recount(path)
+    return added, len(done.get("missed") or [])
+
+
+def _recount(path: Path = LEDGER) -> None:
+    import re
+
+    data = load(path)
+    counts = {v: sum(f["verdict"] == v for f in data["flags"]) for v in VERDICTS}
+    text = path.read_text(encoding="utf-8")
+    new = "counts: {" + ", ".join(f'"{k}": {n}' for k, n in counts.items()) + "}"
+    path.write_text(re.sub(r"^counts: \{.*\}$", new, text, count=1, flags=re.M), encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "--merge":
+        for f in argv[1:]:
+            print(f, "added %d flags, %d missed findings" % merge(Path(f)))
+        return 0
     out = Path(argv[0])
     ledger = load()
     flags = serious_flags(out)

@@ -75,3 +75,35 @@ def test_part_of_total_cost_and_zero_budget_sd03(real2_dir):
         pytest.skip(name)
     fmt, blocks = read_blocks(real2_dir / name)
     assert "indicator.cost_ceiling_vs_budget" not in rules(build_document(blocks, name, fmt))
+
+
+# A 项目支出绩效目标表 holding many projects, one row per target (BJ06 预算12表, 表.pdf p.24:
+# 客户满意度 is ≥90% in one project and ≥95% in another; real rows, project ids shortened).
+_HEADER = ["项目名称", "项目总额", "财政资金", "其他资金", "绩效目标", "一级指标", "二级指标", "三级指标",
+           "绩效指标性质", "本年绩效指标值", "绩效度量单位"]
+
+
+def _targets_table(rows):
+    from budgetlens.document.model import Row, Table
+    cells = [_HEADER] + rows
+    return Table("x:t12", "预算12表项目支出绩效目标表", "performance_targets", "万元", _HEADER, [],
+                 [Row(i, c) for i, c in enumerate(cells)])
+
+
+def _conflicts(rows):
+    inds = indicator.table_indicators(_targets_table(rows))
+    return [f for f in indicator._conflicting_targets(inds)]
+
+
+def test_targets_of_different_projects_are_not_compared():
+    rows = [["633-医保信息系统运维", "120.5", "120.5", "", "保障系统运行", "满意度指标", "服务对象满意度指标", "客户满意度", "≥", "90", "%"],
+            ["", "", "", "", "保障系统运行", "效益指标", "社会效益指标", "系统可用率", "≥", "99", "%"],
+            ["701-医保经办服务", "80", "80", "", "提升经办服务", "满意度指标", "服务对象满意度指标", "客户满意度", "≥", "95", "%"]]
+    assert _conflicts(rows) == []
+
+
+def test_one_project_with_two_targets_for_one_indicator_is_flagged():
+    rows = [["633-医保信息系统运维", "120.5", "120.5", "", "保障系统运行", "满意度指标", "服务对象满意度指标", "客户满意度", "≥", "90", "%"],
+            ["", "", "", "", "保障系统运行", "满意度指标", "服务对象满意度指标", "客户满意度", "≥", "95", "%"]]
+    flags = _conflicts(rows)
+    assert [f.values for f in flags] == [[90.0, 95.0]]

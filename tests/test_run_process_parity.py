@@ -63,3 +63,10 @@ def test_crawl_and_process_give_the_flags_of_run(tmp_path):
     again = process_raw(config, write_report=False)
     assert again.processed == 0 and again.skipped == 2
     assert _flags(duckdb.connect(str(config.store_path), read_only=True)) == by_run
+    # and `process --workers 2` (engine.workers' pool, one document per batch) stores the same
+    from budgetlens.crawler.inputs import process_inputs
+    from budgetlens.engine.workers import pool_map
+
+    pooled = process_raw(config, pool_map(process_inputs, 2), batch_size=1, force=True, write_report=False)
+    assert pooled.processed == 2 and pooled.errors == 0
+    assert _flags(duckdb.connect(str(config.store_path), read_only=True)) == by_run

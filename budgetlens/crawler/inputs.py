@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from budgetlens import limits as limits_mod
 from budgetlens.engine.discover import group_sources
 from budgetlens.engine.process import DOC_COLUMNS, DocResult, process_group
-from budgetlens.engine.run import Progress, finish_run, run_batches
+from budgetlens.engine.run import Progress, finish_run, run_batches, use_workers
 from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
 from budgetlens.report import write_report as write_report_to
 from budgetlens.store import ExportError, Store
@@ -154,13 +154,15 @@ def sequential(batches):
 
 
 def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: bool = False,
-                quiet: bool = True, write_report: bool = True, command: str = "process") -> ProcessSummary:
+                quiet: bool = True, write_report: bool = True, command: str = "process",
+                workers: int = 1) -> ProcessSummary:
     """Process what the raw store holds and the store does not, through the engine's one
     runner (the same as `budgetlens run`: batches stored one transaction each, then the
     checks across documents and the run's record), then the report.  `map_batches` runs the
     batches (a loop here, Prefect tasks in `pipelines/flows.py`) and yields each batch's
     DocResults.  What differs from `run`: the inputs come from the raw store, rows are
-    labelled with the document's URL, and an input is remembered by its content key."""
+    labelled with the document's URL, and an input is remembered by its content key.
+    `workers` > 1 (with the default `map_batches`): that many worker processes, as `run`."""
     t0 = time.perf_counter()
     raw = RawStore(config.raw_dir)
     inputs = inputs_from_raw(raw)
@@ -168,8 +170,10 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
     started = datetime.now(timezone.utc).isoformat()
     report = None
     with Store(config.store_path) as store:
-        store.verify()  # a damaged store is found before anything is written to it
         todo, skipped = plan(inputs, store, force)
+        map_batches, batch_size = use_workers(map_batches, workers, batch_size, len(todo), limits_mod.current(),
+                                              fn=process_inputs, default=sequential,
+                                              on_lost=lambda inp, reason: failed_results([inp], reason)[0])
         todo_batches = make_batches(todo, batch_size)
         by_source = {i.source: i for i in todo}
 

@@ -164,9 +164,14 @@ def _locate_cell_text(doc: Document, ev: str) -> tuple:
             row_text = parts[-2] if len(parts) >= 3 else ""
             for r in t.rows:
                 cells = [clean_ws(c) for c in r.cells]
-                if row_text and clean_ws(row_text) in cells and clean_ws(value) in cells:
-                    j = cells.index(clean_ws(value))
-                    return r.page, r.file, _box(r.boxes[j] if j < len(r.boxes) else None)
+                if not row_text or clean_ws(row_text) not in cells:
+                    continue
+                span = _cells_spelling(cells, clean_ws(value))  # a value may be split over cells (≥ | 90 | %)
+                if span is not None:
+                    boxes = [b for b in r.boxes[span[0]:span[1]] if b]
+                    box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                           max(b[3] for b in boxes)) if boxes else None
+                    return r.page, r.file, _box(box)
         else:
             first = t.rows[0] if t.rows else None
             return (first.page if first and first.page else t.page), (first.file if first else t.source), None
@@ -243,6 +248,19 @@ def _figure_location(doc: Document, offset: int) -> tuple:
     if s is None:
         return page, file, _box(doc.span_box(offset, offset + 1, page))
     return page, file or s.file, _box(doc.span_box(s.start, s.end, page))
+
+
+def _cells_spelling(cells: list[str], value: str) -> Optional[tuple[int, int]]:
+    """[j, k) such that cells j..k-1 written one after the other are `value`."""
+    for j in range(len(cells)):
+        text = ""
+        for k in range(j, min(len(cells), j + 4)):
+            text += cells[k]
+            if text == value:
+                return j, k + 1
+            if not value.startswith(text):
+                break
+    return None
 
 
 def _sentences_by_text(doc: Document) -> dict:

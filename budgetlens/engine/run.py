@@ -37,6 +37,7 @@ from budgetlens.store.duck import (
 from .corpus import cross_document_flags
 from .discover import discover, group_sources
 from .process import DocResult, frames, is_transient, process_group
+from .workers import pool_map
 
 Batch = list[list[str]]
 
@@ -231,6 +232,7 @@ def run_job(
     command: str = "run",
     skip_known: bool = True,
     limits=None,
+    workers: int = 1,
     rebuild_store: bool = False,
 ) -> RunSummary:
     """Process `paths` into the store and snapshots in `out`.
@@ -240,7 +242,8 @@ def run_job(
     unchanged since they were stored are skipped (`skip_known=False` recomputes them).
     So a run killed at any point, started again, completes with every document once.
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
-    workers it starts.
+    workers it starts.  `workers` > 1 (with the default `map_batches`) processes the
+    batches in that many worker processes (engine.workers); this process alone writes.
 
     Storage faults stop the run: a batch that cannot be stored (disk full, I/O error,
     read-only folder, failed commit) is rolled back and raises store.StorageError, with
@@ -270,7 +273,6 @@ def run_job(
     per_doc: list = []
     n_reviews = 0
     try:
-        store.verify()  # a damaged store is found before anything is written to it
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
@@ -286,7 +288,8 @@ def run_job(
 
         run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
 
-        todo_batches = batches(todo, batch_size)
+        map_batches, size = use_workers(map_batches, workers, batch_size, len(todo), lim)
+        todo_batches = batches(todo, size)
         progress = Progress(len(todo), quiet, len(todo_batches))
         doc_of_source: dict[str, str] = {}
         dup_docs: list[tuple] = []
@@ -361,6 +364,16 @@ def run_job(
     return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
                       report, per_doc, skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
                       reviews_reimported=n_reviews)
+
+
+def use_workers(map_batches: Callable, workers: int, batch_size: int, n_docs: int, lim,
+                fn: Callable = process_batch, default: Callable = sequential, **kw) -> tuple[Callable, int]:
+    """The mapper and batch size for `workers`: the in-process loop for one worker, or
+    when there are too few documents to repay starting the pool; else a pool of workers.
+    The batch size is the caller's (it is also the unit of a transaction)."""
+    if workers <= 1 or map_batches is not default or n_docs < 2 * workers:
+        return map_batches, batch_size
+    return pool_map(fn, workers, limits=lim, **kw), batch_size
 
 
 @dataclass

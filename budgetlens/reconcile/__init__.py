@@ -117,6 +117,9 @@ def merge(flags: Iterable[Flag]) -> list[Flag]:
         elif f.family == "comparison" and f.sentence:
             root = next((p for p in precise if p.sentence and p.sentence.strip() == f.sentence.strip()
                          and p.stated is not None and any(abs(p.stated - v) < 1e-6 for v in f.values)), None)
+            # a rate of an amount stated in another sentence: the amount's own table flag is the root
+            root = root or next((by_start[int(c[5:])] for c in f.cells if c.startswith("span:")
+                                 and int(c[5:]) in by_start), None)
         if root is not None:
             f.severity = "info"
             f.message = f.message + SAME_ROOT

@@ -18,6 +18,7 @@ from budgetlens.extractors.numbers import find_quantities
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.text import year_confirmed
 
 FAMILY = "comparison"
 V = gazetteers.load("rules/comparison")
@@ -26,11 +27,57 @@ REASONS = [regex.compile(p) for p in V["base_year_reasons"]]
 # percentages are often computed from unrounded (元) figures or cut, not rounded: a stated
 # rate is accepted this many percentage points beyond what its two-decimal inputs allow
 SLACK = float(V.get("percent_slack_pp", 0.05))
+MSG = V["messages"]
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
     flags = _base_year(doc)
     flags += _fact_arithmetic(doc, facts or [])
+    flags += _part_changes(doc, facts or [])
+    return flags
+
+
+SIGN = {"increase": 1, "decrease": -1, "flat": 0}
+
+
+def _part_changes(doc: Document, facts: list) -> list[Flag]:
+    """The change of a total (三公经费) against the signed changes of its parts, each stated in a
+    sentence of its own — a total called an increase while its parts fell is caught here."""
+    comps = [f for f in facts if f.kind == "comparison" and getattr(f, "origin", "narrative") == "narrative"
+             and (f.unit or "万元") == "万元" and f.value is not None and f.direction in SIGN
+             and f.qualifier != "budget_vs_final" and f.start is not None]
+    top = lambda f: (f.section or "").split(" > ")[0]
+    flags = []
+    for spec in V.get("part_changes", []):
+        for t in [f for f in comps if f.term == spec["total"]]:
+            same = [f for f in comps if f.base_year == t.base_year and top(f) == top(t)]
+            if len({(f.value, f.direction) for f in same if f.term == spec["total"]}) != 1:
+                continue  # the total's change stated twice differently (or items read as the total)
+            parts = []
+            for term in spec["parts"]:
+                got = {(f.value, f.direction): f for f in same if f.term == term}
+                signed = {round(SIGN[d] * v, 6) for v, d in got}
+                if len(signed) != 1:
+                    break
+                parts.append((term, next(iter(got.values())), signed.pop()))
+            else:
+                total = tol.figure(t.value, t.raw or str(t.value), unit="万元").scaled(SIGN[t.direction])
+                s = tol.Figure(0.0, 0.0)
+                for _term, f, v in parts:
+                    s = s + tol.figure(abs(v), str(abs(v)), unit="万元").scaled(1 if v > 0 else -1 if v < 0 else 0)
+                if tol.agree(s, total):
+                    continue
+                word = lambda v: WORD[_direction_of(v, 0.0)]
+                txt = "；".join(f"{term}{'+' if v > 0 else '−' if v < 0 else '±'}{fmt(abs(v))}" for term, _f, v in parts)
+                flags.append(Flag(
+                    FAMILY, "comparison.components_vs_total", "error",
+                    MSG["parts_change"].format(total=spec["total"], total_word=WORD[t.direction], total_change=fmt(t.value),
+                                               parts=txt, sum_word=word(s.value), sum_change=fmt(abs(s.value))),
+                    values=[t.value, round(abs(s.value), 6)], stated=t.value, expected=round(abs(s.value), 6),
+                    difference=round(abs(total.value) - abs(s.value), 6),
+                    evidence=list(dict.fromkeys([quote(t.sentence)] + [quote(f.sentence) for _t, f, _v in parts])),
+                    start=t.start, end=t.end, sentence=t.sentence, key=f"parts_change:{t.start}"))
+            break  # one total per spec and base
     return flags
 
 
@@ -48,13 +95,15 @@ def _base_year(doc: Document) -> list[Flag]:
         return []
     flags = []
     seen_years = set()
+    confirmed = year_confirmed(doc)
     for prev, s in _narrative_sentences(doc):
         if not any(q.is_money for q in find_quantities(s.text)):
             continue
         for m in BASE_RE.finditer(s.text):
             base = int(m.group("year"))
-            if base >= doc.year - 1 or base < doc.year - 5:
-                continue
+            same = base == doc.year and doc.doc_kind != "final_account" and confirmed
+            if not same and (base >= doc.year - 1 or base < doc.year - 5):
+                continue  # a final account compares its 决算 with the same year's 预算
             context = (prev.text if prev else "") + s.text
             if any(p.search(context) for p in REASONS):
                 continue
@@ -62,6 +111,15 @@ def _base_year(doc: Document) -> list[Flag]:
                 continue  # one flag per base year: the same choice repeated is one cause
             seen_years.add(base)
             kind = "决算" if doc.doc_kind == "final_account" else "预算"
+            if same:
+                flags.append(Flag(
+                    FAMILY, "comparison.base_year_same", "warning",
+                    MSG["base_year_same"].format(year=doc.year, kind=kind, quote=m.group(0), prev=doc.year - 1),
+                    values=[float(base)], stated=float(base), expected=float(doc.year - 1), difference=1.0,
+                    evidence=[quote(s.text)], start=s.start + m.start(), end=s.start + m.end(), sentence=s.text,
+                    key=f"base_year:{base}",
+                ))
+                continue
             flags.append(Flag(
                 FAMILY, "comparison.base_year", "warning",
                 f"{doc.year}年{kind}与{base}年比较（“{m.group(0)}”），而非与上年（{doc.year - 1}年）比较，且未说明原因。",
@@ -160,25 +218,67 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
     for g in reversed(facts[:i]):
         if g.start is None or g.start < sent.start:
             break
-        if g.kind == "comparison" and (g.unit or "万元") != "%":
-            money = g
+        if g.kind == "comparison":
+            # the rate of the change right before it (`减少C万元，下降P%`), not of an earlier one
+            # with other comparisons in between (`下降1.9%，主要是…收入较上年执行数下降45.9%`)
+            if (g.unit or "万元") != "%" and g.end is not None and _adjacent(doc.text[g.end:p.start]):
+                money = g
             break
     if money is None or money.value is None or money.direction != p.direction or money.base_year != p.base_year:
         return None
     cur = money.amount_to
+    if money.amount_from is not None and cur is not None:
+        a1, a0 = tol.figure(cur, str(cur), unit="万元"), tol.figure(money.amount_from, str(money.amount_from), unit="万元")
+        change = a1 - a0
+        if a0.low <= 0 or (p.direction == "increase" and change.high <= 0) or \
+                (p.direction == "decrease" and change.low >= 0):
+            return None  # the direction is contradicted: comparison.direction says so, once
+        return _rate_flag(doc, p, sent, a1, a0, cur, money)
     if cur is None:
         prev = [g for g in facts if g.kind == "amount" and g.start is not None and sent.start <= g.start < money.start
                 and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
                 and (not g.year or not doc.year or g.year == doc.year)]
+        if not prev and money.subject and money.start - sent.start <= OPENING_MAX:
+            # `…支出943.8万元，主要用于…。与上年相比减少634万元，减少40.18%。`: a sentence that opens
+            # with the comparison is about the amount of the same subject in the sentence before
+            before = doc.sentence_at(sent.start - 1) if sent.start > 0 else None
+            if before is not None and not _paragraph_break(doc, before.end, sent.start):
+                prev = [g for g in facts if g.kind == "amount" and g.start is not None
+                        and before.start <= g.start < before.end and g.subject == money.subject
+                        and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
+                        and (not g.year or not doc.year or g.year == doc.year)]
         if len(prev) != 1:
             return None
         cur = prev[0].value
+        cur_start = prev[0].start
+    else:
+        cur_start = None
     a1 = tol.figure(cur, str(cur), unit="万元")
     c = tol.figure(money.value, money.raw or str(money.value), unit=money.unit or "万元")
     a0 = a1 - c if p.direction == "increase" else a1 + c
     if a0.low <= 0:
         return None
-    lo, hi = sorted((abs(x) for x in tol.percent_interval(a1, a0)))
+    flag = _rate_flag(doc, p, sent, a1, a0, cur, money)
+    if flag is not None and cur_start is not None:
+        flag.cells = [f"span:{cur_start}"]  # the amount the rate is of (a table may say it is wrong)
+    return flag
+
+
+OPENING_MAX = int(V.get("opening_comparison_max_chars", 8))
+
+
+def _paragraph_break(doc: Document, a: int, b: int) -> bool:
+    return any(a <= p0 <= b for p0, _p1 in doc.paragraphs)
+
+
+def _adjacent(gap: str) -> bool:
+    """Only punctuation / filler between a money change and its rate."""
+    return len(gap) <= 4 and not any(ch.isdigit() for ch in gap)
+
+
+def _rate_flag(doc: Document, p, sent, a1: "tol.Figure", a0: "tol.Figure", cur: float, money) -> Optional[Flag]:
+    lo, hi = tol.percent_interval(a1, a0)
+    lo, hi = sorted((abs(lo), abs(hi))) if lo * hi > 0 else (0.0, max(abs(lo), abs(hi)))
     stated = tol.figure(p.value, p.raw or str(p.value), unit="%")
     if stated.high >= lo - SLACK and stated.low <= hi + SLACK:
         return None

@@ -71,16 +71,21 @@ def table_indicators(t: Table) -> list[Indicator]:
     the `指标值` cell (`≥95%`) or split over 符号 | 值 | 单位 cells."""
     out = []
     name_col = 2
+    project_col: Optional[int] = None
+    project = ""
     for r in t.rows:
         cells = [_clean(c) for c in r.cells]
         if "三级指标" in cells:
             name_col = cells.index("三级指标")
+            project_col = next((j for j, c in enumerate(cells) if c in V["project_name_labels"]), project_col)
             continue
+        project = _project_of(cells, project_col, project)
         if len(cells) <= name_col:
             continue
         name = cells[name_col]
         if not name or cell_value(name) is not None:
             continue
+        scope = f"{t.table_id}:{project}" if project else t.table_id
         level2 = cells[1] if len(cells) > 1 else ""
         for j in range(name_col + 1, len(cells)):
             c = cells[j]
@@ -92,15 +97,27 @@ def table_indicators(t: Table) -> list[Indicator]:
                 else:
                     unit = nu[1]
                 out.append(Indicator(name, _CMP_OF[m.group("cmp")] if m.group("cmp") else "=",
-                                     nu[0], _norm_unit(unit), r.cells[j], t.table_id, t, r, j,
+                                     nu[0], _norm_unit(unit), r.cells[j], scope, t, r, j,
                                      level2=level2))
                 break
             if c in _CMP_OF and j + 1 < len(cells) and cell_value(cells[j + 1]) is not None:
                 unit = cells[j + 2] if j + 2 < len(cells) and is_unit(cells[j + 2]) else ""
                 out.append(Indicator(name, _CMP_OF[c], float(cell_value(cells[j + 1])), _norm_unit(unit),
-                                     f"{c}{cells[j + 1]}{unit}", t.table_id, t, r, j + 1, level2=level2))
+                                     f"{c}{cells[j + 1]}{unit}", scope, t, r, j + 1, level2=level2))
                 break
     return out
+
+
+def _project_of(cells: list[str], project_col: Optional[int], current: str) -> str:
+    """The project a target row belongs to: the table's project-name column (a merged cell
+    repeats or is left blank below its first row), or a form row `项目名称 | NAME`.  Targets
+    of different projects are different indicators, however alike their names."""
+    if project_col is not None and project_col < len(cells) and cells[project_col]:
+        return cells[project_col]
+    for j, c in enumerate(cells[:-1]):
+        if c in V["project_name_labels"] and cells[j + 1]:
+            return cells[j + 1]
+    return current
 
 
 def narrative_indicators(doc: Document) -> list[Indicator]:

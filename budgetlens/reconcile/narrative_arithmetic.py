@@ -176,14 +176,28 @@ def _candidate_sums(lst: ItemList) -> Optional[list[tuple[str, list]]]:
     return cands
 
 
+def _whole(f) -> bool:
+    raw = str(f.raw or f.value)
+    return not re.search(r"\d[.．]\d", raw) and f.comparator != "≈"
+
+
+def _whole_figure(f) -> tol.Figure:
+    unit = f.unit if f.unit in _TO_WAN else "万元"
+    return tol.figure(f.value, f.raw, decimals=0).scaled(_TO_WAN[unit])
+
+
 def _check_list(doc: Document, lst: ItemList) -> Optional[Flag]:
     cands = _candidate_sums(lst)
     if not cands or len(cands[0][1]) < 2:
         return None
-    total = _figure(lst.total)
+    # a list written in whole 万元 throughout (上海 单位预算: 30441 + 5000 + 0 + 5428 = 40869 against
+    # 收入预算40870, the tables in 元) is rounded to the unit: each figure stands for ±0.5
+    whole = all(_whole(f) for _n, ps in cands for f in ps) and _whole(lst.total)
+    fig = _whole_figure if whole else _figure
+    total = fig(lst.total)
     best = None
     for _name, parts in cands:
-        s = tol.total(_figure(p) for p in parts)
+        s = tol.total(fig(p) for p in parts)
         if tol.agree(s, total):
             return None
         if best is None or abs(s.value - total.value) < abs(best[1].value - total.value):

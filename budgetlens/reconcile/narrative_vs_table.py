@@ -153,7 +153,10 @@ def name_keys(doc: Document, f) -> list[str]:
     """The name keys (locate.name_key) of what the figure names: its subject and the words
     written right before it."""
     before = name_key(_strip_owner(doc, c_(name_before(doc, f))))
-    keys = [name_key(_strip_owner(doc, c_(f.subject))), before]
+    subject = _strip_owner(doc, c_(f.subject))
+    keys = [name_key(subject), before]
+    if "的" in subject:  # `一般公共预算拨款安排的会议费预算支出`: the head noun after 的
+        keys.append(name_key(subject.rsplit("的", 1)[1]))
     if len(before) < 2 and f.section:  # `2026年预算数159.00万元` under `1.因公出国（境）费`
         keys.append(name_key(re.split(r"[，,：:。]", c_(f.section.split(" > ")[-1]))[0]))
     for term in {getattr(f, "term", None), *_subject_terms(doc, f)}:

@@ -7,6 +7,7 @@ allows for shares computed from 元 figures and cut rather than rounded."""
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
@@ -21,7 +22,9 @@ BASE_WORDS = re.compile(gazetteers.load("rules/comparison")["completion_base_wor
 
 
 def check(doc: Document, facts) -> list:
-    return _list_shares(doc, facts) + _completion_rates(doc, facts)
+    listed = _list_shares(doc, facts)
+    done = {f.start for f in listed}
+    return listed + [f for f in _stated_base_shares(doc, facts, done)] + _completion_rates(doc, facts)
 
 
 def _percent_fits(part: "tol.Figure", whole: "tol.Figure", p) -> bool:
@@ -73,6 +76,81 @@ def _completion_rates(doc: Document, facts) -> list:
     return out
 
 
+SHARE = gazetteers.load("rules/comparison")["share_base"]
+
+
+def _names_total(qualifier: str, total_subject: Optional[str]) -> bool:
+    """`占本年支出预算` names the list's total `支出预算`: the qualifier is the total's subject
+    with only a share word and a scope-neutral prefix (本年, 全年 …) around it."""
+    if not total_subject:
+        return False
+    q = qualifier
+    for w in SHARE["share_words"]:
+        q = q.removeprefix(w)
+    for w in SHARE["tail_words"]:
+        q = q.removesuffix(w)
+    if not q.endswith(total_subject):
+        return False
+    return q[:-len(total_subject)] in SHARE["neutral_prefixes"]
+
+
+def _base_name(qualifier: str) -> Optional[str]:
+    """`占本年支出预算` → `支出预算` (None when the base carries a scope word of its own)."""
+    q = qualifier
+    for w in SHARE["share_words"]:
+        q = q.removeprefix(w)
+    for w in SHARE["tail_words"]:
+        q = q.removesuffix(w)
+    for w in sorted(SHARE["neutral_prefixes"], key=len, reverse=True):
+        if w and q.startswith(w):
+            q = q[len(w):]
+            break
+    return q or None
+
+
+def _stated_base_shares(doc: Document, facts, done: set) -> list:
+    """A share whose whole is stated before it outside a list the extractor grouped:
+    `2026年支出预算97851.51万元…。（一）基本支出。基本支出预算46714.52万元，占本年支出预算48.17%`
+    (the base named: the nearest earlier amount of that subject, within `share_base.window`
+    characters) and `…收入预算665964.37万元，…。\n其中：一般公共预算拨款收入414883.38万元，占62.3%`
+    (a sentence opening with a nested-list marker: the last current-year amount before it)."""
+    ordered = sorted((f for f in facts if f.start is not None and f.origin == "narrative"), key=lambda f: f.start)
+    bases = {(c.sentence, c.amount_from) for c in ordered if c.kind == "comparison" and c.amount_from is not None}
+    current = [g for g in ordered if g.kind == "amount" and g.value_wan and g.value_wan > 0
+               and (not g.year or not doc.year or g.year == doc.year) and (g.sentence, g.value) not in bases]
+    out = []
+    for i, p in enumerate(ordered):
+        if p.kind != "percent" or (p.unit or "%") != "%" or p.value is None or p.start in done or not p.sentence:
+            continue
+        a = next((g for g in reversed(ordered[:i]) if g.kind in ("amount", "percent", "comparison")
+                  and g.sentence == p.sentence), None)
+        if a is None or a.kind != "amount" or a.value_wan is None or getattr(a, "group", None):
+            continue
+        gap = doc.text[a.end:p.start] if a.end is not None else ""
+        if len(gap) > 12 or any(ch in gap for ch in "。；;"):
+            continue
+        earlier = [g for g in current if g.start < a.start and a.start - g.start <= int(SHARE["window"])
+                   and g.sentence != p.sentence]
+        t = None
+        if p.qualifier:
+            name = _base_name(p.qualifier)
+            cands = [g for g in earlier if name and g.subject == name]
+            t = cands[-1] if cands else None
+        elif p.sentence.lstrip().startswith(tuple(SHARE["opening_markers"])):
+            t = earlier[-1] if earlier else None
+        if t is None or t.value_wan <= a.value_wan:
+            continue
+        amt, tot = tol.figure(a.value_wan, None, unit="万元"), tol.figure(t.value_wan, None, unit="万元")
+        if _percent_fits(amt, tot, p):
+            continue
+        expected = round(100 * a.value_wan / t.value_wan, 2)
+        out.append(_rate_flag(
+            FAMILY, "share.vs_amounts", p, expected, [a.value, t.value],
+            f"“{a.subject}”{fmt(a.value)}{a.unit or '万元'}占“{t.subject}”{fmt(t.value)}{t.unit or '万元'}的比例应为"
+            f"{expected:.2f}%", [quote(t.sentence), quote(p.sentence)], f"share:{p.start}"))
+    return out
+
+
 def _list_shares(doc: Document, facts) -> list:
     totals = {f.total_group: f for f in facts
               if f.kind == "amount" and getattr(f, "total_group", None) and f.value_wan}
@@ -81,14 +159,16 @@ def _list_shares(doc: Document, facts) -> list:
     ordered = sorted((f for f in facts if f.start is not None and f.origin == "narrative"), key=lambda f: f.start)
     out = []
     for i, p in enumerate(ordered):
-        if p.kind != "percent" or (p.unit or "%") != "%" or p.value is None or p.qualifier:
-            continue  # an explicit base (`占本年支出合计的…`) is not necessarily the list's total
+        if p.kind != "percent" or (p.unit or "%") != "%" or p.value is None:
+            continue
         a = next((g for g in reversed(ordered[:i]) if g.sentence == p.sentence and g.kind == "amount"), None)
         if a is None or a.value_wan is None or not getattr(a, "group", None):
             continue
         t = totals.get(a.group)
         if t is None or t is a or t.value_wan <= 0:
             continue
+        if p.qualifier and not _names_total(p.qualifier, t.subject):
+            continue  # an explicit base (`占本年支出合计的…`) is not necessarily the list's total
         amt, tot = tol.figure(a.value_wan, None, unit="万元"), tol.figure(t.value_wan, None, unit="万元")
         if tot.low <= 0:
             continue

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
-from budgetlens.reconcile.evidence import quote
+from budgetlens.reconcile.evidence import cell, cell_key, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say, word
 
@@ -76,4 +78,163 @@ def check(doc: Document, facts=None) -> list[Flag]:
     if dept:
         flags.append(_flag("unit_calls_itself_department", "warning",
                            "本文件为单位预决算，但文中自称部门预决算。", dept, "unit_as_department"))
+    return flags + _years(doc) + _replaced_names(doc)
+
+
+Y = V["years"]
+MSG = V["messages"]
+HEADING_YEAR = re.compile(Y["heading"])
+HEADING_OK = re.compile(Y["heading_other_year_ok"])
+AS_OF = re.compile(Y["as_of_date"])
+YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+
+
+def _years(doc: Document) -> list[Flag]:
+    """A numbered heading naming another year than the document's (`二、2025年收入预算情况说明` in
+    a 2026 budget), and an as-of date of holdings the document cannot have (`截至2026年12月31日`
+    in a 2026 budget).  One flag per kind per document."""
+    if not doc.year or not year_confirmed(doc):
+        return []
+    final = doc.doc_kind == "final_account"
+    kind = "决算" if final else "预算"
+    heads, dates = [], []
+    for s in _narrative(doc):
+        for line_start, line in _lines(s.text):
+            if len(line.strip()) > int(Y["heading_max_chars"]) or "万元" in line or "%" in line:
+                continue
+            m = HEADING_YEAR.match(line)
+            if m and int(m.group("year")) != doc.year and not HEADING_OK.search(line):
+                heads.append((s, m, line_start, line.strip()))
+        for m in AS_OF.finditer(s.text):
+            y, mo = int(m.group("year")), int(m.group("month"))
+            why = None
+            if final and y < doc.year:
+                why = MSG["as_of_final"].format(doc_year=doc.year)
+            elif not final and (y > doc.year or (y == doc.year and mo > int(Y["budget_as_of_last_month"]))):
+                why = MSG["as_of_future"]
+            elif not final and y < doc.year - 1:
+                why = MSG["as_of_stale"]
+            if why:
+                dates.append((s, m, why))
+    targets = [] if final else _target_years(doc)
+    flags = []
+    if targets:
+        t, r, j, m = targets[0]
+        txt = r.cells[j].strip()
+        flags.append(Flag(
+            FAMILY, "year.target", "warning",
+            MSG["target_year"].format(doc_year=doc.year, year=m.group("year"), text=txt[:60] + ("…" if len(txt) > 60 else ""))
+            + (f"（共{len(targets)}处）" if len(targets) > 1 else ""),
+            values=[float(m.group("year"))], stated=float(m.group("year")), expected=float(doc.year),
+            evidence=[cell(*x[:3]) for x in targets[:MAX_QUOTES]], cells=[cell_key(*x[:3]) for x in targets[:MAX_QUOTES]],
+            key="year.target"))
+    if heads:
+        s, m, off, line = heads[0]
+        flags.append(Flag(
+            FAMILY, "year.heading", "warning",
+            MSG["heading_year"].format(doc_year=doc.year, kind=kind, heading=line, year=m.group("year"))
+            + (f"（共{len(heads)}处）" if len(heads) > 1 else ""),
+            values=[float(m.group("year"))], stated=float(m.group("year")), expected=float(doc.year),
+            evidence=[quote(h[0].text) for h in heads[:MAX_QUOTES]], start=s.start + off + m.start("year"),
+            end=s.start + off + m.end("year"), sentence=s.text, key="year.heading"))
+    if dates:
+        s, m, why = dates[0]
+        flags.append(Flag(
+            FAMILY, "year.as_of_date", "warning",
+            MSG["as_of_date"].format(doc_year=doc.year, kind=kind, date=m.group(0), why=why)
+            + (f"（共{len(dates)}处）" if len(dates) > 1 else ""),
+            values=[float(m.group("year"))], stated=float(m.group("year")),
+            evidence=[quote(d[0].text) for d in dates[:MAX_QUOTES]], start=s.start + m.start(), end=s.start + m.end(),
+            sentence=s.text, key="year.as_of_date"))
     return flags
+
+
+REPLACED = regex.compile(V["replaced_name"])
+
+
+def _replaced_names(doc: Document) -> list[Flag]:
+    """`医疗卫生与计划生育支出（类）` in a 2020 budget: a 功能分类 name the classification replaced
+    (until < the document's year) and that no code still carries.  One flag per name."""
+    if not doc.year or not year_confirmed(doc):
+        return []
+    current = set()
+    for spec in gazetteers.functional_codes().values():
+        current.add(spec["name"])
+        current.update(spec["aliases"])
+    former = gazetteers.outdated_names()
+    flags, seen = [], set()
+    for s in _narrative(doc):
+        for m in REPLACED.finditer(s.text):
+            raw = m.group("name")
+            # the name is the longest former name the text before the level marker ends with
+            hit = next((n for n in sorted(former, key=len, reverse=True) if raw.endswith(n)), None)
+            if hit is None or hit in current or hit in seen:
+                continue
+            olds = [o for o in former[hit] if o["classification"] == "functional" and o["until"] < doc.year]
+            if not olds:
+                continue
+            seen.add(hit)
+            flags.append((s, m, hit, olds[0]))
+    if not flags:
+        return []
+    # one old classification used throughout is one finding: one flag naming every old name
+    s, m, hit, o = flags[0]
+    a = s.start + m.end("name") - len(hit)
+    msg = "".join(MSG["replaced_name"].format(name=h, level=mm.group("level"), doc_year=doc.year, until=oo["until"],
+                                              code=oo["code"], current=oo["current"]) for _s, mm, h, oo in flags)
+    return [Flag(FAMILY, "functional.replaced_name", "warning", msg, values=[],
+                 evidence=list(dict.fromkeys(quote(x[0].text) for x in flags))[:MAX_QUOTES], start=a, end=a + len(hit),
+                 sentence=s.text, key="replaced_names")]
+
+
+TARGET_OPEN = re.compile(Y["target_opening"])
+
+
+def _target_years(doc: Document) -> list:
+    """Cells of performance-target tables that state a target of another year than the budget's."""
+    out = []
+    for t in doc.tables:
+        if t.table_type not in Y["target_table_types"] and not any(w in (t.title or "") for w in Y["target_title_words"]):
+            continue
+        for r in t.rows:
+            for j, c in enumerate(r.cells):
+                c = c or ""
+                if len(c.strip()) < int(Y["target_min_chars"]) or not re.search(r"[，,；;]", c):
+                    continue
+                m = TARGET_OPEN.match(c)
+                if m and int(m.group("year")) < doc.year:
+                    out.append((t, r, j, m))
+    return out
+
+
+def heading_years(doc: Document) -> dict[int, int]:
+    """Years named by the numbered headings (`第二部分 2026年部门预算表`) → how often."""
+    out: dict[int, int] = {}
+    for s in _narrative(doc):
+        for _off, line in _lines(s.text):
+            if len(line.strip()) > int(Y["heading_max_chars"]) or "万元" in line or "%" in line:
+                continue
+            m = HEADING_YEAR.match(line)
+            if m:
+                out[int(m.group("year"))] = out.get(int(m.group("year")), 0) + 1
+    return out
+
+
+def year_confirmed(doc: Document) -> bool:
+    """The document's year is named by its headings more often than any other year: only then
+    can a figure be said not to fit it (a title read wrong — SD06 `2026年烟台市司法局部门预算`
+    taken as 2025 — would make every year look wrong)."""
+    ys = heading_years(doc)
+    if not ys:  # no heading names a year: the years the narrative names
+        for s in _narrative(doc):
+            for m in YEAR_WORD.finditer(s.text):
+                ys[int(m.group(1))] = ys.get(int(m.group(1)), 0) + 1
+    n = ys.get(doc.year, 0)
+    return n > 0 and all(c < n for y, c in ys.items() if y != doc.year)
+
+
+def _lines(text: str):
+    pos = 0
+    for line in text.split("\n"):
+        yield pos, line
+        pos += len(line) + 1

@@ -284,6 +284,13 @@ class Store:
         self._identity = _identity(self.path)
         if not read_only:
             try:
+                # a damaged store is found before anything (tables, the reviews journal) is
+                # written to it
+                self.verify()
+            except StorageError:
+                self._discard()
+                raise
+            try:
                 self._create()
             except Exception as exc:
                 self.close()
@@ -652,6 +659,14 @@ class Store:
                                  f"(SELECT 1 FROM reviews r WHERE {by_id} OR ({key}))").fetchall()[0][0]
             self.con.unregister("_journal")
         return int(n)
+
+    def _discard(self) -> None:
+        """Close without CHECKPOINT: nothing may be written to a damaged store."""
+        try:
+            self.con.close()
+        except Exception:
+            pass
+        self.con = None
 
     def close(self):
         if self.con is None:
