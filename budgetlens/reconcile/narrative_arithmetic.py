@@ -210,8 +210,9 @@ def _check_list(doc: Document, lst: ItemList) -> Optional[Flag]:
     k = _TO_WAN[unit]
     items_txt = "＋".join(fmt(p.value_wan / k) for p in parts)
     quote_text = quote(_sentence_of(doc, lst), 600)
+    severity = "error" if over else ("info" if lst.marker in V["list_markers"].get("subset", []) else "warning")
     return Flag(
-        FAMILY, "list.sum_vs_total", "error" if over else "warning",
+        FAMILY, "list.sum_vs_total", severity,
         say("list.sum_vs_total", sum=fmt(s.value / k), unit=unit, items=items_txt, total=fmt(lst.total.value),
             more_less=word("more" if over else "less"), gap=fmt(abs(s.value - total.value) / k)),
         values=[lst.total.value, round(s.value / k, 6)], stated=lst.total.value,
