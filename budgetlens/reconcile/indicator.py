@@ -367,12 +367,12 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
         if own_funds:
             # the project's own table states its budget: only the project's total cost (a
             # subject ending in a total-cost word; `总成本中X成本` is a part of it) is compared,
-            # with that budget and the funding parts it lists, never with another project of
-            # a like name; a budget of 0 (funded from elsewhere) establishes nothing
+            # with that budget (not a funding part of it), never with another project of a
+            # like name; a budget of 0 (funded from elsewhere) establishes nothing
             if not _clean(ind.subject).endswith(tuple(V["total_cost_words"])) or not own_funds[0][0]:
                 continue
             name = _block_name(ind.table, ind.row)
-            matches = [(name, a, ind.table, r, j) for a, r, j in own_funds]
+            matches = [(name, a, ind.table, r, j) for a, r, j in own_funds[:1]]
             sources_here = []
         else:
             sources_here = sources
