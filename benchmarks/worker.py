@@ -61,8 +61,9 @@ def dask_mapper(workers: int, info: dict):
 def prefect_dask_mapper(workers: int, info: dict):
     """The project's Prefect flow (pipelines.flows.run_flow) on the project's DaskTaskRunner
     (pipelines.flows.make_task_runner) — what `--runner dask` uses."""
-    from budgetlens.pipelines.flows import make_task_runner, run_batches_flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from budgetlens.pipelines.flows import make_task_runner, run_batches_flow
 
     def m(bs):
         fl = run_batches_flow.with_options(task_runner=make_task_runner("dask", workers=workers))
@@ -190,10 +191,11 @@ def prefect(a: dict):
     """The same run_job with and without the Prefect flow, in one process; a throw-away
     flow first so that the temporary API server's start-up is counted apart."""
     t0 = time.perf_counter()
-    import budgetlens.pipelines.flows as flows  # imports prefect
-    from budgetlens.engine.run import run_job, sequential
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    import budgetlens.pipelines.flows as flows  # imports prefect
+    from budgetlens.engine.run import run_job, sequential
 
     t_import = time.perf_counter() - t0
     out = Path(a["out"])

@@ -46,7 +46,8 @@ from typing import Optional
 
 import regex
 
-from budgetlens.document.model import Document
+from budgetlens.document.build import split_sentences
+from budgetlens.document.model import Document, Row, Sentence, Table
 
 from . import comparisons, indicators, itemisations, staffing, subjects
 from .amounts import amount_fact, count_fact, percent_fact
@@ -55,8 +56,6 @@ from .functional_paths import code_of, functional_paths
 from .numbers import find_quantities
 from .rates import rate_fact
 from .units import Unit, text_units
-from budgetlens.document.build import split_sentences
-from budgetlens.document.model import Sentence, Row, Table
 
 _HAN = regex.compile(r"\p{Han}")
 _YEAR_IN = regex.compile(r"(?<!\d)(\d{4})\s*年")

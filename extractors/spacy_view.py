@@ -22,6 +22,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
+
 from budgetlens import gazetteers
 from budgetlens.extractors.narrative import extract_text
 

@@ -8,12 +8,12 @@ region is a new file.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 from typing import Any, Optional
 
 import regex
 import yaml
-import logging
 
 HERE = Path(__file__).resolve().parent
 

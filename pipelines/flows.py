@@ -29,16 +29,17 @@ from prefect.schedules import Cron  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from budgetlens.engine.process import DocResult  # noqa: E402
-from budgetlens.engine.run import Batch, process_batch  # noqa: E402
-from budgetlens.engine.run import run_job, Progress
-from budgetlens.engine.process import _error_row
-from budgetlens.crawler.crawl import discover, fetch_documents, by_host, summarise
-from budgetlens.crawler.rawstore import FetchRecord
 from budgetlens.crawler import RawStore, load_config
-from budgetlens.crawler.fetch import now_iso
 from budgetlens.crawler import inputs as crawler_inputs
+from budgetlens.crawler.crawl import by_host, discover, fetch_documents, summarise
+from budgetlens.crawler.fetch import now_iso
 from budgetlens.crawler.inputs import failed_results, process_raw
+from budgetlens.crawler.rawstore import FetchRecord
+from budgetlens.engine.process import (
+    DocResult,  # noqa: E402
+    _error_row,
+)
+from budgetlens.engine.run import Batch, Progress, process_batch, run_job  # noqa: E402
 
 
 def _transient(task, task_run, state) -> bool:

@@ -8,15 +8,14 @@ the results of every good document."""
 from __future__ import annotations
 
 import resource
-import time
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-
 from badinput.generate import _pdf_bytes, generate, good_docx, sample_variant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,6 +212,7 @@ def test_limit_max_seconds_per_document(tmp_path, limits_env, monkeypatch):
 def test_symlinked_folders_are_followed_once(tmp_path):
     """A corpus assembled from links is read; a link back to a parent ends the walk."""
     from conftest import SAMPLES
+
     from budgetlens.engine.discover import discover
 
     (tmp_path / "a").mkdir()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-
 from conftest import SEED_000, SEED_002
 
 CONTRACT = {

@@ -6,7 +6,6 @@ import time
 
 import duckdb
 import pytest
-
 from portal import Portal, write_config
 
 
@@ -112,6 +111,7 @@ def test_tika_hand_off(portal, tmp_path):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from conftest import SEED_002
+
     from budgetlens.crawler import load_config
     from budgetlens.crawler.crawl import crawl
     from budgetlens.crawler.inputs import process_raw

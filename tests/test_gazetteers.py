@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import budgetlens.gazetteers as g
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "samples").glob("*.txt"))
 REAL = ROOT.parent / "shared" / "real"

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 import regex
-
 from conftest import SAMPLES, SHARED, build
 
 EXPECTED = SHARED / "eval" / "seeds_expected.json"

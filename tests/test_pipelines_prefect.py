@@ -8,7 +8,6 @@ import time
 
 import duckdb
 import pytest
-
 from portal import Portal, write_config
 
 pytestmark = pytest.mark.prefect
@@ -134,8 +133,8 @@ def test_one_off_run_as_a_prefect_flow(harness, tmp_path):
     import shutil
 
     import pandas as pd
-
     from conftest import SAMPLES
+
     from budgetlens.pipelines.flows import run_with_prefect
 
     inp = tmp_path / "in"

@@ -1,7 +1,6 @@
 """Key facts of real PDFs (read in place from ../shared/real; skipped when absent): the 三公
 total and its parts, 机关运行经费 and the total income/expenditure, each with its subject."""
 import pytest
-
 from conftest import build
 
 # file prefix → [(term, value in 万元)] as printed in the document's narrative

@@ -2,11 +2,10 @@
 ../shared/real2) against the review ledger (real_flags_reviewed.yaml, see tests/ledger.py):
 a flag nobody has read against its page fails, a flag the ledger calls false fails, and a
 finding the ledger calls true (or debatable) that is no longer raised fails."""
+import ledger
 import pytest
 
 from budgetlens.engine.run import run_job
-
-import ledger
 
 
 @pytest.mark.real

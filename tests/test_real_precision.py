@@ -3,7 +3,6 @@ found when reviewing them must not come back — one-character or clause-word su
 6个房间, 采购 for 采购金额, 较上一度, 小于上, 占, 降幅), anniversaries and ordinals read as counts,
 budget comparisons read as indicator targets because a page-wide heading mentions 绩效目标."""
 import pytest
-
 from conftest import build
 
 JUNK_SUBJECTS = {"开", "采购", "较上一度", "小于上", "支出", "局", "相", "占", "预算的", "降幅", "增幅", "累",

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import SAMPLES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from badinput.generate import sample_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,8 +154,8 @@ def test_two_runs_at_once_both_finish_and_store_is_consistent(tmp_path):
 def test_code_change_recomputes(tmp_path, monkeypatch):
     """Results are reused only from the same pipeline: a changed fingerprint (code,
     vocabularies or limits) recomputes every document."""
-    from budgetlens.limits import Limits
     from budgetlens.engine.run import pipeline_fingerprint, run_job
+    from budgetlens.limits import Limits
 
     monkeypatch.delenv("BUDGETLENS_PIPELINE_VERSION", raising=False)
     assert pipeline_fingerprint(Limits()) != pipeline_fingerprint(Limits(max_pages=3))

@@ -1,7 +1,8 @@
 """comparison: base year other than year − 1 without a reason (seed 002)."""
 from conftest import SEED_002
-from budgetlens.reconcile import comparison
 from rules_helpers import mutated
+
+from budgetlens.reconcile import comparison
 
 
 def test_seed002_base_year(doc002):

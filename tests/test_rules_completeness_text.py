@@ -1,8 +1,9 @@
 """completeness (seed 002 publishes none of the standard tables) and text rules."""
 from conftest import SEED_000
+from rules_helpers import mutated
+
 from budgetlens.reconcile import completeness, text
 from budgetlens.reconcile.tolerance import agree, figure, total
-from rules_helpers import mutated
 
 
 def test_seed000_complete(doc000):

@@ -1,8 +1,9 @@
 """indicator rules on seed 002 (the four planted findings) and their corrected twins."""
 import pytest
 from conftest import SEED_002
-from budgetlens.reconcile import indicator
 from rules_helpers import mutated
+
+from budgetlens.reconcile import indicator
 
 
 def rules(doc):

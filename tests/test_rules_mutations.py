@@ -2,8 +2,8 @@
 (string replace on the dump), run read → extract → reconcile, and expect exactly one new
 error/warning that names the changed value; the unmodified seeds stay clean of new flags."""
 import pytest
-
 from conftest import SEED_000, SEED_002, build
+
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.reconcile import check_document
 

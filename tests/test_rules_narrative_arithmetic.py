@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import SEED_000, build
+
 from budgetlens.document.build import split_sentences
 from budgetlens.document.model import Document, Sentence
 from budgetlens.extractors.narrative import extract_facts, extract_text

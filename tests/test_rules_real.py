@@ -2,7 +2,6 @@
 Reads ../shared/real in place; skipped when absent."""
 
 import pytest
-
 from conftest import REAL
 
 
@@ -16,8 +15,7 @@ def _doc(prefix):
 
 
 def _check(doc):
-    from budgetlens.reconcile import completeness, table_arithmetic, text
-    from budgetlens.reconcile import narrative_arithmetic, indicator, comparison
+    from budgetlens.reconcile import comparison, completeness, indicator, narrative_arithmetic, table_arithmetic, text
     out = []
     for m in (table_arithmetic, narrative_arithmetic, comparison, indicator, completeness, text):
         out += m.check(doc, [])

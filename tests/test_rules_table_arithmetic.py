@@ -1,7 +1,8 @@
 """table.arithmetic on seed 000's tables: clean as published; one changed cell flags."""
 from conftest import SEED_000
-from budgetlens.reconcile import table_arithmetic
 from rules_helpers import mutated
+
+from budgetlens.reconcile import table_arithmetic
 
 
 def test_seed000_tables_add_up(doc000):

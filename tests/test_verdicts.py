@@ -1,8 +1,8 @@
 """Verdicts for every narrative money figure (reconcile/verdict.py) on a seed, and the report's
 "N of M figures verified" line with the unverifiable figures listed."""
 import pandas as pd
-
 from conftest import SEED_000, build
+
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.reconcile import check_document
 from budgetlens.reconcile.verdict import counts, is_figure, verdicts

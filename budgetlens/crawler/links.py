@@ -5,7 +5,7 @@ import functools
 import re
 from dataclasses import dataclass
 from posixpath import splitext
-from urllib.parse import urldefrag, urljoin, urlsplit, unquote
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from budgetlens.gazetteers import load
 

@@ -31,8 +31,9 @@ from budgetlens.readers import ReadError, read_blocks
 from budgetlens.reconcile import check_document
 from budgetlens.reconcile.evidence import cell as cite
 from budgetlens.reconcile.evidence import clean_ws, table_name
-from budgetlens.reconcile.verdict import counts as verdict_counts, verdicts
 from budgetlens.reconcile.flags import FLAG_COLUMNS
+from budgetlens.reconcile.verdict import counts as verdict_counts
+from budgetlens.reconcile.verdict import verdicts
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",

@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .blocks import Block, ReadError  # noqa: F401  (the readers' output types)
 from budgetlens.limits import current, too_big
-from .tika import read_tika_text
+
+from .blocks import Block, ReadError  # noqa: F401  (the readers' output types)
 from .docx import read_docx
-from .pdf import read_pdf
-from .xlsx import read_xlsx
 from .html import read_html
 from .package import open_package
+from .pdf import read_pdf
+from .tika import read_tika_text
+from .xlsx import read_xlsx
 
 TEXT_EXT = {".txt", ".text"}
 SUPPORTED = {".txt", ".text", ".docx", ".pdf", ".xlsx", ".xls", ".html", ".htm"}

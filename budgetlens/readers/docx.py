@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .blocks import Block, ReadError
 from budgetlens.limits import current, too_big
+
+from .blocks import Block, ReadError
 from .package import count_tag, open_package
 
 TABLE_TAGS = (b"<w:tbl>", b"<w:tbl ")

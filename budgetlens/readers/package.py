@@ -7,8 +7,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from .blocks import ReadError
 from budgetlens.limits import MB
+
+from .blocks import ReadError
 
 MAX_PARTS = 20_000
 _CHUNK = 1 << 20

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from budgetlens import gazetteers
+from budgetlens.gazetteers.headings import heading_style
+
 from .blocks import Block, ReadError
 from .textio import decode_text
-from budgetlens.gazetteers.headings import heading_style
-from budgetlens import gazetteers
 
 BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 PAGE_NUMBER = re.compile(r"^\s*[-—–]?\s*\d{1,4}\s*[-—–]?\s*$")

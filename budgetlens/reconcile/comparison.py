@@ -63,7 +63,7 @@ def _part_changes(doc: Document, facts: list) -> list[Flag]:
             else:
                 total = tol.figure(t.value, t.raw or str(t.value), unit="万元").scaled(SIGN[t.direction])
                 s = tol.Figure(0.0, 0.0)
-                for _term, f, v in parts:
+                for _term, _f, v in parts:
                     s = s + tol.figure(abs(v), str(abs(v)), unit="万元").scaled(1 if v > 0 else -1 if v < 0 else 0)
                 if tol.agree(s, total):
                     continue

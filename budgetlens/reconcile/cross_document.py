@@ -22,12 +22,12 @@ from typing import Optional
 
 import pandas as pd
 
+from budgetlens import gazetteers
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
 
-from budgetlens import gazetteers
 FAMILY = "cross_document"
 OTHER_BASE = re.compile(gazetteers.load("rules/comparison")["cross_document_other_base"])
 PERCENT_SLACK = float(gazetteers.load("rules/comparison").get("percent_slack_pp", 0.05))

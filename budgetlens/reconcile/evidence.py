@@ -5,8 +5,8 @@ import functools
 import re
 from typing import Optional
 
-from budgetlens.document.tables import row_label_for
 from budgetlens.document.model import Document, Row, Table
+from budgetlens.document.tables import row_label_for
 
 
 def _clean(s: Optional[str]) -> str:

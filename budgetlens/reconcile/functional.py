@@ -9,7 +9,8 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Table
-from budgetlens.document.numbers import cell_value as parse_number, to_wan
+from budgetlens.document.numbers import cell_value as parse_number
+from budgetlens.document.numbers import to_wan
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag

@@ -13,7 +13,8 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Table
-from budgetlens.document.numbers import cell_value as parse_number, wan_factor
+from budgetlens.document.numbers import cell_value as parse_number
+from budgetlens.document.numbers import wan_factor
 from budgetlens.document.tables import is_code
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol

@@ -24,14 +24,28 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
+from budgetlens.document.numbers import cell_value as parse_number
 from budgetlens.reconcile import functional as fn
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
-from budgetlens.document.numbers import cell_value as parse_number
-from budgetlens.reconcile.locate import (ALIASES, V, Cand, amount_cols, by_name, c_, canonical,  # noqa: F401
-                                         cands_for_code, fig_at, locate, make, name_index, name_key, norm)
+from budgetlens.reconcile.locate import (  # noqa: F401
+    ALIASES,
+    Cand,
+    V,
+    amount_cols,
+    by_name,
+    c_,
+    cands_for_code,
+    canonical,
+    fig_at,
+    locate,
+    make,
+    name_index,
+    name_key,
+    norm,
+)
 from budgetlens.reconcile.sangong import SANGONG, check_sangong, sangong_cand, sangong_cells  # noqa: F401
 
 FAMILY = "narrative_vs_table"

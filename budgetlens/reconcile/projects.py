@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from budgetlens import gazetteers
-from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.document.model import Document
+from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, fmt, quote
 from budgetlens.reconcile.flags import Flag

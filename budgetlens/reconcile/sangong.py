@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 from budgetlens.document.model import Document, Table
-from budgetlens.document.numbers import cell_value as parse_number, wan_factor
+from budgetlens.document.numbers import cell_value as parse_number
+from budgetlens.document.numbers import wan_factor
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote
 from budgetlens.reconcile.flags import Flag

@@ -11,8 +11,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import yaml
 import regex
+import yaml
 
 HERE = Path(__file__).resolve().parent
 
