@@ -203,6 +203,41 @@ def _unit_info(unit: Optional[str]):
     return u, None, None
 
 
+def _resolve_value(parsed: tuple, doc_year: Optional[int]) -> tuple:
+    """An indicator cell's target: comparator, value, unit, per, 万元 factor, the text value
+    and raw cell, and for a qualitative target (`较上年有所提高`) its direction and base year."""
+    comp, value, unit_s, text_value, raw = parsed
+    unit, factor, per = _unit_info(unit_s)
+    direction = base_year = None
+    if unit_s and factor is None and unit not in KNOWN_UNITS and len(unit) > 3:
+        known = regex.match(alternation(list(COUNT) + list(PERCENT) + list(MONEY)), unit_s or "")
+        text_value = raw.replace("|", "")
+        unit = (COUNT.get(known.group()) or PERCENT.get(known.group()) or known.group()) if known else None
+    if text_value and value is None:
+        qs = find_quantities(text_value)
+        if qs:
+            q0 = qs[0]
+            value, unit, per = q0.value, q0.unit, q0.per
+            factor = (q0.value_wan / q0.value) if (q0.value_wan and q0.value) else None
+            cb = comparator_before(text_value, q0.start)
+            comp = cb[0] if cb else comparator_after(text_value, q0.end)
+    if text_value:
+        dm = _QUAL_DIR_RE.search(text_value)
+        if dm:
+            direction = QUAL_DIR[dm.group()]
+            qs = find_quantities(text_value)
+            if qs:
+                value, unit, per = qs[0].value, qs[0].unit, qs[0].per
+                factor = qs[0].value_wan / qs[0].value if qs[0].value_wan and qs[0].value else None
+            its = intros(text_value, doc_year)
+            base_year = its[0].base_year if its else None
+    elif raw and _QUAL_DIR_RE.search(raw) and comp is None:
+        direction = QUAL_DIR[_QUAL_DIR_RE.search(raw).group()]
+    if value is not None and comp is None and direction is None:
+        comp = "="
+    return comp, value, unit, per, factor, text_value, raw, direction, base_year
+
+
 def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
     facts: list[Fact] = []
@@ -254,35 +289,7 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
                     used.add((t.table_id, r.index))
                 continue
             pending_name = None
-            comp, value, unit_s, text_value, raw = parsed
-            unit, factor, per = _unit_info(unit_s)
-            direction = base_year = None
-            if unit_s and factor is None and unit not in KNOWN_UNITS and len(unit) > 3:
-                known = regex.match(alternation(list(COUNT) + list(PERCENT) + list(MONEY)), unit_s or "")
-                text_value = raw.replace("|", "")
-                unit = (COUNT.get(known.group()) or PERCENT.get(known.group()) or known.group()) if known else None
-            if text_value and value is None:
-                qs = find_quantities(text_value)
-                if qs:
-                    q0 = qs[0]
-                    value, unit, per = q0.value, q0.unit, q0.per
-                    factor = (q0.value_wan / q0.value) if (q0.value_wan and q0.value) else None
-                    cb = comparator_before(text_value, q0.start)
-                    comp = cb[0] if cb else comparator_after(text_value, q0.end)
-            if text_value:
-                dm = _QUAL_DIR_RE.search(text_value)
-                if dm:
-                    direction = QUAL_DIR[dm.group()]
-                    qs = find_quantities(text_value)
-                    if qs:
-                        value, unit, per = qs[0].value, qs[0].unit, qs[0].per
-                        factor = qs[0].value_wan / qs[0].value if qs[0].value_wan and qs[0].value else None
-                    its = intros(text_value, doc.year)
-                    base_year = its[0].base_year if its else None
-            elif raw and _QUAL_DIR_RE.search(raw) and comp is None:
-                direction = QUAL_DIR[_QUAL_DIR_RE.search(raw).group()]
-            if value is not None and comp is None and direction is None:
-                comp = "="
+            comp, value, unit, per, factor, text_value, raw, direction, base_year = _resolve_value(parsed, doc.year)
             j = cols.get("value", 0) + shift
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
             sent = " | ".join(c for c in (name, raw) if c)
