@@ -38,7 +38,7 @@ THRESHOLD_NOUN = tuple(P["threshold_noun_after"])
 _HAN1 = regex.compile(r"(?!的|，|。)\p{Han}")
 
 _ARABIC = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN_LAZY = f"[{regex.escape(NUMERALS)}]+?(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+?)?"
+_CN_LAZY = f"(?![{regex.escape(P['numeral_non_heads'])}])[{regex.escape(NUMERALS)}]+?(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+?)?"
 _PER_WORD = alternation(PER)
 _PER_PREFIX = regex.escape(P["per_prefix"])
 

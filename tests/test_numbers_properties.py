@@ -84,3 +84,13 @@ def test_thousand_yuan_is_a_tenth_of_ten_thousand():
     assert to_wan(1234.5, "千元") == 123.45
     assert to_wan(12, "元") == 0.0012 and to_wan(3, "亿元") == 30000
     assert to_wan(5, None, "万元") == 5 and to_wan(5, "人") is None
+
+
+def test_a_bare_magnitude_is_a_unit_not_a_number():
+    """`单位：万元` above a table (JS07 苏州自然资源和规划局 单位预算, SM03) was read as an amount of
+    0 元: a Chinese numeral never starts with 万/亿/千/百."""
+    from budgetlens.extractors.numbers import find_quantities
+
+    assert find_quantities("单位：万元") == []
+    assert find_quantities("单位:万元") == []
+    assert [(q.value, q.unit) for q in find_quantities("预算安排十万元，另有一千二百元")] == [(10.0, "万元"), (1200.0, "元")]
