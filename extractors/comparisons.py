@@ -102,16 +102,17 @@ class Comparison:
     target: bool = False
 
 
+def _base_year(m: regex.Match, year: Optional[int]) -> Optional[int]:
+    """The year of a base written as `2021年` or as `上年` (relative to the document year)."""
+    if m.group("year"):
+        return int(m.group("year"))
+    off = RELATIVE.get(m.group("rel"))
+    return (year + off) if (year is not None and off is not None) else None
+
+
 def intros(text: str, year: Optional[int]) -> list[Intro]:
-    out = []
-    for m in _INTRO_RE.finditer(text):
-        if m.group("year"):
-            by = int(m.group("year"))
-        else:
-            off = RELATIVE.get(m.group("rel"))
-            by = (year + off) if (year is not None and off is not None) else None
-        out.append(Intro(m.start(), m.end(), by, m.group("base"), m.group("kind")))
-    return out
+    return [Intro(m.start(), m.end(), _base_year(m, year), m.group("base"), m.group("kind"))
+            for m in _INTRO_RE.finditer(text)]
 
 
 def _sentence_start(text: str, pos: int) -> int:
@@ -122,96 +123,134 @@ def _sentence_start(text: str, pos: int) -> int:
 
 
 def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int]) -> list[Comparison]:
-    ins = intros(text, year)
     by_start = {q.start: q for q in quantities}
+    out = _direction_comparisons(text, quantities, by_start, intros(text, year))
+    _add_comparatives(text, by_start, year, out)
+    out.sort(key=lambda c: c.start)
+    _inherit_bases(out)
+    return out
+
+
+def _direction_comparisons(text: str, quantities: list[Quantity], by_start: dict[int, Quantity],
+                           ins: list[Intro]) -> list[Comparison]:
     out: list[Comparison] = []
     last_end = -1
     for m in _DIR_RE.finditer(text):
-        w = m.group()
         if m.start() < last_end:
             continue
         if text[max(0, m.start() - len(PER_PREFIX)):m.start()] == PER_PREFIX:
             continue  # 每下降1%扣… is a scoring rule, not a change
-        direction = DIRECTIONS[w]
-        j = m.end()
-        qualifier = None
-        r = _RESIDUE.match(text, j)
-        if r:
-            qualifier = "residue:" + text[m.start():r.end()].strip()
-            j = r.end()
-        # the change must follow directly (a few filler characters allowed)
-        q = None
-        k = j
-        while k < len(text) and k - j <= 2 and (text[k].isspace() or text[k] in BETWEEN):
-            k += 1
-        for cand in (k, j):
-            q = by_start.get(cand)
-            if q is not None:
-                break
-        if q is not None and q.kind not in ("money", "percent"):
-            q = None
-        target = q is not None and q.kind == "money" and any(w in text[j:q.start] for w in TO_WORDS)
-        named = None
-        if q is None and w not in WEAK and direction != "flat":
-            # 增加综合管理费209万元: the direction word, what changed, the change
-            for q2 in quantities:
-                if j < q2.start <= j + NAMED_MAX and q2.kind in ("money", "percent") \
-                        and _NAMED_GAP.fullmatch(text, j, q2.start):
-                    q, named = q2, (j, q2.start)
-                    break
-        # the intro: nearest before the direction word, same sentence, no other
-        # direction word in between, at most one comma
-        sent0 = _sentence_start(text, m.start())
-        intro = None
-        for it in reversed(ins):
-            if it.end > m.start() or it.start < sent0:
-                continue
-            gap = text[it.end:m.start()]
-            if gap.count("，") + gap.count(",") > 1 or _DIR_RE.search(gap):
-                break
-            intro = it
-            break
-        if q is None:
-            if w in WEAK or direction != "flat" or intro is None:
-                continue
-            if m.start() - intro.end > 16:
-                continue
-        if out and out[-1].intro is intro and intro is not None and q is None and direction == "flat" \
-                and out[-1].direction == "flat":
-            continue  # 持平，无增减变化: one statement
-        subject_span = named
-        base_q = _base_in_intro(text, intro, m.start(), quantities) if intro is not None else None
-        if target:
-            base_q = _from_amount(text, sent0, m.start(), quantities)
-        if intro is not None and named is None and base_q is None:
-            a, b = intro.end, m.start()
-            gap = text[a:b].lstrip("，, ")
-            if gap.strip():
-                subject_span = (b - len(gap), b)
-        end = q.end if q is not None else (r.end() if r else m.end())
-        out.append(Comparison(
-            start=intro.start if intro is not None else m.start(), end=end, dir_start=m.start(),
-            direction=direction, base_year=intro.base_year if intro else None, quantity=q,
-            intro=intro, subject_span=subject_span, qualifier=qualifier, base_quantity=base_q,
-            target=target))
-        last_end = end
-    # 本年数小于上年预算数40.05万元: the comparative word, the base, the change
+        c = _direction_comparison(text, m, quantities, by_start, ins, out[-1] if out else None)
+        if c is not None:
+            out.append(c)
+            last_end = c.end
+    return out
+
+
+def _direction_comparison(text: str, m: regex.Match, quantities: list[Quantity],
+                          by_start: dict[int, Quantity], ins: list[Intro],
+                          prev: Optional[Comparison]) -> Optional[Comparison]:
+    """The comparison made by the direction word `m`, or None when it states no change."""
+    w = m.group()
+    direction = DIRECTIONS[w]
+    j, qualifier = _after_residue(text, m)
+    q = _change_after(text, j, by_start)
+    target = q is not None and q.kind == "money" and any(tw in text[j:q.start] for tw in TO_WORDS)
+    named = None
+    if q is None and w not in WEAK and direction != "flat":
+        q, named = _named_change(text, j, quantities)
+    sent0 = _sentence_start(text, m.start())
+    intro = _intro_before(text, ins, sent0, m.start())
+    if q is None:
+        # without a change only a flat word right after an explicit base says anything
+        if w in WEAK or direction != "flat" or intro is None or m.start() - intro.end > 16:
+            return None
+        if prev is not None and prev.intro is intro and prev.direction == "flat":
+            return None  # 持平，无增减变化: one statement
+    if target:
+        base_q = _from_amount(text, sent0, m.start(), quantities)
+    elif intro is not None:
+        base_q = _base_in_intro(text, intro, m.start(), quantities)
+    else:
+        base_q = None
+    subject_span = named
+    if intro is not None and named is None and base_q is None:
+        subject_span = _subject_between(text, intro.end, m.start())
+    return Comparison(
+        start=intro.start if intro is not None else m.start(), end=q.end if q is not None else j,
+        dir_start=m.start(), direction=direction, base_year=intro.base_year if intro else None,
+        quantity=q, intro=intro, subject_span=subject_span, qualifier=qualifier, base_quantity=base_q,
+        target=target)
+
+
+def _after_residue(text: str, m: regex.Match) -> tuple[int, Optional[str]]:
+    """Where the change may start after the direction word `m`, and the qualifier: template
+    residue (`下降（增长）27.78%`) keeps the first word, the change follows the bracket."""
+    r = _RESIDUE.match(text, m.end())
+    if r is None:
+        return m.end(), None
+    return r.end(), "residue:" + text[m.start():r.end()].strip()
+
+
+def _change_after(text: str, j: int, by_start: dict[int, Quantity]) -> Optional[Quantity]:
+    # the change must follow directly (a few filler characters allowed)
+    k = j
+    while k < len(text) and k - j <= 2 and (text[k].isspace() or text[k] in BETWEEN):
+        k += 1
+    q = by_start.get(k)
+    if q is None:
+        q = by_start.get(j)
+    return q if q is not None and q.kind in ("money", "percent") else None
+
+
+def _named_change(text: str, j: int, quantities: list[Quantity]) -> tuple[Optional[Quantity], Optional[tuple[int, int]]]:
+    """增加综合管理费209万元: the direction word, what changed, the change."""
+    for q in quantities:
+        if j < q.start <= j + NAMED_MAX and q.kind in ("money", "percent") \
+                and _NAMED_GAP.fullmatch(text, j, q.start):
+            return q, (j, q.start)
+    return None, None
+
+
+def _intro_before(text: str, ins: list[Intro], sent0: int, pos: int) -> Optional[Intro]:
+    """The intro of the direction word at `pos`: nearest before it, same sentence, no other
+    direction word in between, at most one comma."""
+    for it in reversed(ins):
+        if it.end > pos or it.start < sent0:
+            continue
+        gap = text[it.end:pos]
+        if gap.count("，") + gap.count(",") > 1 or _DIR_RE.search(gap):
+            return None
+        return it
+    return None
+
+
+def _subject_between(text: str, a: int, b: int) -> Optional[tuple[int, int]]:
+    """The text between the intro (ending at `a`) and the direction word (at `b`) names what
+    is compared (`与上年相比，基本支出增加…`)."""
+    gap = text[a:b].lstrip("，, ")
+    return (b - len(gap), b) if gap.strip() else None
+
+
+def _add_comparatives(text: str, by_start: dict[int, Quantity], year: Optional[int],
+                      out: list[Comparison]) -> None:
+    """本年数小于上年预算数40.05万元: the comparative word, the base, the change.  Appended to
+    `out` unless a comparison there already covers the word or took the change."""
     for m in _COMPARATIVE_RE.finditer(text):
         q = by_start.get(m.end())
         if q is None or q.kind not in ("money", "percent"):
             continue
         if any(c.start <= m.start() < c.end or (c.quantity is q) for c in out):
             continue
-        if m.group("year"):
-            by = int(m.group("year"))
-        else:
-            off = RELATIVE.get(m.group("rel"))
-            by = (year + off) if (year is not None and off is not None) else None
+        by = _base_year(m, year)
         it = Intro(m.start("base"), m.end(), by, m.group("base"), m.group("kind"))
         out.append(Comparison(start=m.start(), end=q.end, dir_start=m.start(),
                               direction=COMPARATIVES[m.group("word")], base_year=by, quantity=q, intro=it))
-    out.sort(key=lambda c: c.start)
-    # comparisons without an intro inherit the base of the previous one (same text unit)
+
+
+def _inherit_bases(out: list[Comparison]) -> None:
+    """Comparisons without an intro inherit the base of the previous one (same text unit);
+    before the first intro there is nothing to inherit."""
     prev = None
     for c in out:
         if c.intro is None and prev is not None:
@@ -219,7 +258,6 @@ def find_comparisons(text: str, quantities: list[Quantity], year: Optional[int])
             c.inherited = True
         if c.intro is not None or prev is not None:
             prev = c
-    return out
 
 
 def _base_in_intro(text: str, intro: Intro, dir_start: int, quantities: list[Quantity]) -> Optional[Quantity]:
