@@ -10,7 +10,6 @@ snapshot files whole."""
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import shutil
@@ -624,18 +623,9 @@ class Store:
         same flag, decision, reviewer and time) is not inserted twice, and a line that is not
         such an object (cut by a crash) is skipped.  Returns how many of the journal's
         decisions the table holds afterwards."""
-        journal = Path(journal)
-        if not journal.is_file():
-            return 0
-        rows = []
-        with open(journal, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(obj, dict) and obj.get("flag_id"):
-                    rows.append({c: (None if obj.get(c) is None else str(obj.get(c))) for c in REVIEW_TABLE})
+        decided = reviews.read_journal(journal)  # the one reader of the journal
+        rows = [{c: (None if r.get(c) is None or r.get(c) != r.get(c) else str(r.get(c))) for c in REVIEW_TABLE}
+                for r in decided.to_dict("records")]
         if not rows:
             return 0
         body = ", ".join(f'"{c}" {t}' for c, t in REVIEW_TABLE.items())
