@@ -18,6 +18,7 @@ from budgetlens.extractors.numbers import find_quantities
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say
 from budgetlens.reconcile.text import year_confirmed
 
 FAMILY = "comparison"
@@ -28,6 +29,7 @@ REASONS = [regex.compile(p) for p in V["base_year_reasons"]]
 # rate is accepted this many percentage points beyond what its two-decimal inputs allow
 SLACK = float(V.get("percent_slack_pp", 0.05))
 MSG = V["messages"]
+WAN = say("comparison.wan")
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
@@ -44,7 +46,7 @@ def _part_changes(doc: Document, facts: list) -> list[Flag]:
     """The change of a total (三公经费) against the signed changes of its parts, each stated in a
     sentence of its own — a total called an increase while its parts fell is caught here."""
     comps = [f for f in facts if f.kind == "comparison" and getattr(f, "origin", "narrative") == "narrative"
-             and (f.unit or "万元") == "万元" and f.value is not None and f.direction in SIGN
+             and (f.unit or WAN) == WAN and f.value is not None and f.direction in SIGN
              and f.qualifier != "budget_vs_final" and f.start is not None]
     top = lambda f: (f.section or "").split(" > ")[0]
     flags = []
@@ -61,10 +63,10 @@ def _part_changes(doc: Document, facts: list) -> list[Flag]:
                     break
                 parts.append((term, next(iter(got.values())), signed.pop()))
             else:
-                total = tol.figure(t.value, t.raw or str(t.value), unit="万元").scaled(SIGN[t.direction])
+                total = tol.figure(t.value, t.raw or str(t.value), unit=WAN).scaled(SIGN[t.direction])
                 s = tol.Figure(0.0, 0.0)
                 for _term, _f, v in parts:
-                    s = s + tol.figure(abs(v), str(abs(v)), unit="万元").scaled(1 if v > 0 else -1 if v < 0 else 0)
+                    s = s + tol.figure(abs(v), str(abs(v)), unit=WAN).scaled(1 if v > 0 else -1 if v < 0 else 0)
                 if tol.agree(s, total):
                     continue
                 word = lambda v: WORD[_direction_of(v, 0.0)]
@@ -110,7 +112,7 @@ def _base_year(doc: Document) -> list[Flag]:
             if base in seen_years:
                 continue  # one flag per base year: the same choice repeated is one cause
             seen_years.add(base)
-            kind = "决算" if doc.doc_kind == "final_account" else "预算"
+            kind = say("comparison.kind_final") if doc.doc_kind == "final_account" else say("comparison.kind_budget")
             if same:
                 flags.append(Flag(
                     FAMILY, "comparison.base_year_same", "warning",
@@ -122,7 +124,7 @@ def _base_year(doc: Document) -> list[Flag]:
                 continue
             flags.append(Flag(
                 FAMILY, "comparison.base_year", "warning",
-                f"{doc.year}年{kind}与{base}年比较（“{m.group(0)}”），而非与上年（{doc.year - 1}年）比较，且未说明原因。",
+                say("comparison.base_year", year=doc.year, kind=kind, base=base, quote=m.group(0), prev=doc.year - 1),
                 values=[float(base)], stated=float(base), expected=float(doc.year - 1),
                 difference=float(base - (doc.year - 1)), evidence=[quote(s.text)],
                 start=s.start + m.start(), end=s.start + m.end(), sentence=s.text,
@@ -137,7 +139,8 @@ def _direction_of(change: float, half: float) -> str:
     return "increase" if change > 0 else "decrease"
 
 
-WORD = {"increase": "增加", "decrease": "减少", "flat": "持平"}
+WORD = {d: say(f"comparison.{d}") for d in ("increase", "decrease", "flat")}
+RATE_WORD = {d: say(f"comparison.rate_{d}") for d in ("increase", "decrease")}
 
 
 def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
@@ -148,14 +151,14 @@ def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
         if getattr(f, "kind", None) != "comparison":
             continue
         a0, a1 = getattr(f, "amount_from", None), getattr(f, "amount_to", None)
-        unit = f.unit or "万元"
+        unit = f.unit or WAN
         if a0 is None or a1 is None:
             if unit == "%":
                 g = _percent_from_change(doc, facts, i)
                 if g:
                     flags.append(g)
             continue
-        fa0, fa1 = tol.figure(a0, str(a0), unit="万元"), tol.figure(a1, str(a1), unit="万元")
+        fa0, fa1 = tol.figure(a0, str(a0), unit=WAN), tol.figure(a1, str(a1), unit=WAN)
         change = fa1 - fa0
         actual_dir = _direction_of(change.value, change.half)
         stated_dir = f.direction
@@ -168,7 +171,8 @@ def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
         if contradicted:
             flags.append(Flag(
                 FAMILY, "comparison.direction", "error",
-                f"“{f.subject}”由{fmt(a0)}变为{fmt(a1)}，实际为{WORD[actual_dir]}，文中却称{WORD.get(stated_dir, stated_dir)}。",
+                say("comparison.direction", subject=f.subject, old=fmt(a0), new=fmt(a1), actual=WORD[actual_dir],
+                    stated=WORD.get(stated_dir, stated_dir)),
                 values=[a0, a1] + ([f.value] if f.value is not None else []), stated=f.value,
                 expected=round(abs(change.value), 6), evidence=ev, start=f.start, end=f.end, sentence=f.sentence,
                 key=f"dir:{f.start}",
@@ -186,7 +190,8 @@ def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
                 exp = abs(tol.percent_change(a1, a0))
                 flags.append(Flag(
                     FAMILY, "comparison.change_percent", "error",
-                    f"“{f.subject}”由{fmt(a0)}万元变为{fmt(a1)}万元，变化率应为{exp:.2f}%，文中为{fmt(f.value)}%。",
+                    say("comparison.change_percent", subject=f.subject, old=fmt(a0), new=fmt(a1), expected=exp,
+                        stated=fmt(f.value)),
                     values=[f.value, a0, a1], stated=f.value, expected=round(exp, 4),
                     difference=round(f.value - exp, 4), evidence=ev, start=f.start, end=f.end,
                     sentence=f.sentence, key=f"pct:{f.start}",
@@ -196,7 +201,8 @@ def _fact_arithmetic(doc: Document, facts: list) -> list[Flag]:
         if not tol.agree(stated, tol.Figure(abs(change.value), change.half)):
             flags.append(Flag(
                 FAMILY, "comparison.change_amount", "error",
-                f"“{f.subject}”由{fmt(a0)}{unit}变为{fmt(a1)}{unit}，变化额应为{fmt(abs(change.value))}{unit}，文中为{fmt(f.value)}{unit}。",
+                say("comparison.change_amount", subject=f.subject, old=fmt(a0), new=fmt(a1),
+                    expected=fmt(abs(change.value)), stated=fmt(f.value), unit=unit),
                 values=[f.value, a0, a1], stated=f.value, expected=round(abs(change.value), 6),
                 difference=round(f.value - abs(change.value), 6), evidence=ev, start=f.start, end=f.end,
                 sentence=f.sentence, key=f"chg:{f.start}",
@@ -221,14 +227,14 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
         if g.kind == "comparison":
             # the rate of the change right before it (`减少C万元，下降P%`), not of an earlier one
             # with other comparisons in between (`下降1.9%，主要是…收入较上年执行数下降45.9%`)
-            if (g.unit or "万元") != "%" and g.end is not None and _adjacent(doc.text[g.end:p.start]):
+            if (g.unit or WAN) != "%" and g.end is not None and _adjacent(doc.text[g.end:p.start]):
                 money = g
             break
     if money is None or money.value is None or money.direction != p.direction or money.base_year != p.base_year:
         return None
     cur = money.amount_to
     if money.amount_from is not None and cur is not None:
-        a1, a0 = tol.figure(cur, str(cur), unit="万元"), tol.figure(money.amount_from, str(money.amount_from), unit="万元")
+        a1, a0 = tol.figure(cur, str(cur), unit=WAN), tol.figure(money.amount_from, str(money.amount_from), unit=WAN)
         change = a1 - a0
         if a0.low <= 0 or (p.direction == "increase" and change.high <= 0) or \
                 (p.direction == "decrease" and change.low >= 0):
@@ -236,7 +242,7 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
         return _rate_flag(doc, p, sent, a1, a0, cur, money)
     if cur is None:
         prev = [g for g in facts if g.kind == "amount" and g.start is not None and sent.start <= g.start < money.start
-                and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
+                and g.value_wan is not None and (g.unit or WAN) == (money.unit or WAN)
                 and (not g.year or not doc.year or g.year == doc.year)]
         if not prev and money.subject and money.start - sent.start <= OPENING_MAX:
             # `…支出943.8万元，主要用于…。与上年相比减少634万元，减少40.18%。`: a sentence that opens
@@ -245,7 +251,7 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
             if before is not None and not _paragraph_break(doc, before.end, sent.start):
                 prev = [g for g in facts if g.kind == "amount" and g.start is not None
                         and before.start <= g.start < before.end and g.subject == money.subject
-                        and g.value_wan is not None and (g.unit or "万元") == (money.unit or "万元")
+                        and g.value_wan is not None and (g.unit or WAN) == (money.unit or WAN)
                         and (not g.year or not doc.year or g.year == doc.year)]
         if len(prev) != 1:
             return None
@@ -253,8 +259,8 @@ def _percent_from_change(doc: Document, facts: list, i: int) -> Optional[Flag]:
         cur_start = prev[0].start
     else:
         cur_start = None
-    a1 = tol.figure(cur, str(cur), unit="万元")
-    c = tol.figure(money.value, money.raw or str(money.value), unit=money.unit or "万元")
+    a1 = tol.figure(cur, str(cur), unit=WAN)
+    c = tol.figure(money.value, money.raw or str(money.value), unit=money.unit or WAN)
     a0 = a1 - c if p.direction == "increase" else a1 + c
     if a0.low <= 0:
         return None
@@ -283,10 +289,10 @@ def _rate_flag(doc: Document, p, sent, a1: "tol.Figure", a0: "tol.Figure", cur: 
     if stated.high >= lo - SLACK and stated.low <= hi + SLACK:
         return None
     exp = abs(tol.percent_change(a1.value, a0.value))
-    word = "增长" if p.direction == "increase" else "下降"
     return Flag(
         FAMILY, "comparison.change_percent", "error",
-        f"本年{fmt(cur)}万元，{WORD[p.direction]}{fmt(money.value)}万元（上年应为{fmt(a0.value)}万元），{word}率应为{exp:.2f}%，文中为{fmt(p.value)}%。",
+        say("comparison.change_rate", current=fmt(cur), direction=WORD[p.direction], change=fmt(money.value),
+            last=fmt(a0.value), rate_word=RATE_WORD[p.direction], expected=exp, stated=fmt(p.value)),
         values=[p.value, cur, money.value], stated=p.value, expected=round(exp, 4),
         difference=round(p.value - exp, 4), evidence=[quote(sent.text)], start=p.start, end=p.end,
         sentence=sent.text, key=f"pct:{p.start}",

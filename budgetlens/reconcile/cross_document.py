@@ -31,7 +31,10 @@ from budgetlens.reconcile.messages import say
 FAMILY = "cross_document"
 OTHER_BASE = re.compile(gazetteers.load("rules/comparison")["cross_document_other_base"])
 PERCENT_SLACK = float(gazetteers.load("rules/comparison").get("percent_slack_pp", 0.05))
-TOTAL_TERMS = ("本年支出合计", "支出总计", "本年收入合计", "收入总计")
+TOTAL_TERMS = tuple(gazetteers.load("rules/cross_document")["total_terms"])
+WAN = say("cross_document.wan")
+DIRECTION_WORDS = {1: say("cross_document.increase"), -1: say("cross_document.decrease"),
+                   0: say("cross_document.flat")}
 
 
 def _key(row) -> Optional[tuple]:
@@ -114,8 +117,8 @@ def _last_year(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
             if OTHER_BASE.search(str(c.get("sentence") or "")):
                 continue  # compared with last year's execution / final account, not its budget
             sign = {"increase": 1, "decrease": -1, "flat": 0}[c["direction"]]
-            cur_fig = tol.figure(cur, None, unit="万元")
-            if (c.get("unit") or "万元") == "%":
+            cur_fig = tol.figure(cur, None, unit=WAN)
+            if (c.get("unit") or WAN) == "%":
                 p = tol.figure(c["value"], c.get("raw"), unit="%")
                 p = tol.Figure(p.value, p.half + PERCENT_SLACK)  # rates are often cut, not rounded
                 corners = [cc / (1 + sign * pp / 100.0) for cc in (cur_fig.low, cur_fig.high)
@@ -126,18 +129,18 @@ def _last_year(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
                 implied = (lo + hi) / 2
                 implied_fig = tol.Figure(implied, (hi - lo) / 2)
             else:
-                implied_fig = cur_fig - tol.figure(c["value"], c.get("raw"), unit="万元").scaled(sign)
+                implied_fig = cur_fig - tol.figure(c["value"], c.get("raw"), unit=WAN).scaled(sign)
                 implied = implied_fig.value
-            stated_old = tol.figure(old["value_wan"], None, unit="万元")
+            stated_old = tol.figure(old["value_wan"], None, unit=WAN)
             if tol.agree(stated_old, implied_fig):
                 continue
             out.append(Flag(
                 FAMILY, "last_year.comparison", "warning",
-                f"本年说明称“{key[1]}”与上年相比{ {1: '增加', -1: '减少', 0: '持平'}[sign] }{fmt(c['value'])}{c.get('unit') or '万元'}，"
-                f"推算上年为{fmt(round(implied, 2))}万元，而上年公开为{fmt(old['value_wan'])}万元。",
+                say("last_year.comparison", subject=key[1], direction=DIRECTION_WORDS[sign], change=fmt(c["value"]),
+                    unit=c.get("unit") or WAN, implied=fmt(round(implied, 2)), last=fmt(old["value_wan"])),
                 values=[c["value"], round(implied, 4), old["value_wan"]], stated=round(implied, 4), expected=old["value_wan"],
                 difference=round(implied - old["value_wan"], 6),
-                evidence=[quote(c.get("sentence")), quote(old.get("sentence")) + f"（{old.get('source')}）"],
+                evidence=[quote(c.get("sentence")), quote(old.get("sentence")) + say("cross_document.source", source=old.get("source"))],
                 source=str(d.get("source") or ""), doc_id=doc_id, start=c.get("start"), end=c.get("end"),
                 sentence=c.get("sentence"), key=f"lastyear:{c.get('start')}",
             ))
@@ -178,15 +181,16 @@ def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
         if dt is None or not uts:
             continue
         s = sum(t["value_wan"] for _u, t in uts)
-        if tol.at_least(tol.figure(dt["value_wan"], None, unit="万元"),
-                        tol.total(tol.figure(t["value_wan"], None, unit="万元") for _u, t in uts)):
+        if tol.at_least(tol.figure(dt["value_wan"], None, unit=WAN),
+                        tol.total(tol.figure(t["value_wan"], None, unit=WAN) for _u, t in uts)):
             continue
         out.append(Flag(
             FAMILY, "department_below_units", "error",
             say("department_below_units", department=fmt(dt["value_wan"]), units=fmt(round(s, 2))),
             values=[dt["value_wan"], round(s, 4)] + [t["value_wan"] for _u, t in uts],
             stated=dt["value_wan"], expected=round(s, 4), difference=round(dt["value_wan"] - s, 6),
-            evidence=[quote(dt.get("sentence"))] + [quote(t.get("sentence")) + f"（{u.get('source')}）" for u, t in uts],
+            evidence=[quote(dt.get("sentence"))] + [quote(t.get("sentence")) + say("cross_document.source", source=u.get("source"))
+                                                for u, t in uts],
             source=str(d.get("source") or ""), doc_id=d["doc_id"], start=dt.get("start"), end=dt.get("end"),
             sentence=dt.get("sentence"), key=f"units:{d['doc_id']}",
         ))

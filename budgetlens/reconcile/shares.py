@@ -14,11 +14,13 @@ from budgetlens.document.model import Document
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say
 
 FAMILY = "narrative.arithmetic"
 SLACK = float(gazetteers.load("rules/comparison").get("percent_slack_pp", 0.05))
 COMPLETION_BASE = re.compile(gazetteers.load("rules/comparison")["completion_base"])
 BASE_WORDS = re.compile(gazetteers.load("rules/comparison")["completion_base_words"])
+WAN = say("shares.wan")
 
 
 def check(doc: Document, facts) -> list:
@@ -40,10 +42,15 @@ def _rate_flag(family: str, rule: str, p, expected: float, amounts: list, what: 
     """A stated percentage its amounts do not give: an error from 1 point off, else a warning."""
     gap = round(p.value - expected, 2)
     return Flag(
-        family, rule, "error" if abs(gap) >= 1 else "warning", f"{what}，文中为{fmt(p.value)}%。",
+        family, rule, "error" if abs(gap) >= 1 else "warning", say("shares.rate_stated", what=what, stated=fmt(p.value)),
         values=amounts + [p.value], stated=p.value, expected=expected, difference=gap, evidence=evidence,
         start=p.start, end=p.end, sentence=p.sentence, key=key,
     )
+
+
+def _share_should_be(a, t, expected: float) -> str:
+    return say("shares.vs_amounts", part=a.subject, part_value=fmt(a.value), part_unit=a.unit or WAN,
+               whole=t.subject, whole_value=fmt(t.value), whole_unit=t.unit or WAN, expected=expected)
 
 
 def _completion_rates(doc: Document, facts) -> list:
@@ -63,7 +70,7 @@ def _completion_rates(doc: Document, facts) -> list:
                   and p.start is not None and c.start < p.start), None)
         if c is None:
             continue
-        budget, final = tol.figure(c.amount_from, None, unit="万元"), tol.figure(c.amount_to, None, unit="万元")
+        budget, final = tol.figure(c.amount_from, None, unit=WAN), tol.figure(c.amount_to, None, unit=WAN)
         if budget.low <= 0:
             continue
         if _percent_fits(final, budget, p):
@@ -71,7 +78,8 @@ def _completion_rates(doc: Document, facts) -> list:
         expected = round(100 * c.amount_to / c.amount_from, 2)
         out.append(_rate_flag(
             "comparison", "comparison.completion_rate", p, expected, [c.amount_from, c.amount_to],
-            f"支出决算{fmt(c.amount_to)}万元为预算{fmt(c.amount_from)}万元的{expected:.2f}%", [quote(p.sentence)],
+            say("shares.completion", final=fmt(c.amount_to), budget=fmt(c.amount_from), expected=expected),
+            [quote(p.sentence)],
             f"completion:{p.start}"))
     return out
 
@@ -127,7 +135,7 @@ def _stated_base_shares(doc: Document, facts, done: set) -> list:
         if a is None or a.kind != "amount" or a.value_wan is None or getattr(a, "group", None):
             continue
         gap = doc.text[a.end:p.start] if a.end is not None else ""
-        if len(gap) > 12 or any(ch in gap for ch in "。；;"):
+        if len(gap) > 12 or any(ch in gap for ch in SHARE["clause_ends"]):
             continue
         earlier = [g for g in current if g.start < a.start and a.start - g.start <= int(SHARE["window"])
                    and g.sentence != p.sentence]
@@ -140,14 +148,13 @@ def _stated_base_shares(doc: Document, facts, done: set) -> list:
             t = earlier[-1] if earlier else None
         if t is None or t.value_wan <= a.value_wan:
             continue
-        amt, tot = tol.figure(a.value_wan, None, unit="万元"), tol.figure(t.value_wan, None, unit="万元")
+        amt, tot = tol.figure(a.value_wan, None, unit=WAN), tol.figure(t.value_wan, None, unit=WAN)
         if _percent_fits(amt, tot, p):
             continue
         expected = round(100 * a.value_wan / t.value_wan, 2)
         out.append(_rate_flag(
             FAMILY, "share.vs_amounts", p, expected, [a.value, t.value],
-            f"“{a.subject}”{fmt(a.value)}{a.unit or '万元'}占“{t.subject}”{fmt(t.value)}{t.unit or '万元'}的比例应为"
-            f"{expected:.2f}%", [quote(t.sentence), quote(p.sentence)], f"share:{p.start}"))
+            _share_should_be(a, t, expected), [quote(t.sentence), quote(p.sentence)], f"share:{p.start}"))
     return out
 
 
@@ -169,7 +176,7 @@ def _list_shares(doc: Document, facts) -> list:
             continue
         if p.qualifier and not _names_total(p.qualifier, t.subject):
             continue  # an explicit base (`占本年支出合计的…`) is not necessarily the list's total
-        amt, tot = tol.figure(a.value_wan, None, unit="万元"), tol.figure(t.value_wan, None, unit="万元")
+        amt, tot = tol.figure(a.value_wan, None, unit=WAN), tol.figure(t.value_wan, None, unit=WAN)
         if tot.low <= 0:
             continue
         if _percent_fits(amt, tot, p):
@@ -177,8 +184,7 @@ def _list_shares(doc: Document, facts) -> list:
         expected = round(100 * a.value_wan / t.value_wan, 2)
         out.append(_rate_flag(
             FAMILY, "share.vs_amounts", p, expected, [a.value, t.value],
-            f"“{a.subject}”{fmt(a.value)}{a.unit or '万元'}占“{t.subject}”{fmt(t.value)}{t.unit or '万元'}的比例应为"
-            f"{expected:.2f}%", [quote(p.sentence)] + ([quote(t.sentence)] if t.sentence != p.sentence else []),
+            _share_should_be(a, t, expected), [quote(p.sentence)] + ([quote(t.sentence)] if t.sentence != p.sentence else []),
             f"share:{p.start}"))
         out[-1].cells = [f"span:{a.start}", f"span:{t.start}"]  # the amount first: a wrong amount is the root
     return out
