@@ -15,12 +15,18 @@ from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.locate import V, c_, code_cell, code_rows, norm
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "narrative_vs_table"
-SEG = re.compile(r"([^（）()“”\"，,。；;：:、\s]+?(?:[（(][^（）()类款项]{1,6}[）)][^（）()“”\"，,。；;：:、\s]*?)*)\s*[（(](类|款|项)[）)]")
-CODE_LEVEL = {3: "类", 5: "款", 7: "项"}
-LEVEL_RANK = {"类": 0, "款": 1, "项": 2}
-_LEVEL_LEN = {"类": 3, "款": 5, "项": 7}
+SEG = re.compile(V["functional_segment"])
+_LEVELS = V["functional_levels"]  # 类, 款, 项
+CODE_LEVEL = dict(zip((3, 5, 7), _LEVELS))
+LEVEL_RANK = {lv: i for i, lv in enumerate(_LEVELS)}
+_LEVEL_LEN = {lv: n for n, lv in CODE_LEVEL.items()}
+_NAME_SUFFIX = re.compile(V["functional_name_suffix"])
+_NAME_TAIL = V["functional_name_tail"]
+_WAN = word("money_unit")
+_YUAN = V["yuan_unit"]
 
 
 def segments(text: str) -> list[tuple[str, str]]:
@@ -69,7 +75,7 @@ def functional_code(doc: Document, f, segs) -> Optional[str]:
 
 
 def name_core(name: str) -> str:
-    for pat in V.get("name_variant_strip", ["支出$"]):
+    for pat in V["name_variant_strip"]:
         name = re.sub(pat, "", name)
     return name
 
@@ -80,7 +86,7 @@ def names_match(label: str, name: str) -> bool:
     punctuation cut (`执行等检察监督支出` of `公诉、审判、侦查、执行等检察监督支出`)."""
     if label == name or name_core(label) == name_core(name):
         return True
-    return "、" in label and len(name) >= 4 and label.endswith(name)
+    return word("enumeration") in label and len(name) >= 4 and label.endswith(name)
 
 
 def resolve_by_names(doc: Document, segs) -> str:
@@ -107,7 +113,7 @@ def _row_with_amount(t: Table, rows: dict, code: str, value_wan) -> Optional[tup
     """A row coded under `code` (longer code, same prefix) whose amount equals the figure."""
     if value_wan is None:
         return None
-    want = tol.figure(value_wan, None, unit="万元")
+    want = tol.figure(value_wan, None, unit=_WAN)
     for c2, r2 in rows.items():
         if len(c2) <= len(code) or not c2.startswith(code):
             continue
@@ -115,8 +121,8 @@ def _row_with_amount(t: Table, rows: dict, code: str, value_wan) -> Optional[tup
         v = parse_number(r2.cells[j]) if j is not None else None
         if v is None:
             continue
-        v_wan = to_wan(v, t.unit, "万元")
-        if tol.agree(want, tol.figure(v_wan, None, unit="万元" if t.unit != "元" else "元").scaled(1)):
+        v_wan = to_wan(v, t.unit, _WAN)
+        if tol.agree(want, tol.figure(v_wan, None, unit=_WAN if t.unit != _YUAN else _YUAN).scaled(1)):
             return c2, r2, j
     return None
 
@@ -135,14 +141,15 @@ def _deeper_path_flag(doc, f, t, rows, code, segs, path) -> Optional[Flag]:
         if tr is None or not tr.label:
             continue
         a, b = norm_name(n_written), norm_name(tr.label)
-        if a != b and re.sub(r"支出$", "", a) != re.sub(r"支出$", "", b):
-            wrong.append(f"{lv}写作“{n_written}”，表中为{[k for k, v in rows.items() if v is tr][0]}“{c_(tr.label)}”")
+        if a != b and _NAME_SUFFIX.sub("", a) != _NAME_SUFFIX.sub("", b):
+            wrong.append(say("functional.path_level_wrong", level=lv, written=n_written,
+                             code=[k for k, v in rows.items() if v is tr][0], label=c_(tr.label)))
     if not wrong:
         return None
     return Flag(
         FAMILY, "functional.name_vs_table", "warning",
-        f"文中功能分类科目“{path}”与表中科目名称不一致：{'；'.join(wrong)}"
-        f"（{table_name(t)}中金额为{fmt(f.value)}万元的科目是{code2}“{c_(r2.label)}”）。",
+        say("functional.name_vs_table.deeper", path=path, wrong=word("list_separator").join(wrong),
+            table=table_name(t), value=fmt(f.value), code=code2, label=c_(r2.label)),
         values=[f.value] if f.value is not None else [], stated=f.value,
         evidence=[quote(f.sentence), cell(t, r2, j2)],
         start=f.start, end=f.end, sentence=f.sentence, key=f"fname:{code2}:{path}",
@@ -164,7 +171,7 @@ def name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
     deeper = [n for n, lv in segs if LEVEL_RANK.get(lv, 9) > LEVEL_RANK.get(level, -1)]
     name = norm_name(written)
     outdated = gazetteers.outdated_names().get(written) or gazetteers.outdated_names().get(name) or []
-    path = "".join(n + "（" + lv + "）" for n, lv in segs)
+    path = "".join(say("functional.path_segment", name=n, level=lv) for n, lv in segs)
     for t, rows in functional_rows(doc):
         r = rows.get(code)
         if r is None:
@@ -180,10 +187,10 @@ def name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
             return [flag] if flag else []
         j = code_cell(t, r, code)
         old = [o for o in outdated if o["code"] == code and doc.year and o["until"] < doc.year]
-        why = f"（“{written}”为{old[0]['until']}年及以前的科目名称）" if old else ""
+        why = say("functional.name_vs_table.outdated_note", written=written, until=old[0]["until"]) if old else ""
         return [Flag(
             FAMILY, "functional.name_vs_table", "warning",
-            f"文中功能分类科目“{path}”与表中科目名称不一致：{table_name(t)}中{code}为“{c_(r.label)}”{why}。",
+            say("functional.name_vs_table", path=path, table=table_name(t), code=code, label=c_(r.label), why=why),
             values=[f.value] if f.value is not None else [], stated=f.value,
             evidence=[quote(f.sentence)] + ([cell(t, r, j)] if j is not None else []),
             start=f.start, end=f.end, sentence=f.sentence, key=f"fname:{code}:{name}",
@@ -193,7 +200,8 @@ def name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
         return []
     return [Flag(
         FAMILY, "functional.outdated_name", "warning",
-        f"文中使用的功能分类科目名称“{segs[-1][0]}”在{doc.year}年已不再使用（{old[0]['until']}年后改为“{old[0]['current']}”）。",
+        say("functional.outdated_name", name=segs[-1][0], year=doc.year, until=old[0]["until"],
+            current=old[0]["current"]),
         values=[], evidence=[quote(f.sentence)], start=f.start, end=f.end, sentence=f.sentence,
         key=f"fold:{name}",
     )]
@@ -210,7 +218,7 @@ def row_by_path(t: Table, segs) -> Optional[object]:
     known 类 (or, for a 项, a known 款)."""
     if not segs or any(lv not in _LEVEL_LEN for _n, lv in segs):
         return None
-    stops = {"类": set(), "款": _known_names(3), "项": _known_names(3) | _known_names(5)}
+    stops = {_LEVELS[0]: set(), _LEVELS[1]: _known_names(3), _LEVELS[2]: _known_names(3) | _known_names(5)}
     at = -1
     found = None
     for name, lv in segs:
@@ -218,7 +226,7 @@ def row_by_path(t: Table, segs) -> Optional[object]:
         found = None
         for i in range(at + 1, len(t.rows)):
             label = norm_name(t.rows[i].label or "")
-            if names_match(label, want) or names_match(label, want + "支出"):
+            if names_match(label, want) or names_match(label, want + _NAME_TAIL):
                 found = i
                 break
             if at >= 0 and label in stops[lv] and not names_match(label, want):

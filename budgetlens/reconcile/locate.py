@@ -19,6 +19,7 @@ from budgetlens.document.tables import is_code
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, clean_ws
+from budgetlens.reconcile.messages import say, word
 from budgetlens.reconcile.table_arithmetic import row_codes
 
 V = gazetteers.load("rules/narrative_vs_table")
@@ -28,7 +29,10 @@ _REWRITE = [(re.compile(a), b) for a, b in _VD.get("name_rewrites", [])]
 _TOTAL_WORD = re.compile(_VD["total_words"])
 _TOTAL_ROW = [re.compile(p) for p in gazetteers.load("rules/tables")["total_row"]]
 _OTHER_COL = V["other_columns"]
-_STRIP = re.compile(r"[\s“”\"'‘’『』]|^[一二三四五六七八九十]+[、.．]|^其中[:：]?|^(财政拨款|一般公共预算(财政拨款)?)")
+_STRIP = re.compile(V["label_strip"])
+_TOTAL_SUFFIX = re.compile(V["label_total_suffix"])
+_CODE_COLUMN = re.compile(V["code_column_words"])
+_WAN = word("money_unit")
 
 
 def norm(s: str) -> str:
@@ -54,7 +58,7 @@ def canonical(label: str) -> Optional[str]:
     n = norm(label)
     if n in ALIASES:
         return ALIASES[n]
-    n2 = re.sub(r"(小计|合计)$", "", n)
+    n2 = _TOTAL_SUFFIX.sub("", n)
     return ALIASES.get(n2)
 
 
@@ -78,8 +82,8 @@ class Cand:
         return [cell_key(self.t, r, self.j) for r in self.rows]
 
     def cite_with_page(self) -> str:
-        page = f"（第{self.t.page}页）" if self.t.page else ""
-        return "；".join(self.cite()) + page
+        page = say("locate.page", page=self.t.page) if self.t.page else ""
+        return word("list_separator").join(self.cite()) + page
 
 
 def fig_at(t: Table, r, j) -> Optional[tol.Figure]:
@@ -88,8 +92,8 @@ def fig_at(t: Table, r, j) -> Optional[tol.Figure]:
     v = parse_number(r.cells[j])
     if v is None:
         return None
-    f = tol.figure(v, r.cells[j], unit=t.unit or "万元")
-    return f.scaled(wan_factor(t.unit, "万元"))
+    f = tol.figure(v, r.cells[j], unit=t.unit or _WAN)
+    return f.scaled(wan_factor(t.unit, _WAN))
 
 
 def amount_cols(t: Table) -> list[int]:
@@ -171,7 +175,7 @@ def code_cell(t: Table, r, code: str) -> Optional[int]:
     for j in cols:
         if j < len(r.cells) and parse_number(r.cells[j]) is not None and r.cells[j].strip() != code:
             lab = c_(t.columns[j]) if j < len(t.columns) else ""
-            if re.search(r"类|款|项|编码|代码", lab):
+            if _CODE_COLUMN.search(lab):
                 continue
             return j
     return None

@@ -46,6 +46,7 @@ from budgetlens.reconcile.locate import (  # noqa: F401
     name_key,
     norm,
 )
+from budgetlens.reconcile.messages import say, word
 from budgetlens.reconcile.sangong import SANGONG, check_sangong, sangong_cand, sangong_cells  # noqa: F401
 
 FAMILY = "narrative_vs_table"
@@ -54,6 +55,14 @@ _FALLBACK = [(re.compile(k), v) for k, v in (V.get("fallback_subjects") or {}).i
 _FUND_WORDS = "|".join(w for ws in ro.R["funds"].values() for w in ws)
 _SEPS = "，,；;。：:、\n"
 _ROW_NAMES = gazetteers.load("rules/verdict").get("row_names") or {}
+_YEAR_PREFIX = re.compile(V["subject_year_prefix"])
+_OF = V["particle_of"]
+_WAN = word("money_unit")
+_YUAN = V["yuan_unit"]
+_APPROX = V["approx_qualifier"]
+_OWN_LEVEL = re.compile(V["unit_row_own_level"])
+_NOT_THIS_YEAR = re.compile(V["qualifier_not_this_year"])
+_LEVEL_MARK = re.compile(V["functional_level_mark"])
 
 
 def check(doc: Document, facts=None) -> list[Flag]:
@@ -67,7 +76,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
 def _strip_owner(doc: Document, subj: str) -> str:
     """The subject without its year and the publishing body's name (also when the name the
     metadata read carries a stray word: the longest common start of at least 4 characters)."""
-    subj = re.sub(r"^\d{4}年(度)?", "", subj)
+    subj = _YEAR_PREFIX.sub("", subj)
     for name in filter(None, [c_(doc.department)]):
         subj = subj.replace(name, "")
         k = 0
@@ -109,7 +118,7 @@ def qualified(subj: str, term: str) -> bool:
     if pos <= 0:
         return False
     prefix = re.sub(V["owner_prefix"], "", re.sub(r"[（(][^（）()]*[）)]", "", subj[:pos]).strip("“”\"‘’"))
-    prefix = re.sub(_FUND_WORDS + "|的|" + V["prefix_fillers"], "", prefix)
+    prefix = re.sub(_FUND_WORDS + "|" + _OF + "|" + V["prefix_fillers"], "", prefix)
     return bool(re.sub(V["owner_prefix"], "", prefix))
 
 
@@ -169,8 +178,8 @@ def name_keys(doc: Document, f) -> list[str]:
     before = name_key(_strip_owner(doc, c_(name_before(doc, f))))
     subject = _strip_owner(doc, c_(f.subject))
     keys = [name_key(subject), before]
-    if "的" in subject:  # `一般公共预算拨款安排的会议费预算支出`: the head noun after 的
-        keys.append(name_key(subject.rsplit("的", 1)[1]))
+    if _OF in subject:  # `一般公共预算拨款安排的会议费预算支出`: the head noun after 的
+        keys.append(name_key(subject.rsplit(_OF, 1)[1]))
     if len(before) < 2 and f.section:  # `2026年预算数159.00万元` under `1.因公出国（境）费`
         keys.append(name_key(re.split(r"[，,：:。]", c_(f.section.split(" > ")[-1]))[0]))
     for term in {getattr(f, "term", None), *_subject_terms(doc, f)}:
@@ -182,18 +191,18 @@ def name_keys(doc: Document, f) -> list[str]:
 # ── comparing ──────────────────────────────────────────────────────────────────────────
 
 def stated(f) -> tol.Figure:
-    return tol.figure(f.value_wan, f.raw or str(f.value), unit="万元", approx=(f.qualifier == "约"))
+    return tol.figure(f.value_wan, f.raw or str(f.value), unit=_WAN, approx=(f.qualifier == _APPROX))
 
 
 def agree(f, c: Cand) -> bool:
     st = stated(f)
     if c.fig is None:
         return False
-    if c.t.unit == "元":
+    if c.t.unit == _YUAN:
         # a 万元 figure read from a 元 table: rounded or cut to the decimals written (a whole
         # 万元 figure may be cut, not rounded: 12376671元 written 1237万元)
         d = tol.decimals_of(f.raw or str(f.value))
-        if d == 0 and (f.unit or "万元") == "万元":
+        if d == 0 and (f.unit or _WAN) == _WAN:
             gap = st.value - c.fig.value
             return -1.0 < gap <= 0.5 + 1e-9
         return abs(st.value - c.fig.value) <= max(st.half, 0.01) + 1e-9
@@ -244,7 +253,7 @@ def several_units(doc: Document) -> bool:
         return True
     for t in doc.tables_of(*V["unit_tables"]):
         names = {c_(r.label) for r in t.rows if r.label and not r.code and _UNIT_ROW.search(c_(r.label))}
-        if len({re.sub(r"（本级）|本级$", "", n) for n in names}) >= 2:
+        if len({_OWN_LEVEL.sub("", n) for n in names}) >= 2:
             return True
     return False
 
@@ -258,7 +267,7 @@ def one_fund(doc: Document) -> bool:
     if doc.doc_id not in _ONE_FUND:
         if len(_ONE_FUND) > 256:
             _ONE_FUND.clear()
-        a = [c for spec in V["subjects"]["本年支出合计"] for c in locate(doc, spec)]
+        a = [c for spec in V["subjects"][V["one_fund_total_term"]] for c in locate(doc, spec)]
         g = locate(doc, {"table": "general_budget_expenditure", "row": None})
         _ONE_FUND[doc.doc_id] = bool(a and g and tol.agree(a[0].fig, g[0].fig))
     return _ONE_FUND[doc.doc_id]
@@ -274,7 +283,7 @@ def _parts_back(f, c: Cand, items: list) -> bool:
     against the stated total (a proxy cell is then trusted)."""
     if len(items) < 2:
         return False
-    parts = tol.total([tol.figure(x.value_wan, x.raw or str(x.value), unit="万元") for x in items])
+    parts = tol.total([tol.figure(x.value_wan, x.raw or str(x.value), unit=_WAN) for x in items])
     return tol.agree(parts, c.fig) and not tol.agree(parts, stated(f))
 
 
@@ -302,12 +311,13 @@ def mismatch(doc, f, cands: list[Cand], rule: str, what: str, items: Optional[li
     c = (strong or backed)[0]
     sev = "error" if strong and _established(c) else "warning"
     title = table_name(c.t)
-    unit = f.unit or "万元"
-    in_wan = f"（按万元计{fmt(round(c.fig.value, 4))}万元）" if c.t.unit == "元" else ""
+    unit = f.unit or _WAN
+    in_wan = say("narrative_vs_table.in_wan", value=fmt(round(c.fig.value, 4))) if c.t.unit == _YUAN else ""
     return Flag(
         FAMILY, rule, sev,
-        f"文中{what}为{fmt(f.value)}{unit}，而{title}中为{fmt(c.value)}{c.t.unit or '万元'}{in_wan}，"
-        f"相差{fmt(round(f.value_wan - c.fig.value, 4))}万元。",
+        say("narrative_vs_table.mismatch", what=what, stated=fmt(f.value), unit=unit, title=title,
+            table=fmt(c.value), table_unit=c.t.unit or _WAN, in_wan=in_wan,
+            gap=fmt(round(f.value_wan - c.fig.value, 4))),
         values=[f.value, c.value], stated=f.value, expected=c.value,
         difference=round(f.value_wan - c.fig.value, 6),
         evidence=[quote(f.sentence)] + c.cite(), start=f.start, end=f.end, sentence=f.sentence,
@@ -322,7 +332,7 @@ def _skip(doc: Document, f) -> bool:
         return True
     if f.year and doc.year and f.year != doc.year:
         return True
-    if (f.qualifier or "") and re.search(r"执行|上年|调整", f.qualifier or ""):
+    if (f.qualifier or "") and _NOT_THIS_YEAR.search(f.qualifier or ""):
         return True
     clause = clause_before(doc, f)
     if any(p.search(clause) for p in _NOT_TOTAL):
@@ -334,7 +344,7 @@ def _segments_of(doc: Document, f):
     s = doc.sentence_at(f.start)
     clause = clause_before(doc, f)
     before = doc.text[s.start:f.start] if s is not None else clause
-    if re.search(r"[（(](类|款|项)[）)]", f.subject or ""):
+    if _LEVEL_MARK.search(f.subject or ""):
         return fn.segments(c_(f.subject)), True
     segs = fn.segments(c_(before))
     return segs, bool(segs) and fn.path_ends_at(before, V["name_fillers"] + V["path_fillers"])
@@ -374,12 +384,12 @@ def candidates(doc: Document, f, cache: Optional[dict] = None) -> tuple[str, str
             if term not in cache:
                 cache[term] = [c for spec in V["subjects"][term] for c in locate(doc, spec)]
             cands += cache[term]
-        return "amount_vs_table", f"“{c_(f.subject)}”", cands, []
-    if (f.parent and canonical(f.parent) in ("机关运行经费", "公用经费")) or \
+        return "amount_vs_table", say("narrative_vs_table.subject_what", subject=c_(f.subject)), cands, []
+    if (f.parent and canonical(f.parent) in V["economic_parents"]) or \
             (getattr(f, "term", None) is None and fcode and str(fcode)[:1] in "3"):
         code = economic_code(doc, f)
         if code:
-            return ("economic.amount_vs_table", f"“{name_before(doc, f) or f.subject}”（经济分类{code}）",
+            return ("economic.amount_vs_table", say("narrative_vs_table.economic_what", name=name_before(doc, f) or f.subject, code=code),
                     cands_for_code(doc, code, "economic"), [])
     return "", "", [], []
 
@@ -397,7 +407,7 @@ def _functional(doc: Document, f, segs, at_path: bool):
     deepest = max((fn.LEVEL_RANK.get(lv, -1) for _n, lv in segs), default=-1)
     if deepest > fn.LEVEL_RANK.get(fn.CODE_LEVEL.get(len(code)), 9):
         return "", "", [], []  # the path resolved only to a parent code: its total is not this figure
-    what = f"功能分类科目“{segs[-1][0] if segs else code}”（{code}）的金额"
+    what = say("narrative_vs_table.functional_what", name=segs[-1][0] if segs else code, code=code)
     cands = cands_for_code(doc, code, "functional")
     if not cands and segs:
         return "", "", _path_cands(doc, segs), []  # uncoded tables: verify by names, flag nothing

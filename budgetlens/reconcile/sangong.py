@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from budgetlens import gazetteers
 from budgetlens.document.model import Document, Table
 from budgetlens.document.numbers import cell_value as parse_number
 from budgetlens.document.numbers import wan_factor
@@ -13,22 +14,31 @@ from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.locate import Cand, canonical, fig_at, make
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "narrative_vs_table"
-SANGONG = {"三公经费", "因公出国（境）费", "公务用车购置及运行维护费", "公务用车购置费", "公务用车运行维护费", "公务接待费"}
+V = gazetteers.load("rules/narrative_vs_table")
+SANGONG = set(V["sangong_terms"])
+_TWO_YEARS = re.compile(V["sangong_two_years"])
+_BUDGET_WORD, _FINAL_WORD = V["sangong_budget_and_final"]
+_TOTAL_COLUMN = re.compile(V["sangong_total_column"])
+_TOTAL_LABELS = tuple(V["sangong_total_labels"])
+_FIGURE_KIND = re.compile(V["sangong_figure_kind"])
+_APPROX = V["approx_qualifier"]
+_WAN = word("money_unit")
 
 
 def _two_figures_side_by_side(labels: list[str]) -> bool:
     years = {y for c in labels for y in re.findall(r"(?:19|20)\d{2}", c)}
-    if any(re.search(r"(上年|增减)", c) for c in labels) or len(years) > 1:
+    if any(_TWO_YEARS.search(c) for c in labels) or len(years) > 1:
         return True  # two years side by side: which column is this year's is not certain
     # 预算数 and 决算数 side by side (final accounts): not this rule's to pick
-    return any("预算数" in c for c in labels) and any("决算数" in c for c in labels)
+    return any(_BUDGET_WORD in c for c in labels) and any(_FINAL_WORD in c for c in labels)
 
 
 def _parts_as_rows(t: Table, labels: list[str]) -> dict:
     out: dict = {}
-    total_col = next((j for j, c in enumerate(labels) if re.search(r"(^|/)(合计|小计)$", c)), None)
+    total_col = next((j for j, c in enumerate(labels) if _TOTAL_COLUMN.search(c)), None)
     if total_col is None:
         return out
     for r in t.rows:
@@ -42,12 +52,12 @@ def _parts_as_rows(t: Table, labels: list[str]) -> dict:
 def _part_of_column(label: str):
     segs = label.split("/")
     seg = segs[-1]
-    if seg in ("小计", "合计"):
+    if seg in _TOTAL_LABELS:
         if len(segs) < 2:
             return None
         seg = segs[-2]
     # `“三公”经费预算数/合计` (Shanghai): the column group names the part and the kind of figure
-    return canonical(seg) or canonical(re.sub(r"(预算数|决算数|预算|决算)$", "", seg))
+    return canonical(seg) or canonical(_FIGURE_KIND.sub("", seg))
 
 
 def sangong_cells(t: Table) -> dict[str, tuple]:
@@ -105,14 +115,15 @@ def check_sangong(doc: Document, facts) -> list[Flag]:
         seen.add((canon, f.start))
         r, j = where[canon]
         tv = parse_number(r.cells[j])
-        table_fig = tol.figure(tv, r.cells[j], unit=t.unit or "万元").scaled(wan_factor(t.unit, "万元"))
-        stated = tol.figure(f.value_wan, f.raw or str(f.value), unit="万元", approx=(f.qualifier == "约"))
+        table_fig = tol.figure(tv, r.cells[j], unit=t.unit or _WAN).scaled(wan_factor(t.unit, _WAN))
+        stated = tol.figure(f.value_wan, f.raw or str(f.value), unit=_WAN, approx=(f.qualifier == _APPROX))
         if tol.agree(stated, table_fig):
             continue
         title = re.sub(r"\s+", "", t.title)
         flags.append(Flag(
             FAMILY, "sangong.narrative_vs_table", "error",
-            f"文中{f.subject}为{fmt(f.value)}{f.unit or '万元'}，而{title}中为{fmt(table_fig.value)}万元。",
+            say("sangong.narrative_vs_table", subject=f.subject, stated=fmt(f.value), unit=f.unit or _WAN,
+                title=title, table=fmt(table_fig.value)),
             values=[f.value, tv], stated=f.value, expected=tv, difference=round(f.value_wan - table_fig.value, 6),
             evidence=[quote(f.sentence), cell(t, r, j)], start=f.start, end=f.end, sentence=f.sentence,
             cells=[cell_key(t, r, j)], key=f"sangong:{canon}:{f.start}",
