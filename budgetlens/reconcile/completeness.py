@@ -15,6 +15,7 @@ from budgetlens.document.model import Document
 from budgetlens.gazetteers.names import qualified_region
 from budgetlens.reconcile.evidence import table_name
 from budgetlens.reconcile.flags import Flag
+from budgetlens.reconcile.messages import say, word
 
 FAMILY = "completeness"
 R = gazetteers.load("rules/completeness")
@@ -96,7 +97,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
     flags: list[Flag] = []
     present = {t.table_type for t in doc.tables}
     missing = [k for k in tpl.get("required_tables", []) if k not in present]
-    kind_word = "决算" if doc.doc_kind == "final_account" else "预算"
+    kind_word = R["kind_final"] if doc.doc_kind == "final_account" else R["kind_budget"]
     # a table the narrative says the department has no data for (`本部门无国有资本经营预算`,
     # `国有资本经营预算拨款支出预算为0`) is an omission of form, not of content: info
     explained = [k for k in missing if _says_none(doc, k)]
@@ -111,9 +112,11 @@ def check(doc: Document, facts=None) -> list[Flag]:
         n_req = len(tpl.get("required_tables", []))
         flags.append(Flag(
             FAMILY, "required_tables.missing", severity,
-            f"按《地方预决算公开操作规程》应公开的{n_req}张{kind_word}表中，缺少{len(missing)}张：{'、'.join(names)}。",
+            say("required_tables.missing", n_req=n_req, kind=kind_word, n=len(missing),
+                names=word("enumeration").join(names)),
             values=[float(len(missing))],
-            evidence=[f"文中识别到的表：{'、'.join(table_name(t) for t in doc.tables) or '无'}",
+            evidence=[R["messages"]["tables_found"]
+                      + (word("enumeration").join(table_name(t) for t in doc.tables) or say("completeness.none")),
                       f"{R['messages']['template']}{doc.template}"]
             + ([R["messages"]["untyped_may_be"].format(names="、".join(gazetteers.table_name(k) for k in uncertain))]
                if uncertain else []),
@@ -129,8 +132,8 @@ def check(doc: Document, facts=None) -> list[Flag]:
             continue
         flags.append(Flag(
             FAMILY, "empty_table.no_note", "warning",
-            f"{table_name(t)}为空表，但未说明为空的原因（应注明“本表无数据/空表列示”等）。",
-            evidence=[f"{table_name(t)}（无数值）"], key="empty:" + t.table_id,
+            say("empty_table.no_note", table=table_name(t)),
+            evidence=[say("empty_table.no_note.evidence", table=table_name(t))], key="empty:" + t.table_id,
         ))
     heads = _headings(doc)
     body = _body(doc)
@@ -145,9 +148,9 @@ def check(doc: Document, facts=None) -> list[Flag]:
     if missing_sections:
         flags.append(Flag(
             FAMILY, "required_sections.missing", "warning",
-            f"情况说明中缺少规定的公开内容：{'、'.join(missing_sections)}。",
+            say("required_sections.missing", sections=word("enumeration").join(missing_sections)),
             values=[float(len(missing_sections))],
-            evidence=[f"文中标题：{'；'.join(heads[:30])}"], key="sections:" + ",".join(missing_sections),
+            evidence=[R["messages"]["headings_found"] + word("list_separator").join(heads[:30])], key="sections:" + ",".join(missing_sections),
         ))
     return flags
 

@@ -34,6 +34,8 @@ _CMP_OF = dict(_CMP_WORDS)
 # the figure itself is read by the one parser (document/numbers.py, extractors/numbers.py);
 # these only find the comparator before it and the subject before that
 _CMP_BEFORE = re.compile(rf"\s*(?P<cmp>{_CMP_RE})?")
+# words before a narrative target's subject that are not part of it (`确保…`)
+_SUBJ_LEAD = re.compile(rf"^({'|'.join(re.escape(w) for w in V['subject_lead_words'])})+")
 _SUBJ_CMP_END = re.compile(rf"(?P<subj>[^，,；;。：:、\n（）()]{{2,40}}?)\s*(?P<cmp>{_CMP_RE})\s*$")
 
 
@@ -54,7 +56,8 @@ class Indicator:
 
     def evidence(self) -> str:
         if self.table is not None:
-            return f"{table_name(self.table)} / {_clean(self.subject)} / 指标值 = {_clean(self.raw)}"
+            return say("indicator.evidence", table=table_name(self.table), subject=_clean(self.subject),
+                       raw=_clean(self.raw))
         return quote(self.sentence)
 
 
@@ -75,8 +78,8 @@ def table_indicators(t: Table) -> list[Indicator]:
     project = ""
     for r in t.rows:
         cells = [_clean(c) for c in r.cells]
-        if "三级指标" in cells:
-            name_col = cells.index("三级指标")
+        if V["indicator_name_header"] in cells:
+            name_col = cells.index(V["indicator_name_header"])
             project_col = next((j for j, c in enumerate(cells) if c in V["project_name_labels"]), project_col)
             continue
         project = _project_of(cells, project_col, project)
@@ -134,7 +137,7 @@ def narrative_indicators(doc: Document) -> list[Indicator]:
             if m is None:
                 continue
             floor = q.end
-            subj = re.sub(r"^(确保|保障|保证|力争|实现|获得|其中|且|并|和|及|同时)+", "", m.group("subj"))
+            subj = _SUBJ_LEAD.sub("", m.group("subj"))
             out.append(Indicator(subj, _CMP_OF[m.group("cmp")], q.value, "%", s.text[m.start():q.end],
                                  "department", sentence=s.text, start=s.start + q.start))
     return out
@@ -249,15 +252,16 @@ def _rate_in_money(inds: list[Indicator]) -> list[Flag]:
 
 # ── cost ceilings against the project's budget ───────────────────────────────────────
 
-_TITLE_NOISE = re.compile(r"^[\d０-９]+[、.．]\s*|(项目)?(支出)?绩效目标(申报)?表$|[（(][^）)]*[）)]")
+_TITLE_NOISE = re.compile(V["title_noise"])
+_PART_LEAD = re.compile(rf"^{re.escape(V['fund_part_lead'])}\s*[：:]?\s*")
 
 
 def project_name(t: Table) -> str:
     name = _clean(t.title)
     for r in t.rows[:3]:
         cells = [_clean(c) for c in r.cells]
-        if "项目名称" in cells:
-            k = cells.index("项目名称")
+        if V["title_name_label"] in cells:
+            k = cells.index(V["title_name_label"])
             if k + 1 < len(cells) and cells[k + 1]:
                 return cells[k + 1]
     return _TITLE_NOISE.sub("", _TITLE_NOISE.sub("", name))
@@ -267,7 +271,7 @@ def _label(c: str) -> str:
     """A label cell as a vocabulary key: `年度预算资金总额：` is `年度预算资金总额`, `其中：财政拨款`
     is `财政拨款`."""
     c = re.sub(r"[：:]\s*$", "", _clean(c))
-    return re.sub(r"^其中\s*[：:]?\s*", "", c)
+    return _PART_LEAD.sub("", c)
 
 
 def _labelled_amounts(rows: list[Row], labels: list[str]) -> list[tuple[float, Row, int]]:
@@ -339,10 +343,10 @@ def _budget_sources(doc: Document) -> list[tuple[str, float, Table, Row, int]]:
         if b:
             out.append((project_name(t), b[0], t, b[1], b[2]))
     for t in doc.tables_of("government_procurement", "project_expenditure"):
-        amount_cols = [j for j, c in enumerate(t.columns) if "合计" in c or "金额" in c or "预算资金" in c]
+        amount_cols = [j for j, c in enumerate(t.columns) if any(w in c for w in V["amount_column_words"])]
         for r in t.rows:
             name = _clean(r.label or "")
-            if not name or "合计" in name or "小计" in name:
+            if not name or any(w in name for w in V["subtotal_words"]):
                 continue
             for j in amount_cols:
                 v = cell_value(r.cells[j]) if j < len(r.cells) else None
@@ -356,9 +360,10 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
     flags = []
     sources = _budget_sources(doc)
     for ind in inds:
-        if ind.table is None or ind.comparator not in ("≤", "<", "=") or ind.unit not in ("万元", "元"):
+        if ind.table is None or ind.comparator not in ("≤", "<", "=") or ind.unit not in V["cost_units"]:
             continue
-        if "成本" not in ind.level2 and "成本" not in ind.subject and "费" not in ind.subject:
+        if not any(w in ind.level2 for w in V["cost_level2_words"]) and not any(
+                w in ind.subject for w in V["cost_subject_words"]):
             continue
         value_wan = to_wan(ind.value, ind.unit)
         own = ind.table.table_type == "performance_targets"
@@ -389,8 +394,8 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
                 matches.append((name, amount, t, r, j))
         if not matches:
             continue
-        ceiling = tol.figure(value_wan, ind.raw, unit="万元")
-        if any(tol.agree(ceiling, tol.figure(a, unit="万元")) for _n, a, *_ in matches):
+        ceiling = tol.figure(value_wan, ind.raw, unit=V["ceiling_unit"])
+        if any(tol.agree(ceiling, tol.figure(a, unit=V["ceiling_unit"])) for _n, a, *_ in matches):
             continue
         amounts = [a for _n, a, *_ in matches]
         near = min(amounts, key=lambda a: abs(a - value_wan))

@@ -31,20 +31,21 @@ V = gazetteers.load("rules/lists")
 _COMPLETE = sorted(V["list_markers"]["complete"], key=len, reverse=True)
 _PARTIAL = sorted(V["list_markers"]["partial"], key=len, reverse=True)
 _MARKER_RE = re.compile("|".join(re.escape(m) for m in sorted(_COMPLETE + _PARTIAL, key=len, reverse=True)))
-_ETC_END = re.compile(r"等(?:[^\d]{0,6})?[。；;]?\s*$")
+_ETC_END = re.compile(V["etc_end"])
+_WAN = V["wan_unit"]
 _SIGN = {"increase": 1, "decrease": -1, "flat": 0}
 # what may stand between a list's total and its marker: a short stretch without figures, or
 # the purpose of the total (`32.88万元，主要用于…支出。包括：`) — a figure further back is not the
 # total the list itemises (`收入包括：…17858.84万元。支出包括：…`, `…27600.00万元；支出包括：…`)
-_GAP = re.compile(r"[，,]\s*(?:主要)?用于[^\d。\n]{0,40}。|[^\d\n；;]{0,30}")
-_GAP_NOT_LIST = re.compile(r"[%％]|年|比|较|增|减")  # `较上年增加…，其中`: a comparison, not a list
+_GAP = re.compile(V["total_gap"])
+_GAP_NOT_LIST = re.compile(V["gap_not_list"])  # `较上年增加…，其中`: a comparison, not a list
 # an amount that is the base of a comparison (`19828.57万元比2025年初预算数20292.85万元减少…`)
-_BASE_BEFORE = re.compile(r"(?:比|较|同比|与)[^，,；;。]{0,14}$")
+_BASE_BEFORE = re.compile(V["base_before"])
 
 
 def _figure(f) -> tol.Figure:
     """A money fact as a figure in 万元 (its tolerance from how it was written)."""
-    unit = f.unit if f.unit in _TO_WAN else "万元"
+    unit = f.unit if f.unit in _TO_WAN else _WAN
     return tol.figure(f.value, f.raw, unit=unit, approx=f.comparator == "≈").scaled(_TO_WAN[unit])
 
 
@@ -182,7 +183,7 @@ def _whole(f) -> bool:
 
 
 def _whole_figure(f) -> tol.Figure:
-    unit = f.unit if f.unit in _TO_WAN else "万元"
+    unit = f.unit if f.unit in _TO_WAN else _WAN
     return tol.figure(f.value, f.raw, decimals=0).scaled(_TO_WAN[unit])
 
 
@@ -276,8 +277,8 @@ def _check_product(it: Item, lst: ItemList) -> Optional[Flag]:
         used.append(match[0])
         rest.remove(match[0])
     line = lst.sentence if not lst.numbered else _line_of(it)
-    approx = amount.comparator == "≈" or any(q[2] for q in qtys) or "约" in line
-    stated = tol.figure(amount.value_wan, amount.raw, unit="万元", approx=approx)
+    approx = amount.comparator == "≈" or any(q[2] for q in qtys) or any(w in line for w in V["approx_words"])
+    stated = tol.figure(amount.value_wan, amount.raw, unit=_WAN, approx=approx)
     base = rate
     for q in used:
         base *= q[1]
@@ -392,9 +393,9 @@ def stated_twice(doc: Document, facts) -> list[Flag]:
     flags = []
     for k, fs in groups.items():
         first = fs[0]
-        a = tol.figure(first.value_wan, first.raw or str(first.value), unit="万元")
+        a = tol.figure(first.value_wan, first.raw or str(first.value), unit=_WAN)
         for g in fs[1:]:
-            b = tol.figure(g.value_wan, g.raw or str(g.value), unit="万元")
+            b = tol.figure(g.value_wan, g.raw or str(g.value), unit=_WAN)
             if tol.agree(a, b):
                 continue
             name = k[1] if k[0] == "term" else (first.subject or k[1])

@@ -38,7 +38,7 @@ def val(r: Row, j: int) -> Optional[float]:
 
 
 def _fig(t: Table, r: Row, j: int) -> tol.Figure:
-    return _figure_of(r.cells[j] if j < len(r.cells) else None, t.unit or "万元")
+    return _figure_of(r.cells[j] if j < len(r.cells) else None, t.unit or V["default_unit"])
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -89,7 +89,8 @@ def _sum_flag(t: Table, rule: str, parent: tuple[Row, int], parts: list[tuple], 
     part_vals = [val(r, j) or 0.0 for _t, r, j in parts3]
     return Flag(
         FAMILY, rule, "error",
-        f"{table_name(t)}：{what}（{col}）为{fmt(stated.value)}，各组成部分合计为{fmt(s.value)}，相差{fmt(stated.value - s.value)}。",
+        say("table_arithmetic.sum_vs_parts", table=table_name(t), what=what, col=col, stated=fmt(stated.value),
+            sum=fmt(s.value), gap=fmt(stated.value - s.value)),
         values=[stated.value, round(s.value, 6)] + part_vals[:MAX_VALUES], stated=stated.value,
         expected=round(s.value, 6), difference=round(stated.value - s.value, 6),
         evidence=[cell(t, pr, pj)] + [cell(pt, r, j) for pt, r, j in parts3 if val(r, j) is not None][:MAX_VALUES],
@@ -176,7 +177,7 @@ def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool, co
             continue  # a code printed twice (a 项 printed with its 款's code, a per-unit listing): not a tree
         if continued and any(k is last or last.code.startswith(k.code) for k in kids):
             continue  # its last children may be on the next page
-        level = {3: "类", 5: "款"}.get(len(r.code), "科目")
+        level = V["code_levels"].get(len(r.code), V["code_level_other"])
         for j in cols:
             f = _sum_flag(t, "classification.subtotal", (r, j), [(k, j) for k in kids],
                           f"{r.code} {_clean(r.label)}（{level}）")
@@ -236,25 +237,25 @@ def column_splits(t: Table) -> list[Flag]:
         if _contradicted(t, j0, parts):
             continue
         for r in t.rows:
-            what = f"“{_clean(r.label) or r.code or r.index + 1}”行"
+            what = say("columns.split.what", row=_clean(r.label) or r.code or r.index + 1)
             f = _sum_flag(t, "columns.split", (r, j0), [(r, j) for j in parts], what)
             if f:
                 flags.append(f)
     return flags
 
 
-_NUMBERED = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+_NUMBERED = re.compile(V["sangong_numbered_row"])
 
 
 def sangong(t: Table) -> list[Flag]:
     """小计 = 因公出国（境）费 + 公务用车购置及运维费 + 公务接待费 (the numbered rows)."""
-    total = next((r for r in t.rows if _is_total_row(r) or "小计" in _clean(r.label) or "合计" in _clean(r.label)), None)
+    total = next((r for r in t.rows if _is_total_row(r) or any(w in _clean(r.label) for w in V["sangong_total_words"])), None)
     parts = [r for r in t.rows if _NUMBERED.match(_clean(r.label))]
     if total is None or len(parts) < 2:
         return []
     flags = []
     for j in _value_cols(t):
-        f = _sum_flag(t, "sangong.total", (total, j), [(r, j) for r in parts], "“三公”经费合计")
+        f = _sum_flag(t, "sangong.total", (total, j), [(r, j) for r in parts], say("sangong.total.what"))
         if f:
             flags.append(f)
     return flags
@@ -293,7 +294,7 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
 def _fig_wan(t: Table, r: Row, j: int) -> Optional[tol.Figure]:
     """A cell's figure in 万元 (tables in 元 and in 万元 compared through one conversion);
     None when the table's unit is not one `to_wan` knows."""
-    k = to_wan(1.0, t.unit or "万元")
+    k = to_wan(1.0, t.unit or V["default_unit"])
     return None if k is None else _fig(t, r, j).scaled(k)
 
 
@@ -318,7 +319,8 @@ def same_totals(doc: Document, compared: Optional[set] = None) -> list[Flag]:
                 continue
             flags.append(Flag(
                 FAMILY, "summary_tables.same_total", "error",
-                f"{grp['name']}在不同表中不一致：{table_name(t0)}为{fmt(f0.value)}万元，{table_name(t)}为{fmt(f.value)}万元。",
+                say("summary_tables.same_total", name=grp["name"], table_a=table_name(t0), a=fmt(f0.value),
+                    table_b=table_name(t), b=fmt(f.value)),
                 values=[f0.value, f.value], stated=f.value, expected=f0.value, difference=round(f.value - f0.value, 6),
                 evidence=[cell(t0, r0, j0), cell(t, r, j)],
                 cells=[cell_key(t0, r0, j0), cell_key(t, r, j)],

@@ -56,7 +56,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
             if m:
                 trunc.append((s, m))
         m = MISSING.search(t)
-        if m and not re.search(r"单位\s*[：:]\s*$", t[:m.start() + 2]):
+        if m and not UNIT_LABEL_END.search(t[:m.start() + 2]):
             missing.append((s, m))
         m = DUP.search(t)
         if m:
@@ -77,7 +77,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
         flags.append(_flag("duplicate_punctuation", "info", say("duplicate_punctuation", text=dup[0][1].group(0)), dup, "dup_punct"))
     if dept:
         flags.append(_flag("unit_calls_itself_department", "warning",
-                           "本文件为单位预决算，但文中自称部门预决算。", dept, "unit_as_department"))
+                           say("unit_calls_itself_department"), dept, "unit_as_department"))
     return flags + _years(doc) + _replaced_names(doc)
 
 
@@ -86,7 +86,9 @@ MSG = V["messages"]
 HEADING_YEAR = re.compile(Y["heading"])
 HEADING_OK = re.compile(Y["heading_other_year_ok"])
 AS_OF = re.compile(Y["as_of_date"])
-YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+YEAR_WORD = re.compile(Y["year_word"])
+# a missing number right after a `单位：` label is the table's unit line, not a gap
+UNIT_LABEL_END = re.compile(V["unit_label_end"])
 
 
 def _years(doc: Document) -> list[Flag]:
@@ -96,11 +98,11 @@ def _years(doc: Document) -> list[Flag]:
     if not doc.year or not year_confirmed(doc):
         return []
     final = doc.doc_kind == "final_account"
-    kind = "决算" if final else "预算"
+    kind = Y["kind_final"] if final else Y["kind_budget"]
     heads, dates = [], []
     for s in _narrative(doc):
         for line_start, line in _lines(s.text):
-            if len(line.strip()) > int(Y["heading_max_chars"]) or "万元" in line or "%" in line:
+            if len(line.strip()) > int(Y["heading_max_chars"]) or any(w in line for w in Y["not_heading_words"]):
                 continue
             m = HEADING_YEAR.match(line)
             if m and int(m.group("year")) != doc.year and not HEADING_OK.search(line):
@@ -124,7 +126,7 @@ def _years(doc: Document) -> list[Flag]:
         flags.append(Flag(
             FAMILY, "year.target", "warning",
             MSG["target_year"].format(doc_year=doc.year, year=m.group("year"), text=txt[:60] + ("…" if len(txt) > 60 else ""))
-            + (f"（共{len(targets)}处）" if len(targets) > 1 else ""),
+            + (say("text.times", n=len(targets)) if len(targets) > 1 else ""),
             values=[float(m.group("year"))], stated=float(m.group("year")), expected=float(doc.year),
             evidence=[cell(*x[:3]) for x in targets[:MAX_QUOTES]], cells=[cell_key(*x[:3]) for x in targets[:MAX_QUOTES]],
             key="year.target"))
@@ -133,7 +135,7 @@ def _years(doc: Document) -> list[Flag]:
         flags.append(Flag(
             FAMILY, "year.heading", "warning",
             MSG["heading_year"].format(doc_year=doc.year, kind=kind, heading=line, year=m.group("year"))
-            + (f"（共{len(heads)}处）" if len(heads) > 1 else ""),
+            + (say("text.times", n=len(heads)) if len(heads) > 1 else ""),
             values=[float(m.group("year"))], stated=float(m.group("year")), expected=float(doc.year),
             evidence=[quote(h[0].text) for h in heads[:MAX_QUOTES]], start=s.start + off + m.start("year"),
             end=s.start + off + m.end("year"), sentence=s.text, key="year.heading"))
@@ -142,7 +144,7 @@ def _years(doc: Document) -> list[Flag]:
         flags.append(Flag(
             FAMILY, "year.as_of_date", "warning",
             MSG["as_of_date"].format(doc_year=doc.year, kind=kind, date=m.group(0), why=why)
-            + (f"（共{len(dates)}处）" if len(dates) > 1 else ""),
+            + (say("text.times", n=len(dates)) if len(dates) > 1 else ""),
             values=[float(m.group("year"))], stated=float(m.group("year")),
             evidence=[quote(d[0].text) for d in dates[:MAX_QUOTES]], start=s.start + m.start(), end=s.start + m.end(),
             sentence=s.text, key="year.as_of_date"))
@@ -212,7 +214,7 @@ def heading_years(doc: Document) -> dict[int, int]:
     out: dict[int, int] = {}
     for s in _narrative(doc):
         for _off, line in _lines(s.text):
-            if len(line.strip()) > int(Y["heading_max_chars"]) or "万元" in line or "%" in line:
+            if len(line.strip()) > int(Y["heading_max_chars"]) or any(w in line for w in Y["not_heading_words"]):
                 continue
             m = HEADING_YEAR.match(line)
             if m:
