@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +43,10 @@ def new_review(flag_id: str, decision: str, note: str = "", reviewer: str = "",
                fingerprint: str = "", doc_id: str = "") -> dict:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    # the id starts with the time in nanoseconds: two decisions within one second of
+    # `decided_at` still sort in the order they were taken (the latest one applies)
     return {
-        "review_id": uuid.uuid4().hex, "flag_id": str(flag_id), "decision": decision,
+        "review_id": f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}", "flag_id": str(flag_id), "decision": decision,
         "note": (note or "")[:4000], "reviewer": (reviewer or "")[:200],
         "decided_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "fingerprint": fingerprint or "", "doc_id": doc_id or "",
