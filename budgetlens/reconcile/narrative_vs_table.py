@@ -182,7 +182,8 @@ def name_keys(doc: Document, f) -> list[str]:
         keys.append(name_key(subject.rsplit(_OF, 1)[1]))
     if len(before) < 2 and f.section:  # `2026年预算数159.00万元` under `1.因公出国（境）费`
         keys.append(name_key(re.split(r"[，,：:。]", c_(f.section.split(" > ")[-1]))[0]))
-    for term in {getattr(f, "term", None), *_subject_terms(doc, f)}:
+    # in order (a set's order changes with PYTHONHASHSEED, and so would the cell chosen)
+    for term in dict.fromkeys([getattr(f, "term", None), *_subject_terms(doc, f)]):
         if term in gazetteers.terms():  # the term's own spellings name the same row
             keys += [name_key(a) for a in [term, *gazetteers.terms()[term]["aliases"], *_ROW_NAMES.get(term, [])]]
     return [k for k in dict.fromkeys(keys) if len(k) >= 2]
