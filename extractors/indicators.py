@@ -114,29 +114,47 @@ _WS = regex.compile(r"\s+")
 
 
 def _norm_cell(c: str) -> str:
-    return _WS.sub("", c or "") if c else ""
+    return _WS.sub("", c) if c else ""
 
 
 # a header row names 三级指标 or a value column (指标值, 值, 目标值 …): every value word holds 值
 _HEADER_HINT = regex.compile(r"值|指\s*标")
+# header word -> the header keys it names, in HEADER's order
+_HEADER_KEYS: dict[str, list[str]] = {}
+for _key, _words in HEADER.items():
+    for _w in _words:
+        _HEADER_KEYS.setdefault(_w, []).append(_key)
 
 
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
-    if not any(_HEADER_HINT.search(c) for c in cells if c):
+    # one search over the row (NUL, not whitespace, between cells: 指…标 never spans two)
+    if not _HEADER_HINT.search("\0".join(c for c in cells if c)):
         return None  # most rows: no header word at all
     m: dict[str, int] = {}
     for j, c in enumerate(cells):
-        c = _norm_cell(c)
-        for key, words in HEADER.items():
-            if c in words and key not in m:
+        for key in _HEADER_KEYS.get(_norm_cell(c), ()):
+            if key not in m:
                 m[key] = j
     if "level3" in m or ("comparator" in m and "value" in m) or ("value" in m and "level1" in m):
         return m
     return None
 
 
+_PROJECT_LABEL_RE = regex.compile(alternation(PROJECT_LABEL)) if PROJECT_LABEL else None
+_TITLE_NO = regex.compile(r"^[\d一二三四五六七八九十]+[、.．]")
+
+
+def _has_label(rows) -> bool:
+    """A cell equal to a project label (spaces removed) is a label inside the rows' text
+    (NUL between cells: a label never spans two)."""
+    return _PROJECT_LABEL_RE is not None and bool(
+        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(c for r in rows for c in r.cells if c))))
+
+
 def project_of(table) -> Optional[str]:
-    for r in table.rows:
+    for r in (table.rows if _has_label(table.rows) else ()):
+        if not _has_label((r,)):
+            continue
         cells = [_norm_cell(c) for c in r.cells]
         for j, c in enumerate(cells):
             if c in PROJECT_LABEL:
@@ -144,7 +162,7 @@ def project_of(table) -> Optional[str]:
                     if v and v not in PROJECT_LABEL:
                         return v
     t = _norm_cell(table.title or "")
-    t = regex.sub(r"^[\d一二三四五六七八九十]+[、.．]", "", t)
+    t = _TITLE_NO.sub("", t)
     for s in TITLE_SUFFIXES:
         if t.endswith(s) and len(t) > len(s):
             return t[: -len(s)]
@@ -245,6 +263,7 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     for t in doc.tables:
         layout = None
         project = None
+        project_read = False
         level = ["", ""]
         pending_name = None
         for r in t.rows:
@@ -252,7 +271,8 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
             hm = _header_map(cells)
             if hm:
                 layout = _Layout(r.index, hm, len(cells))
-                project = project or project_of(t)
+                if not project_read:  # the same table, the same answer: read it once
+                    project, project_read = project_of(t), True
                 used.add((t.table_id, r.index))
                 continue
             if layout is None:
