@@ -126,9 +126,16 @@ for _key, _words in HEADER.items():
         _HEADER_KEYS.setdefault(_w, []).append(_key)
 
 
+# a cell that is a header word once its spaces are removed (cells joined by NUL)
+_HEADER_CELL = regex.compile(
+    r"(?:^|\0)\s*(?:"
+    + "|".join(r"\s*".join(regex.escape(ch) for ch in w) for w in sorted(_HEADER_KEYS, key=len, reverse=True))
+    + r")\s*(?=\0|\Z)")
+
+
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
-    # one search over the row (NUL, not whitespace, between cells: 指…标 never spans two)
-    if not _HEADER_HINT.search("\0".join(c for c in cells if c)):
+    # a header row has a cell equal to a header word (and its value or level words hold 值 / 指标)
+    if not _HEADER_CELL.search("\0".join(c or "" for c in cells)):
         return None  # most rows: no header word at all
     m: dict[str, int] = {}
     for j, c in enumerate(cells):
@@ -261,6 +268,8 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     facts: list[Fact] = []
     used: set[tuple[str, int]] = set()
     for t in doc.tables:
+        if not _HEADER_HINT.search("\0".join(["\0".join(r.cells) for r in t.rows])):  # (cells are str)
+            continue  # no row can be a header row: no indicator grid
         layout = None
         project = None
         project_read = False

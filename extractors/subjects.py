@@ -28,6 +28,7 @@ Corpus: extractors/corpus/subjects.yaml.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -155,17 +156,40 @@ def _pos_tokenizer():
     return tok
 
 
+# what jieba.posseg hands to its dictionary cut as one block (its re_han_internal)
+_POS_BLOCK = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&\\._]+")
+
+
+@functools.lru_cache(maxsize=50000)
+def _piece_tags(piece: str) -> tuple[tuple[str, str], ...]:
+    """`POSTokenizer.cut(piece)` as (word, POS) pairs.  A piece the dictionary cut keeps
+    whole (one character, or a word its best route does not split) is that word with its
+    dictionary tag, exactly what posseg yields for it; only other pieces go through posseg
+    (whose HMM tagger reads the words the dictionary does not know)."""
+    pos = _pos_tokenizer()
+    if len(piece) == 1 and not _POS_BLOCK.fullmatch(piece):
+        return ((piece, "x"),)  # punctuation, a space: posseg's tag for any such character
+    if _POS_BLOCK.fullmatch(piece):
+        pos.makesure_userdict_loaded()  # user words are tagged nz, as posseg does before a cut
+        if len(piece) == 1:
+            return ((piece, pos.word_tag_tab.get(piece, "x")),)
+        tk = pos.tokenizer
+        route: dict = {}
+        tk.calc(piece, tk.get_DAG(piece), route)
+        if route[0][1] == len(piece) - 1:
+            return ((piece, pos.word_tag_tab.get(piece, "x")),)
+    return tuple((w.word, w.flag) for w in pos.cut(piece))
+
+
 @functools.lru_cache(maxsize=20000)
 def _tokens(s: str) -> tuple[tuple[str, str], ...]:
     """(word, POS) with the budget dictionary; bracketed/quoted terms kept whole."""
     out = []
-    pos = _pos_tokenizer()
     for piece in gazetteers.jieba_cut(s):
         if gazetteers.term_index().get(piece) or len(piece) > 1 and not _WORD.match(piece):
             out.append((piece, "nz"))
             continue
-        for w in pos.cut(piece):
-            out.append((w.word, w.flag))
+        out.extend(_piece_tags(piece))
     return tuple(out)
 
 
