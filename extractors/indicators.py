@@ -114,6 +114,8 @@ _WS = regex.compile(r"\s+")
 
 
 def _norm_cell(c: str) -> str:
+    if c and c.isprintable() and " " not in c:
+        return c  # (every other whitespace character is unprintable)
     return _WS.sub("", c) if c else ""
 
 
@@ -126,16 +128,13 @@ for _key, _words in HEADER.items():
         _HEADER_KEYS.setdefault(_w, []).append(_key)
 
 
-# a cell that is a header word once its spaces are removed (cells joined by NUL)
-_HEADER_CELL = regex.compile(
-    r"(?:^|\0)\s*(?:"
-    + "|".join(r"\s*".join(regex.escape(ch) for ch in w) for w in sorted(_HEADER_KEYS, key=len, reverse=True))
-    + r")\s*(?=\0|\Z)")
+# a cell that is a header word (in the row with its spaces removed, cells joined by NUL)
+_HEADER_CELL = regex.compile(rf"(?:^|\0)(?:{alternation(_HEADER_KEYS)})(?=\0|\Z)")
 
 
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
     # a header row has a cell equal to a header word (and its value or level words hold 值 / 指标)
-    if not _HEADER_CELL.search("\0".join(c or "" for c in cells)):
+    if not _HEADER_CELL.search(_norm_cell("\0".join(c or "" for c in cells))):
         return None  # most rows: no header word at all
     m: dict[str, int] = {}
     for j, c in enumerate(cells):
