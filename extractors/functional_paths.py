@@ -155,6 +155,7 @@ def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
     return code if code in fc else None
 
 
+@functools.lru_cache(maxsize=20000)
 def code_of(subject: str) -> Optional[str]:
     """A classification code when the subject is exactly one (unambiguous) 类 name."""
     s = normalise(subject)

@@ -22,6 +22,7 @@ Corpus: extractors/corpus/indicators.yaml.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -227,6 +228,7 @@ def _unit_info(unit: Optional[str]):
     return u, None, None
 
 
+@functools.lru_cache(maxsize=4096)
 def _resolve_value(parsed: tuple, doc_year: Optional[int]) -> tuple:
     """An indicator cell's target: comparator, value, unit, per, 万元 factor, the text value
     and raw cell, and for a qualitative target (`较上年有所提高`) its direction and base year."""
