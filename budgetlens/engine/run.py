@@ -37,7 +37,7 @@ from budgetlens.store.duck import (
 from .corpus import cross_document_flags
 from .discover import discover, group_sources
 from .process import DocResult, is_transient, process_group, rows
-from .workers import pool_map
+from .workers import pool_map, prestart
 
 Batch = list[list[str]]
 
@@ -261,6 +261,8 @@ def run_job(
     run_id = new_run_id()
     started = datetime.now(timezone.utc).isoformat()
     files = discover(paths, exclude=[out])
+    if workers > 1 and map_batches is sequential and len(files) >= 2 * workers:
+        prestart()  # the workers' forkserver warms up while the inputs are paired and hashed
     groups = group_sources(files)
 
     def waiting(msg):
