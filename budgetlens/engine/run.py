@@ -22,6 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 
 from budgetlens import limits as limits_mod
+from budgetlens.readers import pairing
+from budgetlens.readers.pairing import PAIRABLE
 from budgetlens.report import write_report as _write
 from budgetlens.store import StorageError, Store, StoreDamaged
 from budgetlens.store.duck import (
@@ -39,7 +41,7 @@ from budgetlens.store.duck import (
 )
 
 from .corpus import cross_document_flags
-from .discover import discover, group_sources
+from .discover import discover
 from .process import DocResult, is_transient, process_group, rows
 from .workers import pool_map, prestart
 
@@ -306,7 +308,6 @@ def run_job(
     files = discover(paths, exclude=[out])
     if workers > 1 and map_batches is sequential and len(files) >= 2 * workers:
         prestart()  # the workers' forkserver warms up while the inputs are paired and hashed
-    groups = group_sources(files)
 
     def waiting(msg):
         if not quiet:
@@ -321,6 +322,7 @@ def run_job(
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
+        groups = group_files(store, files, fingerprint)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
         if skip_known:
@@ -409,6 +411,26 @@ def run_job(
     return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
                       report, per_doc, skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
                       reviews_reimported=n_reviews)
+
+
+def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
+    """`discover.group_sources`, reading only the files whose pairing profile the store does
+    not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair."""
+    stats: dict[str, tuple[int, int]] = {}
+    for f in files:
+        if f.suffix.lower() not in PAIRABLE:
+            continue
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        stats[str(f)] = (st.st_size, st.st_mtime_ns)
+    known = store.pairing_profiles(stats, fingerprint)
+    computed = pairing.profiles([f for f in files if str(f) not in known])
+    store.remember_pairing([(str(p), *stats[str(p)], pr.kind, pr.year, pr.dept, pr.name_dept)
+                            for p, pr in computed.items() if str(p) in stats], fingerprint)
+    profs = {**{Path(p): pairing.Profile(Path(p), *v) for p, v in known.items()}, **computed}
+    return pairing.pair_profiles(files, profs)
 
 
 def use_workers(map_batches: Callable, workers: int, batch_size: int, n_docs: int, lim,

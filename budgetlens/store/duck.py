@@ -82,6 +82,13 @@ FILES = {
     "doc_id": "VARCHAR", "source": "VARCHAR", "status": "VARCHAR", "transient": "BOOLEAN",
     "duplicate_of": "VARCHAR", "fingerprint": "VARCHAR", "run_id": "VARCHAR", "finished": "VARCHAR",
 }
+# What pairing learnt of each input file (readers.pairing.Profile), so that a re-run does not
+# read every file again just to pair it: valid while the file's path, size and mtime and
+# the pipeline are the same.  A cache only: losing it costs time, never a result.
+PAIRING = {
+    "path": "VARCHAR", "size": "BIGINT", "mtime_ns": "BIGINT", "fingerprint": "VARCHAR", "kind": "VARCHAR",
+    "year": "INTEGER", "dept": "VARCHAR", "name_dept": "VARCHAR",
+}
 RUNS = {
     "run_id": "VARCHAR", "started": "VARCHAR", "finished": "VARCHAR", "documents": "INTEGER",
     "errors": "INTEGER", "flags": "INTEGER", "command": "VARCHAR", "skipped": "INTEGER",
@@ -349,7 +356,7 @@ class Store:
                 raise err from exc
 
     def _create(self):
-        for name, cols in [*SCHEMA.items(), ("files", FILES), ("runs", RUNS)]:
+        for name, cols in [*SCHEMA.items(), ("files", FILES), ("runs", RUNS), ("pairing", PAIRING)]:
             body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
             self.con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({body})')
             existing = {r[0] for r in self.con.execute(
@@ -572,6 +579,42 @@ class Store:
                 f"AND f.doc_id IN ({COMPLETE_DOCS})", [fingerprint]).df()
         finally:
             self.con.unregister("_keys")
+
+    def pairing_profiles(self, stats: dict[str, tuple[int, int]], fingerprint: str) -> dict[str, tuple]:
+        """path → (kind, year, dept, name_dept) remembered for the files of `stats` (path →
+        (size, mtime_ns)) whose size and mtime are unchanged, under this pipeline."""
+        if not stats:
+            return {}
+        keys = pa.table({"path": pa.array(list(stats), pa.string()),
+                         "size": pa.array([v[0] for v in stats.values()], pa.int64()),
+                         "mtime_ns": pa.array([v[1] for v in stats.values()], pa.int64())})
+        self.con.register("_pair_keys", keys)
+        try:
+            rows = self.con.execute(
+                "SELECT p.path, p.kind, p.year, p.dept, p.name_dept FROM pairing p JOIN _pair_keys k "
+                "ON p.path = k.path AND p.size = k.size AND p.mtime_ns = k.mtime_ns WHERE p.fingerprint = ?",
+                [fingerprint]).fetchall()
+        finally:
+            self.con.unregister("_pair_keys")
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+    def remember_pairing(self, rows: list[tuple], fingerprint: str) -> None:
+        """Record (path, size, mtime_ns, kind, year, dept, name_dept) rows (a cache: a
+        failure to write it is left for the run's own writes to report)."""
+        if not rows:
+            return
+        cols = [c for c in PAIRING if c != "fingerprint"]
+        t = pa.table({c: pa.array([r[i] for r in rows], _ARROW_TYPES[PAIRING[c]]) for i, c in enumerate(cols)})
+        t = t.append_column("fingerprint", pa.array([fingerprint] * len(rows), pa.string()))
+        names = ", ".join(f'"{c}"' for c in PAIRING)
+        self.con.register("_pairing", t)
+        try:
+            self.con.execute("DELETE FROM pairing WHERE path IN (SELECT path FROM _pairing)")
+            self.con.execute(f"INSERT INTO pairing ({names}) SELECT {names} FROM _pairing")
+        except duckdb.Error:
+            pass
+        finally:
+            self.con.unregister("_pairing")
 
     def replace_family_flags(self, family: str, doc_ids: list[str], flags: pd.DataFrame,
                              run_id: str | None = None) -> None:
