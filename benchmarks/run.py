@@ -53,10 +53,13 @@ TARGETS = {"tika_docs_per_cpu_s_1_worker": 60, "workers_2_vs_1": 1.7, "pdf_vs_pd
 # what each mode runs (--docs / --sample / --pdfs override)
 PROFILES = {
     "quick": {"docs": 100, "sample": 100, "memory": (30, 300), "pdfs": 4, "singles": 1, "stages_2": False,
+              "tika_inprocess": False,
               "plain_dask": False, "prefect_dask_1": False, "pdf_inprocess": False, "prefect": False},
     "default": {"docs": 2000, "sample": 200, "memory": (200, 2000), "pdfs": 0, "singles": 3, "stages_2": True,
+                "tika_inprocess": True,
                 "plain_dask": True, "prefect_dask_1": False, "pdf_inprocess": True, "prefect": True},
     "full": {"docs": 2000, "sample": 2000, "memory": (200, 2000, 8000), "pdfs": 0, "singles": 0, "stages_2": True,
+             "tika_inprocess": True,
              "plain_dask": True, "prefect_dask_1": True, "pdf_inprocess": True, "prefect": True},
 }
 
@@ -138,11 +141,12 @@ def section_tika(folder: Path, files: list[Path], args, res: dict):
     t["cli_2_vs_1"] = _ratio(c["wall_s"], c2["wall_s"])
     # what two idle cores could give at most, from the CPU each run spent: load-proof
     t["cli_2_vs_1_cpu_ceiling"] = _ratio(2 * c["cpu_s"], c2["tree_cpu_s"]) if c2.get("tree_cpu_s") else None
-    log("tika: in-process run_job, 1 worker, then a process pool of 2")
-    s = e2e(paths)
-    t["inprocess_1_worker"] = s | rates(n, nbytes, s["seconds"], s["cpu_seconds_this_process"])
-    p = e2e(paths, "pool", 2)
-    t["inprocess_pool_2_workers"] = p | rates(n, nbytes, p["seconds"])
+    if args.p["tika_inprocess"]:
+        log("tika: in-process run_job, 1 worker, then a process pool of 2")
+        s = e2e(paths)
+        t["inprocess_1_worker"] = s | rates(n, nbytes, s["seconds"], s["cpu_seconds_this_process"])
+        p = e2e(paths, "pool", 2)
+        t["inprocess_pool_2_workers"] = p | rates(n, nbytes, p["seconds"])
     log("tika: time per stage, 1 worker; cProfile of the in-process run")
     st = worker("stages", {"paths": paths})
     prof = worker("profile", {"paths": paths, "out": str(_tmp() / "o"), "stats": str(args.out_dir / "profile.pstats")})
@@ -258,11 +262,12 @@ def section_prefect(args, res: dict):
 
 
 def pick_pdfs(args) -> list[Path]:
-    """All real PDFs, or `args.pdfs` of them spread over the names (every k-th)."""
+    """All real PDFs, or `args.pdfs` of them spread evenly over the sorted names (the first
+    and the last included, so both provinces' templates are in a small subset)."""
     pdfs = corpus.real_pdfs()
     k = args.pdfs
     if k and k < len(pdfs):
-        pdfs = pdfs[:: len(pdfs) // k][:k]
+        pdfs = [pdfs[round(i * (len(pdfs) - 1) / max(k - 1, 1))] for i in range(k)]
     return pdfs
 
 
@@ -558,7 +563,9 @@ def _tika_md(t: dict, res: dict) -> list[str]:
                             ("`budgetlens run --workers 2`", "cli_2_workers", "wall_s"),
                             ("run_job in-process, 1 worker", "inprocess_1_worker", "seconds"),
                             ("run_job in-process, pool of 2 (engine.workers)", "inprocess_pool_2_workers", "seconds")):
-        r = t[key]
+        r = t.get(key)
+        if not r:
+            continue
         L.append(f"| {name} | {r['docs_per_s']} | {r.get('docs_per_cpu_s', '')} | {r[secs]} | "
                  f"{r.get('cpu_s')} ({r.get('tree_cpu_s')}) | {r['maxrss_mb']} | {r.get('tree_peak_mb')} |")
     same = t.get("cli_1_vs_2_same_rows", {})
