@@ -101,7 +101,7 @@ def test_the_readme_has_the_markers():
 
 
 def test_run_child_measures_cpu_and_memory_of_the_child():
-    busy = "import time\nx = bytearray(60 * 2**20)\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    busy = "import time\nx = b\"x\" * (60 * 2**20)\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
     r = run_child([sys.executable, "-c", busy + "print('RESULT {\"ok\": 1}')"])
     assert r["rc"] == 0 and r["result"] == {"ok": 1}
     assert r["cpu_s"] >= 0.3
