@@ -12,6 +12,7 @@ Scopes: the department-wide targets (narrative outside the project tables, and t
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -267,10 +268,14 @@ def project_name(t: Table) -> str:
     return _TITLE_NOISE.sub("", _TITLE_NOISE.sub("", name))
 
 
+_COLON_END = re.compile(r"[：:]\s*$")
+
+
+@functools.lru_cache(maxsize=50_000)
 def _label(c: str) -> str:
     """A label cell as a vocabulary key: `年度预算资金总额：` is `年度预算资金总额`, `其中：财政拨款`
     is `财政拨款`."""
-    c = re.sub(r"[：:]\s*$", "", _clean(c))
+    c = _COLON_END.sub("", _clean(c))
     return _PART_LEAD.sub("", c)
 
 

@@ -15,6 +15,7 @@ no finding) or None (a role contradicts: the cell holds another figure).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Optional
@@ -52,14 +53,19 @@ def first_role(vocab: dict, text: str) -> Optional[str]:
     return None
 
 
+# the role readers depend on the text only (the vocabularies are loaded once): memoised,
+# labels and subjects recur across a document's cells and figures
+@functools.lru_cache(maxsize=50_000)
 def measure_of(text: str) -> Optional[str]:
     return first_role(R["measures"], text)
 
 
+@functools.lru_cache(maxsize=50_000)
 def fund_of(text: str) -> Optional[str]:
     return first_role(R["funds"], text)
 
 
+@functools.lru_cache(maxsize=50_000)
 def part_of(text: str) -> Optional[str]:
     return first_role(R["parts"], text)
 
