@@ -21,6 +21,7 @@ from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value, is_unit, number_with_unit, to_wan
 from budgetlens.extractors.numbers import find_quantities
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
@@ -304,9 +305,14 @@ def _project_block(t: Table, row: Row) -> list[Row]:
     it (a table continued over pages holds one project per page, each stating its budget)
     down to the row, with the few rows above the budget that name the project."""
     rows = [r for r in t.rows if r.index <= row.index]
-    starts = [k for k, r in enumerate(rows)
-              if any(_label(c) in V["project_budget_labels"] for c in r.cells)]
+    budget_rows = memo.obj_once(t, "budget_rows", _budget_rows)
+    starts = [k for k, r in enumerate(rows) if id(r) in budget_rows]
     return rows[max(0, starts[-1] - 3):] if starts else rows
+
+
+def _budget_rows(t: Table) -> set:
+    """ids of the rows of `t` that state a project budget (a budget label in a cell)."""
+    return {id(r) for r in t.rows if any(_label(c) in V["project_budget_labels"] for c in r.cells)}
 
 
 def project_funds(t: Table, row: Row) -> list[tuple[float, Row, int]]:
