@@ -137,9 +137,14 @@ def _value_cols(t: Table) -> list[int]:
 
 
 def total_rows(t: Table):
-    rows = [r for r in t.rows if not r.code and any(p.search(c_(r.label)) for p in _TOTAL_ROW)]
-    if rows:
-        return rows[:1]
+    """The table's total row (a one-row list), or [] (once per table)."""
+    return list(memo.obj_once(t, "total_rows", _total_rows))
+
+
+def _total_rows(t: Table):
+    first = next((r for r in t.rows if not r.code and any(p.search(c_(r.label)) for p in _TOTAL_ROW)), None)
+    if first is not None:
+        return [first]
     data = [r for r in t.rows if any(parse_number(c) is not None for c in r.cells)]
     if data and not data[0].code and not c_(data[0].label):
         return data[:1]  # a one-row table (Jiangsu 支出总表: 合计 | 基本支出 | 项目支出 …)

@@ -139,6 +139,11 @@ def _foreign_parent(doc: Document, f) -> bool:
 
 
 def clause_before(doc: Document, f) -> str:
+    """The words of the figure's clause before it (once per figure)."""
+    return memo.obj_once(f, "clause_before", lambda x: _clause_before(doc, x))
+
+
+def _clause_before(doc: Document, f) -> str:
     s = doc.sentence_at(f.start) if f.start is not None else None
     if s is None:
         return f.sentence or ""

@@ -22,6 +22,7 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
+from budgetlens.reconcile import memo
 from budgetlens.reconcile.evidence import clean_ws
 
 R = gazetteers.load("rules/roles")
@@ -146,7 +147,7 @@ def _label_path(t: Table, j: int) -> tuple:
 
 def column_label(t: Table, j: int) -> str:
     """The column's header path without line-number segments (`合计/1` → `合计`)."""
-    return "/".join(_label_path(t, j))
+    return memo.obj_once(t, ("column_label", j), lambda _t: "/".join(_label_path(t, j)))
 
 
 def _year_of_label(label: str, doc_year: Optional[int]) -> Optional[int]:
