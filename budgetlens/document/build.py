@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from operator import attrgetter, itemgetter
 from typing import Any, Optional
 
 import regex
@@ -27,6 +28,10 @@ EMPTY_NOTE = regex.compile(META["empty_note_pattern"])
 HAN = regex.compile(r"\p{Han}")  # compiled once: regex.search(pattern, s) re-resolves its cache per call
 CAPTION_LINE = regex.compile(META["caption_cell_pattern"])
 TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
+
+
+_START = attrgetter("start")
+_OFFSET = itemgetter(0)
 
 
 def content_hash(blocks: list[Block]) -> str:
@@ -102,8 +107,8 @@ def build_document(
         else:
             n_table += 1
             _add_table(doc, laid, idx, b, span, n_table)
-    doc.sentences.sort(key=lambda s: s.start)
-    doc.page_marks.sort(key=lambda m: m[0])
+    doc.sentences.sort(key=_START)
+    doc.page_marks.sort(key=_OFFSET)
     apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
     for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
         assign_type(t, doc.tables[k - 1] if k else None)
@@ -213,6 +218,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     section = None  # one for the whole table: section bounds are paragraph starts
     rows = table.rows
     source = b.source
+    table_id = table.table_id
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
         row_page, row_boxes = _row_location(b, ri) if b.cell_boxes else (b.page, [])
@@ -220,7 +226,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
             _mark(doc, row_spans[0][0], row_page, source)
         if 0 <= row_index < len(rows):
             r = rows[row_index]
-            r.spans = list(row_spans)
+            r.spans = row_spans  # the list _lay_out made for this row (laid is discarded)
             r.page, r.file, r.boxes = row_page, source, row_boxes
         for ci, cell in enumerate(b.rows[ri]):  # the text laid out at row_spans
             if not cell or cell.isascii():  # no Han character
@@ -232,10 +238,10 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
             if section is None:
                 section = doc.section_at(a)
             bbox = row_boxes[ci] if ci < len(row_boxes) else None
-            for s, t in cell_spans:
-                doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1,
-                                              table_id=table.table_id, row=row_index, col=ci,
-                                              page=row_page, file=source, bbox=bbox))
+            for s, t in cell_spans:  # (fields in order: start end text section paragraph
+                # table_id row col page file bbox)
+                doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1, table_id, row_index, ci,
+                                              row_page, source, bbox))
     doc.tables.append(table)
 
 
