@@ -94,14 +94,13 @@ def table_indicators(t: Table) -> list[Indicator]:
         level2 = cells[1] if len(cells) > 1 else ""
         for j in range(name_col + 1, len(cells)):
             c = cells[j]
-            m = _CMP_BEFORE.match(c)
-            nu = number_with_unit(c[m.end():])
-            if nu and (m.group("cmp") or nu[1]):
+            cmp, nu = _target_of(c)
+            if nu and (cmp or nu[1]):
                 if not nu[1] and j + 1 < len(cells) and is_unit(cells[j + 1]):
                     unit = cells[j + 1]
                 else:
                     unit = nu[1]
-                out.append(Indicator(name, _CMP_OF[m.group("cmp")] if m.group("cmp") else "=",
+                out.append(Indicator(name, _CMP_OF[cmp] if cmp else "=",
                                      nu[0], _norm_unit(unit), r.cells[j], scope, t, r, j,
                                      level2=level2))
                 break
@@ -111,6 +110,13 @@ def table_indicators(t: Table) -> list[Indicator]:
                                      f"{c}{cells[j + 1]}{unit}", scope, t, r, j + 1, level2=level2))
                 break
     return out
+
+
+@functools.lru_cache(maxsize=50_000)
+def _target_of(c: str) -> tuple:
+    """(comparator as written or None, number_with_unit of the rest) of a cleaned cell."""
+    m = _CMP_BEFORE.match(c)
+    return m.group("cmp"), number_with_unit(c[m.end():])
 
 
 def _project_of(cells: list[str], project_col: Optional[int], current: str) -> str:

@@ -242,7 +242,14 @@ def _heading_lines(doc: Document) -> list[tuple]:
 def _scan_heading_lines(doc: Document):
     limit = int(Y["heading_max_chars"])
     for s in _narrative(doc):
-        for off, line in _lines(s.text):
+        text = s.text
+        if "\n" not in text:  # one line (most sentences): too long to be a heading, mostly
+            if len(text.strip()) > limit:
+                continue
+            lines = ((0, text),)
+        else:
+            lines = _lines(text)
+        for off, line in lines:
             if len(line.strip()) > limit or any(w in line for w in Y["not_heading_words"]):
                 continue
             m = HEADING_YEAR.match(line)
