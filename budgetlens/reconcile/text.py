@@ -214,6 +214,7 @@ def _replaced_names(doc: Document) -> list[Flag]:
 
 
 TARGET_OPEN = re.compile(Y["target_opening"])
+_CLAUSE_MARK = re.compile(r"[，,；;]")
 
 
 def _target_years(doc: Document) -> list:
@@ -225,7 +226,7 @@ def _target_years(doc: Document) -> list:
         for r in t.rows:
             for j, c in enumerate(r.cells):
                 c = c or ""
-                if len(c.strip()) < int(Y["target_min_chars"]) or not re.search(r"[，,；;]", c):
+                if len(c.strip()) < int(Y["target_min_chars"]) or not _CLAUSE_MARK.search(c):
                     continue
                 m = TARGET_OPEN.match(c)
                 if m and int(m.group("year")) < doc.year:
