@@ -4,6 +4,7 @@ when the narrative uses a name the table (or the classification for the year) do
 for that code.  The amount side is narrative_vs_table's (`functional.amount_vs_table`)."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -213,8 +214,10 @@ def name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
     )]
 
 
-def _known_names(n: int) -> set:
-    return {norm_name(s.get("name", "")) for c, s in gazetteers.functional_codes().items() if len(c) == n}
+@functools.lru_cache(maxsize=None)
+def _known_names(n: int) -> frozenset:
+    """The classification's names of codes of `n` digits (from the gazetteer: once per process)."""
+    return frozenset(norm_name(s.get("name", "")) for c, s in gazetteers.functional_codes().items() if len(c) == n)
 
 
 def row_by_path(t: Table, segs) -> Optional[object]:
