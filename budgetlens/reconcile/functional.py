@@ -59,6 +59,7 @@ def functional_rows(doc: Document):
             yield t, {c: rs[0] for c, rs in code_rows(t).items() if c[:1] == "2"}
 
 
+@functools.lru_cache(maxsize=50_000)
 def norm_name(s: str) -> str:
     return norm(c_(s)).replace("(", "（").replace(")", "）")
 
@@ -81,6 +82,7 @@ def functional_code(doc: Document, f, segs) -> Optional[str]:
     return None
 
 
+@functools.lru_cache(maxsize=50_000)
 def name_core(name: str) -> str:
     for pat in V["name_variant_strip"]:
         name = re.sub(pat, "", name)
