@@ -143,17 +143,8 @@ def parent_term(term: Optional[str]) -> Optional[str]:
     return gazetteers.terms().get(p, {}).get("fact_parent", p)
 
 
-@functools.lru_cache(maxsize=1)
 def _pos_tokenizer():
-    import jieba.posseg as pseg
-
-    # POSTokenizer.__init__ parses jieba's whole tag table again (~0.4 s, once per process);
-    # importing jieba.posseg already parsed it for its default tokenizer, whose dictionary
-    # file is ours too.  A copy: jieba later merges user-word tags into the table it uses.
-    tok = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
-    tok.tokenizer = gazetteers.jieba_tokenizer()
-    tok.word_tag_tab = dict(pseg.dt.word_tag_tab)
-    return tok
+    return gazetteers.jieba_pos_tokenizer()
 
 
 # what jieba.posseg hands to its dictionary cut as one block (its re_han_internal)

@@ -2,7 +2,9 @@
 tree, paragraphs and sentences, typed tables and the title metadata."""
 from __future__ import annotations
 
+import functools
 import hashlib
+from operator import attrgetter, itemgetter
 from typing import Any, Optional
 
 import regex
@@ -15,6 +17,7 @@ from budgetlens.readers.normalize import normalize_cell, normalize_text
 
 from .metadata import apply_metadata, choose_template
 from .numbers import cell_value
+from .table_types import _match_type as match_type
 from .table_types import assign_type
 from .tables import resolve_roles, structure_table, unit_of
 
@@ -25,6 +28,10 @@ EMPTY_NOTE = regex.compile(META["empty_note_pattern"])
 HAN = regex.compile(r"\p{Han}")  # compiled once: regex.search(pattern, s) re-resolves its cache per call
 CAPTION_LINE = regex.compile(META["caption_cell_pattern"])
 TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
+
+
+_START = attrgetter("start")
+_OFFSET = itemgetter(0)
 
 
 def content_hash(blocks: list[Block]) -> str:
@@ -40,22 +47,35 @@ def content_hash(blocks: list[Block]) -> str:
 
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans of `text` (offsets + base), split after 。！？； and trimmed."""
-    spans = []
-    pos = 0
-    for m in SENT_END.finditer(text):
-        spans.append((pos, m.end()))
-        pos = m.end()
-    if pos < len(text):
-        spans.append((pos, len(text)))
+    spans = _spans_of(text)
+    if base:
+        return [(a + base, b + base) for a, b in spans]
+    return list(spans)
+
+
+def _spans_of(text: str) -> tuple:
+    """The trimmed sentence spans of `text` from offset 0; memoised for short texts (cells,
+    headings and notes recur from document to document, long paragraphs do not)."""
+    return _sentence_spans(text) if len(text) <= 200 else _split_spans(text)
+
+
+def _split_spans(text: str) -> tuple:
     out = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append((a + base, b + base))
-    return out
+    pos = 0
+    ends = [m.end() for m in SENT_END.finditer(text)]
+    if (ends[-1] if ends else 0) < len(text):
+        ends.append(len(text))
+    for e in ends:
+        seg = text[pos:e]
+        core = seg.lstrip()  # str.strip trims exactly what str.isspace calls whitespace
+        if core:
+            a = pos + len(seg) - len(core)
+            out.append((a, a + len(core.rstrip())))
+        pos = e
+    return tuple(out)
+
+
+_sentence_spans = functools.lru_cache(maxsize=20_000)(_split_spans)
 
 
 # a laid-out block and where its text sits in Document.text: (start, end) for a paragraph,
@@ -87,8 +107,8 @@ def build_document(
         else:
             n_table += 1
             _add_table(doc, laid, idx, b, span, n_table)
-    doc.sentences.sort(key=lambda s: s.start)
-    doc.page_marks.sort(key=lambda m: m[0])
+    doc.sentences.sort(key=_START)
+    doc.page_marks.sort(key=_OFFSET)
     apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
     for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
         assign_type(t, doc.tables[k - 1] if k else None)
@@ -102,23 +122,16 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
     TABs, a newline after each row and paragraph), and each block with its spans."""
     parts: list[str] = []
     pos = 0
-
-    def emit(s: str) -> tuple[int, int]:
-        nonlocal pos
-        start = pos
-        parts.append(s)
-        pos += len(s)
-        return start, pos
-
     laid: list[Laid] = []
     for b in blocks:
         if b.kind == "para":
             t = normalize_text(b.text).strip()
             if not t:
                 continue
-            span = emit(t)
-            emit("\n")
-            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), span))
+            parts.append(t)
+            parts.append("\n")
+            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), (pos, pos + len(t))))
+            pos += len(t) + 1
         else:
             rows = [[normalize_cell(c) for c in r] for r in b.rows]
             spans = []
@@ -126,12 +139,16 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 rs = []
                 p = pos
                 for c in r:
-                    rs.append((p, p + len(c)))
-                    p += len(c) + 1
-                emit("\t".join(r))
-                emit("\n")
+                    e = p + len(c)
+                    rs.append((p, e))
+                    p = e + 1
+                line = "\t".join(r)
+                parts.append(line)
+                parts.append("\n")
+                pos += len(line) + 1
                 spans.append(rs)
-            emit("\n")
+            parts.append("\n")
+            pos += 1
             laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid,
                                cell_boxes=b.cell_boxes if len(b.cell_boxes) == len(rows) else []), spans))
     return "".join(parts), laid
@@ -170,9 +187,10 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
         _mark(doc, a + ls, ln[0], b.source)
     for ls, le, ln in offs:
         doc.line_boxes.append((a + ls, a + le, ln[0], b.source, tuple(ln[1:5])))
-    for s, t in split_sentences(b.text, a):
-        page, bbox = _locate(offs, s - a, t - a)
-        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi, page=page or b.page,
+    text = b.text  # laid out at a
+    for s, t in _spans_of(text):
+        page, bbox = _locate(offs, s, t) if offs else (None, None)
+        doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, page=page or b.page,
                                       file=b.source, bbox=bbox))
     # a note right after a table that declares it empty
     if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
@@ -183,14 +201,14 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
 
 def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, n_table: int) -> None:
     title, context_unit = _title_for(laid, idx)
-    ttype = gazetteers.match_table_type(title) or "unknown"
+    ttype = match_type(title) or "unknown"
     table = structure_table(
         b.rows, table_id=f"{doc.doc_id}:t{n_table}", title=title, table_type=ttype,
         grid=b.grid, context_unit=context_unit, page=b.page, source=b.source,
     )
     if ttype == "unknown":  # a caption row inside the table may carry the title
         for c in table.caption:
-            m = gazetteers.match_table_type(c)
+            m = match_type(c)
             if m:
                 table.table_type, table.title = m, c
                 break
@@ -198,28 +216,41 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     # row spans and table-cell sentences
     data_offset = len(b.rows) - len(table.rows)
     section = None  # one for the whole table: section bounds are paragraph starts
+    rows = table.rows
+    source = b.source
+    table_id = table.table_id
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
-        row_page, row_boxes = _row_location(b, ri)
+        row_page, row_boxes = _row_location(b, ri) if b.cell_boxes else (b.page, [])
         if row_spans:
-            _mark(doc, row_spans[0][0], row_page, b.source)
-        if 0 <= row_index < len(table.rows):
-            r = table.rows[row_index]
-            r.spans = list(row_spans)
-            r.page, r.file, r.boxes = row_page, b.source, row_boxes
-        row_cells = b.rows[ri]  # the text laid out at row_spans
-        for ci, (a, _e) in enumerate(row_spans):
-            cell = row_cells[ci]
-            if not HAN.search(cell) or cell_value(cell) is not None:
+            _mark(doc, row_spans[0][0], row_page, source)
+        if 0 <= row_index < len(rows):
+            r = rows[row_index]
+            r.spans = row_spans  # the list _lay_out made for this row (laid is discarded)
+            r.page, r.file, r.boxes = row_page, source, row_boxes
+        for ci, cell in enumerate(b.rows[ri]):  # the text laid out at row_spans
+            if not cell or cell.isascii():  # no Han character
                 continue
+            cell_spans = _cell_sentence_spans(cell)
+            if not cell_spans:
+                continue
+            a = row_spans[ci][0]
             if section is None:
                 section = doc.section_at(a)
-            for s, t in split_sentences(cell, a):
-                doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
-                                              table_id=table.table_id, row=row_index, col=ci,
-                                              page=row_page, file=b.source,
-                                              bbox=row_boxes[ci] if ci < len(row_boxes) else None))
+            bbox = row_boxes[ci] if ci < len(row_boxes) else None
+            for s, t in cell_spans:  # (fields in order: start end text section paragraph
+                # table_id row col page file bbox)
+                doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1, table_id, row_index, ci,
+                                              row_page, source, bbox))
     doc.tables.append(table)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _cell_sentence_spans(cell: str) -> tuple:
+    """The sentence spans of a text cell (one with Han characters that is no figure)."""
+    if not HAN.search(cell) or cell_value(cell) is not None:
+        return ()
+    return _split_spans(cell)
 
 
 def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]) -> None:
@@ -290,7 +321,7 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
         if EMPTY_NOTE.search(t) or t.startswith("注"):
             continue
         core = TRAILING_PAREN.sub("", t.rstrip())  # 一般公共预算支出情况表（按功能分类科目）
-        if gazetteers.match_table_type(t) or core.endswith(("表", "情况", "预算", "决算")):
+        if match_type(t) or core.endswith(("表", "情况", "预算", "决算")):
             return t, unit
         if CAPTION_LINE.search(t):
             continue  # a caption line (单位名称：…) is not the title

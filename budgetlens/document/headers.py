@@ -13,6 +13,7 @@ page, are in budgetlens/document/corpus/headers.yaml and walked by tests/test_he
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -39,12 +40,21 @@ TOTAL_ROW = [re.compile(p) for p in H["total_row"]]
 SUBJECT_TOTALS = [(re.compile(a), re.compile(b)) for a, b in H["subject_totals"]]
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _clean(s: str) -> str:
-    return re.sub(r"\s+", "", s or "")
+    return _WHITESPACE.sub("", s or "")
 
 
 def clean_path(path) -> tuple:
     """A label path without whitespace, numbering segments (`1`, `**`) and repeats."""
+    return _clean_path(tuple(path))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _clean_path(path: tuple) -> tuple:
+    """clean_path, memoised (header paths recur from table to table)."""
     out: list[str] = []
     for seg in path:
         s = _clean(seg)
@@ -66,6 +76,18 @@ def year_of(path: tuple, base: Optional[int]) -> tuple[Optional[int], bool]:
             if rx.search(seg):
                 return (base + off if base else None), True
     return None, False
+
+
+@functools.lru_cache(maxsize=20_000)
+def _year_of(path, base: Optional[int]) -> tuple[Optional[int], bool]:
+    """year_of, memoised on (path, base) (header paths recur from table to table)."""
+    return year_of(path, base)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _roles_of(path) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    """(measure, fund, part) of a column path, memoised."""
+    return measure_of(path), fund_of(path), part_of(path)
 
 
 def measure_of(path: tuple) -> Optional[str]:
@@ -115,21 +137,31 @@ class _Stats:
 def column_kind(path: tuple, stats: Optional[_Stats]) -> str:
     """label / code / index / value, from the path's last segment and the data cells."""
     last = path[-1] if path else ""
-    if last and INDEX.search(last):
+    is_index, is_code, is_label, is_total = _label_marks(last)
+    if is_index:
         return "index"
     if stats is not None and stats.consecutive:
         return "index"
-    if last and CODE.search(last):
+    if is_code:
         return "code"
     if stats is not None and stats.codes and stats.codes >= max(stats.numbers, 1) and stats.codes >= stats.texts:
         return "code"
     if stats is not None and stats.texts > stats.numbers:
         return "label"
-    if last and LABEL.search(last) and not TOTAL.search(last) and (stats is None or stats.numbers == 0):
+    if is_label and not is_total and (stats is None or stats.numbers == 0):
         return "label"
-    if stats is not None and stats.numbers == 0 and stats.texts == 0 and last and LABEL.search(last):
+    if stats is not None and stats.numbers == 0 and stats.texts == 0 and is_label:
         return "label"
     return "value"
+
+
+@functools.lru_cache(maxsize=20_000)
+def _label_marks(last: str) -> tuple[bool, bool, bool, bool]:
+    """Whether a column's last label names an index, a code, a label or a total column."""
+    if not last:
+        return False, False, False, False
+    return (INDEX.search(last) is not None, CODE.search(last) is not None,
+            LABEL.search(last) is not None, TOTAL.search(last) is not None)
 
 
 # --- the tree ----------------------------------------------------------------------------
@@ -145,7 +177,7 @@ class _Node:
 def build_columns(paths: list[tuple], kinds: list[str]) -> list[Column]:
     """One `Column` per grid column: path, relation, parent/children (years and measures
     are resolved later, when the document's year and kind are known)."""
-    cols = [Column(index=j, path=paths[j]) for j in range(len(paths))]
+    cols = [Column(j, p) for j, p in enumerate(paths)]
     for j, k in enumerate(kinds):
         if k in ("label", "code", "index"):
             cols[j].relation = k
@@ -318,8 +350,7 @@ def resolve_roles(cols: list[Column], *, year: Optional[int], kind_measure: Opti
     values = [c for c in cols if c.relation not in ("label", "code", "index")]
     yrs = {}
     for c in values:
-        y, explicit = year_of(c.path, year)
-        yrs[c.index] = (y, explicit)
+        yrs[c.index] = _year_of(c.path, year)
     explicit_years = {y for y, e in yrs.values() if e and y is not None}
     for c in values:
         y, explicit = yrs[c.index]
@@ -328,9 +359,7 @@ def resolve_roles(cols: list[Column], *, year: Optional[int], kind_measure: Opti
             c.year = y
         elif not explicit_years - {year}:
             c.year = year
-        c.measure = measure_of(c.path)
-        c.fund = fund_of(c.path)
-        c.part = part_of(c.path)
+        c.measure, c.fund, c.part = _roles_of(c.path)
     measures = {c.measure for c in values if c.measure and c.measure not in ("change", "change_rate")}
     for c in values:
         if c.measure is None and kind_measure and not measures - {kind_measure}:

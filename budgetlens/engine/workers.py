@@ -22,6 +22,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -77,6 +78,17 @@ def _context():
     # budgetlens.engine.preload calls warm_up() when the forkserver imports it
     ctx.set_forkserver_preload(["budgetlens.engine.preload"])
     return ctx
+
+
+def prestart() -> None:
+    """Start the forkserver now, without waiting for it: it imports the pipeline and warms
+    up (`warm_up`) on another core while this process discovers, pairs and hashes the
+    inputs, so the first batch does not wait for it."""
+    _context()
+    try:
+        forkserver.ensure_running()
+    except OSError:  # the pool starts it later, or reports why it cannot
+        pass
 
 
 def _start(workers: int, limits) -> ProcessPoolExecutor:

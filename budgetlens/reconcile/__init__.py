@@ -17,6 +17,7 @@ from budgetlens.reconcile import (
     cross_document,
     decomposition,
     indicator,
+    memo,
     narrative_arithmetic,
     narrative_vs_table,
     projects,
@@ -42,6 +43,7 @@ CORPUS_RULES = (cross_document,)
 
 def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
     facts = list(facts or [])
+    memo.fresh(doc)  # what the rules (and then the verdicts) work out once per document
     found: list[Flag] = []
     for mod in DOCUMENT_RULES:
         try:

@@ -12,6 +12,7 @@ Scopes: the department-wide targets (narrative outside the project tables, and t
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -20,6 +21,7 @@ from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value, is_unit, number_with_unit, to_wan
 from budgetlens.extractors.numbers import find_quantities
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
@@ -92,14 +94,13 @@ def table_indicators(t: Table) -> list[Indicator]:
         level2 = cells[1] if len(cells) > 1 else ""
         for j in range(name_col + 1, len(cells)):
             c = cells[j]
-            m = _CMP_BEFORE.match(c)
-            nu = number_with_unit(c[m.end():])
-            if nu and (m.group("cmp") or nu[1]):
+            cmp, nu = _target_of(c)
+            if nu and (cmp or nu[1]):
                 if not nu[1] and j + 1 < len(cells) and is_unit(cells[j + 1]):
                     unit = cells[j + 1]
                 else:
                     unit = nu[1]
-                out.append(Indicator(name, _CMP_OF[m.group("cmp")] if m.group("cmp") else "=",
+                out.append(Indicator(name, _CMP_OF[cmp] if cmp else "=",
                                      nu[0], _norm_unit(unit), r.cells[j], scope, t, r, j,
                                      level2=level2))
                 break
@@ -109,6 +110,13 @@ def table_indicators(t: Table) -> list[Indicator]:
                                      f"{c}{cells[j + 1]}{unit}", scope, t, r, j + 1, level2=level2))
                 break
     return out
+
+
+@functools.lru_cache(maxsize=50_000)
+def _target_of(c: str) -> tuple:
+    """(comparator as written or None, number_with_unit of the rest) of a cleaned cell."""
+    m = _CMP_BEFORE.match(c)
+    return m.group("cmp"), number_with_unit(c[m.end():])
 
 
 def _project_of(cells: list[str], project_col: Optional[int], current: str) -> str:
@@ -267,19 +275,29 @@ def project_name(t: Table) -> str:
     return _TITLE_NOISE.sub("", _TITLE_NOISE.sub("", name))
 
 
+_COLON_END = re.compile(r"[：:]\s*$")
+
+
+@functools.lru_cache(maxsize=50_000)
 def _label(c: str) -> str:
     """A label cell as a vocabulary key: `年度预算资金总额：` is `年度预算资金总额`, `其中：财政拨款`
     is `财政拨款`."""
-    c = re.sub(r"[：:]\s*$", "", _clean(c))
+    c = _COLON_END.sub("", _clean(c))
     return _PART_LEAD.sub("", c)
+
+
+def _row_labels(r: Row) -> tuple:
+    """(cleaned cells, their label keys) of a row, once per row."""
+    cells = [_clean(c) for c in r.cells]
+    return cells, [_label(c) for c in cells]
 
 
 def _labelled_amounts(rows: list[Row], labels: list[str]) -> list[tuple[float, Row, int]]:
     out = []
     for r in rows:
-        cells = [_clean(c) for c in r.cells]
-        for k, c in enumerate(cells):
-            if _label(c) in labels:
+        cells, keys = memo.obj_once(r, "indicator_row_labels", _row_labels)
+        for k, key in enumerate(keys):
+            if key in labels:
                 for j in range(k + 1, min(k + 3, len(cells))):
                     v = cell_value(cells[j])
                     if v is not None:
@@ -299,20 +317,33 @@ def _project_block(t: Table, row: Row) -> list[Row]:
     it (a table continued over pages holds one project per page, each stating its budget)
     down to the row, with the few rows above the budget that name the project."""
     rows = [r for r in t.rows if r.index <= row.index]
-    starts = [k for k, r in enumerate(rows)
-              if any(_label(c) in V["project_budget_labels"] for c in r.cells)]
+    budget_rows = memo.obj_once(t, "budget_rows", _budget_rows)
+    starts = [k for k, r in enumerate(rows) if id(r) in budget_rows]
     return rows[max(0, starts[-1] - 3):] if starts else rows
+
+
+def _budget_rows(t: Table) -> set:
+    """ids of the rows of `t` that state a project budget (a budget label in a cell)."""
+    return {id(r) for r in t.rows if any(_label(c) in V["project_budget_labels"] for c in r.cells)}
 
 
 def project_funds(t: Table, row: Row) -> list[tuple[float, Row, int]]:
     """The budget of the indicator's project and the funding parts its table states
     (其中：财政拨款 / 其他资金): [] when the project's block states no budget."""
     block = _project_block(t, row)
-    b = _labelled_amounts(block, V["project_budget_labels"])[-1:]
+    b = _labelled_in(t, block, "project_budget_labels")[-1:]
     if not b:
         return []
-    return b[:1] + [x for x in _labelled_amounts(block, V["project_fund_part_labels"])
+    return b[:1] + [x for x in _labelled_in(t, block, "project_fund_part_labels")
                     if x[1] is not b[0][1] or x[2] != b[0][2]]
+
+
+def _labelled_in(t: Table, block: list[Row], vocab: str) -> list[tuple[float, Row, int]]:
+    """`_labelled_amounts(block, V[vocab])` for rows of `t`, from the table's labelled cells
+    found once per table (a long table has many indicators, each with a block of rows)."""
+    hits = memo.obj_once(t, ("labelled", vocab), lambda _t: _labelled_amounts(t.rows, V[vocab]))
+    inside = {id(r) for r in block}
+    return [x for x in hits if id(x[1]) in inside]
 
 
 def _block_name(t: Table, row: Row) -> str:

@@ -15,6 +15,7 @@ Two statements agree when their intervals overlap.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
@@ -51,11 +52,19 @@ class Figure:
 Num = Union[Figure, float, int]
 
 
+_DIGITS = re.compile(r"\d[\d,]*(?:\.(\d+))?")
+
+
 def decimals_of(raw: Optional[str]) -> Optional[int]:
     """Number of decimals as written (`12.30` → 2, `100` → 0), None when unknown."""
     if raw is None:
         return None
-    m = re.search(r"\d[\d,]*(?:\.(\d+))?", str(raw))
+    return _decimals(str(raw))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _decimals(raw: str) -> Optional[int]:
+    m = _DIGITS.search(raw)
     if not m:
         return None
     return len(m.group(1)) if m.group(1) else 0
@@ -83,10 +92,12 @@ def as_figure(x: Num) -> Figure:
 
 
 def total(parts: Iterable[Num]) -> Figure:
-    out = Figure(0.0, 0.0)
+    value = half = 0.0  # added in order, as Figure.__add__ would
     for p in parts:
-        out = out + as_figure(p)
-    return out
+        o = p if isinstance(p, Figure) else as_figure(p)
+        value += o.value
+        half += o.half
+    return Figure(value, half)
 
 
 def agree(a: Num, b: Num) -> bool:
