@@ -31,6 +31,7 @@ TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
 
 
 _START = attrgetter("start")
+_heading_style = functools.lru_cache(maxsize=20_000)(heading_style)  # headings recur
 _OFFSET = itemgetter(0)
 
 
@@ -160,7 +161,7 @@ def _sections(laid: list[Laid], text_len: int) -> list[Section]:
     for b, span in laid:
         if b.kind != "para":
             continue
-        style = heading_style(b.text)
+        style = _heading_style(b.text)
         if not style:
             continue
         start = span[0]
