@@ -179,8 +179,12 @@ def make_task_runner(runner: str = "threads", dask_address: Optional[str] = None
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
+        # each worker imports budgetlens.engine.preload when it starts (jieba, the gazetteers
+        # and the pipeline loaded once, as the --workers pool's forkserver does), not on its
+        # first batch; an existing cluster: `dask worker --preload budgetlens.engine.preload`
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
+                                              "processes": True, "dashboard_address": None,
+                                              "preload": ["budgetlens.engine.preload"]})
     return ThreadPoolTaskRunner(max_workers=workers)
 
 

@@ -31,18 +31,18 @@ TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
 
 
 _START = attrgetter("start")
+_heading_style = functools.lru_cache(maxsize=20_000)(heading_style)  # headings recur
 _OFFSET = itemgetter(0)
 
 
 def content_hash(blocks: list[Block]) -> str:
-    h = hashlib.sha256()
+    parts = []  # hashed in one piece: the same digest as updating part by part
     for b in blocks:
         if b.kind == "para":
-            h.update(b"P" + b.text.encode("utf-8"))
+            parts.append("P" + b.text)
         else:
-            for r in b.rows:
-                h.update(b"R" + "\t".join(r).encode("utf-8"))
-    return h.hexdigest()[:20]
+            parts.extend(["R" + "\t".join(r) for r in b.rows])
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
@@ -160,7 +160,7 @@ def _sections(laid: list[Laid], text_len: int) -> list[Section]:
     for b, span in laid:
         if b.kind != "para":
             continue
-        style = heading_style(b.text)
+        style = _heading_style(b.text)
         if not style:
             continue
         start = span[0]
@@ -187,11 +187,12 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
         _mark(doc, a + ls, ln[0], b.source)
     for ls, le, ln in offs:
         doc.line_boxes.append((a + ls, a + le, ln[0], b.source, tuple(ln[1:5])))
-    text = b.text  # laid out at a
+    text, page0, source = b.text, b.page, b.source  # the text is laid out at a
     for s, t in _spans_of(text):
         page, bbox = _locate(offs, s, t) if offs else (None, None)
-        doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, page=page or b.page,
-                                      file=b.source, bbox=bbox))
+        # (fields in order: start end text section paragraph table_id row col page file bbox)
+        doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, None, None, None, page or page0,
+                                      source, bbox))
     # a note right after a table that declares it empty
     if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
         tbl = doc.tables[-1]

@@ -77,6 +77,15 @@ def _is_column_number_row(row: list[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=20_000)
+def _caption_not_data(row: tuple) -> bool:
+    """A caption row above the header (memoised: caption and header rows recur)."""
+    return _is_caption_row(row) and not _is_data_row(row)
+
+
+_column_number_row = functools.lru_cache(maxsize=20_000)(_is_column_number_row)
+
+
 def _is_data_row(row: list[str]) -> bool:
     cells = [c.strip() for c in row]
     if any(is_code(c) for c in cells[:3]):
@@ -169,7 +178,7 @@ def structure_table(
 ) -> Table:
     caption: list[str] = []
     i = 0
-    while i < len(rows) and _is_caption_row(rows[i]) and not _is_data_row(rows[i]):
+    while i < len(rows) and _caption_not_data(tuple(rows[i])):
         caption.extend(c.strip() for c in rows[i] if c.strip())
         i += 1
     body = rows[i:]
@@ -182,7 +191,7 @@ def structure_table(
     if (gazetteers.table_types().get(table_type) or {}).get("layout") == "form":
         header_end = data_start = 0
     for k, r in enumerate(body[:12] if header_end is None else []):
-        if _is_column_number_row(r):
+        if _column_number_row(tuple(r)):
             header_end, data_start = k, k + 1
             break
     if header_end is None:

@@ -8,9 +8,10 @@ from here (jieba's dictionary, the gazetteers, the modules) stay shared between 
 workers instead of being copied into each one."""
 import gc
 
-from budgetlens.engine.workers import exit_with_parent, warm_up
+from budgetlens.engine.workers import GC_THRESHOLD, exit_with_parent, warm_up
 
 exit_with_parent()
 warm_up()
 gc.collect()
 gc.freeze()
+gc.set_threshold(*GC_THRESHOLD)  # the workers forked from here inherit it

@@ -43,7 +43,7 @@ from budgetlens.store.duck import (
 from .corpus import cross_document_flags
 from .discover import discover
 from .process import DocResult, is_transient, process_group, rows
-from .workers import pool_map, prestart
+from .workers import gc_tuned, pool_map, prestart
 
 Batch = list[list[str]]
 
@@ -85,8 +85,9 @@ def process_packed(batch: Batch) -> list[DocResult]:
 
 
 def sequential(bs: list[Batch]) -> Iterable[list[DocResult]]:
-    for b in bs:
-        yield process_packed(b)
+    with gc_tuned():
+        for b in bs:
+            yield process_packed(b)
 
 
 def batch_rows(results: list[DocResult], kept: list[DocResult]) -> dict:

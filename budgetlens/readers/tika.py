@@ -7,6 +7,7 @@ numbers between tables come from page-number fields.
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def _read_capped(path, max_bytes: int) -> bytes:
     return data
 
 
+@functools.lru_cache(maxsize=20_000)
 def _breaks_table(line: str) -> bool:
     return heading_style(line) in _BREAKING
 

@@ -18,6 +18,13 @@ def fresh(doc) -> dict:
     return _CURRENT["memo"]
 
 
+def release(doc) -> None:
+    """Drop the memo of `doc` (its last user is done: the document is not kept alive by it)."""
+    if _CURRENT["doc"] is doc:
+        _CURRENT["doc"] = None
+        _CURRENT["memo"] = {}
+
+
 def of(doc) -> dict:
     """The memo of `doc`: the current one when it is this very document, else a fresh one."""
     if _CURRENT["doc"] is not doc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from budgetlens.document.model import Document
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import narrative_vs_table as nv
 from budgetlens.reconcile.locate import Cand
 
@@ -82,6 +83,7 @@ def verdicts(doc: Document, facts, flags) -> dict:
             out[id(f)] = Verdict("verified", "；".join(c.cite()), c.t.page)
         else:
             out[id(f)] = Verdict("unverifiable")
+    memo.release(doc)  # the verdicts are the document's last rule work
     return out
 
 
