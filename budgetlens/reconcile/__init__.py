@@ -12,6 +12,7 @@ from typing import Iterable
 
 from budgetlens.document.model import Document
 from budgetlens.reconcile import (
+    breakdowns,
     comparison,
     completeness,
     cross_document,
@@ -19,6 +20,7 @@ from budgetlens.reconcile import (
     indicator,
     narrative_arithmetic,
     narrative_vs_table,
+    numbering,
     projects,
     shares,
     table_arithmetic,
@@ -35,8 +37,8 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # The rules, registered here and nowhere else: each module's `check(doc, facts)` returns its
 # flags (the families are listed in README.md), in this order; the corpus rules run after a
 # run over every document of it and the store's related ones.
-DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
-                  comparison, indicator, completeness, text)
+DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, breakdowns, decomposition, shares,
+                  comparison, indicator, completeness, numbering, text)
 CORPUS_RULES = (cross_document,)
 
 
