@@ -12,6 +12,7 @@ from typing import Iterable
 
 from budgetlens.document.model import Document
 from budgetlens.reconcile import (
+    assets,
     breakdowns,
     comparison,
     completeness,
@@ -37,7 +38,7 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # The rules, registered here and nowhere else: each module's `check(doc, facts)` returns its
 # flags (the families are listed in README.md), in this order; the corpus rules run after a
 # run over every document of it and the store's related ones.
-DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, breakdowns, decomposition, shares,
+DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, breakdowns, assets, decomposition, shares,
                   comparison, indicator, completeness, numbering, text)
 CORPUS_RULES = (cross_document,)
 

@@ -60,6 +60,15 @@ def _number(label: str) -> Optional[int]:
         return None
 
 
+def _style_of(t: str) -> tuple:
+    """(style, match) of the numbering a line opens with, in the depth order; (None, None)."""
+    for name, pat in STYLES:
+        m = pat.match(t)
+        if m:
+            return name, m
+    return None, None
+
+
 def numbered_paragraphs(doc: Document) -> list[Numbered]:
     out = []
     for a, b in doc.paragraphs:
@@ -67,11 +76,8 @@ def numbered_paragraphs(doc: Document) -> list[Numbered]:
         t = raw.strip()
         if not t:
             continue
-        for name, pat in STYLES:
-            m = pat.match(t)
-            if m:
-                break
-        else:
+        name, m = _style_of(t)
+        if m is None:
             continue
         n = _number(m.group())
         if n is None:
