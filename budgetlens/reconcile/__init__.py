@@ -19,6 +19,7 @@ from budgetlens.reconcile import (
     cross_document,
     decomposition,
     indicator,
+    magnitude,
     narrative_arithmetic,
     narrative_vs_table,
     numbering,
@@ -38,7 +39,7 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # The rules, registered here and nowhere else: each module's `check(doc, facts)` returns its
 # flags (the families are listed in README.md), in this order; the corpus rules run after a
 # run over every document of it and the store's related ones.
-DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, breakdowns, assets, decomposition, shares,
+DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, magnitude, projects, narrative_arithmetic, breakdowns, assets, decomposition, shares,
                   comparison, indicator, completeness, numbering, text)
 CORPUS_RULES = (cross_document,)
 
