@@ -18,6 +18,7 @@ from budgetlens.reconcile import (
     completeness,
     cross_document,
     decomposition,
+    glossary,
     indicator,
     magnitude,
     narrative_arithmetic,
@@ -40,7 +41,7 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # flags (the families are listed in README.md), in this order; the corpus rules run after a
 # run over every document of it and the store's related ones.
 DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, magnitude, projects, narrative_arithmetic, breakdowns, assets, decomposition, shares,
-                  comparison, indicator, completeness, numbering, text)
+                  comparison, indicator, completeness, numbering, glossary, text)
 CORPUS_RULES = (cross_document,)
 
 
