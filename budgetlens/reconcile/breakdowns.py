@@ -34,6 +34,12 @@ def check(doc: Document, facts=None) -> list[Flag]:
     for lst in paragraph_breakdowns(doc, facts or []):
         f = na._check_list(doc, lst)
         if f:
+            # sibling breakdowns share their total: each flag stands at its own list's first
+            # figure (the total is cited with the parts), one id per list
+            first = lst.items[0].amounts[0]
+            f.cells = [f"span:{lst.total.start}"] + [c for c in f.cells if c != f"span:{first.start}"]
+            f.start, f.end = first.start, first.end
+            f.key = f"{f.key}:breakdown:{lst.start}"
             flags.append(f)
     return flags
 
