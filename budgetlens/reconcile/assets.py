@@ -8,8 +8,8 @@ is almost surely the holdings sentence left in place (buying as many of each as 
 A figure is a holding or a purchase by the words of its sentence before it (purchase words)
 or of its paragraph (an as-of date, `共有`); a category is the figure's subject with the value
 threshold its clause names (`单位价值50万元以上` + 通用设备).  The figures are the extractors'
-count facts.  Vocabulary and message: gazetteers/rules/assets.yaml; corpus:
-reconcile/corpus/assets.yaml."""
+count facts.  Vocabulary and message: `assets:` and `messages:` of gazetteers/rules/lists.yaml; corpus:
+reconcile/corpus/recall2.yaml."""
 from __future__ import annotations
 
 import bisect
@@ -22,7 +22,7 @@ from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
 
-V = gazetteers.load("rules/assets")
+V = gazetteers.load("rules/lists")["assets"]
 _PLAN = re.compile(V["plan_words"])
 _HOLD = re.compile(V["holding_words"])
 _ITEM = re.compile(V["item_subject"])

@@ -11,8 +11,8 @@ and where the paragraphs begin.  The sum is checked by narrative_arithmetic's li
 tolerance, same message, `其中` shortfall only info, a list ending in `等` only when over).
 
 Vocabulary: gazetteers/rules/lists.yaml (`breakdown_opener`, `breakdown_sibling`,
-`breakdown_reach`).  Corpus: reconcile/corpus/breakdowns.yaml (real paragraphs with file and
-page, each silent as printed and flagged with one figure changed)."""
+`breakdown_reach`).  Corpus: reconcile/corpus/recall2.yaml (real paragraphs with file and page,
+each silent as printed and flagged with one figure changed)."""
 from __future__ import annotations
 
 import re

@@ -5,8 +5,8 @@ the explanation was copied from the neighbouring `其他公路水路运输支出
 
 An entry is a sentence `名称：指…` (the definition marker after the name); the item's own name
 is the last level of a 功能分类 path (`…（款）公路养护（项）` → 公路养护) or the name after its
-list number.  Vocabulary and message: gazetteers/rules/glossary.yaml; corpus:
-reconcile/corpus/glossary.yaml."""
+list number.  Vocabulary and message: `glossary:` and `messages:` of gazetteers/rules/text.yaml;
+corpus: reconcile/corpus/recall2.yaml."""
 from __future__ import annotations
 
 import re
@@ -18,7 +18,7 @@ from budgetlens.reconcile.evidence import quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
 
-V = gazetteers.load("rules/glossary")
+V = gazetteers.load("rules/text")["glossary"]
 _ENTRY = re.compile(V["entry"])
 _RESIDUAL_DEF = re.compile(V["residual_definition"])
 _RESIDUAL_NAME = re.compile(V["residual_name"])

@@ -4,9 +4,9 @@ among them — `固定资产金额302475975.31万元` where the department's lar
 27900.73万元: the figure is in 元 and its unit word is wrong (30247.60万元).
 
 Only narrative amounts written with the unit of `units` (万元), only tables whose type and
-unit are established; the factors are data (gazetteers/rules/magnitude.yaml): `factor` above the
-largest table figure, and within `back_factor` of it once divided by 10 000.  Corpus:
-reconcile/corpus/magnitude.yaml."""
+unit are established; the factors are data (`magnitude:` of gazetteers/rules/narrative_vs_table.yaml): `factor` above the
+largest table figure, and within `back_factor` of it once divided by 10 000.  Real examples:
+GZ03 p.26 (ledger) and the planted GZ05 case of tests/test_rules_recall2_real2.py."""
 from __future__ import annotations
 
 from typing import Optional
@@ -19,7 +19,7 @@ from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
 
-V = gazetteers.load("rules/magnitude")
+V = gazetteers.load("rules/narrative_vs_table")["magnitude"]
 
 
 def _largest_cell(doc: Document) -> Optional[tuple]:

@@ -13,8 +13,9 @@ whatever the template.
 
 Heading styles and their depth: gazetteers/headings.yaml (the order of 公文 numbering:
 第一部分 > 一、 > （一） > 1. > （1））; a heading is a short line not ending like a sentence
-(gazetteers.headings.heading_style).  Numerals are read by cn2an.  Messages:
-gazetteers/rules/numbering.yaml.  Corpus: reconcile/corpus/numbering.yaml."""
+(gazetteers.headings.heading_style).  Numerals are read by cn2an.  Vocabulary: `numbering:` of
+gazetteers/rules/completeness.yaml; messages in the completeness and text family files.
+Corpus: reconcile/corpus/recall2.yaml."""
 from __future__ import annotations
 
 import re
@@ -30,7 +31,7 @@ from budgetlens.reconcile.evidence import quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
 
-V = gazetteers.load("rules/numbering")
+V = gazetteers.load("rules/completeness")["numbering"]
 LEVEL = {name: i for i, (name, _p) in enumerate(STYLES)}
 _NUMERAL = re.compile(V["numeral"])
 
