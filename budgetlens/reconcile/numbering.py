@@ -9,7 +9,8 @@ whatever the template.
   list reusing the style: `五、…绩效目标` `一、…` `二、…` `六、…`).
 - `heading.empty` (text, warning): a numbered heading that opens its style's sequence past
   one (`（二）部门主管专项资金的绩效目标表` with no `（一）`) and has no content: the next
-  paragraph is a heading of its level or above, or the document ends, with no table between.
+  paragraph is a heading above its level (its section closes), or the document ends, with no
+  table between.
 
 Heading styles and their depth: gazetteers/headings.yaml (the order of 公文 numbering:
 第一部分 > 一、 > （一） > 1. > （1））; a heading is a short line not ending like a sentence
@@ -158,8 +159,8 @@ def _empty_orphan(doc: Document, paras: list[Numbered], k: int) -> Optional[Flag
     if nxt is not None:
         t = doc.text[nxt[0]:nxt[1]].strip()
         style = heading_style(t)
-        if style is None or LEVEL[style] > p.level:
-            return None  # a body, or a sub-heading
+        if style is None or LEVEL[style] >= p.level:
+            return None  # a body, a sub-heading, or a sibling (a list of headings: a 目录)
         stop = nxt[0]
     else:
         stop = len(doc.text)
