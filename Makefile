@@ -5,13 +5,14 @@
 #   make lint        ruff (pyflakes, bugbear, isort, mccabe ≤ 20) and mypy on the core packages
 #   make test-fast   the suite without Prefect, Chromium, the notebook kernel and the real-PDF runs
 #   make typecheck   mypy alone
+#   make bench       issue 15's benchmarks and targets (make bench-quick: ~3 min)
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= budgetlens-out
 
-.PHONY: demo test test-fast lint typecheck bench bench-regions fuzz clean venv
+.PHONY: demo test test-fast lint typecheck bench bench-quick bench-regions fuzz clean venv
 
 venv: $(STAMP)
 
@@ -41,8 +42,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# issue 15's comparisons side by side, the table of targets (met / not met) printed last;
+# writes benchmarks/results/latest.{md,json} and the README's Performance table
 bench: $(STAMP) bench-regions
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run --readme
+
+# every section on fewer documents (~3 min on a quiet machine), for checking: results/quick.*
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks.run --quick
 
 # per city: metadata accuracy against the corpus READMEs, typed-cell share, template chosen
 bench-regions: $(STAMP)

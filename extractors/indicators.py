@@ -114,29 +114,53 @@ _WS = regex.compile(r"\s+")
 
 
 def _norm_cell(c: str) -> str:
-    return _WS.sub("", c or "") if c else ""
+    if c and c.isprintable() and " " not in c:
+        return c  # (every other whitespace character is unprintable)
+    return _WS.sub("", c) if c else ""
 
 
 # a header row names 三级指标 or a value column (指标值, 值, 目标值 …): every value word holds 值
 _HEADER_HINT = regex.compile(r"值|指\s*标")
+# header word -> the header keys it names, in HEADER's order
+_HEADER_KEYS: dict[str, list[str]] = {}
+for _key, _words in HEADER.items():
+    for _w in _words:
+        _HEADER_KEYS.setdefault(_w, []).append(_key)
+
+
+# a cell that is a header word (in the row with its spaces removed, cells joined by NUL)
+_HEADER_CELL = regex.compile(rf"(?:^|\0)(?:{alternation(_HEADER_KEYS)})(?=\0|\Z)")
 
 
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
-    if not any(_HEADER_HINT.search(c) for c in cells if c):
+    # a header row has a cell equal to a header word (and its value or level words hold 值 / 指标)
+    if not _HEADER_CELL.search(_norm_cell("\0".join(c or "" for c in cells))):
         return None  # most rows: no header word at all
     m: dict[str, int] = {}
     for j, c in enumerate(cells):
-        c = _norm_cell(c)
-        for key, words in HEADER.items():
-            if c in words and key not in m:
+        for key in _HEADER_KEYS.get(_norm_cell(c), ()):
+            if key not in m:
                 m[key] = j
     if "level3" in m or ("comparator" in m and "value" in m) or ("value" in m and "level1" in m):
         return m
     return None
 
 
+_PROJECT_LABEL_RE = regex.compile(alternation(PROJECT_LABEL)) if PROJECT_LABEL else None
+_TITLE_NO = regex.compile(r"^[\d一二三四五六七八九十]+[、.．]")
+
+
+def _has_label(rows) -> bool:
+    """A cell equal to a project label (spaces removed) is a label inside the rows' text
+    (NUL between cells: a label never spans two)."""
+    return _PROJECT_LABEL_RE is not None and bool(
+        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(c for r in rows for c in r.cells if c))))
+
+
 def project_of(table) -> Optional[str]:
-    for r in table.rows:
+    for r in (table.rows if _has_label(table.rows) else ()):
+        if not _has_label((r,)):
+            continue
         cells = [_norm_cell(c) for c in r.cells]
         for j, c in enumerate(cells):
             if c in PROJECT_LABEL:
@@ -144,7 +168,7 @@ def project_of(table) -> Optional[str]:
                     if v and v not in PROJECT_LABEL:
                         return v
     t = _norm_cell(table.title or "")
-    t = regex.sub(r"^[\d一二三四五六七八九十]+[、.．]", "", t)
+    t = _TITLE_NO.sub("", t)
     for s in TITLE_SUFFIXES:
         if t.endswith(s) and len(t) > len(s):
             return t[: -len(s)]
@@ -243,8 +267,11 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     facts: list[Fact] = []
     used: set[tuple[str, int]] = set()
     for t in doc.tables:
+        if not _HEADER_HINT.search("\0".join(["\0".join(r.cells) for r in t.rows])):  # (cells are str)
+            continue  # no row can be a header row: no indicator grid
         layout = None
         project = None
+        project_read = False
         level = ["", ""]
         pending_name = None
         for r in t.rows:
@@ -252,7 +279,8 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
             hm = _header_map(cells)
             if hm:
                 layout = _Layout(r.index, hm, len(cells))
-                project = project or project_of(t)
+                if not project_read:  # the same table, the same answer: read it once
+                    project, project_read = project_of(t), True
                 used.add((t.table_id, r.index))
                 continue
             if layout is None:

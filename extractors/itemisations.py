@@ -71,22 +71,29 @@ class _List:
     items: list = field(default_factory=list)
 
 
+_BRACKET = regex.compile(rf"[{regex.escape(OPEN + CLOSE)}]")
+
+
 def _depths(text: str) -> list[int]:
-    d, out = 0, []
-    for c in text:
-        if c in OPEN:
+    """The bracket depth at each offset of `text` (and one past its end): an opening bracket
+    counts inside, a closing one too."""
+    d, out, last = 0, [], 0
+    for m in _BRACKET.finditer(text):
+        i = m.start()
+        out.extend([d] * (i - last))
+        if text[i] in OPEN:
             d += 1
             out.append(d)
-        elif c in CLOSE:
-            out.append(d)
-            d = max(0, d - 1)
         else:
             out.append(d)
-    out.append(d)
+            d = max(0, d - 1)
+        last = i + 1
+    out.extend([d] * (len(text) - last + 1))
     return out
 
 
 _FULL_STOP = regex.compile("。")
+_CLAUSE_STOP = regex.compile(r"[；;。]")
 
 
 def _window_start(text: str, a: int) -> int:
@@ -156,7 +163,7 @@ def _close_until(stack: list[_List], text: str, depth: list[int], pos: int) -> N
             stack.pop()
         elif top.kind == "paren" and d < top.depth:
             stack.pop()
-        elif top.kind == "nested" and regex.search(r"[；;。]", seg):
+        elif top.kind == "nested" and _CLAUSE_STOP.search(seg):
             stack.pop()
         elif top.kind == "outer" and "。" in seg:
             stack.pop()
@@ -170,7 +177,7 @@ def _total_candidates(text: str, base: int, cands: list, a: int) -> list:
     something else: `…占16.81%。具体情况如下：`)."""
     cands = [c for c in cands if c.qualifier != "budget_vs_final"]
     if cands and cands[-1].kind == "percent" and cands[-1].start is not None \
-            and not regex.search(r"[。；;]", text[cands[-1].start - base:a]):
+            and not _CLAUSE_STOP.search(text[cands[-1].start - base:a]):
         # 支出决算为0.39万元，完成预算的13.68%，其中：… — the share does not end the sentence
         cands = [c for c in cands if c.kind != "percent"]
     return cands
@@ -204,7 +211,7 @@ def _sibling_lists(text: str, base: int, rel: list, cands: list, lst: _List, a: 
     for p2, f2 in rel:
         if p2 < b:
             continue
-        if regex.search(r"。", text[b:p2]) and kind != "enum":
+        if kind != "enum" and "。" in text[b:p2]:
             break
         fam2 = family(f2)
         if fam2 and fam2 not in after:

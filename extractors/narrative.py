@@ -137,7 +137,9 @@ class _Extractor:
         if paths and not facts:
             p = paths[-1]
             self.topic = subjects.Subject(p.subject, code=p.code, path=p.path)
-        itemisations.assign(text, [f for f in facts if f.kind != "indicator"], self.new_gid, base=u.start)
+        listed = [f for f in facts if f.kind != "indicator"]
+        if listed:  # (no figure: no list, no total)
+            itemisations.assign(text, listed, self.new_gid, base=u.start)
         for f in facts:
             if getattr(f, "_pending", False):
                 self._resolve_pending(f, facts)

@@ -41,6 +41,8 @@ _ARABIC = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN_LAZY = f"(?![{regex.escape(P['numeral_non_heads'])}])[{regex.escape(NUMERALS)}]+?(?:{regex.escape(P['decimal_point'])}[{regex.escape(NUMERALS)}]+?)?"
 _PER_WORD = alternation(PER)
 _PER_PREFIX = regex.escape(P["per_prefix"])
+_PER_WORD_RE = regex.compile(_PER_WORD)
+_PER_SPLIT = regex.compile(r"\s*[/／·•]\s*")
 
 # One figure: optional per-prefix (每人每月), the number, the unit, optional "/per" chain.
 # Chinese numerals only before a money unit (elsewhere 一/十 belong to ordinary words).
@@ -75,7 +77,7 @@ class Quantity:
 
 
 def _canon_per(chain: str) -> str:
-    parts = [p for p in regex.split(r"\s*[/／·•]\s*", chain) if p]
+    parts = [p for p in _PER_SPLIT.split(chain) if p]
     return "/".join(PER.get(p, p) for p in parts)
 
 
@@ -106,7 +108,7 @@ def _find(text: str) -> tuple[Quantity, ...]:
                 continue  # 第3次: an ordinal, not a count
         per_parts = []
         if m.group("pre"):
-            per_parts += [PER.get(w, w) for w in regex.findall(_PER_WORD, m.group("pre"))]
+            per_parts += [PER.get(w, w) for w in _PER_WORD_RE.findall(m.group("pre"))]
         if m.group("per"):
             per_parts.append(_canon_per(m.group("per")))
         if m.group("per2"):

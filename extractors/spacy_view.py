@@ -77,10 +77,6 @@ class BudgetFacts:
 def nlp():
     """spacy.blank("zh") + jieba + the budget_facts component (built once)."""
     z = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-    import jieba
-
-    for w in gazetteers.jieba_userdict_lines():
-        word, freq, tag = w.rsplit(" ", 2)
-        jieba.add_word(word, int(freq), tag)
+    gazetteers.jieba_tokenizer()  # the budget words, added once to the jieba spaCy segments with
     z.add_pipe("budget_facts")
     return z

@@ -28,6 +28,7 @@ Corpus: extractors/corpus/subjects.yaml.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -69,6 +70,9 @@ _YEAR = regex.compile(r"^\s*(?:\d{4}\s*年(?:度|末|初|底)?|\d{4}\s*-\s*\d{4}
 _STRIP_POS = {"m", "t", "r", "p", "c", "d", "u", "uj", "ul", "uz", "ug", "ud", "f", "x", "w"}
 _PAREN_TAIL = regex.compile(r"[（(][^（()）]*[)）]\s*$")
 _HAN = regex.compile(r"\p{Han}")
+_WORD = regex.compile(r"^[\w]+$")
+_HAN_WORD = regex.compile(r"^[\p{Han}]{2,}$")
+_HAN_RUN = regex.compile(r"[\p{Han}]{1,16}")
 # a 、 after one of these closes the previous figure's clause (办公费5.25万元、电费…)
 _UNITS = [str(u) for k in ("money_units", "percent_units", "count_units") for u in load("amounts")[k]] + ["万"]
 _AFTER_FIGURE = regex.compile(
@@ -139,30 +143,44 @@ def parent_term(term: Optional[str]) -> Optional[str]:
     return gazetteers.terms().get(p, {}).get("fact_parent", p)
 
 
-@functools.lru_cache(maxsize=1)
 def _pos_tokenizer():
-    import jieba.posseg as pseg
+    return gazetteers.jieba_pos_tokenizer()
 
-    # POSTokenizer.__init__ parses jieba's whole tag table again (~0.4 s, once per process);
-    # importing jieba.posseg already parsed it for its default tokenizer, whose dictionary
-    # file is ours too.  A copy: jieba later merges user-word tags into the table it uses.
-    tok = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
-    tok.tokenizer = gazetteers.jieba_tokenizer()
-    tok.word_tag_tab = dict(pseg.dt.word_tag_tab)
-    return tok
+
+# what jieba.posseg hands to its dictionary cut as one block (its re_han_internal)
+_POS_BLOCK = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&\\._]+")
+
+
+@functools.lru_cache(maxsize=50000)
+def _piece_tags(piece: str) -> tuple[tuple[str, str], ...]:
+    """`POSTokenizer.cut(piece)` as (word, POS) pairs.  A piece the dictionary cut keeps
+    whole (one character, or a word its best route does not split) is that word with its
+    dictionary tag, exactly what posseg yields for it; only other pieces go through posseg
+    (whose HMM tagger reads the words the dictionary does not know)."""
+    pos = _pos_tokenizer()
+    if len(piece) == 1 and not _POS_BLOCK.fullmatch(piece):
+        return ((piece, "x"),)  # punctuation, a space: posseg's tag for any such character
+    if _POS_BLOCK.fullmatch(piece):
+        pos.makesure_userdict_loaded()  # user words are tagged nz, as posseg does before a cut
+        if len(piece) == 1:
+            return ((piece, pos.word_tag_tab.get(piece, "x")),)
+        tk = pos.tokenizer
+        route: dict = {}
+        tk.calc(piece, tk.get_DAG(piece), route)
+        if route[0][1] == len(piece) - 1:
+            return ((piece, pos.word_tag_tab.get(piece, "x")),)
+    return tuple((w.word, w.flag) for w in pos.cut(piece))
 
 
 @functools.lru_cache(maxsize=20000)
 def _tokens(s: str) -> tuple[tuple[str, str], ...]:
     """(word, POS) with the budget dictionary; bracketed/quoted terms kept whole."""
     out = []
-    pos = _pos_tokenizer()
     for piece in gazetteers.jieba_cut(s):
-        if gazetteers.term_index().get(piece) or len(piece) > 1 and not regex.match(r"^[\w]+$", piece):
+        if gazetteers.term_index().get(piece) or len(piece) > 1 and not _WORD.match(piece):
             out.append((piece, "nz"))
             continue
-        for w in pos.cut(piece):
-            out.append((w.word, w.flag))
+        out.extend(_piece_tags(piece))
     return tuple(out)
 
 
@@ -203,17 +221,48 @@ def _strip_quotes(s: str) -> str:
     return s.strip()
 
 
+def _longest_end(s: str, words: frozenset, maxlen: int, room: int = 1) -> Optional[str]:
+    """The longest of `words` that ends `s` and leaves at least `room` characters before it
+    (what `for w in sorted(words, key=len, reverse=True): if s.endswith(w) …` finds first)."""
+    for k in range(min(maxlen, len(s) - room), 0, -1):
+        if s[-k:] in words:
+            return s[-k:]
+    return None
+
+
+def _longest_start(s: str, words: frozenset, maxlen: int, room: int = 1) -> list[str]:
+    """The words of `words` that open `s` and leave `room` characters after them, longest first."""
+    return [s[:k] for k in range(min(maxlen, len(s) - room), 0, -1) if s[:k] in words]
+
+
+_LINKER_WORDS, _LINKER_MAX = frozenset(LINKERS), max(map(len, LINKERS), default=0)
+_QUALIFIER_WORDS, _QUALIFIER_MAX = frozenset(QUALIFIERS), max(map(len, QUALIFIERS), default=0)
+_OWNER_RANK = {w: i for i, w in enumerate(OWNERS)}
+_OWNER_MAX = max(map(len, OWNERS), default=0)
+_LEADING_WORDS, _LEADING_MAX = frozenset(LEADING), max(map(len, LEADING), default=0)
+
+
 def _strip_tail_words(s: str) -> str:
     """The clause without its trailing linkers and qualifiers (因公出国（境）费决算为 → 因公出国（境）费)."""
     for _ in range(3):
-        before = s
-        for w in LINKERS + QUALIFIERS:
-            if s.endswith(w) and len(s) > len(w):
-                s = s[: -len(w)]
-                break
-        if s == before:
+        w = _longest_end(s, _LINKER_WORDS, _LINKER_MAX) or _longest_end(s, _QUALIFIER_WORDS, _QUALIFIER_MAX)
+        if not w:
             break
+        s = s[: -len(w)]
     return s
+
+
+def _strip_owners(s: str) -> str:
+    """`for w in OWNERS: if s.startswith(w) and len(s) > len(w) + 1: s = s[len(w):]` — each
+    owner word in turn (longest first), tried on what the ones before left."""
+    rank = -1
+    while True:
+        hits = [(_OWNER_RANK[w], w) for w in _longest_start(s, _OWNER_RANK, _OWNER_MAX, 2)
+                if _OWNER_RANK[w] > rank]
+        if not hits:
+            return s
+        rank, w = min(hits)
+        s = s[len(w):]
 
 
 def _whole_token(s: str, w: str) -> bool:
@@ -260,30 +309,26 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
         s = _YEAR.sub("", s)
         if owner and owner in s:
             s = s[s.rindex(owner) + len(owner):]
-        for w in OWNERS:
-            if s.startswith(w) and len(s) > len(w) + 1:
-                s = s[len(w):]
-        for w in LEADING_SORTED:
-            if s.startswith(w) and _whole_token(s, w) and _strip_tail_words(s[len(w):]) not in GENERIC_HEADS:
+        s = _strip_owners(s)
+        for w in _longest_start(s, _LEADING_WORDS, _LEADING_MAX, 0):
+            if _whole_token(s, w) and _strip_tail_words(s[len(w):]) not in GENERIC_HEADS:
                 s = s[len(w):]
                 break
         s = s.lstrip("：:，,、 ")
         if s in LINKER_SET or (s in LEADING and s not in ALSO_NOUNS):
             s = ""  # a clause made only of 累计 / 安排: no subject of its own
             break
-        for w in LINKERS:
-            if s.endswith(w) and len(s) > len(w):
-                rest = s[: -len(w)]
-                toks = _tokens(rest)
-                if normalise(rest) in EMPTY or (len(toks) == 1 and toks[0][1].startswith("v")):
-                    break  # 采购金额 / 预算金额: the linker word is the head noun here
+        w = _longest_end(s, _LINKER_WORDS, _LINKER_MAX)
+        if w:
+            rest = s[: -len(w)]
+            toks = _tokens(rest)
+            # 采购金额 / 预算金额: the linker word is the head noun here
+            if not (normalise(rest) in EMPTY or (len(toks) == 1 and toks[0][1].startswith("v"))):
                 s = rest
-                break
-        for w in QUALIFIERS:
-            if s.endswith(w):
-                qualifier = qualifier or w
-                s = s[: -len(w)]
-                break
+        w = _longest_end(s, _QUALIFIER_WORDS, _QUALIFIER_MAX, 0)
+        if w:
+            qualifier = qualifier or w
+            s = s[: -len(w)]
         s = s.strip("：:，,、 ")
         if s == before:
             break
@@ -340,7 +385,7 @@ def _strip_leading_pos(s: str) -> str:
         w, f = toks[i]
         if f == "nz" or gazetteers.term_index().get(w):
             break
-        if (f in _STRIP_POS and not regex.match(r"^[\p{Han}]{2,}$", w) or w in LEADING) \
+        if (f in _STRIP_POS and not _HAN_WORD.match(w) or w in LEADING) \
                 and "".join(x for x, _ in toks[i + 1:]) not in GENERIC_HEADS:
             i += 1
             continue
@@ -371,7 +416,7 @@ def noun_after(text: str, end: int, raw: str, any_unit: bool = False) -> Optiona
     for w in APPROX_AFTER:  # 确定30个左右…课题
         if text.startswith(w, end):
             end += len(w)
-    m = regex.match(r"[\p{Han}]{1,16}", text[end:end + 16])
+    m = _HAN_RUN.match(text[end:end + 16])
     if not m:
         return None
     out = []

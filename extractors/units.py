@@ -14,6 +14,7 @@ from . import indicators, itemisations, subjects
 
 _HAN = regex.compile(r"\p{Han}")
 _HAS_FIGURE = regex.compile(r"\d")
+_TEXT_START = regex.compile(r"[\d\p{Han}%]")
 _CONT_END = set("，,；;：:、")
 _SENT_FINAL = set("。！？!?；;：:）)")
 _HEADING = itemisations.HEADING
@@ -47,14 +48,14 @@ def text_units(doc: Document, used: set) -> list[Unit]:
     for t in doc.tables:
         project = None
         for r in t.rows:
-            if (t.table_id, r.index) in used:
-                continue
+            if (t.table_id, r.index) in used or not _HAS_FIGURE.search("\0".join(r.cells)):
+                continue  # (a row without a digit has no cell with one)
             last = None
             for j, c in enumerate(r.cells):
                 if j >= len(r.spans) or c == last:
                     continue
                 last = c
-                if not _HAN.search(c) or not _HAS_FIGURE.search(c):
+                if c.isascii() or not _HAN.search(c) or not _HAS_FIGURE.search(c):  # (ASCII: no Han)
                     continue
                 a, b = r.spans[j]
                 if project is None:
@@ -73,4 +74,4 @@ def _continues(prev: str, nxt: str) -> bool:
     if p[-1] in _CONT_END:
         return True
     return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects.LIST_NO.match(nxt) \
-        and bool(regex.match(r"[\d\p{Han}%]", nxt))
+        and bool(_TEXT_START.match(nxt))

@@ -8,7 +8,13 @@ region is a new file.
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import logging
+import marshal
+import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
@@ -254,16 +260,136 @@ def _protected_words_re():
     return regex.compile("|".join(regex.escape(w) for w in special))
 
 
+# jieba is imported inside the two functions below: its dictionary (~60 MB as Python
+# objects) and the POS tag table (~45 MB) are loaded only by a process that segments or
+# tags, never by `budgetlens --help` or a store command.
+
+def _import_jieba():
+    """jieba, imported without pkg_resources.  jieba's _compat imports pkg_resources (if
+    installed) only to open its own data files, and that import scans every installed
+    distribution: ~0.4 s and ~13 MB.  Without it jieba opens the same files directly."""
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # `import pkg_resources` raises ImportError
+    try:
+        import jieba
+    finally:
+        if blocked and sys.modules.get("pkg_resources", 0) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
+# jieba's dictionary as Python objects: FREQ (word and prefix → frequency, ~60 MB) and
+# jieba.posseg's tag table (word → tag).  jieba.posseg parses the table from dict.txt when
+# it is imported, with its own copy of every word and one string per tag (~50 MB); here
+# the table keys on FREQ's strings and shares its tag strings (~8 MB), and both are kept
+# in one marshal cache (marshal restores the shared strings as shared) beside jieba's own.
+_JIEBA_CACHE_FORMAT = 1
+
+
+def _jieba_cache_path(jieba, tk) -> Optional[Path]:
+    dict_file = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    if tk.dictionary != jieba.DEFAULT_DICT or not dict_file.is_file():
+        return None  # a dictionary set by someone else: jieba loads it its own way
+    st = dict_file.stat()
+    key = f"{_JIEBA_CACHE_FORMAT}|{jieba.__version__}|{dict_file}|{st.st_size}|{st.st_mtime_ns}"
+    return Path(tempfile.gettempdir()) / f"budgetlens-jieba-{hashlib.sha1(key.encode()).hexdigest()[:16]}.cache"
+
+
+def _read_jieba_cache(path: Path):
+    try:
+        with open(path, "rb") as fh:
+            freq, total, tags = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    ok = isinstance(freq, dict) and isinstance(total, int) and isinstance(tags, dict) and len(tags) <= len(freq)
+    return (freq, total, tags) if ok else None
+
+
+def _write_jieba_cache(path: Path, freq: dict, total: int, tags: dict) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+        with os.fdopen(fd, "wb") as fh:
+            marshal.dump((freq, total, tags), fh)
+        os.replace(tmp, path)
+    except OSError:  # a read-only or full temp folder: no cache, same results
+        pass
+
+
+@functools.lru_cache(maxsize=None)
+def _jieba_loaded():
+    """(jieba.dt with its dictionary loaded, the compact tag table or None).  From the
+    cache when there is one; else from jieba itself (its FREQ, and the table jieba.posseg
+    parses), then cached."""
+    jieba = _import_jieba()
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.dt
+    path = None if tk.initialized else _jieba_cache_path(jieba, tk)  # not a dictionary changed by others
+    cached = _read_jieba_cache(path) if path is not None and path.is_file() else None
+    if cached is not None:
+        tk.FREQ, tk.total, tags = cached
+        tk.initialized = True
+        return tk, tags
+    tk.initialize()
+    if path is None:
+        return tk, None
+    import jieba.posseg as pseg
+
+    tags = _compact_tag_table(pseg.dt.word_tag_tab, tk.FREQ)
+    pseg.dt.word_tag_tab = tags
+    _write_jieba_cache(path, tk.FREQ, tk.total, tags)
+    return tk, tags
+
+
 @functools.lru_cache(maxsize=None)
 def jieba_tokenizer():
-    """A jieba.Tokenizer (separate from the global one) with the budget user dictionary."""
-    import jieba
+    """jieba's default tokenizer (`jieba.dt`) with the budget user dictionary, added once.
 
-    jieba.setLogLevel(logging.WARNING)
-    tk = jieba.Tokenizer()
+    The default one, not a second jieba.Tokenizer(): jieba.posseg tags with `jieba.dt`
+    (below), so one dictionary serves both.  Whoever segments with jieba in this process
+    (spaCy's zh tokenizer included) gets the budget words."""
+    tk, _ = _jieba_loaded()
     for w in _userdict_words():
         tk.add_word(w, _USERDICT_FREQ, "nz")
     return tk
+
+
+def _empty_dictionary():
+    return io.BytesIO(b"")
+
+
+@functools.lru_cache(maxsize=None)
+def jieba_pos_tokenizer():
+    """jieba.posseg's tagger (`jieba.posseg.dt`) over jieba_tokenizer(), with the compact
+    tag table; the user words' tag (nz) is merged into it by jieba on the first cut.
+    Importing jieba.posseg makes it parse dict.txt into its own table, which would be
+    replaced at once: while it is imported, `jieba.dt` hands it an empty dictionary."""
+    tk = jieba_tokenizer()
+    _, tags = _jieba_loaded()
+    if tags is not None and "jieba.posseg" not in sys.modules:
+        tk.get_dict_file = _empty_dictionary
+        try:
+            import jieba.posseg as pseg
+        finally:
+            del tk.get_dict_file
+    import jieba.posseg as pseg
+
+    if pseg.dt.tokenizer is not tk:  # jieba.dt replaced since posseg was imported
+        raise RuntimeError("jieba.posseg does not tag with jieba's default tokenizer")
+    if tags is None:
+        tags = _compact_tag_table(pseg.dt.word_tag_tab, tk.FREQ)
+    pseg.dt.word_tag_tab = tags
+    return pseg.dt
+
+
+def _compact_tag_table(table: dict, freq: dict) -> dict:
+    """The same word → tag mapping keyed on FREQ's strings, one object per tag."""
+    tags: dict[str, str] = {}
+    out = {w: tags.setdefault(t, t) for w in freq if (t := table.get(w)) is not None}
+    if len(out) != len(table):  # a tagged word the tokenizer does not know: keep them all
+        for w, t in table.items():
+            out.setdefault(w, tags.setdefault(t, t))
+    return out
 
 
 def jieba_cut(text: str, HMM: bool = True) -> list[str]:

@@ -7,17 +7,14 @@ import sys
 from pathlib import Path
 
 from budgetlens import limits as limits_mod
-from budgetlens.crawler.config import ConfigError, load_config
-from budgetlens.engine.process import is_transient
-from budgetlens.engine.run import run_job, sequential
-from budgetlens.engine.workers import cores
 from budgetlens.limits import describe, with_overrides
 from budgetlens.pipelines import commands
-from budgetlens.review import resolve_store, serve
-from budgetlens.review.app import TOKEN_ENV, RefusedToStart, check_bind
-from budgetlens.review.export import export_reviewed
-from budgetlens.store import ExportError, StorageError, Store, StoreLocked
-from budgetlens.store.duck import is_storage_failure
+
+# Start-up: `budgetlens --help` and argument errors import only argparse and the limits.
+# Each command imports what it runs inside its function (tests/test_layers.py lists these
+# late imports): the engine brings pandas, pyarrow and the extractors, the store DuckDB,
+# review Starlette, Pillow and openpyxl, the crawler httpx — ~150 MB and a second that
+# neither `--help` nor `run` (review, crawler) needs all of.
 
 # Exit statuses (README, "Limits and failure behaviour").  Documents that fail are rows
 # with status "error", not an exit status: a run that finished exits 0.
@@ -44,6 +41,10 @@ def _orchestrator(choice: str) -> str:
 
 
 def cmd_run(args) -> int:
+    from budgetlens.engine.run import run_job, sequential
+    from budgetlens.engine.workers import cores
+    from budgetlens.store import StorageError, StoreLocked
+
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"budgetlens: no such file or folder: {', '.join(missing)}", file=sys.stderr)
@@ -106,6 +107,9 @@ def cmd_run(args) -> int:
 def cmd_check_store(args) -> int:
     """Integrity of DIR/budgetlens.duckdb (or a store file): every document's rows present,
     `files` consistent with the tables, no orphans; damage found by reading every value."""
+    from budgetlens.engine.process import is_transient
+    from budgetlens.store import StorageError, Store, StoreLocked
+
     target = Path(args.dir)
     path = target / "budgetlens.duckdb" if target.is_dir() else target
     if not path.is_file():
@@ -155,6 +159,11 @@ def cmd_check_store(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from budgetlens.crawler.config import ConfigError, load_config
+    from budgetlens.review.export import export_reviewed
+    from budgetlens.store import ExportError, StorageError, Store
+    from budgetlens.store.duck import is_storage_failure
+
     store_path = args.store
     if store_path is None:
         cfg = Path(args.config or "budgetlens.toml")
@@ -201,6 +210,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_review(args) -> int:
+    from budgetlens.review import resolve_store, serve
+    from budgetlens.review.app import TOKEN_ENV, RefusedToStart, check_bind
+
     token = args.token or os.environ.get(TOKEN_ENV) or None
     try:
         store = resolve_store(args.store)

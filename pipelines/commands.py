@@ -12,16 +12,13 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from budgetlens.crawler.config import ConfigError, load_config
-from budgetlens.crawler.crawl import crawl
-from budgetlens.crawler.inputs import process_raw
-from budgetlens.engine.run import Progress
-from budgetlens.engine.workers import cores
-from budgetlens.pipelines.server import ServerSupervisor
-from budgetlens.store import StorageError, StoreLocked
+# Each command imports the crawler, the engine and the store inside its function, as the
+# commands of cli.py do: building the parser (`budgetlens --help`) imports none of them.
 
 
 def _config(args):
+    from budgetlens.crawler.config import ConfigError, load_config
+
     try:
         return load_config(args.config)
     except ConfigError as exc:
@@ -38,6 +35,9 @@ def _use_prefect(args) -> bool:
 
 
 def cmd_crawl(args) -> int:
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.engine.run import Progress
+
     config = _config(args)
     if config is None:
         return 2
@@ -57,6 +57,10 @@ def cmd_crawl(args) -> int:
 
 
 def cmd_process(args) -> int:
+    from budgetlens.crawler.inputs import process_raw
+    from budgetlens.engine.workers import cores
+    from budgetlens.store import StorageError, StoreLocked
+
     config = _config(args)
     if config is None:
         return 2
@@ -86,6 +90,8 @@ def cmd_process(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from budgetlens.pipelines.server import ServerSupervisor
+
     config = _config(args)
     if config is None:
         return 2

@@ -75,6 +75,27 @@ LAZY_BUDGETLENS = {
     ("budgetlens.pipelines.cli", "budgetlens.pipelines.flows"): "imports Prefect; `run` without --runner prefect must not pay for it",
     ("budgetlens.pipelines.commands", "budgetlens.pipelines.flows"): "imports Prefect; `crawl`/`process` run in-process without it",
 }
+# the command line's commands import what they run inside their function, so that building
+# the parser (`budgetlens --help`, a usage error) costs ~0.1 s and no heavy library (issue 15)
+_LOADED_BY_COMMANDS = {
+    "budgetlens.engine.run": "pandas, pyarrow, DuckDB, Jinja2 and the whole pipeline",
+    "budgetlens.engine.process": "pandas and the whole pipeline",
+    "budgetlens.engine.workers": "pandas and the whole pipeline",
+    "budgetlens.store": "DuckDB and pandas",
+    "budgetlens.store.duck": "DuckDB and pandas",
+    "budgetlens.review": "Starlette, Pillow, pypdfium2 and pandas",
+    "budgetlens.review.app": "Starlette, Pillow, pypdfium2 and pandas",
+    "budgetlens.review.export": "openpyxl and pandas",
+    "budgetlens.crawler.config": "the crawler (httpx)",
+    "budgetlens.crawler.crawl": "the crawler (httpx)",
+    "budgetlens.crawler.inputs": "the crawler and the pipeline",
+    "budgetlens.pipelines.server": "httpx",
+}
+LAZY_BUDGETLENS.update({
+    (cli, target): f"imports {what}; `budgetlens --help` must not pay for it"
+    for cli in ("budgetlens.pipelines.cli", "budgetlens.pipelines.commands")
+    for target, what in _LOADED_BY_COMMANDS.items()
+})
 
 
 def _modules():

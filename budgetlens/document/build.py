@@ -2,6 +2,7 @@
 tree, paragraphs and sentences, typed tables and the title metadata."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, Optional
 
@@ -15,6 +16,7 @@ from budgetlens.readers.normalize import normalize_cell, normalize_text
 
 from .metadata import apply_metadata, choose_template
 from .numbers import cell_value
+from .table_types import _match_type as match_type
 from .table_types import assign_type
 from .tables import resolve_roles, structure_table, unit_of
 
@@ -40,22 +42,28 @@ def content_hash(blocks: list[Block]) -> str:
 
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans of `text` (offsets + base), split after 。！？； and trimmed."""
-    spans = []
-    pos = 0
-    for m in SENT_END.finditer(text):
-        spans.append((pos, m.end()))
-        pos = m.end()
-    if pos < len(text):
-        spans.append((pos, len(text)))
+    spans = _sentence_spans(text)
+    if base:
+        return [(a + base, b + base) for a, b in spans]
+    return list(spans)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _sentence_spans(text: str) -> tuple:
+    """The trimmed sentence spans of `text` from offset 0 (memoised: cell texts recur)."""
     out = []
-    for a, b in spans:
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append((a + base, b + base))
-    return out
+    pos = 0
+    ends = [m.end() for m in SENT_END.finditer(text)]
+    if (ends[-1] if ends else 0) < len(text):
+        ends.append(len(text))
+    for e in ends:
+        seg = text[pos:e]
+        core = seg.lstrip()  # str.strip trims exactly what str.isspace calls whitespace
+        if core:
+            a = pos + len(seg) - len(core)
+            out.append((a, a + len(core.rstrip())))
+        pos = e
+    return tuple(out)
 
 
 # a laid-out block and where its text sits in Document.text: (start, end) for a paragraph,
@@ -102,23 +110,16 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
     TABs, a newline after each row and paragraph), and each block with its spans."""
     parts: list[str] = []
     pos = 0
-
-    def emit(s: str) -> tuple[int, int]:
-        nonlocal pos
-        start = pos
-        parts.append(s)
-        pos += len(s)
-        return start, pos
-
     laid: list[Laid] = []
     for b in blocks:
         if b.kind == "para":
             t = normalize_text(b.text).strip()
             if not t:
                 continue
-            span = emit(t)
-            emit("\n")
-            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), span))
+            parts.append(t)
+            parts.append("\n")
+            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), (pos, pos + len(t))))
+            pos += len(t) + 1
         else:
             rows = [[normalize_cell(c) for c in r] for r in b.rows]
             spans = []
@@ -126,12 +127,16 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 rs = []
                 p = pos
                 for c in r:
-                    rs.append((p, p + len(c)))
-                    p += len(c) + 1
-                emit("\t".join(r))
-                emit("\n")
+                    e = p + len(c)
+                    rs.append((p, e))
+                    p = e + 1
+                line = "\t".join(r)
+                parts.append(line)
+                parts.append("\n")
+                pos += len(line) + 1
                 spans.append(rs)
-            emit("\n")
+            parts.append("\n")
+            pos += 1
             laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid,
                                cell_boxes=b.cell_boxes if len(b.cell_boxes) == len(rows) else []), spans))
     return "".join(parts), laid
@@ -183,14 +188,14 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
 
 def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, n_table: int) -> None:
     title, context_unit = _title_for(laid, idx)
-    ttype = gazetteers.match_table_type(title) or "unknown"
+    ttype = match_type(title) or "unknown"
     table = structure_table(
         b.rows, table_id=f"{doc.doc_id}:t{n_table}", title=title, table_type=ttype,
         grid=b.grid, context_unit=context_unit, page=b.page, source=b.source,
     )
     if ttype == "unknown":  # a caption row inside the table may carry the title
         for c in table.caption:
-            m = gazetteers.match_table_type(c)
+            m = match_type(c)
             if m:
                 table.table_type, table.title = m, c
                 break
@@ -210,16 +215,27 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
         row_cells = b.rows[ri]  # the text laid out at row_spans
         for ci, (a, _e) in enumerate(row_spans):
             cell = row_cells[ci]
-            if not HAN.search(cell) or cell_value(cell) is not None:
+            if not cell:
+                continue
+            cell_spans = _cell_sentence_spans(cell)
+            if not cell_spans:
                 continue
             if section is None:
                 section = doc.section_at(a)
-            for s, t in split_sentences(cell, a):
-                doc.sentences.append(Sentence(s, t, doc.text[s:t], section, -1,
+            bbox = row_boxes[ci] if ci < len(row_boxes) else None
+            for s, t in cell_spans:
+                doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1,
                                               table_id=table.table_id, row=row_index, col=ci,
-                                              page=row_page, file=b.source,
-                                              bbox=row_boxes[ci] if ci < len(row_boxes) else None))
+                                              page=row_page, file=b.source, bbox=bbox))
     doc.tables.append(table)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _cell_sentence_spans(cell: str) -> tuple:
+    """The sentence spans of a text cell (one with Han characters that is no figure)."""
+    if not HAN.search(cell) or cell_value(cell) is not None:
+        return ()
+    return _sentence_spans(cell)
 
 
 def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]) -> None:
@@ -290,7 +306,7 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
         if EMPTY_NOTE.search(t) or t.startswith("注"):
             continue
         core = TRAILING_PAREN.sub("", t.rstrip())  # 一般公共预算支出情况表（按功能分类科目）
-        if gazetteers.match_table_type(t) or core.endswith(("表", "情况", "预算", "决算")):
+        if match_type(t) or core.endswith(("表", "情况", "预算", "决算")):
             return t, unit
         if CAPTION_LINE.search(t):
             continue  # a caption line (单位名称：…) is not the title

@@ -13,6 +13,7 @@ page, are in budgetlens/document/corpus/headers.yaml and walked by tests/test_he
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -39,12 +40,21 @@ TOTAL_ROW = [re.compile(p) for p in H["total_row"]]
 SUBJECT_TOTALS = [(re.compile(a), re.compile(b)) for a, b in H["subject_totals"]]
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _clean(s: str) -> str:
-    return re.sub(r"\s+", "", s or "")
+    return _WHITESPACE.sub("", s or "")
 
 
 def clean_path(path) -> tuple:
     """A label path without whitespace, numbering segments (`1`, `**`) and repeats."""
+    return _clean_path(tuple(path))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _clean_path(path: tuple) -> tuple:
+    """clean_path, memoised (header paths recur from table to table)."""
     out: list[str] = []
     for seg in path:
         s = _clean(seg)
@@ -66,6 +76,18 @@ def year_of(path: tuple, base: Optional[int]) -> tuple[Optional[int], bool]:
             if rx.search(seg):
                 return (base + off if base else None), True
     return None, False
+
+
+@functools.lru_cache(maxsize=20_000)
+def _year_of(path, base: Optional[int]) -> tuple[Optional[int], bool]:
+    """year_of, memoised on (path, base) (header paths recur from table to table)."""
+    return year_of(path, base)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _roles_of(path) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    """(measure, fund, part) of a column path, memoised."""
+    return measure_of(path), fund_of(path), part_of(path)
 
 
 def measure_of(path: tuple) -> Optional[str]:
@@ -318,8 +340,7 @@ def resolve_roles(cols: list[Column], *, year: Optional[int], kind_measure: Opti
     values = [c for c in cols if c.relation not in ("label", "code", "index")]
     yrs = {}
     for c in values:
-        y, explicit = year_of(c.path, year)
-        yrs[c.index] = (y, explicit)
+        yrs[c.index] = _year_of(c.path, year)
     explicit_years = {y for y, e in yrs.values() if e and y is not None}
     for c in values:
         y, explicit = yrs[c.index]
@@ -328,9 +349,7 @@ def resolve_roles(cols: list[Column], *, year: Optional[int], kind_measure: Opti
             c.year = y
         elif not explicit_years - {year}:
             c.year = year
-        c.measure = measure_of(c.path)
-        c.fund = fund_of(c.path)
-        c.part = part_of(c.path)
+        c.measure, c.fund, c.part = _roles_of(c.path)
     measures = {c.measure for c in values if c.measure and c.measure not in ("change", "change_rate")}
     for c in values:
         if c.measure is None and kind_measure and not measures - {kind_measure}:

@@ -73,6 +73,10 @@ def cell_value(cell: str) -> Optional[float]:
     if cell is None:
         return None
     s = cell.strip().replace(",", "").replace(" ", "")
+    if s.isascii():  # the common cells: digits, with one point between digits
+        whole, point, frac = s.partition(".")
+        if whole.isdigit() and (frac.isdigit() if point else True):
+            return float(s)
     if s in DASHES or not _CELL_RE.match(s):
         return None
     neg = s.startswith(("(", "（")) and s.endswith((")", "）"))

@@ -9,13 +9,14 @@ warning.  Scores and evidence stay on the table for notebooks.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Table
 from budgetlens.document.numbers import cell_value
-from budgetlens.document.tables import is_code
+from budgetlens.document.tables import _raw_cell_kind, is_code
 
 E = gazetteers.load("table_evidence")
 TITLE_NUMBER = re.compile(E["title_number"])
@@ -23,8 +24,43 @@ SIGNALS = {k: [(w, (re.compile(p) if w != "rows" else p), float(x)) for w, p, x 
            for k, v in E["signals"].items()}
 
 
+# every signal in scoring order: (key, where, pattern, weight)
+_FLAT_SIGNALS = [(key, where, pat, w) for key, sigs in SIGNALS.items() for where, pat, w in sigs]
+_SPACES = re.compile(r"[\s　]")
+_CODE_PREFIX = re.compile(r"^\d{3,7}[-\s]*")
+
+
 def _title(t: Table) -> str:
-    return TITLE_NUMBER.sub("", gazetteers.normalise_title(t.title or ""))
+    return _clean_title(t.title or "")
+
+
+@functools.lru_cache(maxsize=20_000)
+def _clean_title(title: str) -> str:
+    return TITLE_NUMBER.sub("", gazetteers.normalise_title(title))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _profile_label(label: str) -> str:
+    """A row label without spaces and a leading code (`2010101 行政运行` → `行政运行`)."""
+    return _CODE_PREFIX.sub("", _SPACES.sub("", label))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _match_type(title: str) -> Optional[str]:
+    return gazetteers.match_table_type(title)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _title_hits(title: str) -> tuple:
+    """Per signal of _FLAT_SIGNALS: does the title carry it (title signals only)."""
+    return tuple(where == "title" and pat.search(title) is not None for _k, where, pat, _w in _FLAT_SIGNALS)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _header_hits(labels: tuple) -> tuple:
+    """Per signal of _FLAT_SIGNALS: does a header label carry it (header signals only)."""
+    return tuple(where == "header" and any(pat.search(s) for s in labels)
+                 for _k, where, pat, _w in _FLAT_SIGNALS)
 
 
 def row_profile(t: Table) -> set[str]:
@@ -35,13 +71,12 @@ def row_profile(t: Table) -> set[str]:
     econ = gazetteers.economic_name_index()
     n_func = n_econ = n_named = n_numeric_rows = 0
     for r in rows:
-        has_num = any(cell_value(c) is not None and not is_code(c) for c in r.cells)
-        if not has_num:
+        # a figure that is no code (what _raw_cell_kind calls a number)
+        if "number" not in map(_raw_cell_kind, r.cells):
             continue
         n_numeric_rows += 1
         code = r.code or next((c.strip() for c in r.cells[:4] if is_code(c)), None)
-        label = re.sub(r"[\s　]", "", r.label or "")
-        label = re.sub(r"^\d{3,7}[-\s]*", "", label)
+        label = _profile_label(r.label or "")
         if code:
             if code[0] == "2":
                 n_func += 1
@@ -84,23 +119,24 @@ def score(t: Table) -> tuple[dict, list[str]]:
     profile = row_profile(t)
     scores: dict = {}
     evidence: list[str] = []
-    alias = gazetteers.match_table_type(title) if title else None
+    alias = _match_type(title) if title else None
     if alias:
         scores[alias] = float(E["title_alias"])
         evidence.append(f"{alias}: title alias in “{title}” +{E['title_alias']}")
-    for key, sigs in SIGNALS.items():
-        for where, pat, w in sigs:
-            if where == "title":
-                hit = bool(pat.search(title))
-            elif where == "header":
-                hit = any(pat.search(s) for s in labels)
-            elif where == "text":
-                hit = bool(pat.search(text))
-            else:
-                hit = pat in profile
-            if hit:
-                scores[key] = scores.get(key, 0.0) + w
-                evidence.append(f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}")
+    title_hits = _title_hits(title)
+    header_hits = _header_hits(tuple(labels))
+    for i, (key, where, pat, w) in enumerate(_FLAT_SIGNALS):
+        if where == "title":
+            hit = title_hits[i]
+        elif where == "header":
+            hit = header_hits[i]
+        elif where == "text":
+            hit = bool(pat.search(text))
+        else:
+            hit = pat in profile
+        if hit:
+            scores[key] = scores.get(key, 0.0) + w
+            evidence.append(f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}")
     return scores, evidence
 
 

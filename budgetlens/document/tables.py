@@ -24,6 +24,11 @@ UNIT_RE = regex.compile(META["unit_pattern"])
 
 CODE_RE = re.compile(r"^(?:\d{3}|\d{5}|\d{7})$")
 SPLIT_CODE_RE = re.compile(r"^\d{2,3}$")
+_SMALL_INT = re.compile(r"\d{1,2}")  # a 栏次 number
+_ROW_NUMBER = re.compile(r"\d{1,3}")  # a 序号
+_DECIMAL = re.compile(r"[-−]?\d+\.\d+")
+_THREE_DIGITS = re.compile(r"\d{3}")
+_WHITESPACE = re.compile(r"\s+")
 
 
 # the cell grammar is the one parser's (document/numbers.py); the old name stays importable
@@ -64,7 +69,7 @@ def _is_column_number_row(row: list[str]) -> bool:
         return False
     if cells[0] in ("栏次", "栏 次"):
         return True
-    ints = [c for c in cells if re.fullmatch(r"\d{1,2}", c)]
+    ints = [c for c in cells if _SMALL_INT.fullmatch(c)]
     if len(ints) >= 3 and len(ints) == len(cells):
         nums = [int(c) for c in ints]
         return nums == list(range(nums[0], nums[0] + len(nums)))
@@ -75,9 +80,12 @@ def _is_data_row(row: list[str]) -> bool:
     cells = [c.strip() for c in row]
     if any(is_code(c) for c in cells[:3]):
         return True
-    if any(re.fullmatch(r"[-−]?\d+\.\d+", c.replace(",", "")) for c in cells):
-        return True
-    return False
+    return any(_is_decimal(c) for c in cells)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _is_decimal(cell: str) -> bool:
+    return _DECIMAL.fullmatch(cell.replace(",", "")) is not None
 
 
 def _labels_from_headers(headers: list[list[str]], width: int, grid: bool) -> list[str]:
@@ -144,7 +152,7 @@ def header_paths(headers: list[list[str]], width: int, grid: bool) -> list[list[
 
 
 def _clean_label(label: str) -> str:
-    return re.sub(r"\s+", "", label or "")
+    return _WHITESPACE.sub("", label or "")
 
 
 def structure_table(
@@ -191,30 +199,17 @@ def structure_table(
     unit = unit or context_unit or ""
     width = max([len(r) for r in data] + [len(r) for r in headers[-1:]] + [1])
     paths = header_paths(headers, width, grid)
+    cleaned = [clean_path(p) for p in paths]
     # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
-    columns = [_clean_label("/".join(clean_path(p) or p)) for p in paths]
-    out_rows: list[Row] = []
-    for k, r in enumerate(data):
-        cells = [c.strip() for c in r]
-        code = label = None
-        for j, c in enumerate(cells[:4]):
-            if is_code(c) and not _is_index_col(data, j):
-                code = c
-                label = next((x for x in cells[j + 1:] if x and cell_value(x) is None), None)
-                break
-        if label is None:
-            label = next((x for x in cells if x and cell_value(x) is None and not is_code(x)), None)
-        if code is None and label:
-            m = LABEL_CODE.match(label)
-            if m:
-                code = m.group("code")
-        out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
-                            is_total=code is None and label is not None and is_total_label(label)))
+    columns = [_clean_label("/".join(cp or p)) for cp, p in zip(cleaned, paths)]
+    index_cols: dict[int, bool] = {}  # column j holds 序号 (computed once per column)
+    out_rows = _data_rows(data, index_cols)
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
         header_rows=headers, rows=out_rows, caption=caption, page=page, source=source,
     )
-    t.column_info = build_columns([clean_path(p) for p in paths], _column_kinds(paths, data, width))
+    t.column_info = build_columns(cleaned, _column_kinds(cleaned, data, width, index_cols))
+    t.__dict__["_index_cols"] = index_cols  # 序号 columns among the first three: numeric_cells reuses them
     resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
     codes = full_codes(t)
     for r in t.rows:
@@ -223,6 +218,42 @@ def structure_table(
         r.level = _code_level(codes.get(r.index))
     t.empty = not any(v is not None for _r, _c, v in numeric_cells(t))
     return t
+
+
+def _data_rows(data: list[list[str]], index_cols: dict[int, bool]) -> list[Row]:
+    """The data rows with their code, label and total mark; `index_cols` collects which of
+    the columns looked at hold 序号."""
+    out_rows: list[Row] = []
+    for k, r in enumerate(data):
+        cells = [c.strip() for c in r]
+        kinds = list(map(_raw_cell_kind, cells))  # a label is text or a dash: no figure, no code
+        code = label = None
+        for j, kd in enumerate(kinds[:4]):
+            if kd != "code":
+                continue
+            if j not in index_cols:
+                index_cols[j] = _is_index_col(data, j)
+            if not index_cols[j]:
+                code = cells[j]
+                label = _first_label(cells, kinds, j + 1)
+                break
+        if label is None:
+            label = _first_label(cells, kinds, 0)
+        if code is None and label:
+            m = LABEL_CODE.match(label)
+            if m:
+                code = m.group("code")
+        out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
+                            is_total=code is None and label is not None and _is_total_label(label)))
+    return out_rows
+
+
+def _first_label(cells: list[str], kinds: list, start: int) -> Optional[str]:
+    """The first cell from `start` on that is neither a figure nor a code."""
+    for j in range(start, len(cells)):
+        if cells[j] and kinds[j] != "code" and kinds[j] != "number":
+            return cells[j]
+    return None
 
 
 def resolve_roles(t: Table, doc_year: Optional[int], doc_kind: Optional[str]) -> None:
@@ -265,7 +296,7 @@ def full_codes(t: Table) -> dict[int, str]:
         if first is None:
             continue
         if first == 0:
-            if not re.fullmatch(r"\d{3}", parts[0]):
+            if not _THREE_DIGITS.fullmatch(parts[0]):
                 continue
             code = parts[0]
         else:
@@ -276,7 +307,7 @@ def full_codes(t: Table) -> dict[int, str]:
         for x in parts[max(first, 1):]:
             if not x:
                 break
-            if not re.fullmatch(r"\d{1,2}", x):
+            if not _SMALL_INT.fullmatch(x):
                 ok = False
                 break
             code += x.zfill(2)  # some PDFs print 款 `02` as `2`
@@ -295,38 +326,70 @@ def _code_level(code: Optional[str]) -> Optional[int]:
     return {3: 1, 5: 2, 7: 3}.get(len(code))
 
 
-def _column_kinds(paths: list[list[str]], data: list[list[str]], width: int) -> list[str]:
+def _column_kinds(cleaned: list[tuple], data: list[list[str]], width: int,
+                  index_cols: Optional[dict] = None) -> list[str]:
+    """`cleaned`: each column's header path through `clean_path`."""
+    index_cols = {} if index_cols is None else index_cols
     kinds = []
     for j in range(width):
         st = headers_mod._Stats()
-        vals, codes = [], []
-        for r in data:
-            c = r[j].strip() if j < len(r) else ""
-            if not c or c in DASHES:
-                continue
-            if is_code(c):
-                st.codes += 1
-                codes.append(c)
-            if cell_value(c) is not None:
-                if not is_code(c):
-                    st.numbers += 1
-            elif not is_code(c):
-                st.texts += 1
-            vals.append(c)
-        st.consecutive = j < 3 and _is_index_col(data, j)
+        col = [r[j] for r in data if j < len(r)]
+        ks = list(map(_raw_cell_kind, col))
+        st.codes = ks.count("code")
+        st.numbers = ks.count("number")
+        st.texts = ks.count("text")
+        if j < 3:
+            if j not in index_cols:
+                index_cols[j] = _is_index_col(data, j)
+            st.consecutive = index_cols[j]
+        else:
+            st.consecutive = False
         # amounts in 元 can look like codes (12345): a code column shows the hierarchy
-        cs = set(codes)
+        cs = {c.strip() for c, k in zip(col, ks) if k == "code"} if st.codes else set()
         if not any(c[:n] in cs for c in cs for n in (3, 5) if len(c) > n):
             st.numbers += st.codes
             st.codes = 0
-        kinds.append(column_kind(clean_path(paths[j]) if j < len(paths) else (), st))
+        kinds.append(column_kind(cleaned[j] if j < len(cleaned) else (), st))
     return kinds
+
+
+@functools.lru_cache(maxsize=100_000)
+def _raw_cell_kind(c: str) -> Optional[str]:
+    """A data cell: None (empty or a dash), "code", "number" or "text"."""
+    c = c.strip()
+    if not c or c in DASHES:
+        return None
+    if CODE_RE.match(c):  # is_code
+        return "code"
+    return "number" if cell_value(c) is not None else "text"
+
+
+@functools.lru_cache(maxsize=100_000)
+def _cell_kind(c: str) -> Optional[str]:
+    """A stripped data cell: None (empty or a dash), "code", "number" or "text"."""
+    if not c or c in DASHES:
+        return None
+    if is_code(c):
+        return "code"
+    return "number" if cell_value(c) is not None else "text"
+
+
+@functools.lru_cache(maxsize=20_000)
+def _is_total_label(label: str) -> bool:
+    return is_total_label(label)
 
 
 def _is_index_col(data: list[list[str]], j: int) -> bool:
     """Column j holds row numbers (序号) rather than codes or values."""
-    vals = [r[j].strip() for r in data if j < len(r) and r[j].strip()]
-    if len(vals) < 3 or not all(re.fullmatch(r"\d{1,3}", v) for v in vals):
+    vals = []
+    for r in data:
+        if j < len(r):
+            v = r[j].strip()
+            if v:
+                if _ROW_NUMBER.fullmatch(v) is None:
+                    return False
+                vals.append(v)
+    if len(vals) < 3:
         return False
     nums = [int(v) for v in vals]
     return all(b == a + 1 for a, b in zip(nums, nums[1:]))
@@ -347,16 +410,21 @@ def _numeric_cells(t: Table):
     index_cols = {j for j in range(len(t.columns)) if _index_label(t.columns[j])}
     index_cols |= {c.index for c in t.column_info if c.relation == "index"}  # 行次/栏次/序号: never amounts
     data_cells = [r.cells for r in t.rows]
-    for j in range(min(3, max((len(r) for r in data_cells), default=0))):
-        if _is_index_col(data_cells, j):
+    known = t.__dict__.get("_index_cols") or {}  # found by structure_table on the same cells
+    width = max((len(r) for r in data_cells), default=0)
+    for j in range(min(3, width)):
+        if known[j] if j in known else _is_index_col(data_cells, j):
             index_cols.add(j)
+    code_cols = {j for j in range(width) if _code_label(t, j)}
     for r in t.rows:
+        code = r.code
         for j, c in enumerate(r.cells):
-            if j in index_cols or is_code(c) and (c == r.code or _code_label(t, j)):
+            if not c or j in index_cols:
                 continue
             v = cell_value(c)
-            if v is not None:
-                yield r, j, v
+            if v is None or is_code(c) and (c == code or j in code_cols):
+                continue
+            yield r, j, v
 
 
 def _index_label(label: str) -> bool:

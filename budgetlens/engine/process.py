@@ -456,3 +456,9 @@ def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)
     flags = pd.DataFrame([f for r in results for f in r.flags], columns=FLAG_COLUMNS + FLAG_LOCATION_COLUMNS)
     return {"documents": docs, "facts": facts, "table_cells": cells, "flags": flags}
+
+
+def rows(results: list[DocResult]) -> dict[str, list[dict]]:
+    """The row dicts of `results` per output table (what the store writes through Arrow)."""
+    return {"documents": [r.document for r in results], "facts": [f for r in results for f in r.facts],
+            "table_cells": [c for r in results for c in r.cells], "flags": [f for r in results for f in r.flags]}

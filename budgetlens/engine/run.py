@@ -36,8 +36,8 @@ from budgetlens.store.duck import (
 
 from .corpus import cross_document_flags
 from .discover import discover, group_sources
-from .process import DocResult, frames, is_transient, process_group
-from .workers import pool_map
+from .process import DocResult, is_transient, process_group, rows
+from .workers import pool_map, prestart
 
 Batch = list[list[str]]
 
@@ -261,6 +261,8 @@ def run_job(
     run_id = new_run_id()
     started = datetime.now(timezone.utc).isoformat()
     files = discover(paths, exclude=[out])
+    if workers > 1 and map_batches is sequential and len(files) >= 2 * workers:
+        prestart()  # the workers' forkserver warms up while the inputs are paired and hashed
     groups = group_sources(files)
 
     def waiting(msg):
@@ -402,7 +404,7 @@ def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress:
     seen = 0
     for results in map_batches(todo):
         kept, files = keep(results) if keep else (list(results), None)
-        fr = frames(kept)
+        fr = rows(kept)
         try:
             _store_batch(store, fr, kept, run_id, files)
         except StorageError as exc:
@@ -418,7 +420,7 @@ def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress:
             d = r.document
             tally.per_doc.append((d["source"], d["status"], d.get("read_seconds"), d.get("error")))
             tally.doc_ids.append(d["doc_id"])
-        batch_errors = int((fr["documents"]["status"] != "ok").sum())
+        batch_errors = sum(1 for d in fr["documents"] if d["status"] != "ok")
         tally.docs += len(kept)
         tally.errors += batch_errors
         tally.flags += len(fr["flags"])
@@ -455,7 +457,7 @@ def _stored_but(path: Path, cause, action: str, n_docs: int) -> StorageError:
                                 "the snapshots and report were not written.")
 
 
-def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], run_id: str,
+def _store_batch(store, fr: dict[str, list[dict]], results: list[DocResult], run_id: str,
                  files: Optional[pd.DataFrame]) -> None:
     """One transaction per batch; if the batch cannot be stored because of its data (a
     value the schema refuses), each document alone, and one that still fails becomes an
@@ -471,7 +473,7 @@ def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], r
     for r in results:
         d = r.document
         srcs = set(str(x) for x in (d.get("sources") or [d["source"]]))
-        one = frames([r])
+        one = rows([r])
         mine = files[files["path"].isin(srcs)] if files is not None else None
         try:
             store.write(one, run_id, mine)
@@ -480,4 +482,4 @@ def _store_batch(store, fr: dict[str, pd.DataFrame], results: list[DocResult], r
         except Exception as exc:
             row = {**d, "status": "error", "error": f"results refused by the store: {type(exc).__name__}: {str(exc)[:200]}"}
             mine = mine.assign(status="error", transient=False) if mine is not None else None
-            store.write(frames([DocResult(row)]), run_id, mine)
+            store.write(rows([DocResult(row)]), run_id, mine)

@@ -79,6 +79,19 @@ def _context():
     return ctx
 
 
+def prestart() -> None:
+    """Start the forkserver now, without waiting for it: it imports the pipeline and warms
+    up (`warm_up`) on another core while this process discovers, pairs and hashes the
+    inputs, so the first batch does not wait for it."""
+    from multiprocessing import forkserver
+
+    _context()
+    try:
+        forkserver.ensure_running()
+    except OSError:  # the pool starts it later, or reports why it cannot
+        pass
+
+
 def _start(workers: int, limits) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init, initargs=(limits,))
 

@@ -102,7 +102,7 @@ def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
         raise ReadError(too_big("table count", n_tables, lim.max_tables, "max_tables", unit=""))
     n_chars = 0
     for b in blocks:
-        n_chars += len(b.text) if b.kind == "para" else sum(len(c) for r in b.rows for c in r)
+        n_chars += len(b.text) if b.kind == "para" else sum([sum(map(len, r)) for r in b.rows])
         if n_chars > lim.max_text_chars:
             raise ReadError(f"text longer than the limit of {lim.max_text_chars} characters "
                             f"(raise with --max-text-chars)")

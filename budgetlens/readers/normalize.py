@@ -29,7 +29,11 @@ _TRANSLATE.update({
     ord("～"): "~",
 })
 
-_FW_POINT = re.compile(r"(?<=\d)[．。·](?=\d)")
+# a full-width point between digits; the class first so the scan jumps to candidates
+# (the same matches as `(?<=\d)[．。·](?=\d)`)
+_FW_POINT = re.compile(r"[．。·](?<=\d[．。·])(?=\d)")
+# any character _TRANSLATE maps: text without one is returned by translate unchanged
+_TRANSLATABLE = re.compile("[" + "".join(re.escape(chr(k)) for k in _TRANSLATE) + "]")
 _FW_COMMA_IN_NUMBER = re.compile(r"(?<=\d)[，,](?=\d{3}(?:\D|$))")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)")
 _SPACES_IN_NUMBER = re.compile(r"(?<=\d)[ \u3000](?=[\d.])|(?<=\.)[ ](?=\d)")
@@ -38,9 +42,11 @@ _SPACES_IN_NUMBER = re.compile(r"(?<=\d)[ \u3000](?=[\d.])|(?<=\.)[ ](?=\d)")
 def normalize_text(text: str) -> str:
     if not text:
         return ""
-    text = text.translate(_TRANSLATE)
+    if _TRANSLATABLE.search(text):
+        text = text.translate(_TRANSLATE)
     text = _FW_POINT.sub(".", text)
-    text = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), text)
+    if "," in text:  # thousands separators (no comma, no match)
+        text = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), text)
     text = text.replace("\u3000", " ")
     return text
 
@@ -54,6 +60,8 @@ def normalize_cell(text: str) -> str:
 
 
 def _normalize_cell(text: str) -> str:
+    if text and text.isascii() and "," not in text and " " not in text:
+        return text.strip()  # nothing to translate, no separator, no space inside a number
     text = normalize_text(text or "").strip()
     if any(ch.isdigit() for ch in text):
         text = _FW_COMMA_IN_NUMBER.sub("", text)

@@ -19,6 +19,8 @@ from .textio import decode_text
 BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 PAGE_NUMBER = re.compile(r"^\s*[-—–]?\s*\d{1,4}\s*[-—–]?\s*$")
 CELL_LINE = re.compile(r"^[ \u3000\xa0]*\t")
+_CELL_PAD = (" ", "\u3000", "\xa0")  # what may stand before a cell line's TAB
+_BOOKMARK_IN_LINE = re.compile(r"\[bookmark:[^\]\n]*\]")  # BOOKMARK within one line
 
 
 def read_tika_text(path: str | Path, max_bytes: int | None = None) -> list[Block]:
@@ -46,49 +48,52 @@ def parse_tika_text(text: str) -> list[Block]:
     if not _BREAKING:
         _BREAKING.update(gazetteers.load("headings").get("table_breaking_styles", []))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "[bookmark:" in text:  # Word bookmarks (most dumps have none); never across a line
+        text = _BOOKMARK_IN_LINE.sub("", text)
     lines = text.split("\n")
-    if "[bookmark:" in text:  # Word bookmarks (most dumps have none)
-        lines = [BOOKMARK.sub("", ln) for ln in lines]
     blocks: list[Block] = []
     rows: list[list[str]] = []  # rows of the table being built
     row: list[str] = []  # cells of the row being built
     last_was_cell = False  # the previous line was a cell or a continuation of one
-
-    def end_row():
-        nonlocal row
-        if row:
-            rows.append(row)
-            row = []
-
-    def end_table():
-        nonlocal rows
-        end_row()
-        if rows:
-            blocks.append(Block(kind="table", rows=rows))
-            rows = []
+    page_number = PAGE_NUMBER.match
 
     for ln in lines:
-        if CELL_LINE.match(ln):
+        first = ln[:1]
+        if first == "\t":  # a cell (the common case of CELL_LINE, without the regex)
+            row.append(ln[1:].strip())
+            last_was_cell = True
+            continue
+        if first in _CELL_PAD and CELL_LINE.match(ln):
             row.append(ln.split("\t", 1)[1].strip())
             last_was_cell = True
             continue
-        if not ln.strip():
-            end_row()
+        stripped = ln.strip()
+        if not stripped:
+            if row:  # end of a table row
+                rows.append(row)
+                row = []
             last_was_cell = False
             continue
         if last_was_cell and row and not _breaks_table(ln):
             # a line break inside the cell above
-            row[-1] = (row[-1] + "\n" + ln.strip()).strip()
+            row[-1] = (row[-1] + "\n" + stripped).strip()
             continue
-        if rows and PAGE_NUMBER.match(ln):
+        if rows and page_number(ln):
             continue  # page-number field between tables
-        if not rows and not row and PAGE_NUMBER.match(ln) and blocks and blocks[-1].kind == "table":
+        if not rows and not row and blocks and blocks[-1].kind == "table" and page_number(ln):
             continue
-        end_table()
-        stripped = ln.strip()
-        if PAGE_NUMBER.match(stripped) and blocks and blocks[-1].kind == "table":
+        if row:  # end of the table
+            rows.append(row)
+            row = []
+        if rows:
+            blocks.append(Block(kind="table", rows=rows))
+            rows = []
+        if blocks and blocks[-1].kind == "table" and page_number(stripped):
             continue
         blocks.append(Block(kind="para", text=stripped))
         last_was_cell = False
-    end_table()
+    if row:
+        rows.append(row)
+    if rows:
+        blocks.append(Block(kind="table", rows=rows))
     return [b for b in blocks if b.kind == "table" or b.text]

@@ -21,6 +21,7 @@ from budgetlens.reconcile import (
     glossary,
     indicator,
     magnitude,
+    memo,
     narrative_arithmetic,
     narrative_vs_table,
     numbering,
@@ -47,6 +48,7 @@ CORPUS_RULES = (cross_document,)
 
 def check_document(doc: Document, facts: list | None = None) -> list[Flag]:
     facts = list(facts or [])
+    memo.fresh(doc)  # what the rules (and then the verdicts) work out once per document
     found: list[Flag] = []
     for mod in DOCUMENT_RULES:
         try:

@@ -18,6 +18,7 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
+from budgetlens.reconcile import memo
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
@@ -31,10 +32,7 @@ _CLAUSE = re.compile(V["clause_split"])
 
 
 def _paragraph(doc: Document, offset: int) -> Optional[tuple[int, int]]:
-    starts = doc.__dict__.get("_assets_para_starts")
-    if starts is None or len(starts) != len(doc.paragraphs):
-        starts = [a for a, _b in doc.paragraphs]
-        doc.__dict__["_assets_para_starts"] = starts
+    starts = memo.once(doc, "paragraph_starts", lambda: [a for a, _b in doc.paragraphs])
     i = bisect.bisect_right(starts, offset) - 1
     if 0 <= i < len(doc.paragraphs) and doc.paragraphs[i][0] <= offset < doc.paragraphs[i][1]:
         return doc.paragraphs[i]

@@ -99,9 +99,10 @@ def _base_year(doc: Document) -> list[Flag]:
     seen_years = set()
     confirmed = year_confirmed(doc)
     for prev, s in _narrative_sentences(doc):
-        if not any(q.is_money for q in find_quantities(s.text)):
+        found = list(BASE_RE.finditer(s.text))  # first: most sentences name no base year
+        if not found or not any(q.is_money for q in find_quantities(s.text)):
             continue
-        for m in BASE_RE.finditer(s.text):
+        for m in found:
             base = int(m.group("year"))
             same = base == doc.year and doc.doc_kind != "final_account" and confirmed
             if not same and (base >= doc.year - 1 or base < doc.year - 5):

@@ -13,6 +13,7 @@ from budgetlens import gazetteers
 from budgetlens.document.metadata import choose_template, template_fields
 from budgetlens.document.model import Document
 from budgetlens.gazetteers.names import qualified_region
+from budgetlens.reconcile import memo
 from budgetlens.reconcile.evidence import table_name
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say, word
@@ -22,6 +23,12 @@ R = gazetteers.load("rules/completeness")
 
 
 _WS = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=1024)
+def _rx(pattern: str):
+    """A template's pattern, compiled once per process."""
+    return regex.compile(pattern)
 
 
 def _body(doc: Document) -> str:
@@ -34,17 +41,31 @@ def _without_spaces(text: str) -> str:
     return _WS.sub("", text)
 
 
+_NONE = re.compile(R["none_pattern"])
+
+
 def _says_none(doc: Document, table_type: str) -> bool:
-    """The narrative states that the department has nothing for this table's subject."""
+    """The narrative states that the department has nothing for this table's subject
+    (once per document and table type)."""
+    return memo.once(doc, ("says_none", table_type), lambda: _scan_says_none(doc, table_type))
+
+
+def _scan_says_none(doc: Document, table_type: str) -> bool:
     words = R["table_subjects"].get(table_type) or []
     if not words:
         return False
     body = _body(doc)
     for w in words:
-        for m in re.finditer(re.escape(w), body):
-            window = body[max(0, m.start() - 20):m.end() + 30]
-            if re.search(R["none_pattern"], window):
+        if not w:  # an empty word is found everywhere (as re.finditer would)
+            if any(_NONE.search(body[max(0, m.start() - 20):m.end() + 30]) for m in re.finditer("", body)):
                 return True
+            continue
+        at = body.find(w)
+        while at >= 0:  # each occurrence, left to right, not overlapping (as re.finditer)
+            window = body[max(0, at - 20):at + len(w) + 30]
+            if _NONE.search(window):
+                return True
+            at = body.find(w, at + len(w))
     return False
 
 
@@ -122,7 +143,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
                if uncertain else []),
             key="missing:" + ",".join(missing),
         ))
-    notes = [regex.compile(p) for p in tpl.get("empty_note_patterns", [])]
+    notes = [_rx(p) for p in tpl.get("empty_note_patterns", [])]
     required = set(tpl.get("required_tables", []))
     for t in doc.tables:
         if not t.empty or t.table_type not in required or t.empty_note:
@@ -139,7 +160,7 @@ def check(doc: Document, facts=None) -> list[Flag]:
     body = _body(doc)
     missing_sections = []
     for sec in tpl.get("required_sections", []):
-        pats = [regex.compile(p) for p in sec.get("patterns", [])]
+        pats = [_rx(p) for p in sec.get("patterns", [])]
         if any(p.search(h) for p in pats for h in heads):
             continue
         if any(p.search(body) for p in pats):

@@ -29,7 +29,13 @@ _WAN = word("money_unit")
 _YUAN = V["yuan_unit"]
 
 
+# every segment ends with a level mark (`（类）`): a text without one has no segment
+_LEVEL_MARK = re.compile(V["functional_level_mark"])
+
+
 def segments(text: str) -> list[tuple[str, str]]:
+    if not _LEVEL_MARK.search(text):
+        return []
     return [(c_(m.group(1)).strip("“”\"‘’"), m.group(2)) for m in SEG.finditer(text)]
 
 

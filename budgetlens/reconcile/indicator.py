@@ -12,6 +12,7 @@ Scopes: the department-wide targets (narrative outside the project tables, and t
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -20,6 +21,7 @@ from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value, is_unit, number_with_unit, to_wan
 from budgetlens.extractors.numbers import find_quantities
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote, table_name
 from budgetlens.reconcile.flags import Flag
@@ -267,10 +269,14 @@ def project_name(t: Table) -> str:
     return _TITLE_NOISE.sub("", _TITLE_NOISE.sub("", name))
 
 
+_COLON_END = re.compile(r"[：:]\s*$")
+
+
+@functools.lru_cache(maxsize=50_000)
 def _label(c: str) -> str:
     """A label cell as a vocabulary key: `年度预算资金总额：` is `年度预算资金总额`, `其中：财政拨款`
     is `财政拨款`."""
-    c = re.sub(r"[：:]\s*$", "", _clean(c))
+    c = _COLON_END.sub("", _clean(c))
     return _PART_LEAD.sub("", c)
 
 
@@ -299,9 +305,14 @@ def _project_block(t: Table, row: Row) -> list[Row]:
     it (a table continued over pages holds one project per page, each stating its budget)
     down to the row, with the few rows above the budget that name the project."""
     rows = [r for r in t.rows if r.index <= row.index]
-    starts = [k for k, r in enumerate(rows)
-              if any(_label(c) in V["project_budget_labels"] for c in r.cells)]
+    budget_rows = memo.obj_once(t, "budget_rows", _budget_rows)
+    starts = [k for k, r in enumerate(rows) if id(r) in budget_rows]
     return rows[max(0, starts[-1] - 3):] if starts else rows
+
+
+def _budget_rows(t: Table) -> set:
+    """ids of the rows of `t` that state a project budget (a budget label in a cell)."""
+    return {id(r) for r in t.rows if any(_label(c) in V["project_budget_labels"] for c in r.cells)}
 
 
 def project_funds(t: Table, row: Row) -> list[tuple[float, Row, int]]:

@@ -8,6 +8,7 @@ roles fit the sentence's.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -16,6 +17,7 @@ from budgetlens.document.model import Document, Table
 from budgetlens.document.numbers import cell_value as parse_number
 from budgetlens.document.numbers import wan_factor
 from budgetlens.document.tables import is_code
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, clean_ws
@@ -35,6 +37,7 @@ _CODE_COLUMN = re.compile(V["code_column_words"])
 _WAN = word("money_unit")
 
 
+@functools.lru_cache(maxsize=50_000)
 def norm(s: str) -> str:
     prev = None
     s = s or ""
@@ -62,8 +65,12 @@ def canonical(label: str) -> Optional[str]:
     return ALIASES.get(n2)
 
 
+_WS = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=50_000)
 def c_(s: Optional[str]) -> str:
-    return re.sub(r"\s+", "", s or "")
+    return _WS.sub("", s or "")
 
 
 class Cand:
@@ -99,6 +106,10 @@ def fig_at(t: Table, r, j) -> Optional[tol.Figure]:
 def amount_cols(t: Table) -> list[int]:
     """Grid columns holding amounts: the header tree's amount columns when it has them,
     else the columns with numbers whose label names no other measure (上年, 增减, %, 栏次…)."""
+    return list(memo.table_once(t, "amount_cols", _amount_cols))
+
+
+def _amount_cols(t: Table) -> tuple:
     if t.column_info:
         index = {c.index for c in t.column_info if c.relation in ("label", "code", "index")}
     else:
@@ -112,7 +123,7 @@ def amount_cols(t: Table) -> list[int]:
             continue
         if any(parse_number(r.cells[j]) is not None for r in t.rows if j < len(r.cells)):
             out.append(j)
-    return out
+    return tuple(out)
 
 
 def _value_cols(t: Table) -> list[int]:
@@ -126,9 +137,14 @@ def _value_cols(t: Table) -> list[int]:
 
 
 def total_rows(t: Table):
-    rows = [r for r in t.rows if not r.code and any(p.search(c_(r.label)) for p in _TOTAL_ROW)]
-    if rows:
-        return rows[:1]
+    """The table's total row (a one-row list), or [] (once per table)."""
+    return list(memo.obj_once(t, "total_rows", _total_rows))
+
+
+def _total_rows(t: Table):
+    first = next((r for r in t.rows if not r.code and any(p.search(c_(r.label)) for p in _TOTAL_ROW)), None)
+    if first is not None:
+        return [first]
     data = [r for r in t.rows if any(parse_number(c) is not None for c in r.cells)]
     if data and not data[0].code and not c_(data[0].label):
         return data[:1]  # a one-row table (Jiangsu 支出总表: 合计 | 基本支出 | 项目支出 …)
@@ -149,7 +165,12 @@ def first_amount_after(t: Table, r, k: int) -> Optional[int]:
 
 
 def code_rows(t: Table) -> dict[str, list]:
-    """classification code → rows (split 类|款|项 columns joined; codes in any cell)."""
+    """classification code → rows (split 类|款|项 columns joined; codes in any cell).
+    Worked out once per table (the caller must not change what it returns)."""
+    return memo.table_once(t, "code_rows", _code_rows)
+
+
+def _code_rows(t: Table) -> dict[str, list]:
     out: dict[str, list] = {}
     for idx, code in row_codes(t).items():
         out.setdefault(code, []).append(t.rows[idx])
@@ -250,7 +271,11 @@ def locate(doc: Document, spec: dict) -> list[Cand]:
 def cands_for_code(doc: Document, code: str, kind: str) -> list[Cand]:
     """The row of a classification code in every table of that classification: its first
     amount column, and (for a 功能分类 row) every other amount column, each with its roles
-    (基本支出 / 项目支出 columns are the parts of the row)."""
+    (基本支出 / 项目支出 columns are the parts of the row).  Once per document and code."""
+    return list(memo.once(doc, ("cands_for_code", code, kind), lambda: _cands_for_code(doc, code, kind)))
+
+
+def _cands_for_code(doc: Document, code: str, kind: str) -> list[Cand]:
     out = []
     types = V["functional_tables"] if kind == "functional" else V["economic_tables"]
     for t in doc.tables_of(*types):
@@ -272,6 +297,7 @@ def cands_for_code(doc: Document, code: str, kind: str) -> list[Cand]:
 
 # ── cells by the name written before a figure ──────────────────────────────────────────
 
+@functools.lru_cache(maxsize=50_000)
 def name_key(s: Optional[str]) -> str:
     """A label or a written name, without numbering, quotes, owner words and the words that
     only say `amount` (`项目预算`, `支出`, `合计` …)."""

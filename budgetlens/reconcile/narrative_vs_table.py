@@ -26,6 +26,7 @@ from budgetlens import gazetteers
 from budgetlens.document.model import Document
 from budgetlens.document.numbers import cell_value as parse_number
 from budgetlens.reconcile import functional as fn
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import roles as ro
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote, table_name
@@ -138,6 +139,11 @@ def _foreign_parent(doc: Document, f) -> bool:
 
 
 def clause_before(doc: Document, f) -> str:
+    """The words of the figure's clause before it (once per figure)."""
+    return memo.obj_once(f, "clause_before", lambda x: _clause_before(doc, x))
+
+
+def _clause_before(doc: Document, f) -> str:
     s = doc.sentence_at(f.start) if f.start is not None else None
     if s is None:
         return f.sentence or ""
@@ -218,7 +224,7 @@ def agree(f, c: Cand) -> bool:
 
 def graded(doc: Document, f, cands: list[Cand]) -> list[tuple[Cand, str]]:
     """The candidates whose roles fit the figure's sentence, with their grade."""
-    s = ro.sentence_roles(doc, f)
+    s = memo.obj_once(f, "sentence_roles", lambda x: ro.sentence_roles(doc, x))
     one = one_fund(doc)
     out = []
     for c in cands:
@@ -259,19 +265,16 @@ def several_units(doc: Document) -> bool:
     return False
 
 
-_ONE_FUND: dict = {}
-
-
 def one_fund(doc: Document) -> bool:
     """The department spends only 一般公共预算 money: its all-funds expenditure total agrees
     with its 一般公共预算 expenditure total (then a figure naming no fund is of both)."""
-    if doc.doc_id not in _ONE_FUND:
-        if len(_ONE_FUND) > 256:
-            _ONE_FUND.clear()
-        a = [c for spec in V["subjects"][V["one_fund_total_term"]] for c in locate(doc, spec)]
-        g = locate(doc, {"table": "general_budget_expenditure", "row": None})
-        _ONE_FUND[doc.doc_id] = bool(a and g and tol.agree(a[0].fig, g[0].fig))
-    return _ONE_FUND[doc.doc_id]
+    return memo.once(doc, "one_fund", lambda: _one_fund(doc))
+
+
+def _one_fund(doc: Document) -> bool:
+    a = [c for spec in V["subjects"][V["one_fund_total_term"]] for c in locate(doc, spec)]
+    g = locate(doc, {"table": "general_budget_expenditure", "row": None})
+    return bool(a and g and tol.agree(a[0].fig, g[0].fig))
 
 
 def _established(c: Cand) -> bool:
@@ -288,17 +291,22 @@ def _parts_back(f, c: Cand, items: list) -> bool:
     return tol.agree(parts, c.fig) and not tol.agree(parts, stated(f))
 
 
-_NAMES: dict = {}
+def doc_name_index(doc: Document) -> dict:
+    """`locate.name_index` of the document, once per document."""
+    return memo.once(doc, "name_index", lambda: name_index(doc))
+
+
+def named_cands(doc: Document, f) -> list[Cand]:
+    """The cells of the rows (or total-row columns) named like the figure (by_name on its
+    name_keys), once per figure."""
+    return memo.obj_once(f, "named_cands", lambda x: by_name(doc, x, doc_name_index(doc), name_keys(doc, x)))
 
 
 def _named_elsewhere(doc: Document, f) -> bool:
     """A cell of a row (or total-row column) carrying the very name written before the
     figure agrees with it (`1.统计管理352.27万元` is the project 统计管理 of the 项目支出表,
     not the 功能分类 row 统计管理): the figure is another table's, not a finding."""
-    if _NAMES.get("doc") is not doc:
-        _NAMES.clear()
-        _NAMES.update(doc=doc, index=name_index(doc))
-    return any(agree(f, c) for c, _g in graded(doc, f, by_name(doc, f, _NAMES["index"], name_keys(doc, f))))
+    return any(agree(f, c) for c, _g in graded(doc, f, named_cands(doc, f)))
 
 
 def mismatch(doc, f, cands: list[Cand], rule: str, what: str, items: Optional[list] = None) -> Optional[Flag]:
@@ -370,8 +378,20 @@ def _term_of(doc: Document, f, segs) -> list[str]:
 
 def candidates(doc: Document, f, cache: Optional[dict] = None) -> tuple[str, str, list[Cand], list[Flag]]:
     """(rule, what, candidate cells, name flags) for one narrative figure; rule "" when the
-    figure names nothing a table is known to hold."""
-    cache = {} if cache is None else cache
+    figure names nothing a table is known to hold.  Worked out once per figure (the rules
+    and then the verdicts ask); a figure with name flags is worked out afresh each time
+    (its flags are new objects, which the merge may change)."""
+    known = memo.of(doc).get(("candidates", id(f)))
+    if known is not None and known[0] is f:
+        rule, what, cands = known[1]
+        return rule, what, list(cands), []
+    got = _candidates(doc, f, memo.of(doc).setdefault("term_cands", {}) if cache is None else cache)
+    if not got[3]:
+        memo.of(doc)[("candidates", id(f))] = (f, got[:3])
+    return got[0], got[1], list(got[2]), got[3]
+
+
+def _candidates(doc: Document, f, cache: dict) -> tuple[str, str, list[Cand], list[Flag]]:
     segs, at_path = _segments_of(doc, f)
     terms = _term_of(doc, f, segs)
     if any(t in V["sangong_terms"] for t in terms):
@@ -432,7 +452,7 @@ def _path_cands(doc: Document, segs) -> list[Cand]:
 
 def check_subjects(doc: Document, facts) -> list[Flag]:
     flags: list[Flag] = []
-    cache: dict[str, list[Cand]] = {}
+    cache: dict[str, list[Cand]] = memo.of(doc).setdefault("term_cands", {})
     seen = set()
     items: dict = {}
     for x in facts:

@@ -15,12 +15,14 @@ no finding) or None (a role contradicts: the cell holds another figure).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
+from budgetlens.reconcile import memo
 from budgetlens.reconcile.evidence import clean_ws
 
 R = gazetteers.load("rules/roles")
@@ -52,14 +54,19 @@ def first_role(vocab: dict, text: str) -> Optional[str]:
     return None
 
 
+# the role readers depend on the text only (the vocabularies are loaded once): memoised,
+# labels and subjects recur across a document's cells and figures
+@functools.lru_cache(maxsize=50_000)
 def measure_of(text: str) -> Optional[str]:
     return first_role(R["measures"], text)
 
 
+@functools.lru_cache(maxsize=50_000)
 def fund_of(text: str) -> Optional[str]:
     return first_role(R["funds"], text)
 
 
+@functools.lru_cache(maxsize=50_000)
 def part_of(text: str) -> Optional[str]:
     return first_role(R["parts"], text)
 
@@ -140,7 +147,7 @@ def _label_path(t: Table, j: int) -> tuple:
 
 def column_label(t: Table, j: int) -> str:
     """The column's header path without line-number segments (`合计/1` → `合计`)."""
-    return "/".join(_label_path(t, j))
+    return memo.obj_once(t, ("column_label", j), lambda _t: "/".join(_label_path(t, j)))
 
 
 def _year_of_label(label: str, doc_year: Optional[int]) -> Optional[int]:

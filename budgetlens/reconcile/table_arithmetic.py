@@ -20,6 +20,7 @@ from budgetlens.document.headers import fund_of
 from budgetlens.document.model import Document, Row, Table
 from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.document.tables import full_codes, is_code, numeric_cells
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, table_name
 from budgetlens.reconcile.flags import Flag
@@ -37,8 +38,11 @@ def val(r: Row, j: int) -> Optional[float]:
     return cell_value(r.cells[j]) if j < len(r.cells) else None
 
 
+_UNIT = V["default_unit"]
+
+
 def _fig(t: Table, r: Row, j: int) -> tol.Figure:
-    return _figure_of(r.cells[j] if j < len(r.cells) else None, t.unit or V["default_unit"])
+    return _figure_of(r.cells[j] if j < len(r.cells) else None, t.unit or _UNIT)
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -65,6 +69,7 @@ class _Coded:
 
     def __init__(self, row: Row, code: str):
         self._row, self.code = row, code
+        self.cells, self.index, self.label = row.cells, row.index, row.label  # read in every sum
 
     def __getattr__(self, name):
         return getattr(self._row, name)
@@ -79,10 +84,20 @@ def _sum_flag(t: Table, rule: str, parent: tuple[Row, int], parts: list[tuple], 
     (row, col) in `t`, or (table, row, col) for rows of a table continued from a page before."""
     pr, pj = parent
     parts3 = [p if len(p) == 3 else (t, p[0], p[1]) for p in parts]
-    if val(pr, pj) is None or not any(val(r, j) is not None for _t, r, j in parts3):
+    if pj >= len(pr.cells) or cell_value(pr.cells[pj]) is None:
+        return None
+    for _t, r, j in parts3:
+        if j < len(r.cells) and cell_value(r.cells[j]) is not None:
+            break
+    else:
         return None
     stated = _fig(t, pr, pj)
-    s = tol.total(_fig(pt, r, j) for pt, r, j in parts3)
+    value = half = 0.0  # tol.total of the parts' figures, added in the same order
+    for pt, r, j in parts3:
+        f = _figure_of(r.cells[j] if j < len(r.cells) else None, pt.unit or _UNIT)
+        value += f.value
+        half += f.half
+    s = tol.Figure(value, half)
     if tol.agree(stated, s):
         return None
     col = _clean(t.columns[pj]) if pj < len(t.columns) else ""
@@ -110,9 +125,12 @@ def _panels(t: Table) -> list[tuple[int, range]]:
     left, 商品和服务 on the right) has two code columns."""
     counts = {}
     for r in t.rows:
-        for j, c in enumerate(r.cells):
-            nxt = r.cells[j + 1].strip() if j + 1 < len(r.cells) else ""
-            if is_code(c) and nxt and cell_value(nxt) is None:
+        cells = r.cells
+        for j, c in enumerate(cells):
+            if not is_code(c):
+                continue
+            nxt = cells[j + 1].strip() if j + 1 < len(cells) else ""
+            if nxt and cell_value(nxt) is None:
                 counts[j] = counts.get(j, 0) + 1
     cols = sorted(j for j, n in counts.items() if n >= 3)
     if len(cols) < 2:
@@ -221,10 +239,15 @@ def _contradicted(t: Table, total: int, parts: list[int]) -> bool:
     was misread (a header row lost, a total that covers other columns), not that the
     department got most rows wrong.  Tables of fewer than three such rows are not judged."""
     held = failed = 0
+    unit = t.unit or _UNIT
     for r in t.rows:
-        if val(r, total) is None or not any(val(r, j) is not None for j in parts):
+        cells = r.cells
+        n = len(cells)
+        if total >= n or cell_value(cells[total]) is None or \
+                not any(j < n and cell_value(cells[j]) is not None for j in parts):
             continue
-        if tol.agree(_fig(t, r, total), tol.total(_fig(t, r, j) for j in parts)):
+        if tol.agree(_figure_of(cells[total], unit),
+                     tol.total(_figure_of(cells[j] if j < n else None, unit) for j in parts)):
             held += 1
         else:
             failed += 1
@@ -277,8 +300,7 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
                     return t, r, j
             continue
         rx = re.compile(row_re)
-        for r in t.rows:
-            cells = [_clean(c) for c in r.cells]
+        for r, cells in zip(t.rows, memo.obj_once(t, "clean_cells", _clean_cells)):
             hits = [k for k, c in enumerate(cells) if rx.search(c)]
             if not hits:
                 continue
@@ -289,6 +311,11 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
                 if cells[j] and cell_value(cells[j]) is None and not re.fullmatch(r"\d+", cells[j]):
                     break
     return None
+
+
+def _clean_cells(t: Table) -> list[list[str]]:
+    """Every row's cells without whitespace (once per table)."""
+    return [[_clean(c) for c in r.cells] for r in t.rows]
 
 
 def _fig_wan(t: Table, r: Row, j: int) -> Optional[tol.Figure]:

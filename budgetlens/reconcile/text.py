@@ -6,12 +6,14 @@ One flag per kind of defect per document (the same residue repeated twenty times
 template left unfilled), quoting the first few sentences."""
 from __future__ import annotations
 
+import functools
 import re
 
 import regex
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
+from budgetlens.reconcile import memo
 from budgetlens.reconcile.evidence import cell, cell_key, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say, word
@@ -20,6 +22,10 @@ FAMILY = "text"
 V = gazetteers.load("rules/text")
 RESIDUE = [re.compile(p) for p in V["residue"]]
 TRUNC = [re.compile(p) for p in V["truncated"]]
+# one search per sentence for any of the patterns (the patterns hold no groups): a sentence
+# none of them matches is not searched pattern by pattern
+_ANY_RESIDUE = re.compile("|".join(f"(?:{p})" for p in V["residue"]))
+_ANY_TRUNC = re.compile("|".join(f"(?:{p})" for p in V["truncated"]))
 MISSING = re.compile(V["missing_number"])
 DUP = re.compile(V["duplicate_punct"])
 UNIT_AS_DEPT = re.compile(V["unit_as_department"])
@@ -42,19 +48,28 @@ def _flag(rule: str, severity: str, message: str, hits: list, key: str) -> Flag:
     )
 
 
+_PARENS = re.compile(r"[()]")
+
+
+def _full_width(x) -> str:
+    return "（" if x.group() == "(" else "）"
+
+
 def check(doc: Document, facts=None) -> list[Flag]:
     flags = []
     residue: dict[str, list] = {}
     trunc, missing, dup, dept = [], [], [], []
     for s in _narrative(doc):
         t = s.text
-        for p in RESIDUE:
-            for m in p.finditer(t):
-                residue.setdefault(re.sub(r"[()]", lambda x: "（" if x.group() == "(" else "）", m.group(0)), []).append((s, m))
-        for p in TRUNC:
-            m = p.search(t)
-            if m:
-                trunc.append((s, m))
+        if _ANY_RESIDUE.search(t):
+            for p in RESIDUE:
+                for m in p.finditer(t):
+                    residue.setdefault(_PARENS.sub(_full_width, m.group(0)), []).append((s, m))
+        if _ANY_TRUNC.search(t):
+            for p in TRUNC:
+                m = p.search(t)
+                if m:
+                    trunc.append((s, m))
         m = MISSING.search(t)
         if m and not UNIT_LABEL_END.search(t[:m.start() + 2]):
             missing.append((s, m))
@@ -100,13 +115,10 @@ def _years(doc: Document) -> list[Flag]:
     final = doc.doc_kind == "final_account"
     kind = Y["kind_final"] if final else Y["kind_budget"]
     heads, dates = [], []
+    for s, line_start, line, m in _heading_lines(doc):
+        if int(m.group("year")) != doc.year and not HEADING_OK.search(line):
+            heads.append((s, m, line_start, line.strip()))
     for s in _narrative(doc):
-        for line_start, line in _lines(s.text):
-            if len(line.strip()) > int(Y["heading_max_chars"]) or any(w in line for w in Y["not_heading_words"]):
-                continue
-            m = HEADING_YEAR.match(line)
-            if m and int(m.group("year")) != doc.year and not HEADING_OK.search(line):
-                heads.append((s, m, line_start, line.strip()))
         for m in AS_OF.finditer(s.text):
             y, mo = int(m.group("year")), int(m.group("month"))
             why = None
@@ -152,6 +164,20 @@ def _years(doc: Document) -> list[Flag]:
 
 
 REPLACED = regex.compile(V["replaced_name"])
+# the level marker every REPLACED match ends with: a sentence without one has no match
+REPLACED_MARK = regex.compile(V["replaced_name_marker"])
+
+
+@functools.lru_cache(maxsize=1)
+def _names_now() -> tuple[set, dict, list]:
+    """(the names and aliases the 功能分类 carries today, the former names, the former
+    names longest first): from the gazetteers, once per process."""
+    current = set()
+    for spec in gazetteers.functional_codes().values():
+        current.add(spec["name"])
+        current.update(spec["aliases"])
+    former = gazetteers.outdated_names()
+    return current, former, sorted(former, key=len, reverse=True)
 
 
 def _replaced_names(doc: Document) -> list[Flag]:
@@ -159,17 +185,15 @@ def _replaced_names(doc: Document) -> list[Flag]:
     (until < the document's year) and that no code still carries.  One flag per name."""
     if not doc.year or not year_confirmed(doc):
         return []
-    current = set()
-    for spec in gazetteers.functional_codes().values():
-        current.add(spec["name"])
-        current.update(spec["aliases"])
-    former = gazetteers.outdated_names()
+    current, former, longest_first = _names_now()
     flags, seen = [], set()
     for s in _narrative(doc):
+        if not REPLACED_MARK.search(s.text):
+            continue
         for m in REPLACED.finditer(s.text):
             raw = m.group("name")
             # the name is the longest former name the text before the level marker ends with
-            hit = next((n for n in sorted(former, key=len, reverse=True) if raw.endswith(n)), None)
+            hit = next((n for n in longest_first if raw.endswith(n)), None)
             if hit is None or hit in current or hit in seen:
                 continue
             olds = [o for o in former[hit] if o["classification"] == "functional" and o["until"] < doc.year]
@@ -209,20 +233,36 @@ def _target_years(doc: Document) -> list:
     return out
 
 
-def heading_years(doc: Document) -> dict[int, int]:
-    """Years named by the numbered headings (`第二部分 2026年部门预算表`) → how often."""
-    out: dict[int, int] = {}
+def _heading_lines(doc: Document) -> list[tuple]:
+    """(sentence, line offset, line, HEADING_YEAR match) of every narrative line that is a
+    numbered heading naming a year: once per document."""
+    return memo.once(doc, "heading_lines", lambda: list(_scan_heading_lines(doc)))
+
+
+def _scan_heading_lines(doc: Document):
+    limit = int(Y["heading_max_chars"])
     for s in _narrative(doc):
-        for _off, line in _lines(s.text):
-            if len(line.strip()) > int(Y["heading_max_chars"]) or any(w in line for w in Y["not_heading_words"]):
+        for off, line in _lines(s.text):
+            if len(line.strip()) > limit or any(w in line for w in Y["not_heading_words"]):
                 continue
             m = HEADING_YEAR.match(line)
             if m:
-                out[int(m.group("year"))] = out.get(int(m.group("year")), 0) + 1
+                yield s, off, line, m
+
+
+def heading_years(doc: Document) -> dict[int, int]:
+    """Years named by the numbered headings (`第二部分 2026年部门预算表`) → how often."""
+    out: dict[int, int] = {}
+    for _s, _off, _line, m in _heading_lines(doc):
+        out[int(m.group("year"))] = out.get(int(m.group("year")), 0) + 1
     return out
 
 
 def year_confirmed(doc: Document) -> bool:
+    return memo.once(doc, "year_confirmed", lambda: _year_confirmed(doc))
+
+
+def _year_confirmed(doc: Document) -> bool:
     """The document's year is named by its headings more often than any other year: only then
     can a figure be said not to fit it (a title read wrong — SD06 `2026年烟台市司法局部门预算`
     taken as 2025 — would make every year look wrong)."""

@@ -83,10 +83,12 @@ def as_figure(x: Num) -> Figure:
 
 
 def total(parts: Iterable[Num]) -> Figure:
-    out = Figure(0.0, 0.0)
+    value = half = 0.0  # added in order, as Figure.__add__ would
     for p in parts:
-        out = out + as_figure(p)
-    return out
+        o = p if isinstance(p, Figure) else as_figure(p)
+        value += o.value
+        half += o.half
+    return Figure(value, half)
 
 
 def agree(a: Num, b: Num) -> bool:

@@ -17,7 +17,7 @@ from typing import Optional
 
 from budgetlens.document.model import Document
 from budgetlens.reconcile import narrative_vs_table as nv
-from budgetlens.reconcile.locate import Cand, by_name, name_index
+from budgetlens.reconcile.locate import Cand
 
 _SERIOUS = ("error", "warning")
 
@@ -63,8 +63,6 @@ def _first_agreeing(doc, f, cands: list[Cand]) -> Optional[Cand]:
 def verdicts(doc: Document, facts, flags) -> dict:
     """id(fact) → Verdict for every narrative money figure."""
     cited = _cited(flags)
-    index = None
-    cache: dict = {}
     out = {}
     for f in facts:
         if not is_figure(f):
@@ -74,14 +72,12 @@ def verdicts(doc: Document, facts, flags) -> dict:
             out[id(f)] = Verdict("contradicted", _cell_of(fl))
             continue
         try:
-            _rule, _what, cands, _names_ = nv.candidates(doc, f, cache) if f.start is not None else ("", "", [], [])
+            _rule, _what, cands, _names_ = nv.candidates(doc, f) if f.start is not None else ("", "", [], [])
         except Exception:  # a figure the locators cannot read stays unverifiable
             cands = []
         c = _first_agreeing(doc, f, cands)
         if c is None and f.start is not None:
-            if index is None:
-                index = name_index(doc)
-            c = _first_agreeing(doc, f, by_name(doc, f, index, nv.name_keys(doc, f)))
+            c = _first_agreeing(doc, f, nv.named_cands(doc, f))
         if c is not None:
             out[id(f)] = Verdict("verified", "；".join(c.cite()), c.t.page)
         else:

@@ -29,7 +29,7 @@ from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
 
 from .reviewed import decisions
-from .verdicts import facts_query, verdict_summary
+from .verdicts import ordered_facts_query, summarise, verdict_summary
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -192,23 +192,49 @@ def page_href(file, page, base: Optional[Path] = None) -> Optional[str]:
     local path, as is when it is a URL.  None without a page or file."""
     if _missing(page) or not page or _missing(file) or not file:
         return None
-    file = str(file)
+    ref = _file_ref(str(file), base)
+    return None if ref is None else f"{ref}#page={int(page)}"
+
+
+def _file_ref(file: str, base: Optional[Path]) -> Optional[str]:
     if "://" in file:
         if not file.lower().startswith(("http://", "https://")):
             return None
-        return f"{file}#page={int(page)}"
+        return file
     path = Path(file)
     if base is not None:
         try:
             rel = os.path.relpath(path.resolve(), Path(base).resolve())
         except ValueError:  # another drive
             rel = str(path.resolve())
-        return url_quote(rel.replace(os.sep, "/")) + f"#page={int(page)}"
-    return path.resolve().as_uri() + f"#page={int(page)}"
+        return url_quote(rel.replace(os.sep, "/"))
+    return path.resolve().as_uri()
 
 
-def flag_view(f, labels, base: Optional[Path] = None) -> dict:
-    """What the templates show of one flag (a row of the flags table, with its decision)."""
+_page_href = page_href
+
+
+class _Hrefs:
+    """`page_href` for one report: each file resolved once."""
+
+    def __init__(self, base: Optional[Path]):
+        self.base = base
+        self.refs: dict[str, Optional[str]] = {}
+
+    def __call__(self, file, page, base=None) -> Optional[str]:
+        if _missing(page) or not page or _missing(file) or not file:
+            return None
+        file = str(file)
+        ref = self.refs.get(file, self)
+        if ref is self:
+            ref = self.refs[file] = _file_ref(file, self.base)
+        return None if ref is None else f"{ref}#page={int(page)}"
+
+
+def flag_view(f, labels, base: Optional[Path] = None, hrefs=None) -> dict:
+    """What the templates show of one flag (a row of the flags table, with its decision).
+    `hrefs`: a `_Hrefs` for `base` (page links of many flags)."""
+    page_href = hrefs or _page_href
     sev = f["severity"] if f["severity"] in SEVERITIES else "info"
     evidence = [str(e) for e in _list(f.get("evidence"))]
     pages = _list(f.get("evidence_pages"))
@@ -265,38 +291,60 @@ VERDICT_COLUMNS = ["figures", "verified", "contradicted", "unverifiable"]
 
 def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: str = "budgetlens report",
            base: Optional[Path] = None, n_dismissed: int = 0, facts: Optional[pd.DataFrame] = None) -> str:
+    if cells is not None and len(cells) and "n" not in cells.columns:
+        cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
+    tables = _records(cells[["doc_id", "title", "table_type", "unit", "n"]]) if cells is not None and len(cells) else []
+    return "".join(_generate(docs, flags, tables, verdict_summary(facts), title=title, base=base,
+                             n_dismissed=n_dismissed))
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts, in order (what `iterrows` gives, without a Series per row)."""
+    cols = list(df.columns)
+    return [dict(zip(cols, r)) for r in zip(*(df[c].tolist() for c in cols))] if len(df) else []
+
+
+def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], verdict_by_doc: dict, *,
+              title: str = "budgetlens report", base: Optional[Path] = None, n_dismissed: int = 0):
+    """The page, piece by piece (`render` joins it, `write_report` streams it to the file).
+    `tables`: rows (doc_id, title, table_type, unit, n) of per-table cell counts."""
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
-    docs = docs.drop_duplicates("doc_id").copy()  # the same content at two sources is one document
-    docs["name"] = [_doc_name(d) for _, d in docs.iterrows()]
-    dept = docs.set_index("doc_id")["department"].where(docs.set_index("doc_id")["department"].notna(),
-                                                        docs.set_index("doc_id")["name"])
-    flags = flags[flags["doc_id"].isin(docs["doc_id"])].copy()
+    docs = docs.drop_duplicates("doc_id")  # the same content at two sources is one document
+    doc_rows = _records(docs)
+    for d in doc_rows:
+        d["name"] = _doc_name(d)
+    doc_ids = {d["doc_id"] for d in doc_rows}
+    flags = flags[flags["doc_id"].isin(doc_ids)] if len(flags) else flags
     n_flags = len(flags)
     sev_counts = flags["severity"].value_counts() if n_flags else pd.Series(dtype=int)
-    n_err_docs = int((docs["status"] != "ok").sum())
+    n_err_docs = sum(1 for d in doc_rows if d["status"] != "ok")
 
+    dept = pd.Series({d["doc_id"]: (d["name"] if _missing(d.get("department")) else d["department"])
+                      for d in doc_rows}, dtype=object)
     fam_key = flags["family"].map(lambda k: f"{fam_label(k)} ({k})") if n_flags else pd.Series(dtype=str)
     family_chart = chart_data(_by(flags, fam_key, [f"{fam_label(k)} ({k})" for k in FAMILIES]), "flags by family",
                               label_width=230, chart_id="chart-family")
     department_chart = chart_data(_by(flags, flags["doc_id"].map(dept).fillna("?"), top=15) if n_flags else pd.DataFrame(),
                                   "flags by department (top 15)", label_width=230, chart_id="chart-department")
-    per_doc = pd.crosstab(flags["doc_id"], flags["severity"]) if n_flags else pd.DataFrame()
     # one pass to split rows per document (filtering the whole frame per document is quadratic)
-    flags_by_doc = {k: g for k, g in flags.groupby("doc_id", sort=False)} if n_flags else {}
-    EMPTY_FLAGS = flags.iloc[0:0]
-    if cells is not None and len(cells) and "n" not in cells.columns:
-        cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
-    tables_by_doc = {k: g for k, g in cells.groupby("doc_id", sort=False)} if cells is not None and len(cells) else {}
-    order = docs.assign(_n=docs["doc_id"].map(lambda i: int(per_doc.loc[i].sum()) if i in per_doc.index else 0))
-    order = order.sort_values(["_n", "name"], ascending=[False, True])
+    flags_by_doc: dict[str, list[dict]] = {}
+    for f in _records(flags) if n_flags else []:
+        flags_by_doc.setdefault(f["doc_id"], []).append(f)
+    tables_by_doc: dict[str, list[dict]] = {}
+    for t in tables:
+        if t["doc_id"] in doc_ids:
+            tables_by_doc.setdefault(t["doc_id"], []).append(
+                {"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]), "n": int(t["n"])})
+    counts = {doc_id: [sum(1 for f in fl if f["severity"] == s) for s in SEVERITIES]
+              for doc_id, fl in flags_by_doc.items()}
+    doc_rows.sort(key=lambda d: (-len(flags_by_doc.get(d["doc_id"], ())), d["name"]))
     verdict_columns = [c for c in VERDICT_COLUMNS if c in docs.columns]
-    verdict_by_doc = verdict_summary(facts)
-
+    hrefs = _Hrefs(base)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     fam_rank = {f: i for i, f in enumerate(FAMILIES)}
     doc_views = []
-    for _, d in order.iterrows():
+    for d in doc_rows:
         doc_id = d["doc_id"]
         src = str(d["source"])
         view = {
@@ -304,25 +352,24 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
             "kind": _v(labels["doc_kinds"].get(d["doc_kind"], d["doc_kind"])), "scope": _v(d.get("scope")),
             "status": d["status"], "error": _v(d.get("error")), "source": src,
             "url": src if src.lower().startswith(("http://", "https://")) else None,
-            "counts": [int(per_doc.loc[doc_id].get(s, 0)) if doc_id in per_doc.index else 0 for s in SEVERITIES],
+            "counts": counts.get(doc_id, [0] * len(SEVERITIES)),
             "verdicts": [_v(d.get(c)) for c in verdict_columns], "families": [], "tables": [], "n_cells": 0,
             "verdict": verdict_by_doc.get(doc_id),
         }
-        fl = flags_by_doc.get(doc_id, EMPTY_FLAGS)
-        for fam in sorted(fl["family"].unique(), key=lambda f: fam_rank.get(f, 99)):
-            ff = fl[fl["family"] == fam]
+        fl = flags_by_doc.get(doc_id, [])
+        for fam in sorted(dict.fromkeys(f["family"] for f in fl), key=lambda f: fam_rank.get(f, 99)):
+            ff = [f for f in fl if f["family"] == fam]
             sevs = []
-            for sev in sorted(ff["severity"].unique(), key=lambda s: sev_rank.get(s, 9)):
-                sevs.append({"key": sev, "flags": [flag_view(f, labels, base) for _, f in ff[ff["severity"] == sev].iterrows()]})
+            for sev in sorted(dict.fromkeys(f["severity"] for f in ff), key=lambda s: sev_rank.get(s, 9)):
+                sevs.append({"key": sev, "flags": [flag_view(f, labels, base, hrefs) for f in ff if f["severity"] == sev]})
             view["families"].append({"key": fam, "label": fam_label(fam), "n": len(ff), "severities": sevs})
         summary = tables_by_doc.get(doc_id)
-        if summary is not None and len(summary):
-            view["tables"] = [{"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]),
-                               "n": int(t["n"])} for _, t in summary.iterrows()]
-            view["n_cells"] = int(summary["n"].sum())
+        if summary:
+            view["tables"] = summary
+            view["n_cells"] = sum(t["n"] for t in summary)
         doc_views.append(view)
-    return ENV.get_template("report.html.j2").render(
-        title=title, css=_asset("report.css"), js=_asset("report.js"), n_docs=len(docs), n_err_docs=n_err_docs,
+    return ENV.get_template("report.html.j2").generate(
+        title=title, css=_asset("report.css"), js=_asset("report.js"), n_docs=len(doc_rows), n_err_docs=n_err_docs,
         n_flags=n_flags, n_dismissed=n_dismissed,
         severities=[{"key": s, "n": int(sev_counts.get(s, 0))} for s in SEVERITIES],
         family_chart=family_chart, department_chart=department_chart, docs=doc_views,
@@ -335,33 +382,65 @@ def _v(x):
 
 
 def write_report(store, path: str | Path, sources: list[str] | None = None) -> Path:
+    """The report of the store's documents (of `sources` only, when given), written
+    atomically: streamed to a temporary file beside `path`, flushed, renamed over it."""
     path = Path(path)
-    docs = store.table("documents")
-    flags = store.table("flags")
-    # per-table cell counts only: the report never needs every cell in memory
-    cells = store.con.execute(
-        'SELECT doc_id, source, table_id, table_type, title, unit, count(*) AS n FROM table_cells '
-        'GROUP BY ALL').df()
+    con = store.con
+    only = ""
     if sources is not None:
-        docs = docs[docs["source"].isin(sources)]
-        flags = flags[flags["source"].isin(sources)]
-        cells = cells[cells["source"].isin(sources)]
+        con.register("_report_sources", pd.DataFrame({"source": list(sources)}, dtype=object))
+        only = " WHERE source IN (SELECT source FROM _report_sources)"
+    try:
+        docs = con.execute(f"SELECT * FROM documents{only}").df()
+        flags = con.execute(f"SELECT * FROM flags{only}").df()
+        # per-table cell counts only: the report never needs every cell in memory
+        tables = _fetch_dicts(con, "SELECT doc_id, title, table_type, unit, n FROM ("
+                                   "SELECT doc_id, source, table_id, table_type, title, unit, count(*) AS n "
+                                   f"FROM table_cells GROUP BY ALL){only}")
+    finally:
+        if sources is not None:
+            con.unregister("_report_sources")
     # reviewers' decisions: a dismissed flag is left out while its figures stay the same
     reviews = store.reviews() if hasattr(store, "reviews") else None
     flags = decisions(flags, reviews)
     dismissed = flags["decision"] == "dismissed"
+    doc_ids = set(docs["doc_id"])
     try:
-        facts = store.con.execute(facts_query()).df()
+        verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()), ordered=True, only=doc_ids)
     except duckdb.Error:  # a store written before verdicts existed
-        facts = None
-    if facts is not None and sources is not None:
-        facts = facts[facts["doc_id"].isin(docs["doc_id"])]
-    page = render(docs, flags[~dismissed], cells, base=path.parent, n_dismissed=int(dismissed.sum()), facts=facts)
+        verdict_by_doc = {}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(page)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for piece in _generate(docs, flags[~dismissed], tables, verdict_by_doc, base=path.parent,
+                                   n_dismissed=int(dismissed.sum())):
+                fh.write(piece)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
     return path
+
+
+def _fetch_dicts(con, sql: str, params=None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _stream_dicts(con, sql: str, chunk: int = 5000):
+    """Rows as dicts, fetched a chunk at a time."""
+    cur = con.execute(sql)
+    cols = [c[0] for c in cur.description]
+    while True:
+        rows = cur.fetchmany(chunk)
+        if not rows:
+            return
+        for r in rows:
+            yield dict(zip(cols, r))

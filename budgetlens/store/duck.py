@@ -22,6 +22,7 @@ from typing import Callable, Optional
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
 from budgetlens.limits import current
@@ -260,6 +261,43 @@ WHERE d.n_facts = coalesce(fa.n, 0) AND d.n_cells = coalesce(ce.n, 0) AND d.n_fl
 """.format(corpus=CORPUS_FAMILY)
 
 
+_ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+                "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()), "DOUBLE[]": pa.list_(pa.float64()),
+                "INTEGER[]": pa.list_(pa.int32())}
+_ARROW_SCHEMAS = {name: pa.schema([(c, _ARROW_TYPES[t]) for c, t in cols.items()]) for name, cols in SCHEMA.items()}
+
+
+def _arrow_tables(rows: dict[str, list[dict]], run_id: str) -> Optional[dict[str, pa.Table]]:
+    """Row dicts as Arrow tables with the store's column types (a missing key is NULL, NaN
+    is NULL as pandas has it); the documents rows get their n_facts, n_cells and n_flags.
+    None when a value is not of its column's type as it is (a number in a text column, a
+    fraction in an integer one): the caller then lets DuckDB cast it."""
+    counts = {}
+    for name, col in (("facts", "n_facts"), ("table_cells", "n_cells"), ("flags", "n_flags")):
+        c: dict = {}
+        for r in rows.get(name) or ():
+            c[r.get("doc_id")] = c.get(r.get("doc_id"), 0) + 1
+        counts[col] = c
+    out = {}
+    try:
+        for name, schema in _ARROW_SCHEMAS.items():
+            rs = rows.get(name) or []
+            arrays = []
+            for field in schema:
+                c = field.name
+                if c == "run_id":
+                    values = [run_id] * len(rs)
+                elif name == "documents" and c in counts:
+                    values = [counts[c].get(r.get("doc_id"), 0) for r in rs]
+                else:
+                    values = [r.get(c) for r in rs]
+                arrays.append(pa.array(values, type=field.type, from_pandas=True))
+            out[name] = pa.Table.from_arrays(arrays, schema=schema)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    return out
+
+
 class Store:
     """`wait`: seconds to wait for another process to release the store before raising
     `StoreLocked` (default: the `store_wait_seconds` limit for a writable store, 0 for a
@@ -390,13 +428,23 @@ class Store:
 
     # -- writing --------------------------------------------------------------------
 
-    def write(self, frames: dict[str, pd.DataFrame], run_id: str, files: pd.DataFrame | None = None) -> None:
+    def write(self, frames: dict, run_id: str, files: pd.DataFrame | None = None) -> None:
         """Replace the rows of every document in `frames['documents']` in one transaction,
         together with the `files` entries (see FILES) that record what each input became.
         Each document row records how many facts, cells and flags were written with it.
+        `frames`: per table, a DataFrame or a list of row dicts (written through Arrow, with
+        the table's column types; rows Arrow cannot take as they are go the DataFrame way,
+        whose casts are the same).
 
         Raises StorageError (transaction rolled back) on a failure of the machine; a value
         the schema refuses raises DuckDB's own error (also rolled back)."""
+        if all(isinstance(v, list) for v in frames.values()):
+            tables = _arrow_tables(frames, run_id)
+            if tables is None:
+                frames = {name: pd.DataFrame(rows, columns=[c for c in SCHEMA[name] if c != "run_id"])
+                          for name, rows in frames.items()}
+            else:
+                return self._write_tables(tables, run_id, files)
         docs = frames["documents"]
         if docs.empty:
             if files is not None and not files.empty:
@@ -432,8 +480,42 @@ class Store:
                 df = df[cols]
                 self.con.register("_df", df)
                 casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in SCHEMA[name].items())
-                self.con.execute(f'INSERT INTO "{name}" SELECT {casts} FROM _df')
+                names = ", ".join(f'"{c}"' for c in cols)
+                self.con.execute(f'INSERT INTO "{name}" ({names}) SELECT {casts} FROM _df')
                 self.con.unregister("_df")
+            self.con.unregister("_ids")
+            self.con.unregister("_sources")
+            if files is not None and not files.empty:
+                state["doing"] = "writing files"
+                self._replace_files(files, run_id)
+
+    def _write_tables(self, tables: dict[str, pa.Table], run_id: str, files: pd.DataFrame | None) -> None:
+        docs = tables["documents"]
+        if docs.num_rows == 0:
+            if files is not None and not files.empty:
+                self.write_files(files, run_id)
+            return
+        ids = pa.table({"doc_id": pa.array(list(dict.fromkeys(str(x) for x in docs.column("doc_id").to_pylist())),
+                                           pa.string())})
+        sources = pa.table({"source": pa.array(list(dict.fromkeys(str(x) for x in docs.column("source").to_pylist())),
+                                               pa.string())})
+        with self._transaction(f"Storing the results of {ids.num_rows} document(s)") as state:
+            self.con.register("_ids", ids)
+            self.con.register("_sources", sources)
+            for name in TABLES:
+                # a document is replaced by its id and by its source path (an edited file
+                # gets a new content hash but must not leave its old results behind)
+                state["doing"] = f"removing earlier {name} rows"
+                self.con.execute(f'DELETE FROM "{name}" WHERE doc_id IN (SELECT doc_id FROM _ids) '
+                                 f'OR source IN (SELECT source FROM _sources)')
+                t = tables.get(name)
+                if t is None or t.num_rows == 0:
+                    continue
+                state["doing"] = f"writing {name}"
+                self.con.register("_rows", t)
+                names = ", ".join(f'"{c}"' for c in SCHEMA[name])
+                self.con.execute(f'INSERT INTO "{name}" ({names}) SELECT {names} FROM _rows')
+                self.con.unregister("_rows")
             self.con.unregister("_ids")
             self.con.unregister("_sources")
             if files is not None and not files.empty:
