@@ -32,7 +32,7 @@ _CLAUSE = re.compile(V["clause_split"])
 
 
 def _paragraph(doc: Document, offset: int) -> Optional[tuple[int, int]]:
-    starts = memo.once(doc, "paragraph_starts", lambda: [a for a, _b in doc.paragraphs])
+    starts = memo.once(doc, "assets.paragraph_starts", lambda: [a for a, _b in doc.paragraphs])
     i = bisect.bisect_right(starts, offset) - 1
     if 0 <= i < len(doc.paragraphs) and doc.paragraphs[i][0] <= offset < doc.paragraphs[i][1]:
         return doc.paragraphs[i]
