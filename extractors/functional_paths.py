@@ -10,6 +10,7 @@ Corpus: extractors/corpus/subjects.yaml (the paths are part of what a subject is
 """
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import dataclass
 from typing import Optional
@@ -58,11 +59,33 @@ def functional_paths(text: str, context_lei: Optional[str] = None) -> list[PathM
     return list(_functional_paths(text, context_lei))
 
 
+# characters no path holds (a name excludes them, nothing else in _path_re admits them)
+_PATH_STOP = regex.compile(r"[，,。；;：:“”\"]")
+
+
+def _marked_clauses(text: str) -> list[tuple[int, int]]:
+    """The spans between path-stop characters that hold a level marker: a path lies inside
+    one of them, and scanning only those gives the same matches as scanning `text`."""
+    stops = [m.start() for m in _PATH_STOP.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for m in _level_marker_re().finditer(text):
+        k = bisect.bisect_right(stops, m.start())
+        span = (stops[k - 1] + 1 if k else 0, stops[k] if k < len(stops) else len(text))
+        if not out or out[-1] != span:
+            out.append(span)
+    return out
+
+
+def _path_matches(text: str):
+    for a, b in _marked_clauses(text):
+        yield from _path_re().finditer(text, a, b)
+
+
 @functools.lru_cache(maxsize=4096)
 def _functional_paths(text: str, context_lei: Optional[str]) -> tuple:
     out = []
     lei_w, kuan_w, xiang_w = LEVELS
-    for m in _path_re().finditer(text):
+    for m in _path_matches(text):
         if m.end() == m.start():
             continue
         names = [m.group(f"n_{l}") for l in LEVELS]
@@ -132,6 +155,7 @@ def _resolve_code(names, codes, context_lei=None) -> Optional[str]:
     return code if code in fc else None
 
 
+@functools.lru_cache(maxsize=20000)
 def code_of(subject: str) -> Optional[str]:
     """A classification code when the subject is exactly one (unambiguous) 类 name."""
     s = normalise(subject)

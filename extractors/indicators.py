@@ -22,6 +22,7 @@ Corpus: extractors/corpus/indicators.yaml.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -134,7 +135,7 @@ _HEADER_CELL = regex.compile(rf"(?:^|\0)(?:{alternation(_HEADER_KEYS)})(?=\0|\Z)
 
 def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
     # a header row has a cell equal to a header word (and its value or level words hold 值 / 指标)
-    if not _HEADER_CELL.search(_norm_cell("\0".join(c or "" for c in cells))):
+    if not _HEADER_CELL.search(_norm_cell("\0".join(cells))):  # (cells are str)
         return None  # most rows: no header word at all
     m: dict[str, int] = {}
     for j, c in enumerate(cells):
@@ -154,7 +155,7 @@ def _has_label(rows) -> bool:
     """A cell equal to a project label (spaces removed) is a label inside the rows' text
     (NUL between cells: a label never spans two)."""
     return _PROJECT_LABEL_RE is not None and bool(
-        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(c for r in rows for c in r.cells if c))))
+        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(["\0".join(r.cells) for r in rows]))))
 
 
 def project_of(table) -> Optional[str]:
@@ -227,6 +228,7 @@ def _unit_info(unit: Optional[str]):
     return u, None, None
 
 
+@functools.lru_cache(maxsize=4096)
 def _resolve_value(parsed: tuple, doc_year: Optional[int]) -> tuple:
     """An indicator cell's target: comparator, value, unit, per, 万元 factor, the text value
     and raw cell, and for a qualitative target (`较上年有所提高`) its direction and base year."""

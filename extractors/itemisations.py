@@ -137,7 +137,8 @@ def assign(text: str, facts: list, new_gid, base: int = 0) -> None:
             continue  # last year's figure: neither a list's item nor its total
         d = depth[pos]
         _attach_item(stack, f, d, family(f))
-        last_by_depth.setdefault(d, []).append(f)
+        if f.qualifier != "budget_vs_final":  # a budget-vs-final pair is never a list's total
+            last_by_depth.setdefault(d, []).append(f)
     for lst in lists:
         if not lst.items:
             continue
@@ -174,8 +175,8 @@ def _close_until(stack: list[_List], text: str, depth: list[int], pos: int) -> N
 def _total_candidates(text: str, base: int, cands: list, a: int) -> list:
     """The figures that may be the total of a list whose marker is at `a`: the total is the
     figure right before the marker (a percentage there means the marker introduces
-    something else: `…占16.81%。具体情况如下：`)."""
-    cands = [c for c in cands if c.qualifier != "budget_vs_final"]
+    something else: `…占16.81%。具体情况如下：`).  `cands` holds no budget-vs-final pair
+    (assign leaves them out) and is not copied."""
     if cands and cands[-1].kind == "percent" and cands[-1].start is not None \
             and not _CLAUSE_STOP.search(text[cands[-1].start - base:a]):
         # 支出决算为0.39万元，完成预算的13.68%，其中：… — the share does not end the sentence

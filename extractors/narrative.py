@@ -66,6 +66,16 @@ def extract_facts(doc: Document) -> list[Fact]:
     return _Extractor(doc).run()
 
 
+@functools.lru_cache(maxsize=4096)
+def _read_unit(text: str, year: Optional[int]) -> tuple[tuple, tuple, tuple]:
+    """The figures, comparisons and budget-vs-final pairs of a unit's text — a function of
+    the text and the year alone, read once per distinct text (templated paragraphs and
+    cells recur across documents).  Read together: comparisons hold the figures' objects."""
+    qs = find_quantities(text)
+    return tuple(qs), tuple(comparisons.find_comparisons(text, qs, year)), \
+        tuple(comparisons.budget_vs_final(text, qs))
+
+
 class _Extractor:
     def __init__(self, doc: Document):
         self.doc = doc
@@ -107,13 +117,11 @@ class _Extractor:
     def unit_facts(self, u: Unit) -> list[Fact]:
         doc = self.doc
         text = doc.text[u.start:u.end]
-        qs = find_quantities(text)
+        qs, comps, bvfs = _read_unit(text, self.year)
         section = doc.section_at(u.start)
         if self.topic_section != section:
             self.topic, self.topic_section = None, section
-        comps = comparisons.find_comparisons(text, qs, self.year)
         comp_q = {id(c.quantity) for c in comps if c.quantity is not None}
-        bvfs = comparisons.budget_vs_final(text, qs)
         paths = functional_paths(text, self._context_lei(section))
         cue = indicators.has_cue(section, u.title, text)
         facts: list[Fact] = []

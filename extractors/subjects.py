@@ -186,6 +186,7 @@ def _tokens(s: str) -> tuple[tuple[str, str], ...]:
 
 # ── the clause before a figure ──────────────────────────────────────────────────────
 
+@functools.lru_cache(maxsize=20000)
 def clause_before(text: str, pos: int, floor: int = 0) -> tuple[int, int, bool]:
     """(start, end, inside_paren) of the clause ending at `pos`: back to clause punctuation,
     an unmatched opening bracket or `floor`; parenthesised asides are skipped over (they

@@ -46,7 +46,7 @@ def text_units(doc: Document, used: set) -> list[Unit]:
         out.append(prev)
     out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
     for t in doc.tables:
-        project = None
+        project, project_read = None, False
         for r in t.rows:
             if (t.table_id, r.index) in used or not _HAS_FIGURE.search("\0".join(r.cells)):
                 continue  # (a row without a digit has no cell with one)
@@ -58,8 +58,8 @@ def text_units(doc: Document, used: set) -> list[Unit]:
                 if c.isascii() or not _HAN.search(c) or not _HAS_FIGURE.search(c):  # (ASCII: no Han)
                     continue
                 a, b = r.spans[j]
-                if project is None:
-                    project = indicators.project_of(t)
+                if not project_read:  # the same table, the same answer: read it once
+                    project, project_read = indicators.project_of(t), True
                 out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
     out.sort(key=lambda u: u.start)
     return out

@@ -22,20 +22,22 @@ import regex
 import yaml
 
 HERE = Path(__file__).resolve().parent
+# libyaml's parser when built in (the same documents, ~8x faster to read at start-up)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.lru_cache(maxsize=None)
 def load(name: str) -> Any:
     """Load `gazetteers/<name>.yaml`."""
     with open(HERE / f"{name}.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
 
 
 def _merge_dir(sub: str, key: str) -> dict:
     merged: dict = {}
     for path in sorted((HERE / sub).glob("*.yaml")):
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            data = yaml.load(fh, Loader=_LOADER) or {}  # noqa: S506 - a safe loader
         for k, v in (data.get(key) or {}).items():
             if k in merged:  # a later file may add aliases to an existing type
                 merged[k]["aliases"] = list(dict.fromkeys(merged[k].get("aliases", []) + v.get("aliases", [])))

@@ -81,6 +81,15 @@ def test_missing_pdftotext_is_reported_not_measured(monkeypatch, tmp_path):
     assert "| pdf_vs_pdftotext_layout | not measured |" in md
 
 
+def test_absent_real_pdfs_are_reported_not_measured():
+    res = _res(pdf={"files": 0, "of": 0, "names": [], "note": "../shared/real is absent: PDF measurements skipped"})
+    v = run.verdicts(res)
+    assert v["pdf_vs_pdftotext_layout"]["value"] == "not measured" and v["pdf_vs_pdftotext_layout"]["met"] is None
+    assert v["pdf_single_peak_rss_mb"]["met"] is None and "absent" in v["pdf_single_peak_rss_mb"]["target"]
+    res["verdicts"] = v
+    assert "| pdf_single_peak_rss_mb | not measured |" in run.markdown(res)
+
+
 def test_readme_block_is_replaced_between_the_markers(monkeypatch, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n## Performance\n{run.README_START}\nold\n{run.README_END}\nafter\n", encoding="utf-8")

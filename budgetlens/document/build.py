@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from operator import attrgetter, itemgetter
 from typing import Any, Optional
 
 import regex
@@ -29,6 +30,10 @@ CAPTION_LINE = regex.compile(META["caption_cell_pattern"])
 TRAILING_PAREN = regex.compile(r"[（(][^（）()]*[）)]$")
 
 
+_START = attrgetter("start")
+_OFFSET = itemgetter(0)
+
+
 def content_hash(blocks: list[Block]) -> str:
     h = hashlib.sha256()
     for b in blocks:
@@ -42,15 +47,19 @@ def content_hash(blocks: list[Block]) -> str:
 
 def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans of `text` (offsets + base), split after 。！？； and trimmed."""
-    spans = _sentence_spans(text)
+    spans = _spans_of(text)
     if base:
         return [(a + base, b + base) for a, b in spans]
     return list(spans)
 
 
-@functools.lru_cache(maxsize=20_000)
-def _sentence_spans(text: str) -> tuple:
-    """The trimmed sentence spans of `text` from offset 0 (memoised: cell texts recur)."""
+def _spans_of(text: str) -> tuple:
+    """The trimmed sentence spans of `text` from offset 0; memoised for short texts (cells,
+    headings and notes recur from document to document, long paragraphs do not)."""
+    return _sentence_spans(text) if len(text) <= 200 else _split_spans(text)
+
+
+def _split_spans(text: str) -> tuple:
     out = []
     pos = 0
     ends = [m.end() for m in SENT_END.finditer(text)]
@@ -64,6 +73,9 @@ def _sentence_spans(text: str) -> tuple:
             out.append((a, a + len(core.rstrip())))
         pos = e
     return tuple(out)
+
+
+_sentence_spans = functools.lru_cache(maxsize=20_000)(_split_spans)
 
 
 # a laid-out block and where its text sits in Document.text: (start, end) for a paragraph,
@@ -95,8 +107,8 @@ def build_document(
         else:
             n_table += 1
             _add_table(doc, laid, idx, b, span, n_table)
-    doc.sentences.sort(key=lambda s: s.start)
-    doc.page_marks.sort(key=lambda m: m[0])
+    doc.sentences.sort(key=_START)
+    doc.page_marks.sort(key=_OFFSET)
     apply_metadata(doc, [b for b, _ in laid if b.kind == "para"], name)
     for k, t in enumerate(doc.tables):  # types from evidence, then roles with the document's year and kind
         assign_type(t, doc.tables[k - 1] if k else None)
@@ -175,9 +187,10 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
         _mark(doc, a + ls, ln[0], b.source)
     for ls, le, ln in offs:
         doc.line_boxes.append((a + ls, a + le, ln[0], b.source, tuple(ln[1:5])))
-    for s, t in split_sentences(b.text, a):
-        page, bbox = _locate(offs, s - a, t - a)
-        doc.sentences.append(Sentence(s, t, doc.text[s:t], section, pi, page=page or b.page,
+    text = b.text  # laid out at a
+    for s, t in _spans_of(text):
+        page, bbox = _locate(offs, s, t) if offs else (None, None)
+        doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, page=page or b.page,
                                       file=b.source, bbox=bbox))
     # a note right after a table that declares it empty
     if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
@@ -203,30 +216,32 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     # row spans and table-cell sentences
     data_offset = len(b.rows) - len(table.rows)
     section = None  # one for the whole table: section bounds are paragraph starts
+    rows = table.rows
+    source = b.source
+    table_id = table.table_id
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
-        row_page, row_boxes = _row_location(b, ri)
+        row_page, row_boxes = _row_location(b, ri) if b.cell_boxes else (b.page, [])
         if row_spans:
-            _mark(doc, row_spans[0][0], row_page, b.source)
-        if 0 <= row_index < len(table.rows):
-            r = table.rows[row_index]
-            r.spans = list(row_spans)
-            r.page, r.file, r.boxes = row_page, b.source, row_boxes
-        row_cells = b.rows[ri]  # the text laid out at row_spans
-        for ci, (a, _e) in enumerate(row_spans):
-            cell = row_cells[ci]
-            if not cell:
+            _mark(doc, row_spans[0][0], row_page, source)
+        if 0 <= row_index < len(rows):
+            r = rows[row_index]
+            r.spans = row_spans  # the list _lay_out made for this row (laid is discarded)
+            r.page, r.file, r.boxes = row_page, source, row_boxes
+        for ci, cell in enumerate(b.rows[ri]):  # the text laid out at row_spans
+            if not cell or cell.isascii():  # no Han character
                 continue
             cell_spans = _cell_sentence_spans(cell)
             if not cell_spans:
                 continue
+            a = row_spans[ci][0]
             if section is None:
                 section = doc.section_at(a)
             bbox = row_boxes[ci] if ci < len(row_boxes) else None
-            for s, t in cell_spans:
-                doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1,
-                                              table_id=table.table_id, row=row_index, col=ci,
-                                              page=row_page, file=b.source, bbox=bbox))
+            for s, t in cell_spans:  # (fields in order: start end text section paragraph
+                # table_id row col page file bbox)
+                doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1, table_id, row_index, ci,
+                                              row_page, source, bbox))
     doc.tables.append(table)
 
 
@@ -235,7 +250,7 @@ def _cell_sentence_spans(cell: str) -> tuple:
     """The sentence spans of a text cell (one with Han characters that is no figure)."""
     if not HAN.search(cell) or cell_value(cell) is not None:
         return ()
-    return _sentence_spans(cell)
+    return _split_spans(cell)
 
 
 def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]) -> None:

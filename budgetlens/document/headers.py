@@ -137,21 +137,31 @@ class _Stats:
 def column_kind(path: tuple, stats: Optional[_Stats]) -> str:
     """label / code / index / value, from the path's last segment and the data cells."""
     last = path[-1] if path else ""
-    if last and INDEX.search(last):
+    is_index, is_code, is_label, is_total = _label_marks(last)
+    if is_index:
         return "index"
     if stats is not None and stats.consecutive:
         return "index"
-    if last and CODE.search(last):
+    if is_code:
         return "code"
     if stats is not None and stats.codes and stats.codes >= max(stats.numbers, 1) and stats.codes >= stats.texts:
         return "code"
     if stats is not None and stats.texts > stats.numbers:
         return "label"
-    if last and LABEL.search(last) and not TOTAL.search(last) and (stats is None or stats.numbers == 0):
+    if is_label and not is_total and (stats is None or stats.numbers == 0):
         return "label"
-    if stats is not None and stats.numbers == 0 and stats.texts == 0 and last and LABEL.search(last):
+    if stats is not None and stats.numbers == 0 and stats.texts == 0 and is_label:
         return "label"
     return "value"
+
+
+@functools.lru_cache(maxsize=20_000)
+def _label_marks(last: str) -> tuple[bool, bool, bool, bool]:
+    """Whether a column's last label names an index, a code, a label or a total column."""
+    if not last:
+        return False, False, False, False
+    return (INDEX.search(last) is not None, CODE.search(last) is not None,
+            LABEL.search(last) is not None, TOTAL.search(last) is not None)
 
 
 # --- the tree ----------------------------------------------------------------------------
@@ -167,7 +177,7 @@ class _Node:
 def build_columns(paths: list[tuple], kinds: list[str]) -> list[Column]:
     """One `Column` per grid column: path, relation, parent/children (years and measures
     are resolved later, when the document's year and kind are known)."""
-    cols = [Column(index=j, path=paths[j]) for j in range(len(paths))]
+    cols = [Column(j, p) for j, p in enumerate(paths)]
     for j, k in enumerate(kinds):
         if k in ("label", "code", "index"):
             cols[j].relation = k

@@ -16,6 +16,8 @@ names the body for both files: the tables file inherits the narrative's departme
 """
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,33 @@ COVER_PARAS = 12  # paragraphs of the first page read as the cover
 SCAN_PARAS = 300  # paragraphs searched for title and label lines
 TITLE_MAX = 60  # characters of a title line (without spaces)
 _FILE_PREFIX = re.compile(META["file_prefix_pattern"])
+# the characters str.isspace counts as whitespace and names.squeeze (regex's \s) does not
+_NOT_REGEX_SPACE = re.compile("[\x1c-\x1f]")
+
+
+@functools.lru_cache(maxsize=20_000)
+def _title_matches(line: str) -> tuple:
+    return tuple(title_matches(line))
+
+
+def _matches(line: str) -> list[TitleMatch]:
+    """title_matches, memoised (title and heading lines recur from document to document);
+    each caller gets its own copies."""
+    return [copy.copy(m) for m in _title_matches(line)]
+
+
+_label_name = functools.lru_cache(maxsize=20_000)(label_name)
+_squeeze = functools.lru_cache(maxsize=20_000)(squeeze)
+_abbreviate = functools.lru_cache(maxsize=20_000)(abbreviate)
+_region_of = functools.lru_cache(maxsize=20_000)(region_of)
+
+
+def _squeeze_long(text: str) -> str:
+    """squeeze for a long text: str.split is several times faster than the regex and
+    removes the same characters, but for the separators \x1c-\x1f."""
+    if _NOT_REGEX_SPACE.search(text):
+        return squeeze(text)
+    return "".join(text.split())
 
 
 @dataclass
@@ -77,7 +106,7 @@ def _lines_of(cover: list[Block], m: TitleMatch) -> str:
     """The cover lines a match on their joined text spans, as printed."""
     out, pos = [], 0
     for b in cover:
-        n = len(squeeze(b.text))
+        n = len(_squeeze(b.text))
         if pos < m.end and pos + n > m.start:
             out.append(b.text.strip())
         pos += n
@@ -86,7 +115,7 @@ def _lines_of(cover: list[Block], m: TitleMatch) -> str:
 
 def file_witness(source: str) -> Optional[Witness]:
     stem = _FILE_PREFIX.sub("", Path(source).stem)
-    for tm in title_matches(stem):
+    for tm in _matches(stem):
         if tm.dept:
             return Witness("file", tm.dept, tm, stem, None, source)
     return None
@@ -96,13 +125,13 @@ def witnesses(paras: list[Block], sources: list[str]) -> list[Witness]:
     """Every witness of the body's name, most trusted first."""
     out: list[Witness] = []
     cover = _cover(paras)
-    joined = "".join(squeeze(b.text) for b in cover)
-    cover_matches = list(title_matches(joined))
+    joined = "".join(_squeeze(b.text) for b in cover)
+    cover_matches = _matches(joined)
     level = next((m for m in cover_matches if m.pattern == "level"), None)
     page = cover[0].page if cover else None
     src = cover[0].source if cover else None
     for b in cover:  # a label line on the cover names the body of a whole government's title
-        name = label_name(b.text)
+        name = _label_name(b.text)
         if name:
             line = (_lines_of(cover, level) + " " if level else "") + b.text.strip()
             out.append(Witness("cover", name, level, line, b.page, b.source))
@@ -115,14 +144,14 @@ def witnesses(paras: list[Block], sources: list[str]) -> list[Witness]:
     for b in paras[:SCAN_PARAS]:
         if id(b) in seen_cover:
             continue
-        name = label_name(b.text)
+        name = _label_name(b.text)
         if name:
             out.append(Witness("label", name, None, b.text, b.page, b.source))
             continue
-        line = squeeze(b.text)
+        line = _squeeze(b.text)
         if len(line) > TITLE_MAX:  # a sentence of body text is no title line
             continue
-        for m in title_matches(line):
+        for m in _matches(line):
             if m.dept and m.start <= 1:  # the line starts with the title (after 第一部分 …)
                 out.append(Witness("title", m.dept, m, b.text, b.page, b.source))
                 break
@@ -136,7 +165,7 @@ def witnesses(paras: list[Block], sources: list[str]) -> list[Witness]:
 def same_body(a: str, b: str) -> bool:
     """Two printings of one body: equal up to brackets, or one contained in the other
     (江苏省委办公厅 in 中共江苏省委办公厅)."""
-    a, b = abbreviate(a), abbreviate(b)
+    a, b = _abbreviate(a), _abbreviate(b)
     return a in b or b in a
 
 
@@ -155,8 +184,8 @@ def read_metadata(paras: list[Block], sources: list[str], text: str = "") -> Met
     named = [(w, w.dept) for w in ws if w.dept]
     if named:
         w, dept = named[0]
-        others = [abbreviate(d) for _, d in named]
-        md.department = _fuller(dept, [squeeze(text[:200000]), *others])
+        others = [_abbreviate(d) for _, d in named]
+        md.department = _fuller(dept, [_squeeze_long(text[:200000]), *others])
         md.origin = w.origin
         md.title = w.line
     # year, kind and scope: from the first witness that carries them
@@ -166,10 +195,10 @@ def read_metadata(paras: list[Block], sources: list[str], text: str = "") -> Met
             break
     level = next((w.match for w in ws if w.match is not None and w.match.region), None)
     if md.department:
-        md.region, md.province = region_of(md.department)
+        md.region, md.province = _region_of(md.department)
     if level is not None and level.region:
         md.region = level.region
-        md.province = md.province or region_of(level.region)[1]
+        md.province = md.province or _region_of(level.region)[1]
     md.conflicts = _conflicts(md, ws)
     return md
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import zip_longest
 from typing import Optional
 
 import regex
@@ -203,12 +204,13 @@ def structure_table(
     # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
     columns = [_clean_label("/".join(cp or p)) for cp, p in zip(cleaned, paths)]
     index_cols: dict[int, bool] = {}  # column j holds 序号 (computed once per column)
-    out_rows = _data_rows(data, index_cols)
+    kinds: list[list] = []  # each data cell's _raw_cell_kind, row by row
+    out_rows = _data_rows(data, index_cols, kinds)
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
         header_rows=headers, rows=out_rows, caption=caption, page=page, source=source,
     )
-    t.column_info = build_columns(cleaned, _column_kinds(cleaned, data, width, index_cols))
+    t.column_info = build_columns(cleaned, _column_kinds(cleaned, data, width, index_cols, kinds))
     t.__dict__["_index_cols"] = index_cols  # 序号 columns among the first three: numeric_cells reuses them
     resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
     codes = full_codes(t)
@@ -220,13 +222,14 @@ def structure_table(
     return t
 
 
-def _data_rows(data: list[list[str]], index_cols: dict[int, bool]) -> list[Row]:
+def _data_rows(data: list[list[str]], index_cols: dict[int, bool], all_kinds: list) -> list[Row]:
     """The data rows with their code, label and total mark; `index_cols` collects which of
-    the columns looked at hold 序号."""
+    the columns looked at hold 序号, `all_kinds` each row's cell kinds."""
     out_rows: list[Row] = []
     for k, r in enumerate(data):
         cells = [c.strip() for c in r]
         kinds = list(map(_raw_cell_kind, cells))  # a label is text or a dash: no figure, no code
+        all_kinds.append(kinds)
         code = label = None
         for j, kd in enumerate(kinds[:4]):
             if kd != "code":
@@ -243,8 +246,9 @@ def _data_rows(data: list[list[str]], index_cols: dict[int, bool]) -> list[Row]:
             m = LABEL_CODE.match(label)
             if m:
                 code = m.group("code")
-        out_rows.append(Row(index=k, cells=cells, code=code, label=label, level=_code_level(code),
-                            is_total=code is None and label is not None and _is_total_label(label)))
+        # (fields in order: index cells spans code label level is_total)
+        out_rows.append(Row(k, cells, [], code, label, _code_level(code),
+                            code is None and label is not None and _is_total_label(label)))
     return out_rows
 
 
@@ -327,14 +331,17 @@ def _code_level(code: Optional[str]) -> Optional[int]:
 
 
 def _column_kinds(cleaned: list[tuple], data: list[list[str]], width: int,
-                  index_cols: Optional[dict] = None) -> list[str]:
-    """`cleaned`: each column's header path through `clean_path`."""
+                  index_cols: Optional[dict] = None, kinds: Optional[list] = None) -> list[str]:
+    """`cleaned`: each column's header path through `clean_path`; `kinds`: each data cell's
+    `_raw_cell_kind`, row by row, when known."""
     index_cols = {} if index_cols is None else index_cols
-    kinds = []
+    if kinds is None:
+        kinds = [list(map(_raw_cell_kind, r)) for r in data]
+    by_column = list(zip_longest(*kinds, fillvalue="")) if kinds else []  # "": no cell
+    out = []
     for j in range(width):
         st = headers_mod._Stats()
-        col = [r[j] for r in data if j < len(r)]
-        ks = list(map(_raw_cell_kind, col))
+        ks = by_column[j] if j < len(by_column) else ()
         st.codes = ks.count("code")
         st.numbers = ks.count("number")
         st.texts = ks.count("text")
@@ -345,12 +352,12 @@ def _column_kinds(cleaned: list[tuple], data: list[list[str]], width: int,
         else:
             st.consecutive = False
         # amounts in 元 can look like codes (12345): a code column shows the hierarchy
-        cs = {c.strip() for c, k in zip(col, ks) if k == "code"} if st.codes else set()
+        cs = {r[j].strip() for r, kr in zip(data, kinds) if j < len(kr) and kr[j] == "code"} if st.codes else set()
         if not any(c[:n] in cs for c in cs for n in (3, 5) if len(c) > n):
             st.numbers += st.codes
             st.codes = 0
-        kinds.append(column_kind(cleaned[j] if j < len(cleaned) else (), st))
-    return kinds
+        out.append(column_kind(cleaned[j] if j < len(cleaned) else (), st))
+    return out
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -406,8 +413,8 @@ def _numeric_cells_of(t: Table) -> tuple:
     return tuple(_numeric_cells(t))
 
 
-def _numeric_cells(t: Table):
-    index_cols = {j for j in range(len(t.columns)) if _index_label(t.columns[j])}
+def _numeric_cells(t: Table) -> list:
+    index_cols = {j for j, lab in enumerate(t.columns) if _index_label(lab)}
     index_cols |= {c.index for c in t.column_info if c.relation == "index"}  # 行次/栏次/序号: never amounts
     data_cells = [r.cells for r in t.rows]
     known = t.__dict__.get("_index_cols") or {}  # found by structure_table on the same cells
@@ -415,7 +422,8 @@ def _numeric_cells(t: Table):
     for j in range(min(3, width)):
         if known[j] if j in known else _is_index_col(data_cells, j):
             index_cols.add(j)
-    code_cols = {j for j in range(width) if _code_label(t, j)}
+    code_cols = {j for j, lab in enumerate(t.columns[:width]) if _code_words(lab)}  # _code_label
+    out = []
     for r in t.rows:
         code = r.code
         for j, c in enumerate(r.cells):
@@ -424,15 +432,21 @@ def _numeric_cells(t: Table):
             v = cell_value(c)
             if v is None or is_code(c) and (c == code or j in code_cols):
                 continue
-            yield r, j, v
+            out.append((r, j, v))
+    return out
 
 
+@functools.lru_cache(maxsize=20_000)
 def _index_label(label: str) -> bool:
     return label in ("序号", "栏次", "行次") or label.startswith("序号")
 
 
 def _code_label(t: Table, j: int) -> bool:
-    lab = t.columns[j] if j < len(t.columns) else ""
+    return _code_words(t.columns[j] if j < len(t.columns) else "")
+
+
+@functools.lru_cache(maxsize=20_000)
+def _code_words(lab: str) -> bool:
     return any(w in lab for w in ("编码", "代码", "科目编码"))
 
 

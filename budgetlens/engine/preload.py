@@ -1,7 +1,16 @@
 """Imported by the workers' forkserver (engine.workers) before it forks: the pipeline's
 modules, jieba and the gazetteers are loaded here once, and every worker starts warm.  The
-forkserver dies with the run that started it."""
+forkserver dies with the run that started it.
+
+After the warm-up everything loaded is frozen out of the garbage collector (gc.freeze):
+a worker's collections then never write to those objects' headers, so the pages forked
+from here (jieba's dictionary, the gazetteers, the modules) stay shared between the
+workers instead of being copied into each one."""
+import gc
+
 from budgetlens.engine.workers import exit_with_parent, warm_up
 
 exit_with_parent()
 warm_up()
+gc.collect()
+gc.freeze()

@@ -15,18 +15,24 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
 from budgetlens import limits as limits_mod
+from budgetlens.readers import pairing
+from budgetlens.readers.pairing import PAIRABLE
 from budgetlens.report import write_report as _write
 from budgetlens.store import StorageError, Store, StoreDamaged
 from budgetlens.store.duck import (
+    ARROW_ERRORS,
     FILES,
     REVIEWS_JOURNAL,
     ROLLED_BACK,
     ExportError,
+    arrow_rows,
     checkpoint_warning,
     is_storage_failure,
     move_aside,
@@ -35,7 +41,7 @@ from budgetlens.store.duck import (
 )
 
 from .corpus import cross_document_flags
-from .discover import discover, group_sources
+from .discover import discover
 from .process import DocResult, is_transient, process_group, rows
 from .workers import pool_map, prestart
 
@@ -53,9 +59,48 @@ def process_batch(batch: Batch) -> list[DocResult]:
     return [process_group([Path(p) for p in g]) for g in batch]
 
 
+class Packed(list):
+    """A batch's DocResults whose facts, cells and flags travel as Arrow tables (`tables`:
+    facts, table_cells, flags; see store.duck.arrow_rows) rather than row dicts: converted
+    where they were computed (a worker), cheap to send to the writer and to store."""
+    tables: dict
+
+
+def pack(results: list[DocResult]) -> list[DocResult]:
+    """`results` as a Packed batch; as they are when a value does not fit its column's
+    type as it is (the store then casts the row dicts, as it always did)."""
+    try:
+        tables = {name: arrow_rows(name, [x for r in results for x in getattr(r, attr)])
+                  for name, attr in (("facts", "facts"), ("table_cells", "cells"), ("flags", "flags"))}
+    except ARROW_ERRORS:
+        return results
+    out = Packed(DocResult(r.document, doc=r.doc) for r in results)
+    out.tables = tables
+    return out
+
+
+def process_packed(batch: Batch) -> list[DocResult]:
+    """`process_batch`, packed for the writer (what `budgetlens run` maps over its batches)."""
+    return pack(process_batch(batch))
+
+
 def sequential(bs: list[Batch]) -> Iterable[list[DocResult]]:
     for b in bs:
-        yield process_batch(b)
+        yield process_packed(b)
+
+
+def batch_rows(results: list[DocResult], kept: list[DocResult]) -> dict:
+    """What the store writes for `kept` (some or all of `results`): row dicts per table, or,
+    for a Packed batch, its Arrow tables restricted to the kept documents' sources."""
+    if not isinstance(results, Packed):
+        return rows(kept)
+    out = {"documents": [r.document for r in kept]}
+    if len(kept) == len(results):
+        return {**out, **results.tables}
+    sources = pa.array(sorted({r.document["source"] for r in kept}), pa.string())
+    for name, t in results.tables.items():
+        out[name] = t.filter(pc.is_in(t.column("source"), value_set=sources))
+    return out
 
 
 @dataclass
@@ -263,7 +308,6 @@ def run_job(
     files = discover(paths, exclude=[out])
     if workers > 1 and map_batches is sequential and len(files) >= 2 * workers:
         prestart()  # the workers' forkserver warms up while the inputs are paired and hashed
-    groups = group_sources(files)
 
     def waiting(msg):
         if not quiet:
@@ -278,6 +322,7 @@ def run_job(
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
+        groups = group_files(store, files, fingerprint)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
         if skip_known:
@@ -368,8 +413,28 @@ def run_job(
                       reviews_reimported=n_reviews)
 
 
+def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
+    """`discover.group_sources`, reading only the files whose pairing profile the store does
+    not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair."""
+    stats: dict[str, tuple[int, int]] = {}
+    for f in files:
+        if f.suffix.lower() not in PAIRABLE:
+            continue
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        stats[str(f)] = (st.st_size, st.st_mtime_ns)
+    known = store.pairing_profiles(stats, fingerprint)
+    computed = pairing.profiles([f for f in files if str(f) not in known])
+    store.remember_pairing([(str(p), *stats[str(p)], pr.kind, pr.year, pr.dept, pr.name_dept)
+                            for p, pr in computed.items() if str(p) in stats], fingerprint)
+    profs = {**{Path(p): pairing.Profile(Path(p), *v) for p, v in known.items()}, **computed}
+    return pairing.pair_profiles(files, profs)
+
+
 def use_workers(map_batches: Callable, workers: int, batch_size: int, n_docs: int, lim,
-                fn: Callable = process_batch, default: Callable = sequential, **kw) -> tuple[Callable, int]:
+                fn: Callable = process_packed, default: Callable = sequential, **kw) -> tuple[Callable, int]:
     """The mapper and batch size for `workers`: the in-process loop for one worker, or
     when there are too few documents to repay starting the pool; else a pool of workers.
     The batch size is the caller's (it is also the unit of a transaction)."""
@@ -404,9 +469,9 @@ def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress:
     seen = 0
     for results in map_batches(todo):
         kept, files = keep(results) if keep else (list(results), None)
-        fr = rows(kept)
+        fr = batch_rows(results, kept)
         try:
-            _store_batch(store, fr, kept, run_id, files)
+            _store_batch(store, fr, results, kept, run_id, files)
         except StorageError as exc:
             if exc.outcome in ("", ROLLED_BACK):
                 exc.outcome = (f"Nothing of this batch ({len(results)} document(s)) was recorded and none of them is "
@@ -423,9 +488,10 @@ def run_batches(store, run_id: str, todo: list, map_batches: Callable, progress:
         batch_errors = sum(1 for d in fr["documents"] if d["status"] != "ok")
         tally.docs += len(kept)
         tally.errors += batch_errors
-        tally.flags += len(fr["flags"])
-        tally.facts += len(fr["facts"])
-        progress.update(len(results), len(fr["flags"]), batch_errors)
+        n_flags, n_facts = _n(fr["flags"]), _n(fr["facts"])
+        tally.flags += n_flags
+        tally.facts += n_facts
+        progress.update(len(results), n_flags, batch_errors)
     progress.close()
     return tally
 
@@ -457,7 +523,11 @@ def _stored_but(path: Path, cause, action: str, n_docs: int) -> StorageError:
                                 "the snapshots and report were not written.")
 
 
-def _store_batch(store, fr: dict[str, list[dict]], results: list[DocResult], run_id: str,
+def _n(rows_or_table) -> int:
+    return rows_or_table.num_rows if isinstance(rows_or_table, pa.Table) else len(rows_or_table)
+
+
+def _store_batch(store, fr: dict, batch: list[DocResult], results: list[DocResult], run_id: str,
                  files: Optional[pd.DataFrame]) -> None:
     """One transaction per batch; if the batch cannot be stored because of its data (a
     value the schema refuses), each document alone, and one that still fails becomes an
@@ -473,7 +543,7 @@ def _store_batch(store, fr: dict[str, list[dict]], results: list[DocResult], run
     for r in results:
         d = r.document
         srcs = set(str(x) for x in (d.get("sources") or [d["source"]]))
-        one = rows([r])
+        one = batch_rows(batch, [r])
         mine = files[files["path"].isin(srcs)] if files is not None else None
         try:
             store.write(one, run_id, mine)

@@ -22,6 +22,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -83,8 +84,6 @@ def prestart() -> None:
     """Start the forkserver now, without waiting for it: it imports the pipeline and warms
     up (`warm_up`) on another core while this process discovers, pairs and hashes the
     inputs, so the first batch does not wait for it."""
-    from multiprocessing import forkserver
-
     _context()
     try:
         forkserver.ensure_running()

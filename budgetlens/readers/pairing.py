@@ -120,17 +120,34 @@ def pair_sources(
     first file was).
     """
     files = [Path(p) for p in paths]
+    return pair_profiles(files, profiles(files, read))
+
+
+PAIRABLE = (".pdf", ".xlsx", ".xls", ".html", ".htm", ".docx", ".txt")
+
+
+def profiles(paths: Iterable[Union[str, Path]], read: Optional[Callable[[Path], list[Block]]] = None
+             ) -> dict[Path, Profile]:
+    """The profile of every file that can be paired and read, in input order."""
     read = read or _default_read
-    profiles: dict[Path, Profile] = {}
-    for p in files:
-        if p.suffix.lower() not in (".pdf", ".xlsx", ".xls", ".html", ".htm", ".docx", ".txt"):
+    out: dict[Path, Profile] = {}
+    for p in paths:
+        p = Path(p)
+        if p.suffix.lower() not in PAIRABLE:
             continue
         try:
-            profiles[p] = profile(p, read(p))
+            out[p] = profile(p, read(p))
         except ReadError:
             continue
         except Exception:  # a reader bug must not stop pairing of the other files
             continue
+    return out
+
+
+def pair_profiles(files: list[Path], profiles: dict[Path, Profile]) -> list[list[Path]]:
+    """`pair_sources` from the files' profiles (computed by `profiles`, or remembered from
+    an earlier run); a file without a profile stays alone."""
+    profiles = {p: profiles[p] for p in files if p in profiles}  # input order decides ties
     narratives = [pr for pr in profiles.values() if pr.kind == "narrative"]
     tables = [pr for pr in profiles.values() if pr.kind == "tables"]
     candidates: list[tuple[float, int, int]] = []

@@ -38,10 +38,12 @@ DIRECTION_WORDS = {1: say("cross_document.increase"), -1: say("cross_document.de
 
 
 def _key(row) -> Optional[tuple]:
-    code = row.get("code")
+    return _key_of(row.get("code"), row.get("term"))
+
+
+def _key_of(code, term) -> Optional[tuple]:
     if isinstance(code, str) and code[:1] == "2" and len(code) in (3, 5, 7):
         return ("code", code)
-    term = row.get("term")
     if isinstance(term, str) and term:
         return ("term", term)
     return None
@@ -49,7 +51,7 @@ def _key(row) -> Optional[tuple]:
 
 def _amounts(facts: pd.DataFrame) -> pd.DataFrame:
     a = facts[(facts["kind"] == "amount") & (facts["origin"] == "narrative") & facts["value_wan"].notna()].copy()
-    a["key"] = [_key(r) for r in a.to_dict("records")]
+    a["key"] = [_key_of(code, term) for code, term in zip(a["code"], a["term"])]  # no row dicts: only two columns
     return a[a["key"].notna()]
 
 
@@ -63,7 +65,8 @@ def check_corpus(documents: pd.DataFrame, facts: pd.DataFrame, cells: pd.DataFra
     # rows read back from a store carry NaN for missing values; the rules test `is None`
     facts = facts.astype(object).where(facts.notna(), None)
     docs = docs.astype(object).where(docs.notna(), None)
-    flags = _last_year(docs, facts) + _units_vs_department(docs, facts)
+    amounts = _amounts(facts)  # once for both rules
+    flags = _last_year(docs, facts, amounts) + _units_vs_department(docs, facts, amounts)
     return flags
 
 
@@ -71,9 +74,9 @@ def _norm_dept(s) -> str:
     return re.sub(r"\s+", "", str(s or ""))
 
 
-def _last_year(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
+def _last_year(docs: pd.DataFrame, facts: pd.DataFrame, amounts: Optional[pd.DataFrame] = None) -> list[Flag]:
     out = []
-    amounts = _amounts(facts)
+    amounts = _amounts(facts) if amounts is None else amounts
     info = docs.set_index("doc_id").to_dict("index")
     # documents, amounts and narrative facts indexed once (per-document scans were
     # quadratic in the corpus); the first document of a key is the one a scan found first
@@ -157,9 +160,9 @@ def _total(amounts: pd.DataFrame, doc_id: str, totals_of: Optional[dict] = None)
     return a.sort_values("start").to_dict("records")[0] if len(a) else None
 
 
-def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame) -> list[Flag]:
+def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame, amounts: Optional[pd.DataFrame] = None) -> list[Flag]:
     out = []
-    amounts = _amounts(facts)
+    amounts = _amounts(facts) if amounts is None else amounts
     recs = docs.to_dict("records")
     units_of: dict = {}  # unit disclosures by (year, kind, region), in document order
     for u in recs:

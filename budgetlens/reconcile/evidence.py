@@ -10,7 +10,7 @@ from budgetlens.document.tables import row_label_for
 
 
 def _clean(s: Optional[str]) -> str:
-    return re.sub(r"\s+", "", s or "")
+    return clean_ws(s)
 
 
 def table_name(t: Table) -> str:

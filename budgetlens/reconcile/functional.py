@@ -4,6 +4,7 @@ when the narrative uses a name the table (or the classification for the year) do
 for that code.  The amount side is narrative_vs_table's (`functional.amount_vs_table`)."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -58,6 +59,7 @@ def functional_rows(doc: Document):
             yield t, {c: rs[0] for c, rs in code_rows(t).items() if c[:1] == "2"}
 
 
+@functools.lru_cache(maxsize=50_000)
 def norm_name(s: str) -> str:
     return norm(c_(s)).replace("(", "（").replace(")", "）")
 
@@ -80,6 +82,7 @@ def functional_code(doc: Document, f, segs) -> Optional[str]:
     return None
 
 
+@functools.lru_cache(maxsize=50_000)
 def name_core(name: str) -> str:
     for pat in V["name_variant_strip"]:
         name = re.sub(pat, "", name)
@@ -213,8 +216,10 @@ def name_flags(doc: Document, f, segs, code: str) -> list[Flag]:
     )]
 
 
-def _known_names(n: int) -> set:
-    return {norm_name(s.get("name", "")) for c, s in gazetteers.functional_codes().items() if len(c) == n}
+@functools.lru_cache(maxsize=None)
+def _known_names(n: int) -> frozenset:
+    """The classification's names of codes of `n` digits (from the gazetteer: once per process)."""
+    return frozenset(norm_name(s.get("name", "")) for c, s in gazetteers.functional_codes().items() if len(c) == n)
 
 
 def row_by_path(t: Table, segs) -> Optional[object]:

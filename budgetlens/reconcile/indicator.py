@@ -94,14 +94,13 @@ def table_indicators(t: Table) -> list[Indicator]:
         level2 = cells[1] if len(cells) > 1 else ""
         for j in range(name_col + 1, len(cells)):
             c = cells[j]
-            m = _CMP_BEFORE.match(c)
-            nu = number_with_unit(c[m.end():])
-            if nu and (m.group("cmp") or nu[1]):
+            cmp, nu = _target_of(c)
+            if nu and (cmp or nu[1]):
                 if not nu[1] and j + 1 < len(cells) and is_unit(cells[j + 1]):
                     unit = cells[j + 1]
                 else:
                     unit = nu[1]
-                out.append(Indicator(name, _CMP_OF[m.group("cmp")] if m.group("cmp") else "=",
+                out.append(Indicator(name, _CMP_OF[cmp] if cmp else "=",
                                      nu[0], _norm_unit(unit), r.cells[j], scope, t, r, j,
                                      level2=level2))
                 break
@@ -111,6 +110,13 @@ def table_indicators(t: Table) -> list[Indicator]:
                                      f"{c}{cells[j + 1]}{unit}", scope, t, r, j + 1, level2=level2))
                 break
     return out
+
+
+@functools.lru_cache(maxsize=50_000)
+def _target_of(c: str) -> tuple:
+    """(comparator as written or None, number_with_unit of the rest) of a cleaned cell."""
+    m = _CMP_BEFORE.match(c)
+    return m.group("cmp"), number_with_unit(c[m.end():])
 
 
 def _project_of(cells: list[str], project_col: Optional[int], current: str) -> str:
@@ -280,12 +286,18 @@ def _label(c: str) -> str:
     return _PART_LEAD.sub("", c)
 
 
+def _row_labels(r: Row) -> tuple:
+    """(cleaned cells, their label keys) of a row, once per row."""
+    cells = [_clean(c) for c in r.cells]
+    return cells, [_label(c) for c in cells]
+
+
 def _labelled_amounts(rows: list[Row], labels: list[str]) -> list[tuple[float, Row, int]]:
     out = []
     for r in rows:
-        cells = [_clean(c) for c in r.cells]
-        for k, c in enumerate(cells):
-            if _label(c) in labels:
+        cells, keys = memo.obj_once(r, "indicator_row_labels", _row_labels)
+        for k, key in enumerate(keys):
+            if key in labels:
                 for j in range(k + 1, min(k + 3, len(cells))):
                     v = cell_value(cells[j])
                     if v is not None:
@@ -319,11 +331,19 @@ def project_funds(t: Table, row: Row) -> list[tuple[float, Row, int]]:
     """The budget of the indicator's project and the funding parts its table states
     (其中：财政拨款 / 其他资金): [] when the project's block states no budget."""
     block = _project_block(t, row)
-    b = _labelled_amounts(block, V["project_budget_labels"])[-1:]
+    b = _labelled_in(t, block, "project_budget_labels")[-1:]
     if not b:
         return []
-    return b[:1] + [x for x in _labelled_amounts(block, V["project_fund_part_labels"])
+    return b[:1] + [x for x in _labelled_in(t, block, "project_fund_part_labels")
                     if x[1] is not b[0][1] or x[2] != b[0][2]]
+
+
+def _labelled_in(t: Table, block: list[Row], vocab: str) -> list[tuple[float, Row, int]]:
+    """`_labelled_amounts(block, V[vocab])` for rows of `t`, from the table's labelled cells
+    found once per table (a long table has many indicators, each with a block of rows)."""
+    hits = memo.obj_once(t, ("labelled", vocab), lambda _t: _labelled_amounts(t.rows, V[vocab]))
+    inside = {id(r) for r in block}
+    return [x for x in hits if id(x[1]) in inside]
 
 
 def _block_name(t: Table, row: Row) -> str:

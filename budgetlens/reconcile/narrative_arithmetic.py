@@ -355,6 +355,7 @@ def _check_changes(doc: Document, lst: ItemList, facts) -> Optional[Flag]:
 # ── one item stated with two different amounts ──────────────────────────────────────────
 
 TWICE = gazetteers.load("rules/lists")["stated_twice"]
+_SKIP_QUALIFIER = re.compile(TWICE["skip_qualifier"])
 
 
 def _twice_key(doc: Document, f) -> Optional[tuple]:
@@ -364,7 +365,7 @@ def _twice_key(doc: Document, f) -> Optional[tuple]:
         return None
     if f.year and doc.year and f.year != doc.year:
         return None
-    if re.search(TWICE["skip_qualifier"], f.qualifier or ""):
+    if _SKIP_QUALIFIER.search(f.qualifier or ""):
         return None
     s = doc.sentence_at(f.start)
     before = doc.text[s.start:f.start] if s is not None else ""

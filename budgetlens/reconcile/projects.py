@@ -11,7 +11,7 @@ from budgetlens import gazetteers
 from budgetlens.document.model import Document
 from budgetlens.document.numbers import cell_value, to_wan
 from budgetlens.reconcile import tolerance as tol
-from budgetlens.reconcile.evidence import cell, fmt, quote
+from budgetlens.reconcile.evidence import cell, clean_ws, fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say, word
 
@@ -24,7 +24,7 @@ CLAUSE = re.compile(V["project_amount_clause"])
 def _budget_cell(t):
     for r in t.rows:
         for j, c in enumerate(r.cells[:-1]):
-            if LABEL.match(re.sub(r"\s+", "", c or "")):
+            if LABEL.match(clean_ws(c)):
                 v = cell_value(r.cells[j + 1])
                 if v is not None:
                     return r, j + 1, v
@@ -38,8 +38,10 @@ def check(doc: Document, facts) -> list:
         if f.kind == "amount" and f.table_id and f.value_wan is not None and f.start is not None:
             by_table.setdefault(f.table_id, []).append(f)
     for t in doc.tables_of("performance_targets"):
+        if t.table_id not in by_table:  # no figure of this table's text: nothing to compare
+            continue
         found = _budget_cell(t)
-        if not found or t.table_id not in by_table:
+        if not found:
             continue
         r, j, v = found
         unit = t.unit or "万元"

@@ -214,6 +214,7 @@ def _replaced_names(doc: Document) -> list[Flag]:
 
 
 TARGET_OPEN = re.compile(Y["target_opening"])
+_CLAUSE_MARK = re.compile(r"[，,；;]")
 
 
 def _target_years(doc: Document) -> list:
@@ -225,7 +226,7 @@ def _target_years(doc: Document) -> list:
         for r in t.rows:
             for j, c in enumerate(r.cells):
                 c = c or ""
-                if len(c.strip()) < int(Y["target_min_chars"]) or not re.search(r"[，,；;]", c):
+                if len(c.strip()) < int(Y["target_min_chars"]) or not _CLAUSE_MARK.search(c):
                     continue
                 m = TARGET_OPEN.match(c)
                 if m and int(m.group("year")) < doc.year:
@@ -242,7 +243,14 @@ def _heading_lines(doc: Document) -> list[tuple]:
 def _scan_heading_lines(doc: Document):
     limit = int(Y["heading_max_chars"])
     for s in _narrative(doc):
-        for off, line in _lines(s.text):
+        text = s.text
+        if "\n" not in text:  # one line (most sentences): too long to be a heading, mostly
+            if len(text.strip()) > limit:
+                continue
+            lines = ((0, text),)
+        else:
+            lines = _lines(text)
+        for off, line in lines:
             if len(line.strip()) > limit or any(w in line for w in Y["not_heading_words"]):
                 continue
             m = HEADING_YEAR.match(line)

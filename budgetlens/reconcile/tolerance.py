@@ -15,6 +15,7 @@ Two statements agree when their intervals overlap.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
@@ -51,11 +52,19 @@ class Figure:
 Num = Union[Figure, float, int]
 
 
+_DIGITS = re.compile(r"\d[\d,]*(?:\.(\d+))?")
+
+
 def decimals_of(raw: Optional[str]) -> Optional[int]:
     """Number of decimals as written (`12.30` → 2, `100` → 0), None when unknown."""
     if raw is None:
         return None
-    m = re.search(r"\d[\d,]*(?:\.(\d+))?", str(raw))
+    return _decimals(str(raw))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _decimals(raw: str) -> Optional[int]:
+    m = _DIGITS.search(raw)
     if not m:
         return None
     return len(m.group(1)) if m.group(1) else 0

@@ -15,6 +15,7 @@ tables.yaml `two_sided`; messages: gazetteers/messages.yaml.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -54,6 +55,7 @@ class Side:
     lines: list = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=50_000)
 def _level(label: str) -> tuple[Optional[int], str, str]:
     for k, rx in enumerate(_NUM):
         m = rx.match(label)

@@ -343,19 +343,26 @@ def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], v
     hrefs = _Hrefs(base)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     fam_rank = {f: i for i, f in enumerate(FAMILIES)}
-    doc_views = []
-    for d in doc_rows:
+
+    def light(d) -> "_DocView":
         doc_id = d["doc_id"]
         src = str(d["source"])
-        view = {
+        view = _DocView({
             "doc_id": doc_id, "name": d["name"], "department": _v(d.get("department")), "year": _v(d.get("year")),
             "kind": _v(labels["doc_kinds"].get(d["doc_kind"], d["doc_kind"])), "scope": _v(d.get("scope")),
             "status": d["status"], "error": _v(d.get("error")), "source": src,
             "url": src if src.lower().startswith(("http://", "https://")) else None,
             "counts": counts.get(doc_id, [0] * len(SEVERITIES)),
-            "verdicts": [_v(d.get(c)) for c in verdict_columns], "families": [], "tables": [], "n_cells": 0,
+            "verdicts": [_v(d.get(c)) for c in verdict_columns],
             "verdict": verdict_by_doc.get(doc_id),
-        }
+        })
+        view.complete = lambda: full(view)
+        return view
+
+    def full(view: dict) -> None:
+        """The document's flags and tables, built when its section is written."""
+        doc_id = view["doc_id"]
+        view.update(families=[], tables=[], n_cells=0)
         fl = flags_by_doc.get(doc_id, [])
         for fam in sorted(dict.fromkeys(f["family"] for f in fl), key=lambda f: fam_rank.get(f, 99)):
             ff = [f for f in fl if f["family"] == fam]
@@ -367,7 +374,8 @@ def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], v
         if summary:
             view["tables"] = summary
             view["n_cells"] = sum(t["n"] for t in summary)
-        doc_views.append(view)
+
+    doc_views = _DocViews(doc_rows, light)
     return ENV.get_template("report.html.j2").generate(
         title=title, css=_asset("report.css"), js=_asset("report.js"), n_docs=len(doc_rows), n_err_docs=n_err_docs,
         n_flags=n_flags, n_dismissed=n_dismissed,
@@ -375,6 +383,34 @@ def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], v
         family_chart=family_chart, department_chart=department_chart, docs=doc_views,
         verdict_columns=verdict_columns,
     )
+
+
+class _DocView(dict):
+    """A document's values for the page; its flags and tables (`families`, `tables`,
+    `n_cells`) are built on first use, so only the section being written holds them."""
+
+    complete = None
+
+    def __missing__(self, key):
+        if key in ("families", "tables", "n_cells") and self.complete is not None:
+            complete, self.complete = self.complete, None
+            complete()
+            return self[key]
+        raise KeyError(key)
+
+
+class _DocViews:
+    """The documents in page order, each view made when the template reaches it (the page
+    walks them twice: the summary table, then the sections)."""
+
+    def __init__(self, rows: list[dict], make):
+        self.rows, self.make = rows, make
+
+    def __iter__(self):
+        return (self.make(d) for d in self.rows)
+
+    def __len__(self):
+        return len(self.rows)
 
 
 def _v(x):
@@ -406,7 +442,7 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
     dismissed = flags["decision"] == "dismissed"
     doc_ids = set(docs["doc_id"])
     try:
-        verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()), ordered=True, only=doc_ids)
+        verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()), only=doc_ids)
     except duckdb.Error:  # a store written before verdicts existed
         verdict_by_doc = {}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,12 +23,11 @@ def facts_query() -> str:
 
 
 def ordered_facts_query() -> str:
-    """`facts_query` with the rows of each document together, each document's rows in the
-    order they are stored (what `summarise(..., ordered=True)` reads); a missing value is NaN
-    as in a pandas frame."""
+    """`facts_query` with the columns `summarise` reads, in the order they are stored (a
+    document's rows in that order); a missing value is NaN as in a pandas frame."""
     cols = ", ".join(f'"{c}"' if c != "value" else "coalesce(\"value\", 'NaN'::DOUBLE) AS \"value\""
                      for c in ["doc_id", "verdict", "subject", "value", "unit", "sentence", "start", "page"])
-    return f"SELECT {cols} FROM facts WHERE verdict IS NOT NULL ORDER BY doc_id, rowid"
+    return f"SELECT {cols} FROM facts WHERE verdict IS NOT NULL"
 
 
 def verdict_summary(facts: pd.DataFrame | None, limit: int = LIMIT) -> dict:

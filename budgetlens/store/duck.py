@@ -82,6 +82,13 @@ FILES = {
     "doc_id": "VARCHAR", "source": "VARCHAR", "status": "VARCHAR", "transient": "BOOLEAN",
     "duplicate_of": "VARCHAR", "fingerprint": "VARCHAR", "run_id": "VARCHAR", "finished": "VARCHAR",
 }
+# What pairing learnt of each input file (readers.pairing.Profile), so that a re-run does not
+# read every file again just to pair it: valid while the file's path, size and mtime and
+# the pipeline are the same.  A cache only: losing it costs time, never a result.
+PAIRING = {
+    "path": "VARCHAR", "size": "BIGINT", "mtime_ns": "BIGINT", "fingerprint": "VARCHAR", "kind": "VARCHAR",
+    "year": "INTEGER", "dept": "VARCHAR", "name_dept": "VARCHAR",
+}
 RUNS = {
     "run_id": "VARCHAR", "started": "VARCHAR", "finished": "VARCHAR", "documents": "INTEGER",
     "errors": "INTEGER", "flags": "INTEGER", "command": "VARCHAR", "skipped": "INTEGER",
@@ -267,34 +274,46 @@ _ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int6
 _ARROW_SCHEMAS = {name: pa.schema([(c, _ARROW_TYPES[t]) for c, t in cols.items()]) for name, cols in SCHEMA.items()}
 
 
-def _arrow_tables(rows: dict[str, list[dict]], run_id: str) -> Optional[dict[str, pa.Table]]:
-    """Row dicts as Arrow tables with the store's column types (a missing key is NULL, NaN
-    is NULL as pandas has it); the documents rows get their n_facts, n_cells and n_flags.
-    None when a value is not of its column's type as it is (a number in a text column, a
-    fraction in an integer one): the caller then lets DuckDB cast it."""
+# what a batch's rows carry (run_id is added when they are written, and the documents rows'
+# counts of facts, cells and flags)
+_ROW_SCHEMAS = {name: pa.schema([f for f in schema if f.name not in ("run_id", "n_facts", "n_cells", "n_flags")])
+                for name, schema in _ARROW_SCHEMAS.items()}
+ARROW_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
+
+
+def arrow_rows(name: str, rows: list[dict]) -> pa.Table:
+    """Row dicts of table `name` as an Arrow table with the store's column types (a missing
+    key is NULL, NaN is NULL as pandas has it).  Raises one of ARROW_ERRORS when a value is
+    not of its column's type as it is (a number in a text column, a fraction in an integer
+    one)."""
+    schema = _ROW_SCHEMAS[name]
+    arrays = [pa.array([r.get(f.name) for r in rows], type=f.type, from_pandas=True) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _arrow_tables(frames: dict, run_id: str) -> Optional[dict[str, pa.Table]]:
+    """Each table's rows (dicts, or a table from `arrow_rows`) as the Arrow table written:
+    with run_id, and the documents rows with their n_facts, n_cells and n_flags.  None when
+    a value cannot be taken as it is (the caller then lets DuckDB cast it)."""
+    try:
+        given = {name: (v if isinstance(v, pa.Table) else arrow_rows(name, v or [])) for name, v in
+                 ((name, frames.get(name)) for name in SCHEMA)}
+    except ARROW_ERRORS:
+        return None
     counts = {}
     for name, col in (("facts", "n_facts"), ("table_cells", "n_cells"), ("flags", "n_flags")):
         c: dict = {}
-        for r in rows.get(name) or ():
-            c[r.get("doc_id")] = c.get(r.get("doc_id"), 0) + 1
+        for d in given[name].column("doc_id").to_pylist():
+            c[d] = c.get(d, 0) + 1
         counts[col] = c
     out = {}
-    try:
-        for name, schema in _ARROW_SCHEMAS.items():
-            rs = rows.get(name) or []
-            arrays = []
-            for field in schema:
-                c = field.name
-                if c == "run_id":
-                    values = [run_id] * len(rs)
-                elif name == "documents" and c in counts:
-                    values = [counts[c].get(r.get("doc_id"), 0) for r in rs]
-                else:
-                    values = [r.get(c) for r in rs]
-                arrays.append(pa.array(values, type=field.type, from_pandas=True))
-            out[name] = pa.Table.from_arrays(arrays, schema=schema)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        return None
+    for name, t in given.items():
+        extra = {"run_id": pa.array([run_id] * t.num_rows, pa.string())}
+        if name == "documents":
+            ids = t.column("doc_id").to_pylist()
+            extra.update({col: pa.array([c.get(d, 0) for d in ids], pa.int32()) for col, c in counts.items()})
+        out[name] = pa.Table.from_arrays([t.column(f.name) if f.name not in extra else extra[f.name]
+                                          for f in _ARROW_SCHEMAS[name]], schema=_ARROW_SCHEMAS[name])
     return out
 
 
@@ -337,7 +356,7 @@ class Store:
                 raise err from exc
 
     def _create(self):
-        for name, cols in [*SCHEMA.items(), ("files", FILES), ("runs", RUNS)]:
+        for name, cols in [*SCHEMA.items(), ("files", FILES), ("runs", RUNS), ("pairing", PAIRING)]:
             body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
             self.con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({body})')
             existing = {r[0] for r in self.con.execute(
@@ -438,10 +457,11 @@ class Store:
 
         Raises StorageError (transaction rolled back) on a failure of the machine; a value
         the schema refuses raises DuckDB's own error (also rolled back)."""
-        if all(isinstance(v, list) for v in frames.values()):
+        if all(isinstance(v, (list, pa.Table)) for v in frames.values()):
             tables = _arrow_tables(frames, run_id)
             if tables is None:
-                frames = {name: pd.DataFrame(rows, columns=[c for c in SCHEMA[name] if c != "run_id"])
+                frames = {name: pd.DataFrame(rows.to_pylist() if isinstance(rows, pa.Table) else rows,
+                                             columns=[c for c in SCHEMA[name] if c != "run_id"])
                           for name, rows in frames.items()}
             else:
                 return self._write_tables(tables, run_id, files)
@@ -559,6 +579,42 @@ class Store:
                 f"AND f.doc_id IN ({COMPLETE_DOCS})", [fingerprint]).df()
         finally:
             self.con.unregister("_keys")
+
+    def pairing_profiles(self, stats: dict[str, tuple[int, int]], fingerprint: str) -> dict[str, tuple]:
+        """path → (kind, year, dept, name_dept) remembered for the files of `stats` (path →
+        (size, mtime_ns)) whose size and mtime are unchanged, under this pipeline."""
+        if not stats:
+            return {}
+        keys = pa.table({"path": pa.array(list(stats), pa.string()),
+                         "size": pa.array([v[0] for v in stats.values()], pa.int64()),
+                         "mtime_ns": pa.array([v[1] for v in stats.values()], pa.int64())})
+        self.con.register("_pair_keys", keys)
+        try:
+            rows = self.con.execute(
+                "SELECT p.path, p.kind, p.year, p.dept, p.name_dept FROM pairing p JOIN _pair_keys k "
+                "ON p.path = k.path AND p.size = k.size AND p.mtime_ns = k.mtime_ns WHERE p.fingerprint = ?",
+                [fingerprint]).fetchall()
+        finally:
+            self.con.unregister("_pair_keys")
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+    def remember_pairing(self, rows: list[tuple], fingerprint: str) -> None:
+        """Record (path, size, mtime_ns, kind, year, dept, name_dept) rows (a cache: a
+        failure to write it is left for the run's own writes to report)."""
+        if not rows:
+            return
+        cols = [c for c in PAIRING if c != "fingerprint"]
+        t = pa.table({c: pa.array([r[i] for r in rows], _ARROW_TYPES[PAIRING[c]]) for i, c in enumerate(cols)})
+        t = t.append_column("fingerprint", pa.array([fingerprint] * len(rows), pa.string()))
+        names = ", ".join(f'"{c}"' for c in PAIRING)
+        self.con.register("_pairing", t)
+        try:
+            self.con.execute("DELETE FROM pairing WHERE path IN (SELECT path FROM _pairing)")
+            self.con.execute(f"INSERT INTO pairing ({names}) SELECT {names} FROM _pairing")
+        except duckdb.Error:
+            pass
+        finally:
+            self.con.unregister("_pairing")
 
     def replace_family_flags(self, family: str, doc_ids: list[str], flags: pd.DataFrame,
                              run_id: str | None = None) -> None:
