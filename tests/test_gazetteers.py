@@ -235,3 +235,36 @@ def test_jieba_keeps_budget_terms_whole(tmp_path):
     tk.load_userdict(str(path))
     plain = list(tk.cut("公务用车运行维护费11.80万元，机关运行经费95.17万元"))
     assert "公务用车运行维护费" in plain and "机关运行经费" in plain
+
+
+def test_jieba_dictionary_and_tags_are_jiebas_own():
+    """The dictionary and the compact POS tag table (loaded from budgetlens' cache, or built
+    and cached) hold what jieba itself loads: a fresh jieba.Tokenizer's FREQ and total and a
+    fresh POSTokenizer's tag of every word, and the two tag a text alike."""
+    import jieba.posseg as pseg
+
+    pos = g.jieba_pos_tokenizer()
+    tk = g.jieba_tokenizer()
+    assert pos.tokenizer is tk
+    ref_tk = jieba_fresh_tokenizer()
+    path = g._jieba_cache_path(__import__("jieba"), tk)
+    assert path is not None and path.is_file()
+    freq, total, tags = g._read_jieba_cache(path)
+    assert total == ref_tk.total and freq == ref_tk.FREQ
+    ref = pseg.POSTokenizer(ref_tk)
+    assert tags == ref.word_tag_tab
+    for w in g._userdict_words():  # the budget words, as the pipeline adds them
+        ref_tk.add_word(w, g._USERDICT_FREQ, "nz")
+    assert tk.total == ref_tk.total and tk.FREQ == ref_tk.FREQ
+    text = ("2024年一般公共预算财政拨款支出1234.56万元，比上年增加12.3万元，主要原因是新增信息化建设项目；"
+            "因公出国（境）费0万元，公务用车运行维护费11.80万元，机关运行经费95.17万元。张三同志负责。")
+    assert [(w.word, w.flag) for w in pos.cut(text)] == [(w.word, w.flag) for w in ref.cut(text)]
+    assert pos.word_tag_tab == ref.word_tag_tab  # the budget words' tag (nz) merged into both
+
+
+def jieba_fresh_tokenizer():
+    import jieba
+
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    return tk
