@@ -19,6 +19,7 @@ gazetteers/rules/completeness.yaml; messages in the completeness and text family
 Corpus: reconcile/corpus/recall2.yaml."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -49,6 +50,7 @@ class Numbered:
     heading: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def _number(label: str) -> Optional[int]:
     m = _NUMERAL.search(label)
     if not m:
@@ -62,13 +64,15 @@ def _number(label: str) -> Optional[int]:
         return None
 
 
-def _style_of(t: str) -> tuple:
-    """(style, match) of the numbering a line opens with, in the depth order; (None, None)."""
+@functools.lru_cache(maxsize=50_000)
+def _opening(t: str) -> tuple:
+    """(style, label, is a heading) of the numbering a line opens with, in the depth order;
+    (None, None, False).  Memoised: templated paragraphs recur from document to document."""
     for name, pat in STYLES:
         m = pat.match(t)
         if m:
-            return name, m
-    return None, None
+            return name, m.group(), heading_style(t) is not None
+    return None, None, False
 
 
 def numbered_paragraphs(doc: Document) -> list[Numbered]:
@@ -78,14 +82,14 @@ def numbered_paragraphs(doc: Document) -> list[Numbered]:
         t = raw.strip()
         if not t:
             continue
-        name, m = _style_of(t)
-        if m is None:
+        name, label, heading = _opening(t)
+        if label is None:
             continue
-        n = _number(m.group())
+        n = _number(label)
         if n is None:
             continue
         a0 = a + (len(raw) - len(raw.lstrip()))
-        out.append(Numbered(a0, a0 + len(t), LEVEL[name], name, n, m.group(), t, heading_style(t) is not None))
+        out.append(Numbered(a0, a0 + len(t), LEVEL[name], name, n, label, t, heading))
     return out
 
 
