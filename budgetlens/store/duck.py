@@ -23,11 +23,15 @@ from typing import Callable, Optional
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
 from budgetlens.limits import current
 
 from . import reviews
+
+# documents per sorted range when a table is exported (see StoreDB._export_table)
+EXPORT_DOCS_PER_CHUNK = 500
 
 SCHEMA = {
     "documents": {
@@ -678,10 +682,7 @@ class Store:
             for name in TABLES:
                 tmp = out_dir / f".{name}.parquet.tmp-{os.getpid()}"
                 tmps.append(tmp)
-                order = "doc_id" if name == "documents" else "doc_id, 1"
-                target = str(tmp).replace("'", "''")
-                self.con.execute(f"COPY (SELECT * FROM \"{name}\"{where} ORDER BY {order}) TO '{target}' "
-                                 "(FORMAT PARQUET)")
+                self._export_table(name, where, tmp)
                 _fsync(tmp, strict=True)
             for name, tmp in zip(TABLES, tmps):
                 final = out_dir / f"{name}.parquet"
@@ -704,6 +705,43 @@ class Store:
                 raise
             raise err from exc
         return written
+
+    def _export_table(self, name: str, where: str, tmp: Path) -> None:
+        """One table as Parquet, ordered by doc_id.  Up to EXPORT_DOCS_PER_CHUNK documents in
+        one COPY; beyond, in ranges of that many documents, each sorted and appended as its
+        own row groups, so that the sort's memory stays that of one range and does not grow
+        with the store (sorting a whole large table in one go is the run's peak, or fails
+        under the store's memory limit).  The same rows in the same order either way."""
+        # a document's rows in the order they were stored (rowid): a stable order, unlike ties
+        order = "doc_id, rowid"
+        ids = [r[0] for r in self.con.execute(
+            f'SELECT DISTINCT doc_id FROM "{name}"{where} ORDER BY doc_id NULLS LAST').fetchall()]
+        if len(ids) <= EXPORT_DOCS_PER_CHUNK:
+            target = str(tmp).replace("'", "''")
+            self.con.execute(f"COPY (SELECT * FROM \"{name}\"{where} ORDER BY {order}) TO '{target}' "
+                             "(FORMAT PARQUET)")
+            return
+        cond = f"({where[len(' WHERE '):]}) AND " if where else ""
+        writer = None
+        try:
+            for i in range(0, len(ids), EXPORT_DOCS_PER_CHUNK):
+                chunk = [d for d in ids[i:i + EXPORT_DOCS_PER_CHUNK] if d is not None]
+                parts = []
+                if chunk:
+                    lo, hi = (str(x).replace("'", "''") for x in (chunk[0], chunk[-1]))
+                    parts.append(self.con.sql(
+                        f"SELECT * FROM \"{name}\" WHERE {cond}doc_id BETWEEN '{lo}' AND '{hi}' ORDER BY {order}"
+                    ).to_arrow_table())
+                if len(chunk) < len(ids[i:i + EXPORT_DOCS_PER_CHUNK]):  # rows without a doc_id, last
+                    parts.append(self.con.sql(
+                        f'SELECT * FROM "{name}" WHERE {cond}doc_id IS NULL ORDER BY {order}').to_arrow_table())
+                for t in parts:
+                    if writer is None:
+                        writer = pq.ParquetWriter(str(tmp), t.schema)
+                    writer.write_table(t)
+        finally:
+            if writer is not None:
+                writer.close()
 
     # -- integrity, damage, reviews -------------------------------------------------------
 
