@@ -157,16 +157,15 @@ def _close_until(stack: list[_List], text: str, depth: list[int], pos: int) -> N
     """Close the open lists that end before `pos` (a heading, a closing bracket, the end of
     the clause or of the sentence, by the list's kind)."""
     while stack:
-        top = stack[-1]
-        seg = text[top.start:pos]
+        top = stack[-1]  # (the list's text is text[top.start:pos], searched in place)
         d = depth[pos] if pos < len(depth) else 0
-        if _HEADING_IN.search(seg):
+        if _HEADING_IN.search(text, top.start, pos):
             stack.pop()
         elif top.kind == "paren" and d < top.depth:
             stack.pop()
-        elif top.kind == "nested" and _CLAUSE_STOP.search(seg):
+        elif top.kind == "nested" and _CLAUSE_STOP.search(text, top.start, pos):
             stack.pop()
-        elif top.kind == "outer" and "。" in seg:
+        elif top.kind == "outer" and text.find("。", top.start, pos) >= 0:
             stack.pop()
         else:
             break

@@ -51,8 +51,8 @@ def text_units(doc: Document, used: set) -> list[Unit]:
             if (t.table_id, r.index) in used or not _HAS_FIGURE.search("\0".join(r.cells)):
                 continue  # (a row without a digit has no cell with one)
             last = None
-            for j, c in enumerate(r.cells):
-                if j >= len(r.spans) or c == last:
+            for j, c in enumerate(r.cells[:len(r.spans)]):  # (cells past the spans are not read)
+                if c == last:
                     continue
                 last = c
                 if c.isascii() or not _HAN.search(c) or not _HAS_FIGURE.search(c):  # (ASCII: no Han)

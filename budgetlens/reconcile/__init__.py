@@ -12,14 +12,19 @@ from typing import Iterable
 
 from budgetlens.document.model import Document
 from budgetlens.reconcile import (
+    assets,
+    breakdowns,
     comparison,
     completeness,
     cross_document,
     decomposition,
+    glossary,
     indicator,
+    magnitude,
     memo,
     narrative_arithmetic,
     narrative_vs_table,
+    numbering,
     projects,
     shares,
     table_arithmetic,
@@ -36,8 +41,8 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # The rules, registered here and nowhere else: each module's `check(doc, facts)` returns its
 # flags (the families are listed in README.md), in this order; the corpus rules run after a
 # run over every document of it and the store's related ones.
-DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, projects, narrative_arithmetic, decomposition, shares,
-                  comparison, indicator, completeness, text)
+DOCUMENT_RULES = (table_arithmetic, two_sided, narrative_vs_table, magnitude, projects, narrative_arithmetic, breakdowns, assets, decomposition, shares,
+                  comparison, indicator, completeness, numbering, glossary, text)
 CORPUS_RULES = (cross_document,)
 
 
