@@ -213,6 +213,14 @@ class _Extractor:
             s2, q2 = subjects.clean(text[a2:b2], self.owner)
             if s2 and not subjects.is_marker(s2):
                 return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=a2, end=b2), year
+        if a > 0 and not inside:
+            # 1.因公出国（境）费用。2026年预算数28.00万元 — a numbered heading run into the
+            # paragraph names the figures of the sentence after it
+            h = subjects.run_in_heading(text, a - 1)
+            if h is not None:
+                s2, q2 = subjects.clean(text[h[0]:h[1]], self.owner)
+                if s2 and not subjects.is_marker(s2):
+                    return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=h[0], end=h[1]), year
         # borrow: the figure the aside belongs to, the clause before the bracket,
         # the previous figure of the sentence, the topic of the section
         if inside and a > 0:

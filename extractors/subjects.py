@@ -45,7 +45,8 @@ OWNERS = sorted(S["owners"], key=len, reverse=True)
 LEADING = set(S["leading"]) | set(S["leading_verbs"])
 LEADING_SORTED = sorted(LEADING, key=len, reverse=True)
 LINKER_SET = set(S["linkers"]) - set(S["also_nouns"])
-ALSO_NOUNS = set(S["also_nouns"])  # 编制: a verb opening a clause, and a subject on its own
+ALSO_NOUNS = set(S["also_nouns"])
+DISTRIBUTIVE = frozenset(S["distributive"])  # 各 / 分别: one figure for each of the phrase's members  # 编制: a verb opening a clause, and a subject on its own
 SHARE_WORDS = tuple(S["share_words"])
 MEASURE_WORDS = set(S["measure_words"])
 NAME_OPENERS = set(S["name_openers"])
@@ -302,6 +303,7 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
         if not (t and any(b in t for b in "（(")):
             s = _strip_parens(s)
     qualifier = None
+    each = False  # a distributive word was stripped: the phrase before it is a (plural) noun
     for _ in range(6):
         if normalise(s) in _term_re()[1]:
             break  # the whole clause is a budget term (本年收入合计)
@@ -320,12 +322,15 @@ def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
             s = ""  # a clause made only of 累计 / 安排: no subject of its own
             break
         w = _longest_end(s, _LINKER_WORDS, _LINKER_MAX)
+        if w and each and _tokens(w)[-1][1] in _NOUN_POS:
+            w = None  # 收、支预算总计各减少…: before 各 the linker word (总计) is the head noun
         if w:
             rest = s[: -len(w)]
             toks = _tokens(rest)
             # 采购金额 / 预算金额: the linker word is the head noun here
             if not (normalise(rest) in EMPTY or (len(toks) == 1 and toks[0][1].startswith("v"))):
                 s = rest
+                each = each or w in DISTRIBUTIVE
         w = _longest_end(s, _QUALIFIER_WORDS, _QUALIFIER_MAX, 0)
         if w:
             qualifier = qualifier or w
@@ -402,6 +407,28 @@ def _next_is_noun(s: str, w: str) -> bool:
     """对10个立法项目: a two-character verb modifying the noun after it."""
     toks = _tokens(s)
     return len(toks) > 1 and toks[0][0] == w and toks[1][1] in _NOUN_POS
+
+
+_HEADING_MAX = int(S.get("run_in_heading_max", 24))
+_DIGIT = regex.compile(r"\d")
+
+
+def run_in_heading(text: str, end: int) -> Optional[tuple[int, int]]:
+    """`1.因公出国（境）费用。2026年预算数28.00万元`: the sentence ending at `end` (its full
+    stop) is a numbered heading run into the paragraph — a list number, a short name, no
+    figure — and names what the figures of the next sentence are about.  Its span, or None."""
+    if end <= 0 or end >= len(text) or text[end] != "。":
+        return None
+    i = end
+    while i > 0 and text[i - 1] not in "。；;！？!?\n":
+        i -= 1
+    m = LIST_NO.match(text[i:end])
+    if m is None or i + m.end() >= end:
+        return None
+    body = text[i + m.end():end]
+    if _DIGIT.search(body) or len(body.strip()) > _HEADING_MAX or any(c in CLAUSE_END for c in body):
+        return None
+    return i + m.end(), end
 
 
 def is_marker(s: str) -> bool:

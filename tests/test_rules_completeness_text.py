@@ -51,3 +51,19 @@ def test_sangong_part_vs_table(tmp_path):
     nvt = [f for f in flags if f.rule == "sangong.narrative_vs_table"]
     assert nvt and nvt[0].values == [0.35, 0.25]
     assert not [f for f in flags if f.rule == "list.sum_vs_total" and 4.76 in f.values]
+
+
+def test_sangong_part_cut_from_yuan_cell(tmp_path):
+    """A 三公 table in 万元 to six decimals is 元-precise (BJ05 p19: 公务接待费 1.355554; the
+    说明 p7 writes 1.35): a narrative figure cut to two decimals agrees; one 0.01 off does not."""
+    pytest = __import__("pytest")
+    narrative = pytest.importorskip("budgetlens.extractors.narrative")
+    from budgetlens.reconcile import check_document
+    row = "三、公务接待费\n\t0.25\n\t0.25"
+    assert row in SEED_000.read_text(encoding="utf-8")
+    doc = mutated(tmp_path, SEED_000, row, "三、公务接待费\n\t0.255554\n\t0.255554")
+    flags = [f for f in check_document(doc, narrative.extract_facts(doc)) if f.rule == "sangong.narrative_vs_table"]
+    assert not [f for f in flags if 0.25 in f.values], flags
+    doc = mutated(tmp_path, SEED_000, row, "三、公务接待费\n\t0.265554\n\t0.265554")
+    flags = [f for f in check_document(doc, narrative.extract_facts(doc)) if f.rule == "sangong.narrative_vs_table"]
+    assert [f for f in flags if 0.25 in f.values], flags

@@ -117,6 +117,10 @@ def check_sangong(doc: Document, facts) -> list[Flag]:
         tv = parse_number(r.cells[j])
         table_fig = tol.figure(tv, r.cells[j], unit=t.unit or _WAN).scaled(wan_factor(t.unit, _WAN))
         stated = tol.figure(f.value_wan, f.raw or str(f.value), unit=_WAN, approx=(f.qualifier == _APPROX))
+        if (wan_factor(t.unit, _WAN) or 1) < 0.01 or (tol.decimals_of(r.cells[j]) or 0) > 2:
+            # a 元 cell, or a 万元 cell to the 元 (1.355554): the narrative's two decimals may be
+            # cut (1.35) or nudged so the parts add to the rounded total (1.45 of 1.443252)
+            stated = tol.read_from_yuan(stated)
         if tol.agree(stated, table_fig):
             continue
         title = re.sub(r"\s+", "", t.title)
