@@ -192,6 +192,26 @@ class _Extractor:
                     start=u.start + a, end=u.start + b, table_id=u.table_id, row=u.row,
                     project=u.project)
 
+    def _heading_before(self, text: str, a: int, floor: int, paths, qual) -> Optional[subjects.Subject]:
+        """The subject a heading right before the clause at `a` gives its figure, or None."""
+        if text[a - 1] in "：:":
+            # 1.住房公积金(项):支出1073.77万元 — the heading before the colon names the figure
+            for p in paths:
+                if p.end <= a - 1 and text[p.end:a - 1].strip() == "":
+                    return subjects.Subject(p.subject, qualifier=qual, code=p.code, path=p.path)
+            a2, b2, _ = subjects.clause_before(text, a - 1, floor)
+            s2, q2 = subjects.clean(text[a2:b2], self.owner)
+            if s2 and not subjects.is_marker(s2):
+                return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=a2, end=b2)
+        # 1.因公出国（境）费用。2026年预算数28.00万元 — a numbered heading run into the
+        # paragraph names the figures of the sentence after it
+        h = subjects.run_in_heading(text, a - 1)
+        if h is not None:
+            s2, q2 = subjects.clean(text[h[0]:h[1]], self.owner)
+            if s2 and not subjects.is_marker(s2):
+                return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=h[0], end=h[1])
+        return None
+
     def _subject(self, text: str, pos: int, floor: int, paths, facts: list[Fact]) -> tuple[subjects.Subject, Optional[int]]:
         a, b, inside = subjects.clause_before(text, pos, floor)
         year = None
@@ -204,23 +224,10 @@ class _Extractor:
         subj, qual = subjects.clean(text[a:b], self.owner)
         if subj:
             return subjects.Subject(subj, qualifier=qual, code=code_of(subj), start=a, end=b), year
-        if a > 0 and text[a - 1] in "：:" and not inside:
-            # 1.住房公积金(项):支出1073.77万元 — the heading before the colon names the figure
-            for p in paths:
-                if p.end <= a - 1 and text[p.end:a - 1].strip() == "":
-                    return subjects.Subject(p.subject, qualifier=qual, code=p.code, path=p.path), year
-            a2, b2, _ = subjects.clause_before(text, a - 1, floor)
-            s2, q2 = subjects.clean(text[a2:b2], self.owner)
-            if s2 and not subjects.is_marker(s2):
-                return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=a2, end=b2), year
         if a > 0 and not inside:
-            # 1.因公出国（境）费用。2026年预算数28.00万元 — a numbered heading run into the
-            # paragraph names the figures of the sentence after it
-            h = subjects.run_in_heading(text, a - 1)
-            if h is not None:
-                s2, q2 = subjects.clean(text[h[0]:h[1]], self.owner)
-                if s2 and not subjects.is_marker(s2):
-                    return subjects.Subject(s2, qualifier=qual or q2, code=code_of(s2), start=h[0], end=h[1]), year
+            head = self._heading_before(text, a, floor, paths, qual)
+            if head is not None:
+                return head, year
         # borrow: the figure the aside belongs to, the clause before the bracket,
         # the previous figure of the sentence, the topic of the section
         if inside and a > 0:
