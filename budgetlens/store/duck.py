@@ -486,11 +486,7 @@ class Store:
             self.con.register("_ids", ids)
             self.con.register("_sources", sources)
             for name in TABLES:
-                # a document is replaced by its id and by its source path (an edited file
-                # gets a new content hash but must not leave its old results behind)
-                state["doing"] = f"removing earlier {name} rows"
-                self.con.execute(f'DELETE FROM "{name}" WHERE doc_id IN (SELECT doc_id FROM _ids) '
-                                 f'OR source IN (SELECT source FROM _sources)')
+                self._delete_earlier(name, state)
                 df = frames.get(name)
                 if df is None or df.empty:
                     continue
@@ -513,6 +509,14 @@ class Store:
                 state["doing"] = "writing files"
                 self._replace_files(files, run_id)
 
+    def _delete_earlier(self, name: str, state: dict) -> None:
+        """Remove `name`'s rows of the documents being written (registered as _ids and
+        _sources): a document is replaced by its id and by its source path (an edited file
+        gets a new content hash but must not leave its old results behind)."""
+        state["doing"] = f"removing earlier {name} rows"
+        self.con.execute(f'DELETE FROM "{name}" WHERE doc_id IN (SELECT doc_id FROM _ids) '
+                         f'OR source IN (SELECT source FROM _sources)')
+
     def _write_tables(self, tables: dict[str, pa.Table], run_id: str, files: pd.DataFrame | None) -> None:
         docs = tables["documents"]
         if docs.num_rows == 0:
@@ -527,11 +531,7 @@ class Store:
             self.con.register("_ids", ids)
             self.con.register("_sources", sources)
             for name in TABLES:
-                # a document is replaced by its id and by its source path (an edited file
-                # gets a new content hash but must not leave its old results behind)
-                state["doing"] = f"removing earlier {name} rows"
-                self.con.execute(f'DELETE FROM "{name}" WHERE doc_id IN (SELECT doc_id FROM _ids) '
-                                 f'OR source IN (SELECT source FROM _sources)')
+                self._delete_earlier(name, state)
                 t = tables.get(name)
                 if t is None or t.num_rows == 0:
                     continue
