@@ -179,10 +179,16 @@ def test_cases_span_regions():
 @pytest.mark.real
 @pytest.mark.parametrize("name,old,new,value,rule", CASES)
 def test_planted_figure_in_a_real2_pdf(name, old, new, value, rule):
+    f = planted_flag(name, old, new, rule)
+    assert any(abs(v - value) < 0.006 for v in f.values + [f.stated or 0]) or f"{value:g}" in f.message
+
+
+def planted_flag(name: str, old: str, new: str, rule: str):
+    """The one new error/warning flag `old` → `new` gives in document `name` (skipped when
+    ../shared/real2 is absent); it must come from `rule`."""
     if not all(p.is_file() for p in _files(name)):
         pytest.skip("../shared/real2 is not available")
     got = [f for f in serious(name, old, new) if (f.rule, f.message) not in _baseline(name)]
     assert len(got) == 1, [(f.rule, f.message) for f in got]
-    f = got[0]
-    assert f.rule == rule, (f.rule, f.message)
-    assert any(abs(v - value) < 0.006 for v in f.values + [f.stated or 0]) or f"{value:g}" in f.message
+    assert got[0].rule == rule, (got[0].rule, got[0].message)
+    return got[0]

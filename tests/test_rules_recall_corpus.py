@@ -35,6 +35,13 @@ def serious(text: str, year: int) -> list:
 
 @pytest.mark.parametrize("ex", CORPUS, ids=[f"{e['source']}:{e['rule']}" for e in CORPUS])
 def test_recall_corpus(ex):
+    check_example(ex, serious)
+
+
+def check_example(ex: dict, serious) -> None:
+    """An example of a rule corpus: silent when its rule is None; a defect as printed flags
+    its rule, and only it; otherwise silent as printed, and `changed` (old, new) gives exactly
+    one new flag, from its rule."""
     clean = serious(ex["text"], ex["year"])
     if ex["rule"] is None:
         assert not clean, [(f.rule, f.message) for f in clean]
