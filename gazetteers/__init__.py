@@ -11,7 +11,6 @@ import functools
 import hashlib
 import io
 import logging
-import marshal
 import os
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from typing import Any, Optional
 
 import regex
 import yaml
+
+from . import jieba_trie
 
 HERE = Path(__file__).resolve().parent
 # libyaml's parser when built in (the same documents, ~8x faster to read at start-up)
@@ -262,9 +263,9 @@ def _protected_words_re():
     return regex.compile("|".join(regex.escape(w) for w in special))
 
 
-# jieba is imported inside the two functions below: its dictionary (~60 MB as Python
-# objects) and the POS tag table (~45 MB) are loaded only by a process that segments or
-# tags, never by `budgetlens --help` or a store command.
+# jieba is imported inside the two functions below: its dictionary and POS tag table (and
+# jieba.posseg's HMM tables) are loaded only by a process that segments or tags, never by
+# `budgetlens --help` or a store command.
 
 def _import_jieba():
     """jieba, imported without pkg_resources.  jieba's _compat imports pkg_resources (if
@@ -281,66 +282,79 @@ def _import_jieba():
     return jieba
 
 
-# jieba's dictionary as Python objects: FREQ (word and prefix → frequency, ~60 MB) and
-# jieba.posseg's tag table (word → tag).  jieba.posseg parses the table from dict.txt when
-# it is imported, with its own copy of every word and one string per tag (~50 MB); here
-# the table keys on FREQ's strings and shares its tag strings (~8 MB), and both are kept
-# in one marshal cache (marshal restores the shared strings as shared) beside jieba's own.
-_JIEBA_CACHE_FORMAT = 1
+# jieba's dictionary: FREQ (word and prefix → frequency) and jieba.posseg's tag table (word →
+# tag).  As dicts they cost ~60 MB and ~1 s to load at every start-up (jieba.posseg parses
+# dict.txt once more for its table); here both are a marisa trie and two arrays
+# (gazetteers/jieba_trie.py, ~4 MB), built once from jieba's dict.txt into a cache file
+# beside jieba's own, keyed on jieba's version and dict.txt (and marisa-trie's build).
+_JIEBA_CACHE_FORMAT = 2
 
 
-def _jieba_cache_path(jieba, tk) -> Optional[Path]:
+def _jieba_dict_file(jieba, tk) -> Optional[Path]:
     dict_file = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
     if tk.dictionary != jieba.DEFAULT_DICT or not dict_file.is_file():
         return None  # a dictionary set by someone else: jieba loads it its own way
-    st = dict_file.stat()
-    key = f"{_JIEBA_CACHE_FORMAT}|{jieba.__version__}|{dict_file}|{st.st_size}|{st.st_mtime_ns}"
-    return Path(tempfile.gettempdir()) / f"budgetlens-jieba-{hashlib.sha1(key.encode()).hexdigest()[:16]}.cache"
+    return dict_file
+
+
+def _jieba_cache_path(jieba, tk) -> Optional[Path]:
+    dict_file = _jieba_dict_file(jieba, tk)
+    if dict_file is None:
+        return None
+    st, lib = dict_file.stat(), Path(jieba_trie.marisa_trie.__file__)
+    key = (f"{_JIEBA_CACHE_FORMAT}|{jieba_trie.FORMAT}|{jieba.__version__}|{dict_file}|{st.st_size}|{st.st_mtime_ns}"
+           f"|{lib}|{lib.stat().st_mtime_ns}")
+    return Path(tempfile.gettempdir()) / f"budgetlens-jieba-{hashlib.sha1(key.encode()).hexdigest()[:16]}.trie"
 
 
 def _read_jieba_cache(path: Path):
+    """(FREQ, total, tag table) from the cache file, or None."""
     try:
-        with open(path, "rb") as fh:
-            freq, total, tags = marshal.load(fh)
-    except (OSError, EOFError, ValueError, TypeError):
+        data = path.read_bytes()
+    except OSError:
         return None
-    ok = isinstance(freq, dict) and isinstance(total, int) and isinstance(tags, dict) and len(tags) <= len(freq)
-    return (freq, total, tags) if ok else None
+    return jieba_trie.load(data)
 
 
-def _write_jieba_cache(path: Path, freq: dict, total: int, tags: dict) -> None:
+def _write_jieba_cache(path: Path, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
         with os.fdopen(fd, "wb") as fh:
-            marshal.dump((freq, total, tags), fh)
+            fh.write(data)
         os.replace(tmp, path)
     except OSError:  # a read-only or full temp folder: no cache, same results
         pass
 
 
+def _build_jieba_cache(jieba, tk, path: Path):
+    """(FREQ, total, tag table) built from jieba's dict.txt and written to the cache, or None
+    where jieba must read its dictionary itself."""
+    dict_file = _jieba_dict_file(jieba, tk)
+    built = jieba_trie.build(dict_file) if dict_file is not None else None
+    if built is None:
+        return None
+    _write_jieba_cache(path, built)
+    return jieba_trie.load(built)
+
+
 @functools.lru_cache(maxsize=None)
 def _jieba_loaded():
     """(jieba.dt with its dictionary loaded, the compact tag table or None).  From the
-    cache when there is one; else from jieba itself (its FREQ, and the table jieba.posseg
-    parses), then cached."""
+    cache when there is one; else built from jieba's dict.txt and cached; else (another
+    dictionary, or one jieba's loaders read otherwise) loaded by jieba itself."""
     jieba = _import_jieba()
     jieba.setLogLevel(logging.WARNING)
     tk = jieba.dt
     path = None if tk.initialized else _jieba_cache_path(jieba, tk)  # not a dictionary changed by others
-    cached = _read_jieba_cache(path) if path is not None and path.is_file() else None
-    if cached is not None:
-        tk.FREQ, tk.total, tags = cached
+    loaded = None
+    if path is not None:
+        loaded = (_read_jieba_cache(path) if path.is_file() else None) or _build_jieba_cache(jieba, tk, path)
+    if loaded is not None:
+        tk.FREQ, tk.total, tags = loaded
         tk.initialized = True
         return tk, tags
     tk.initialize()
-    if path is None:
-        return tk, None
-    import jieba.posseg as pseg
-
-    tags = _compact_tag_table(pseg.dt.word_tag_tab, tk.FREQ)
-    pseg.dt.word_tag_tab = tags
-    _write_jieba_cache(path, tk.FREQ, tk.total, tags)
-    return tk, tags
+    return tk, None
 
 
 @functools.lru_cache(maxsize=None)
@@ -362,8 +376,8 @@ def _empty_dictionary():
 
 @functools.lru_cache(maxsize=None)
 def jieba_pos_tokenizer():
-    """jieba.posseg's tagger (`jieba.posseg.dt`) over jieba_tokenizer(), with the compact
-    tag table; the user words' tag (nz) is merged into it by jieba on the first cut.
+    """jieba.posseg's tagger (`jieba.posseg.dt`) over jieba_tokenizer(), with the trie's
+    tag table (or, from a dictionary jieba loaded itself, a compact copy of its own); the user words' tag (nz) is merged into it by jieba on the first cut.
     Importing jieba.posseg makes it parse dict.txt into its own table, which would be
     replaced at once: while it is imported, `jieba.dt` hands it an empty dictionary."""
     tk = jieba_tokenizer()

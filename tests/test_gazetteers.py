@@ -237,34 +237,164 @@ def test_jieba_keeps_budget_terms_whole(tmp_path):
     assert "公务用车运行维护费" in plain and "机关运行经费" in plain
 
 
-def test_jieba_dictionary_and_tags_are_jiebas_own():
-    """The dictionary and the compact POS tag table (loaded from budgetlens' cache, or built
-    and cached) hold what jieba itself loads: a fresh jieba.Tokenizer's FREQ and total and a
-    fresh POSTokenizer's tag of every word, and the two tag a text alike."""
-    import jieba.posseg as pseg
+# plain jieba, in a process of its own: its dictionary read from dict.txt (not from a cache
+# of jieba's or ours), jieba.posseg's table parsed from it, then the budget words added as
+# jieba_tokenizer() adds them; what they hold and how they cut the texts
+_PLAIN_JIEBA = r"""
+import marshal, sys
+import jieba, jieba.posseg as pseg
+words_file, texts_file, tmp_dir, out = sys.argv[1:]
+tk = jieba.Tokenizer()
+tk.tmp_dir = tmp_dir
+tk.initialize()
+pos = pseg.POSTokenizer(tk)
+base = (dict(tk.FREQ), tk.total, dict(pos.word_tag_tab))
+with open(words_file, "rb") as fh:
+    words, user_freq = marshal.load(fh)
+for w in words:
+    tk.add_word(w, user_freq, "nz")
+with open(texts_file, "rb") as fh:
+    texts = marshal.load(fh)
+cuts = [(list(tk.cut(t)), list(tk.cut(t, HMM=False)), list(tk.cut(t, cut_all=True)), list(tk.cut_for_search(t)),
+         [tuple(p) for p in pos.cut(t)], [tuple(p) for p in pos.cut(t, HMM=False)]) for t in texts]
+with open(out, "wb") as fh:
+    marshal.dump((base, (tk.FREQ, tk.total, pos.word_tag_tab), cuts), fh)
+"""
 
-    pos = g.jieba_pos_tokenizer()
-    tk = g.jieba_tokenizer()
-    assert pos.tokenizer is tk
-    ref_tk = jieba_fresh_tokenizer()
-    path = g._jieba_cache_path(__import__("jieba"), tk)
-    assert path is not None and path.is_file()
-    freq, total, tags = g._read_jieba_cache(path)
-    assert total == ref_tk.total and freq == ref_tk.FREQ
-    ref = pseg.POSTokenizer(ref_tk)
-    assert tags == ref.word_tag_tab
-    for w in g._userdict_words():  # the budget words, as the pipeline adds them
-        ref_tk.add_word(w, g._USERDICT_FREQ, "nz")
-    assert tk.total == ref_tk.total and tk.FREQ == ref_tk.FREQ
-    text = ("2024年一般公共预算财政拨款支出1234.56万元，比上年增加12.3万元，主要原因是新增信息化建设项目；"
-            "因公出国（境）费0万元，公务用车运行维护费11.80万元，机关运行经费95.17万元。张三同志负责。")
-    assert [(w.word, w.flag) for w in pos.cut(text)] == [(w.word, w.flag) for w in ref.cut(text)]
-    assert pos.word_tag_tab == ref.word_tag_tab  # the budget words' tag (nz) merged into both
+
+def _jieba_texts() -> list[str]:
+    """Real sentences: every line of the seeds in samples/ and every example text of the
+    extractor and reconcile corpora (sentences of the real PDFs)."""
+    texts = [ln for p in SAMPLES for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    for folder in (ROOT / "extractors" / "corpus", ROOT / "budgetlens" / "reconcile" / "corpus"):
+        for path in sorted(folder.glob("*.yaml")):
+            texts += [str(e["text"]) for e in (g.yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+                      .get("examples") or [] if isinstance(e, dict) and e.get("text")]
+    return list(dict.fromkeys(texts))
 
 
-def jieba_fresh_tokenizer():
+@pytest.fixture(scope="module")
+def plain_jieba(tmp_path_factory):
+    import marshal
+    import subprocess
+    import sys
+
+    d = tmp_path_factory.mktemp("plain-jieba")
+    texts = _jieba_texts()
+    (d / "words").write_bytes(marshal.dumps((list(g._userdict_words()), g._USERDICT_FREQ)))
+    (d / "texts").write_bytes(marshal.dumps(texts))
+    (d / "cache").mkdir()
+    subprocess.run([sys.executable, "-c", _PLAIN_JIEBA, str(d / "words"), str(d / "texts"), str(d / "cache"),
+                    str(d / "out")], check=True, capture_output=True, timeout=300)
+    base, final, cuts = marshal.loads((d / "out").read_bytes())
+    return texts, base, final, cuts
+
+
+def test_jieba_trie_cache_holds_jiebas_own_dictionary(plain_jieba):
+    """The trie cache (as the pipeline reads it, and as built afresh from dict.txt) holds
+    what plain jieba loads: its FREQ (every word and prefix, with its frequency), its total
+    and jieba.posseg's tag of every word."""
     import jieba
 
-    tk = jieba.Tokenizer()
-    tk.initialize()
-    return tk
+    from budgetlens.gazetteers import jieba_trie
+
+    _, (ref_freq, ref_total, ref_tags), _, _ = plain_jieba
+    tk = g.jieba_tokenizer()
+    path = g._jieba_cache_path(jieba, tk)
+    assert path is not None and path.is_file()
+    built = jieba_trie.load(jieba_trie.build(g._jieba_dict_file(jieba, tk)))
+    for freq, total, tags in (g._read_jieba_cache(path), built):
+        assert isinstance(freq, jieba_trie.TrieFreq) and isinstance(tags, jieba_trie.TrieTags)
+        assert total == ref_total
+        assert len(freq) == len(ref_freq) and dict(freq.items()) == ref_freq
+        assert len(tags) == len(ref_tags) and dict(tags.items()) == ref_tags
+        for w in ("公务", "一般公共预算", "B超", "预算拨款支出", "x"):  # words, prefixes, neither
+            assert (w in freq, freq.get(w), tags.get(w, "x")) == (w in ref_freq, ref_freq.get(w), ref_tags.get(w, "x"))
+
+
+def test_jieba_trie_cuts_and_tags_as_plain_jieba(plain_jieba):
+    """jieba over the trie dictionary with the budget words (jieba_tokenizer,
+    jieba_pos_tokenizer) cuts every real sentence as plain jieba with the same words does,
+    HMM on and off, in every mode, and tags it alike; afterwards FREQ, total and the tag
+    table (the words added at run time and the user tags merged by jieba.posseg) are equal."""
+    from budgetlens.gazetteers import jieba_trie
+
+    texts, _, (ref_freq, ref_total, ref_tags), ref_cuts = plain_jieba
+    assert len(texts) > 1000
+    pos = g.jieba_pos_tokenizer()
+    tk = g.jieba_tokenizer()
+    assert pos.tokenizer is tk and isinstance(tk.FREQ, jieba_trie.TrieFreq)
+    assert isinstance(pos.word_tag_tab, jieba_trie.TrieTags)
+    for text, ref in zip(texts, ref_cuts, strict=True):
+        cuts = (list(tk.cut(text)), list(tk.cut(text, HMM=False)), list(tk.cut(text, cut_all=True)),
+                list(tk.cut_for_search(text)),
+                [tuple(p) for p in pos.cut(text)], [tuple(p) for p in pos.cut(text, HMM=False)])
+        assert cuts == tuple(ref), text
+    assert tk.total == ref_total
+    assert tk.FREQ == ref_freq and pos.word_tag_tab == ref_tags
+
+
+def _dict_file(tmp_path, text: str) -> Path:
+    path = tmp_path / "dict.txt"
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_jieba_trie_maps_like_jiebas_dicts(tmp_path):
+    """TrieFreq/TrieTags behave as the dicts jieba builds from the same file (gen_pfdict and
+    load_word_tag), for reading and for the changes jieba makes at run time."""
+    import io
+    import marshal
+
+    import jieba
+    import jieba.posseg as pseg
+
+    from budgetlens.gazetteers import jieba_trie
+
+    text = "预算 30 n\n预算拨款 5 n\n一般 200 a\n预算 7 vn\nB超 3 n\n"  # a word twice: the later line wins
+    ref_freq, ref_total = jieba.Tokenizer.gen_pfdict(io.BytesIO(text.encode()))
+    ref_pos = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
+    ref_pos.load_word_tag(io.BytesIO(text.encode()))
+    freq, total, tags = jieba_trie.load(jieba_trie.build(_dict_file(tmp_path, text)))
+    assert total == ref_total == 245
+    assert freq == ref_freq and dict(freq) == ref_freq and tags == ref_pos.word_tag_tab
+    assert freq["预算拨"] == 0 and "预算拨" not in tags and tags["预算"] == "vn" and freq["预算"] == 7
+    for key in ("", "预算拨款支出", "b超", 3, None, "\ud800"):
+        assert key not in freq and freq.get(key, -1) == -1 and tags.get(key) is None
+        with pytest.raises(KeyError):
+            freq[key]
+    # what jieba changes: add_word's word and prefixes, del_word's 0, posseg's merged user tags
+    for mapping, ref, changes in ((freq, dict(ref_freq), {"预算": 0, "公用经费": 9, "公用": 0, "公": 0}),
+                                  (tags, dict(ref_pos.word_tag_tab), {"预算": "nz", "公用经费": "nz"})):
+        mapping.update(changes)
+        ref.update(changes)
+        assert mapping == ref and len(mapping) == len(ref) and sorted(mapping) == sorted(ref)
+        del mapping["预算"], ref["预算"]
+        del mapping["公用经费"], ref["公用经费"]
+        assert mapping == ref and len(mapping) == len(ref) and "预算" not in mapping and mapping.get("预算") is None
+        with pytest.raises(KeyError):
+            del mapping["预算"]
+    data = jieba_trie.build(_dict_file(tmp_path, text))
+    assert jieba_trie.load(b"not a cache") is None and jieba_trie.load(data[:-100]) is None
+    *head, tags_code, tag_numbers, names = marshal.loads(data)
+    for numbers in (bytes([len(names) + 1]) * len(tag_numbers), tag_numbers[:-1]):  # no tag; one short
+        assert jieba_trie.load(marshal.dumps((*head, tags_code, numbers, names))) is None
+    assert jieba_trie.load(marshal.dumps((*head, tags_code, tag_numbers, names))) == jieba_trie.load(data)
+
+
+@pytest.mark.parametrize("text", ["预算 30 n\n\n一般 2 a\n", "预算 30\n", "预算 30 n x\n", " 30 n\n", "预算 三十 n\n"],
+                         ids=["empty line", "no tag", "four fields", "no word", "no number"])
+def test_jieba_trie_leaves_odd_dictionaries_to_jieba(tmp_path, text):
+    """A dict.txt that jieba's two loaders would read otherwise than line by line as three
+    fields (or refuse): no trie, jieba reads it itself."""
+    from budgetlens.gazetteers import jieba_trie
+
+    assert jieba_trie.build(_dict_file(tmp_path, text)) is None
+
+
+def test_jieba_cache_write_failure_is_harmless(tmp_path):
+    """A temp folder that cannot be written: no cache file and no error."""
+    path = tmp_path / "missing" / "budgetlens-jieba.trie"
+    g._write_jieba_cache(path, b"data")
+    assert not path.exists() and not path.parent.exists()
+    assert g._read_jieba_cache(path) is None
