@@ -76,7 +76,9 @@ class BudgetFacts:
 @functools.lru_cache(maxsize=1)
 def nlp():
     """spacy.blank("zh") + jieba + the budget_facts component (built once)."""
+    # first: the budget words added once to the jieba spaCy segments with (jieba.dt), and its
+    # dictionary loaded from the trie cache before spaCy's first cut would load jieba's own
+    gazetteers.jieba_tokenizer()
     z = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-    gazetteers.jieba_tokenizer()  # the budget words, added once to the jieba spaCy segments with
     z.add_pipe("budget_facts")
     return z
