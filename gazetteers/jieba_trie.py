@@ -213,9 +213,11 @@ def build(dict_file: Path) -> Optional[bytes]:
         if word in tags:
             tag_ids[i] = number[tags[word]]
     fcode, tcode = _typecode(freqs), _typecode(tag_ids)
-    data = (FORMAT, total, trie.tobytes(), fcode, array(fcode, freqs).tobytes(),
-            tcode, array(tcode, tag_ids).tobytes(), names)
-    return marshal.dumps(data)
+    try:
+        arrays = (fcode, array(fcode, freqs).tobytes(), tcode, array(tcode, tag_ids).tobytes())
+    except OverflowError:  # a frequency beyond 64 bits: jieba keeps it as an int
+        return None
+    return marshal.dumps((FORMAT, total, trie.tobytes(), *arrays, names))
 
 
 def _numbers_within(tag_ids: memoryview, n: int) -> bool:

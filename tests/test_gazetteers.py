@@ -375,6 +375,9 @@ def test_jieba_trie_maps_like_jiebas_dicts(tmp_path):
         with pytest.raises(KeyError):
             del mapping["预算"]
     data = jieba_trie.build(_dict_file(tmp_path, text))
+    wide = "甲 -5 n\n乙 70000 n\n丙乙 5000000000 n\n"  # frequencies of any size in 64 bits
+    assert jieba_trie.load(jieba_trie.build(_dict_file(tmp_path, wide)))[:2] == jieba.Tokenizer.gen_pfdict(
+        io.BytesIO(wide.encode()))
     assert jieba_trie.load(b"not a cache") is None and jieba_trie.load(data[:-100]) is None
     *head, tags_code, tag_numbers, names = marshal.loads(data)
     for numbers in (bytes([len(names) + 1]) * len(tag_numbers), tag_numbers[:-1]):  # no tag; one short
@@ -382,11 +385,12 @@ def test_jieba_trie_maps_like_jiebas_dicts(tmp_path):
     assert jieba_trie.load(marshal.dumps((*head, tags_code, tag_numbers, names))) == jieba_trie.load(data)
 
 
-@pytest.mark.parametrize("text", ["预算 30 n\n\n一般 2 a\n", "预算 30\n", "预算 30 n x\n", " 30 n\n", "预算 三十 n\n"],
-                         ids=["empty line", "no tag", "four fields", "no word", "no number"])
+@pytest.mark.parametrize("text", ["预算 30 n\n\n一般 2 a\n", "预算 30\n", "预算 30 n x\n", " 30 n\n", "预算 三十 n\n",
+                                  f"预算 {2 ** 70} n\n"],
+                         ids=["empty line", "no tag", "four fields", "no word", "no number", "huge number"])
 def test_jieba_trie_leaves_odd_dictionaries_to_jieba(tmp_path, text):
     """A dict.txt that jieba's two loaders would read otherwise than line by line as three
-    fields (or refuse): no trie, jieba reads it itself."""
+    fields (or refuse), or with a frequency no 64-bit array holds: no trie, jieba reads it."""
     from budgetlens.gazetteers import jieba_trie
 
     assert jieba_trie.build(_dict_file(tmp_path, text)) is None
