@@ -264,6 +264,11 @@ _TITLE_NOISE = re.compile(V["title_noise"])
 _PART_LEAD = re.compile(rf"^{re.escape(V['fund_part_lead'])}\s*[：:]?\s*")
 
 
+def _project_name(t: Table) -> str:
+    """`project_name(t)`, once per table."""
+    return memo.obj_once(t, "project_name", project_name)
+
+
 def project_name(t: Table) -> str:
     name = _clean(t.title)
     for r in t.rows[:3]:
@@ -352,9 +357,10 @@ def _block_name(t: Table, row: Row) -> str:
         for k, c in enumerate(cells):
             if _label(c) in V["project_name_labels"] and k + 1 < len(cells) and cells[k + 1]:
                 return cells[k + 1]
-    return project_name(t)
+    return _project_name(t)
 
 
+@functools.lru_cache(maxsize=50_000)
 def _lcs(a: str, b: str) -> int:
     best = 0
     for i in range(len(a)):
@@ -372,7 +378,7 @@ def _budget_sources(doc: Document) -> list[tuple[str, float, Table, Row, int]]:
     for t in doc.tables_of("performance_targets"):
         b = project_budget(t)
         if b:
-            out.append((project_name(t), b[0], t, b[1], b[2]))
+            out.append((_project_name(t), b[0], t, b[1], b[2]))
     for t in doc.tables_of("government_procurement", "project_expenditure"):
         amount_cols = [j for j, c in enumerate(t.columns) if any(w in c for w in V["amount_column_words"])]
         for r in t.rows:
@@ -412,13 +418,15 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
             sources_here = []
         else:
             sources_here = sources
+        total_cost = any(w in ind.subject for w in V["total_cost_words"])
+        own_name = _project_name(ind.table) if own and sources_here else ""
         for name, amount, t, r, j in sources_here:
             if t is ind.table:
-                if any(w in ind.subject for w in V["total_cost_words"]):
+                if total_cost:
                     matches.append((name, amount, t, r, j))
                 continue
-            if own and project_name(ind.table) and _lcs(project_name(ind.table), name) >= max(6, len(name) - 2):
-                if any(w in ind.subject for w in V["total_cost_words"]) or _lcs(ind.subject, name) >= 6:
+            if own_name and _lcs(own_name, name) >= max(6, len(name) - 2):
+                if total_cost or _lcs(ind.subject, name) >= 6:
                     matches.append((name, amount, t, r, j))
                 continue
             if _lcs(ind.subject, name) >= 6:

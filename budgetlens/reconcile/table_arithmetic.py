@@ -233,12 +233,12 @@ def _col_parts(t: Table) -> list[tuple[int, list[int]]]:
             if c.relation == "total" and len(c.children) >= 2]
 
 
-def _contradicted(t: Table, total: int, parts: list[int]) -> bool:
-    """The rows contradict the tree: the split fails in most of the rows that fill it.  A
-    published table is added by software; a split that fails in most rows means the tree
-    was misread (a header row lost, a total that covers other columns), not that the
-    department got most rows wrong.  Tables of fewer than three such rows are not judged."""
-    held = failed = 0
+def _split_failures(t: Table, total: int, parts: list[int]) -> tuple[int, list[Row]]:
+    """(rows where the split holds, rows where it fails) among the rows that fill it: a
+    row fills it when its total cell and one of its part cells hold numbers (what
+    `_sum_flag` asks before it compares; a failing row is one it flags)."""
+    held = 0
+    failed = []
     unit = t.unit or _UNIT
     for r in t.rows:
         cells = r.cells
@@ -250,16 +250,25 @@ def _contradicted(t: Table, total: int, parts: list[int]) -> bool:
                      tol.total(_figure_of(cells[j] if j < n else None, unit) for j in parts)):
             held += 1
         else:
-            failed += 1
+            failed.append(r)
+    return held, failed
+
+
+def _contradicted(held: int, failed: int) -> bool:
+    """The rows contradict the tree: the split fails in most of the rows that fill it.  A
+    published table is added by software; a split that fails in most rows means the tree
+    was misread (a header row lost, a total that covers other columns), not that the
+    department got most rows wrong.  Tables of fewer than three such rows are not judged."""
     return held + failed >= 3 and failed > held
 
 
 def column_splits(t: Table) -> list[Flag]:
     flags = []
     for j0, parts in _col_parts(t):
-        if _contradicted(t, j0, parts):
+        held, failed = _split_failures(t, j0, parts)
+        if _contradicted(held, len(failed)):
             continue
-        for r in t.rows:
+        for r in failed:  # the rows `_sum_flag` flags (it returns None for every other row)
             what = say("columns.split.what", row=_clean(r.label) or r.code or r.index + 1)
             f = _sum_flag(t, "columns.split", (r, j0), [(r, j) for j in parts], what)
             if f:
