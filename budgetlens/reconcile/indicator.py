@@ -79,7 +79,7 @@ def table_indicators(t: Table) -> list[Indicator]:
     project_col: Optional[int] = None
     project = ""
     for r in t.rows:
-        cells = [_clean(c) for c in r.cells]
+        cells = _clean_cells(r)
         if V["indicator_name_header"] in cells:
             name_col = cells.index(V["indicator_name_header"])
             project_col = next((j for j, c in enumerate(cells) if c in V["project_name_labels"]), project_col)
@@ -119,6 +119,14 @@ def _target_of(c: str) -> tuple:
     return m.group("cmp"), number_with_unit(c[m.end():])
 
 
+def _clean_cells(r: Row) -> list[str]:
+    """A row's cells without whitespace, once per row (read, never changed)."""
+    return memo.obj_once(r, "indicator_clean_cells", lambda x: [_clean(c) for c in x.cells])
+
+
+_PROJECT_NAME_LABELS = frozenset(V["project_name_labels"])
+
+
 def _project_of(cells: list[str], project_col: Optional[int], current: str) -> str:
     """The project a target row belongs to: the table's project-name column (a merged cell
     repeats or is left blank below its first row), or a form row `项目名称 | NAME`.  Targets
@@ -126,7 +134,7 @@ def _project_of(cells: list[str], project_col: Optional[int], current: str) -> s
     if project_col is not None and project_col < len(cells) and cells[project_col]:
         return cells[project_col]
     for j, c in enumerate(cells[:-1]):
-        if c in V["project_name_labels"] and cells[j + 1]:
+        if c in _PROJECT_NAME_LABELS and cells[j + 1]:
             return cells[j + 1]
     return current
 
@@ -272,7 +280,7 @@ def _project_name(t: Table) -> str:
 def project_name(t: Table) -> str:
     name = _clean(t.title)
     for r in t.rows[:3]:
-        cells = [_clean(c) for c in r.cells]
+        cells = _clean_cells(r)
         if V["title_name_label"] in cells:
             k = cells.index(V["title_name_label"])
             if k + 1 < len(cells) and cells[k + 1]:
@@ -293,7 +301,7 @@ def _label(c: str) -> str:
 
 def _row_labels(r: Row) -> tuple:
     """(cleaned cells, their label keys) of a row, once per row."""
-    cells = [_clean(c) for c in r.cells]
+    cells = _clean_cells(r)
     return cells, [_label(c) for c in cells]
 
 
@@ -353,7 +361,7 @@ def _labelled_in(t: Table, block: list[Row], vocab: str) -> list[tuple[float, Ro
 
 def _block_name(t: Table, row: Row) -> str:
     for r in _project_block(t, row)[:4]:
-        cells = [_clean(c) for c in r.cells]
+        cells = _clean_cells(r)
         for k, c in enumerate(cells):
             if _label(c) in V["project_name_labels"] and k + 1 < len(cells) and cells[k + 1]:
                 return cells[k + 1]
