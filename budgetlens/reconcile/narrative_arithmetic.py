@@ -15,7 +15,6 @@ From the text it takes only what a list says about itself: the marker that opene
 from __future__ import annotations
 
 import bisect
-
 import re
 from dataclasses import dataclass, field
 from typing import Optional
