@@ -172,29 +172,16 @@ def table_fund(t: Table) -> Optional[str]:
 def cell_roles(t: Table, r: Optional[Row], j: int, doc_year: Optional[int] = None) -> Roles:
     """Roles of cell (r, j): the header tree's where established, else the column label's,
     the row label's (a `一般公共预算` row of a 收支总表) and the table title's."""
-    year, measure, col_fund, col_part = _column_roles(t, j, doc_year)
-    row_label = clean_ws(r.label) if r is not None else ""
-    fund = fund_of(row_label) or col_fund
-    # a part the title names (`基本支出表`) is the whole table's context, not the column's
-    part = part_of(row_label) or col_part
-    return Roles(year=year, measure=measure, fund=fund, part=part)
-
-
-def _column_roles(t: Table, j: int, doc_year: Optional[int]) -> tuple:
-    """(year, measure, fund, part) the column gives its cells (the fund and part a row
-    label names come first), once per column."""
-    return memo.obj_once(t, ("column_roles", j, doc_year), lambda _t: _read_column_roles(t, j, doc_year))
-
-
-def _read_column_roles(t: Table, j: int, doc_year: Optional[int]) -> tuple:
     col = t.column_info[j] if j < len(t.column_info) else None
     path = _label_path(t, j)
     label = "/".join(path)
+    row_label = clean_ws(r.label) if r is not None else ""
     year = (col.year if col else None) or _year_of_label(label, doc_year)
     measure = (col.measure if col else None) or _deepest(measure_of, path)
-    fund = (col.fund if col else None) or _deepest(fund_of, path) or table_fund(t)
-    part = (col.part if col else None) or _deepest(part_of, path)
-    return year, measure, fund, part
+    fund = fund_of(row_label) or (col.fund if col else None) or _deepest(fund_of, path) or table_fund(t)
+    # a part the title names (`基本支出表`) is the whole table's context, not the column's
+    part = part_of(row_label) or (col.part if col else None) or _deepest(part_of, path)
+    return Roles(year=year, measure=measure, fund=fund, part=part)
 
 
 def _deepest(read, path: tuple) -> Optional[str]:
