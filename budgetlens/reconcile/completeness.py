@@ -22,7 +22,6 @@ FAMILY = "completeness"
 R = gazetteers.load("rules/completeness")
 
 
-_WS = re.compile(r"\s+")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -38,7 +37,9 @@ def _body(doc: Document) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _without_spaces(text: str) -> str:
-    return _WS.sub("", text)
+    # str.split() splits on exactly what `\s` matches in a str pattern (Unicode whitespace):
+    # the same text as re.sub(r"\s+", "", text), a few times faster
+    return "".join(text.split())
 
 
 _NONE = re.compile(R["none_pattern"])

@@ -79,7 +79,7 @@ def table_indicators(t: Table) -> list[Indicator]:
     project_col: Optional[int] = None
     project = ""
     for r in t.rows:
-        cells = [_clean(c) for c in r.cells]
+        cells = _clean_cells(r)
         if V["indicator_name_header"] in cells:
             name_col = cells.index(V["indicator_name_header"])
             project_col = next((j for j, c in enumerate(cells) if c in V["project_name_labels"]), project_col)
@@ -119,6 +119,14 @@ def _target_of(c: str) -> tuple:
     return m.group("cmp"), number_with_unit(c[m.end():])
 
 
+def _clean_cells(r: Row) -> list[str]:
+    """A row's cells without whitespace, once per row (read, never changed)."""
+    return memo.obj_once(r, "indicator_clean_cells", lambda x: [_clean(c) for c in x.cells])
+
+
+_PROJECT_NAME_LABELS = frozenset(V["project_name_labels"])
+
+
 def _project_of(cells: list[str], project_col: Optional[int], current: str) -> str:
     """The project a target row belongs to: the table's project-name column (a merged cell
     repeats or is left blank below its first row), or a form row `项目名称 | NAME`.  Targets
@@ -126,7 +134,7 @@ def _project_of(cells: list[str], project_col: Optional[int], current: str) -> s
     if project_col is not None and project_col < len(cells) and cells[project_col]:
         return cells[project_col]
     for j, c in enumerate(cells[:-1]):
-        if c in V["project_name_labels"] and cells[j + 1]:
+        if c in _PROJECT_NAME_LABELS and cells[j + 1]:
             return cells[j + 1]
     return current
 
@@ -264,10 +272,15 @@ _TITLE_NOISE = re.compile(V["title_noise"])
 _PART_LEAD = re.compile(rf"^{re.escape(V['fund_part_lead'])}\s*[：:]?\s*")
 
 
+def _project_name(t: Table) -> str:
+    """`project_name(t)`, once per table."""
+    return memo.obj_once(t, "project_name", project_name)
+
+
 def project_name(t: Table) -> str:
     name = _clean(t.title)
     for r in t.rows[:3]:
-        cells = [_clean(c) for c in r.cells]
+        cells = _clean_cells(r)
         if V["title_name_label"] in cells:
             k = cells.index(V["title_name_label"])
             if k + 1 < len(cells) and cells[k + 1]:
@@ -288,7 +301,7 @@ def _label(c: str) -> str:
 
 def _row_labels(r: Row) -> tuple:
     """(cleaned cells, their label keys) of a row, once per row."""
-    cells = [_clean(c) for c in r.cells]
+    cells = _clean_cells(r)
     return cells, [_label(c) for c in cells]
 
 
@@ -348,13 +361,14 @@ def _labelled_in(t: Table, block: list[Row], vocab: str) -> list[tuple[float, Ro
 
 def _block_name(t: Table, row: Row) -> str:
     for r in _project_block(t, row)[:4]:
-        cells = [_clean(c) for c in r.cells]
+        cells = _clean_cells(r)
         for k, c in enumerate(cells):
             if _label(c) in V["project_name_labels"] and k + 1 < len(cells) and cells[k + 1]:
                 return cells[k + 1]
-    return project_name(t)
+    return _project_name(t)
 
 
+@functools.lru_cache(maxsize=50_000)
 def _lcs(a: str, b: str) -> int:
     best = 0
     for i in range(len(a)):
@@ -372,7 +386,7 @@ def _budget_sources(doc: Document) -> list[tuple[str, float, Table, Row, int]]:
     for t in doc.tables_of("performance_targets"):
         b = project_budget(t)
         if b:
-            out.append((project_name(t), b[0], t, b[1], b[2]))
+            out.append((_project_name(t), b[0], t, b[1], b[2]))
     for t in doc.tables_of("government_procurement", "project_expenditure"):
         amount_cols = [j for j, c in enumerate(t.columns) if any(w in c for w in V["amount_column_words"])]
         for r in t.rows:
@@ -412,13 +426,15 @@ def _cost_vs_budget(doc: Document, inds: list[Indicator]) -> list[Flag]:
             sources_here = []
         else:
             sources_here = sources
+        total_cost = any(w in ind.subject for w in V["total_cost_words"])
+        own_name = _project_name(ind.table) if own and sources_here else ""
         for name, amount, t, r, j in sources_here:
             if t is ind.table:
-                if any(w in ind.subject for w in V["total_cost_words"]):
+                if total_cost:
                     matches.append((name, amount, t, r, j))
                 continue
-            if own and project_name(ind.table) and _lcs(project_name(ind.table), name) >= max(6, len(name) - 2):
-                if any(w in ind.subject for w in V["total_cost_words"]) or _lcs(ind.subject, name) >= 6:
+            if own_name and _lcs(own_name, name) >= max(6, len(name) - 2):
+                if total_cost or _lcs(ind.subject, name) >= 6:
                     matches.append((name, amount, t, r, j))
                 continue
             if _lcs(ind.subject, name) >= 6:

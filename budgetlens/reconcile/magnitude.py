@@ -13,7 +13,7 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
-from budgetlens.document.numbers import MONEY, to_wan
+from budgetlens.document.numbers import MONEY, wan_factor
 from budgetlens.document.tables import numeric_cells
 from budgetlens.reconcile.evidence import cell, cell_key, fmt, quote
 from budgetlens.reconcile.flags import Flag
@@ -27,9 +27,14 @@ def _largest_cell(doc: Document) -> Optional[tuple]:
     for t in doc.tables:
         if t.table_type in (None, "", "unknown") or not t.unit or t.unit not in MONEY:
             continue
+        k = wan_factor(t.unit)  # to_wan(v, t.unit) is round(v * k, 10): the factor once per table
+        if k is None:
+            continue
         for r, j, v in numeric_cells(t):
-            w = to_wan(v, t.unit)
-            if w is not None and (best is None or abs(w) > best[0]):
+            if v is None:
+                continue
+            w = round(v * k, 10)
+            if best is None or abs(w) > best[0]:
                 best = (abs(w), t, r, j)
     return best
 

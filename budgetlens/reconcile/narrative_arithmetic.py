@@ -14,6 +14,7 @@ From the text it takes only what a list says about itself: the marker that opene
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -21,6 +22,7 @@ from typing import Optional
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
 from budgetlens.document.numbers import MONEY as _TO_WAN
+from budgetlens.reconcile import memo
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
@@ -235,15 +237,29 @@ def _sentence_of(doc: Document, lst: ItemList) -> str:
 
 
 def _block_at(doc: Document, offset: int) -> Optional[tuple[int, int]]:
-    for a, b in doc.paragraphs:
-        if a <= offset < b:
-            return a, b
+    """The paragraph holding `offset`, else the first table cell whose span holds it."""
+    paras, starts = memo.once(doc, "narrative_arithmetic_paragraphs", lambda: _paragraphs(doc))
+    if starts is not None:  # in order, none overlapping: the one starting last at or before
+        k = bisect.bisect_right(starts, offset) - 1
+        if k >= 0 and paras[k][0] <= offset < paras[k][1]:
+            return paras[k][0], paras[k][1]
+    else:
+        for a, b in paras:
+            if a <= offset < b:
+                return a, b
     for t in doc.tables:
         for r in t.rows:
             for span in r.spans:
                 if span and span[0] is not None and span[0] <= offset < span[1]:
                     return span
     return None
+
+
+def _paragraphs(doc: Document) -> tuple:
+    """(paragraphs, their starts when in order and none overlapping, else None)."""
+    paras = list(doc.paragraphs)
+    ordered = all(a <= b for a, b in paras) and all(paras[i][1] <= paras[i + 1][0] for i in range(len(paras) - 1))
+    return paras, ([a for a, _b in paras] if ordered else None)
 
 
 def _unit_key(u: str) -> Optional[str]:
@@ -363,6 +379,11 @@ def _twice_key(doc: Document, f) -> Optional[tuple]:
     `stated_twice.terms` in one scope (一般公共预算/财政拨款 or all funds)."""
     if f.kind != "amount" or getattr(f, "origin", "narrative") != "narrative" or f.value_wan is None or f.start is None:
         return None
+    code = str(f.code) if getattr(f, "code", None) else None
+    is_code = bool(code and code[:1] == "2" and len(code) in (5, 7))
+    term = getattr(f, "term", None)
+    if not is_code and term not in TWICE["terms"]:
+        return None  # the amount of nothing stated twice (asked first: the checks below read the text)
     if f.year and doc.year and f.year != doc.year:
         return None
     if _SKIP_QUALIFIER.search(f.qualifier or ""):
@@ -374,10 +395,8 @@ def _twice_key(doc: Document, f) -> Optional[tuple]:
         return None
     if getattr(f, "role", None) == "item" and f.parent and not f.code:
         return None  # an item of a list: its subject is only meaningful within the list
-    code = str(f.code) if getattr(f, "code", None) else None
-    if code and code[:1] == "2" and len(code) in (5, 7):
+    if is_code:
         return ("code", code)
-    term = getattr(f, "term", None)
     if term in TWICE["terms"]:
         ctx = (f.sentence or "") + (f.section or "")
         scope = "general" if re.search(TWICE["scope_words"], ctx) else "all"

@@ -83,23 +83,29 @@ def _sum_flag(t: Table, rule: str, parent: tuple[Row, int], parts: list[tuple], 
     """A flag when the parent cell differs from the sum of the part cells; a part is
     (row, col) in `t`, or (table, row, col) for rows of a table continued from a page before."""
     pr, pj = parent
-    parts3 = [p if len(p) == 3 else (t, p[0], p[1]) for p in parts]
     if pj >= len(pr.cells) or cell_value(pr.cells[pj]) is None:
         return None
-    for _t, r, j in parts3:
-        if j < len(r.cells) and cell_value(r.cells[j]) is not None:
-            break
-    else:
-        return None
-    stated = _fig(t, pr, pj)
+    unit = t.unit or _UNIT
+    filled = False  # a part cell holds a number
     value = half = 0.0  # tol.total of the parts' figures, added in the same order
-    for pt, r, j in parts3:
-        f = _figure_of(r.cells[j] if j < len(r.cells) else None, pt.unit or _UNIT)
+    for p in parts:
+        if len(p) == 3:
+            pt, r, j = p
+            f = _figure_of(r.cells[j] if j < len(r.cells) else None, pt.unit or _UNIT)
+        else:
+            r, j = p
+            f = _figure_of(r.cells[j] if j < len(r.cells) else None, unit)
+        if not filled and j < len(r.cells) and cell_value(r.cells[j]) is not None:
+            filled = True
         value += f.value
         half += f.half
+    if not filled:
+        return None
+    stated = _fig(t, pr, pj)
     s = tol.Figure(value, half)
     if tol.agree(stated, s):
         return None
+    parts3 = [p if len(p) == 3 else (t, p[0], p[1]) for p in parts]
     col = _clean(t.columns[pj]) if pj < len(t.columns) else ""
     part_vals = [val(r, j) or 0.0 for _t, r, j in parts3]
     return Flag(
@@ -196,9 +202,9 @@ def _hierarchy_rows(t: Table, coded: list, cols: list[int], with_total: bool, co
         if continued and any(k is last or last.code.startswith(k.code) for k in kids):
             continue  # its last children may be on the next page
         level = V["code_levels"].get(len(r.code), V["code_level_other"])
+        what = f"{r.code} {_clean(r.label)}（{level}）"
         for j in cols:
-            f = _sum_flag(t, "classification.subtotal", (r, j), [(k, j) for k in kids],
-                          f"{r.code} {_clean(r.label)}（{level}）")
+            f = _sum_flag(t, "classification.subtotal", (r, j), [(k, j) for k in kids], what)
             if f:
                 sub.setdefault(j, []).append(f)
             elif val(r, j) is not None:
@@ -233,12 +239,12 @@ def _col_parts(t: Table) -> list[tuple[int, list[int]]]:
             if c.relation == "total" and len(c.children) >= 2]
 
 
-def _contradicted(t: Table, total: int, parts: list[int]) -> bool:
-    """The rows contradict the tree: the split fails in most of the rows that fill it.  A
-    published table is added by software; a split that fails in most rows means the tree
-    was misread (a header row lost, a total that covers other columns), not that the
-    department got most rows wrong.  Tables of fewer than three such rows are not judged."""
-    held = failed = 0
+def _split_failures(t: Table, total: int, parts: list[int]) -> tuple[int, list[Row]]:
+    """(rows where the split holds, rows where it fails) among the rows that fill it: a
+    row fills it when its total cell and one of its part cells hold numbers (what
+    `_sum_flag` asks before it compares; a failing row is one it flags)."""
+    held = 0
+    failed = []
     unit = t.unit or _UNIT
     for r in t.rows:
         cells = r.cells
@@ -250,16 +256,25 @@ def _contradicted(t: Table, total: int, parts: list[int]) -> bool:
                      tol.total(_figure_of(cells[j] if j < n else None, unit) for j in parts)):
             held += 1
         else:
-            failed += 1
+            failed.append(r)
+    return held, failed
+
+
+def _contradicted(held: int, failed: int) -> bool:
+    """The rows contradict the tree: the split fails in most of the rows that fill it.  A
+    published table is added by software; a split that fails in most rows means the tree
+    was misread (a header row lost, a total that covers other columns), not that the
+    department got most rows wrong.  Tables of fewer than three such rows are not judged."""
     return held + failed >= 3 and failed > held
 
 
 def column_splits(t: Table) -> list[Flag]:
     flags = []
     for j0, parts in _col_parts(t):
-        if _contradicted(t, j0, parts):
+        held, failed = _split_failures(t, j0, parts)
+        if _contradicted(held, len(failed)):
             continue
-        for r in t.rows:
+        for r in failed:  # the rows `_sum_flag` flags (it returns None for every other row)
             what = say("columns.split.what", row=_clean(r.label) or r.code or r.index + 1)
             f = _sum_flag(t, "columns.split", (r, j0), [(r, j) for j in parts], what)
             if f:

@@ -32,10 +32,60 @@ UNIT_AS_DEPT = re.compile(V["unit_as_department"])
 MAX_QUOTES = 3
 
 
-def _narrative(doc: Document):
-    for s in doc.sentences:
-        if s.table_id is None:
-            yield s
+def _narrative(doc: Document) -> list:
+    """The sentences outside the tables, in order (once per document)."""
+    return memo.once(doc, "narrative_sentences", lambda: [s for s in doc.sentences if s.table_id is None])
+
+
+# ── which patterns can match a narrative sentence at all (one search of the whole text) ──
+
+_ESCAPE = re.compile(r"\\.")
+_CLASS = re.compile(r"\[\^?\]?[^\]]*\]")
+# what lets a match depend on the characters around it: anchors, word boundaries,
+# lookarounds, conditionals, atomic groups, possessive quantifiers, inline flags
+_CONTEXT = re.compile(r"[$^]|\(\?[=!<>(]|\(\?(?!P)[a-zA-Z-]|[*+?}]\+")
+
+
+def context_free(pattern: str) -> bool:
+    """True when whether the pattern matches a piece of text depends on that piece alone
+    (no anchor, boundary, lookaround, atomic group or possessive quantifier): then a
+    sentence holds a match only if the sentences joined hold one.  Undecided is False."""
+    if re.search(r"\\[bBAZzGmMK]", pattern):  # anchors and boundaries (of re and of regex)
+        return False
+    body = _CLASS.sub("c", _ESCAPE.sub("e", pattern))
+    return not _CONTEXT.search(body)
+
+
+class _Guard:
+    """`may_match(doc)`: False only when none of `patterns` matches any narrative sentence
+    (the context-free ones searched once over the narrative joined, the others per sentence);
+    a sentence is then not searched for them one by one."""
+
+    def __init__(self, name: str, patterns: list[str]):
+        self.name = name
+        # each on its own (a pattern's groups and back-references keep their numbers)
+        self.free = [re.compile(p) for p in patterns if context_free(p)]
+        self.other = [re.compile(p) for p in patterns if not context_free(p)]
+
+    def may_match(self, doc: Document) -> bool:
+        return memo.once(doc, ("text_guard", self.name), lambda: self._scan(doc))
+
+    def _scan(self, doc: Document) -> bool:
+        if self.free and any(p.search(_narrative_joined(doc)) for p in self.free):
+            return True
+        return any(p.search(s.text) for p in self.other for s in _narrative(doc))
+
+
+def _narrative_joined(doc: Document) -> str:
+    """The narrative sentences, one per line (once per document)."""
+    return memo.once(doc, "narrative_joined", lambda: "\n".join(s.text for s in _narrative(doc)))
+
+
+_MAY_RESIDUE = _Guard("residue", V["residue"])
+_MAY_TRUNC = _Guard("truncated", V["truncated"])
+_MAY_MISSING = _Guard("missing_number", [V["missing_number"]])
+_MAY_DUP = _Guard("duplicate_punct", [V["duplicate_punct"]])
+_MAY_UNIT_AS_DEPT = _Guard("unit_as_department", [V["unit_as_department"]])
 
 
 def _flag(rule: str, severity: str, message: str, hits: list, key: str) -> Flag:
@@ -59,24 +109,29 @@ def check(doc: Document, facts=None) -> list[Flag]:
     flags = []
     residue: dict[str, list] = {}
     trunc, missing, dup, dept = [], [], [], []
+    may_residue, may_trunc = _MAY_RESIDUE.may_match(doc), _MAY_TRUNC.may_match(doc)
+    may_missing, may_dup = _MAY_MISSING.may_match(doc), _MAY_DUP.may_match(doc)
+    may_dept = doc.scope == "unit" and _MAY_UNIT_AS_DEPT.may_match(doc)
+    if not (may_residue or may_trunc or may_missing or may_dup or may_dept):
+        return flags + _years(doc) + _replaced_names(doc)
     for s in _narrative(doc):
         t = s.text
-        if _ANY_RESIDUE.search(t):
+        if may_residue and _ANY_RESIDUE.search(t):
             for p in RESIDUE:
                 for m in p.finditer(t):
                     residue.setdefault(_PARENS.sub(_full_width, m.group(0)), []).append((s, m))
-        if _ANY_TRUNC.search(t):
+        if may_trunc and _ANY_TRUNC.search(t):
             for p in TRUNC:
                 m = p.search(t)
                 if m:
                     trunc.append((s, m))
-        m = MISSING.search(t)
+        m = MISSING.search(t) if may_missing else None
         if m and not UNIT_LABEL_END.search(t[:m.start() + 2]):
             missing.append((s, m))
-        m = DUP.search(t)
+        m = DUP.search(t) if may_dup else None
         if m:
             dup.append((s, m))
-        if doc.scope == "unit":
+        if may_dept:
             m = UNIT_AS_DEPT.search(t)
             if m:
                 dept.append((s, m))
@@ -101,6 +156,7 @@ MSG = V["messages"]
 HEADING_YEAR = re.compile(Y["heading"])
 HEADING_OK = re.compile(Y["heading_other_year_ok"])
 AS_OF = re.compile(Y["as_of_date"])
+_MAY_AS_OF = _Guard("as_of_date", [Y["as_of_date"]])
 YEAR_WORD = re.compile(Y["year_word"])
 # a missing number right after a `单位：` label is the table's unit line, not a gap
 UNIT_LABEL_END = re.compile(V["unit_label_end"])
@@ -118,7 +174,7 @@ def _years(doc: Document) -> list[Flag]:
     for s, line_start, line, m in _heading_lines(doc):
         if int(m.group("year")) != doc.year and not HEADING_OK.search(line):
             heads.append((s, m, line_start, line.strip()))
-    for s in _narrative(doc):
+    for s in _narrative(doc) if _MAY_AS_OF.may_match(doc) else ():
         for m in AS_OF.finditer(s.text):
             y, mo = int(m.group("year")), int(m.group("month"))
             why = None
@@ -187,6 +243,8 @@ def _replaced_names(doc: Document) -> list[Flag]:
         return []
     current, former, longest_first = _names_now()
     flags, seen = [], set()
+    if context_free(V["replaced_name_marker"]) and not REPLACED_MARK.search(_narrative_joined(doc)):
+        return []  # no sentence holds a level marker
     for s in _narrative(doc):
         if not REPLACED_MARK.search(s.text):
             continue
@@ -220,13 +278,15 @@ _CLAUSE_MARK = re.compile(r"[，,；;]")
 def _target_years(doc: Document) -> list:
     """Cells of performance-target tables that state a target of another year than the budget's."""
     out = []
+    shortest = int(Y["target_min_chars"])
     for t in doc.tables:
         if t.table_type not in Y["target_table_types"] and not any(w in (t.title or "") for w in Y["target_title_words"]):
             continue
         for r in t.rows:
             for j, c in enumerate(r.cells):
                 c = c or ""
-                if len(c.strip()) < int(Y["target_min_chars"]) or not _CLAUSE_MARK.search(c):
+                # (stripping only shortens: a cell already too short is not stripped)
+                if len(c) < shortest or len(c.strip()) < shortest or not _CLAUSE_MARK.search(c):
                     continue
                 m = TARGET_OPEN.match(c)
                 if m and int(m.group("year")) < doc.year:
@@ -251,10 +311,10 @@ def _scan_heading_lines(doc: Document):
         else:
             lines = _lines(text)
         for off, line in lines:
-            if len(line.strip()) > limit or any(w in line for w in Y["not_heading_words"]):
+            if len(line.strip()) > limit:
                 continue
             m = HEADING_YEAR.match(line)
-            if m:
+            if m and not any(w in line for w in Y["not_heading_words"]):
                 yield s, off, line, m
 
 
