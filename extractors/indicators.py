@@ -23,8 +23,7 @@ Corpus: extractors/corpus/indicators.yaml.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import regex
 
@@ -133,7 +132,7 @@ for _key, _words in HEADER.items():
 _HEADER_CELL = regex.compile(rf"(?:^|\0)(?:{alternation(_HEADER_KEYS)})(?=\0|\Z)")
 
 
-def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
+def _header_map(cells: Sequence[str]) -> Optional[dict[str, int]]:
     # a header row has a cell equal to a header word (and its value or level words hold 值 / 指标)
     if not _HEADER_CELL.search(_norm_cell("\0".join(cells))):  # (cells are str)
         return None  # most rows: no header word at all
@@ -176,14 +175,7 @@ def project_of(table) -> Optional[str]:
     return None
 
 
-@dataclass
-class _Layout:
-    header_row: int
-    cols: dict[str, int]
-    width: int
-
-
-def _parse_value(cells: list[str], cols: dict[str, int], width: int):
+def _parse_value(cells: Sequence[str], cols: dict[str, int], width: int):
     """(comparator, value, unit, text_value, raw) of an indicator row."""
     shift = len(cells) - width if width and len(cells) > width else 0
     if "comparator" in cols and "value" in cols:
@@ -264,6 +256,41 @@ def _resolve_value(parsed: tuple, doc_year: Optional[int]) -> tuple:
     return comp, value, unit, per, factor, text_value, raw, direction, base_year
 
 
+@functools.lru_cache(maxsize=8192)
+def _header_of(cells: tuple[str, ...]) -> Optional[tuple[tuple[str, int], ...]]:
+    """`_header_map` of a row, as a key: read once per distinct row (templated indicator
+    tables repeat their rows across documents)."""
+    m = _header_map(cells)
+    return tuple(m.items()) if m else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _row_reading(cells: tuple[str, ...], header: tuple[tuple[str, int], ...], width: int) -> tuple:
+    """(level 1, level 2, name, has a value, parsed value, value column) of an indicator
+    row under a header row of `width` cells — a function of the row's cells alone."""
+    cols = dict(header)
+    shift = len(cells) - width if len(cells) > width else 0
+    parsed = _parse_value(cells, cols, width)
+
+    def cell(key):
+        j = cols.get(key)
+        if j is None:
+            return ""
+        j += shift
+        return _norm_cell(cells[j]) if 0 <= j < len(cells) else ""
+
+    if "level3" in cols:
+        l1, l2, name = cell("level1"), cell("level2"), cell("level3")
+    elif shift >= 3:  # right-aligned header (符号 | 值 | 单位): levels and name lead the row
+        l1, l2, name = (_norm_cell(c) for c in cells[:3])
+    else:  # a row broken across lines
+        l1 = l2 = ""
+        name = _norm_cell(cells[2]) if len(cells) >= 3 and parsed and parsed[1] is None \
+            and not parsed[3] else ""
+    has_value = parsed is not None and (parsed[1] is not None or parsed[3])
+    return l1, l2, name, has_value, parsed, cols.get("value", 0) + shift
+
+
 def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
     facts: list[Fact] = []
@@ -271,42 +298,23 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     for t in doc.tables:
         if not _HEADER_HINT.search("\0".join(["\0".join(r.cells) for r in t.rows])):  # (cells are str)
             continue  # no row can be a header row: no indicator grid
-        layout = None
+        layout = None  # (header, width) of the last header row
         project = None
         project_read = False
         level = ["", ""]
         pending_name = None
         for r in t.rows:
-            cells = list(r.cells)
-            hm = _header_map(cells)
+            cells = tuple(r.cells)
+            hm = _header_of(cells)
             if hm:
-                layout = _Layout(r.index, hm, len(cells))
+                layout = (hm, len(cells))
                 if not project_read:  # the same table, the same answer: read it once
                     project, project_read = project_of(t), True
                 used.add((t.table_id, r.index))
                 continue
             if layout is None:
                 continue
-            cols = layout.cols
-            shift = len(cells) - layout.width if len(cells) > layout.width else 0
-            parsed = _parse_value(cells, cols, layout.width)
-
-            def cell(key, cols=cols, shift=shift, cells=cells):
-                j = cols.get(key)
-                if j is None:
-                    return ""
-                j += shift
-                return _norm_cell(cells[j]) if 0 <= j < len(cells) else ""
-
-            if "level3" in cols:
-                l1, l2, name = cell("level1"), cell("level2"), cell("level3")
-            elif shift >= 3:  # right-aligned header (符号 | 值 | 单位): levels and name lead the row
-                l1, l2, name = (_norm_cell(c) for c in cells[:3])
-            else:  # a row broken across lines
-                l1 = l2 = ""
-                name = _norm_cell(cells[2]) if len(cells) >= 3 and parsed and parsed[1] is None \
-                    and not parsed[3] else ""
-            has_value = parsed is not None and (parsed[1] is not None or parsed[3])
+            l1, l2, name, has_value, parsed, j = _row_reading(cells, *layout)
             if has_value and not name and pending_name:
                 name = pending_name
             if l1:
@@ -320,7 +328,6 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
                 continue
             pending_name = None
             comp, value, unit, per, factor, text_value, raw, direction, base_year = _resolve_value(parsed, doc.year)
-            j = cols.get("value", 0) + shift
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
             sent = " | ".join(c for c in (name, raw) if c)
             facts.append(Fact(
