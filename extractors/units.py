@@ -3,6 +3,7 @@ page end continued into the next) and the text cells of tables (itemised budget 
 绩效目标 text live in cells), each a span of Document.text with where it came from."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -48,21 +49,34 @@ def text_units(doc: Document, used: set) -> list[Unit]:
     for t in doc.tables:
         project, project_read = None, False
         for r in t.rows:
-            if (t.table_id, r.index) in used or not _HAS_FIGURE.search("\0".join(r.cells)):
-                continue  # (a row without a digit has no cell with one)
-            last = None
-            for j, c in enumerate(r.cells[:len(r.spans)]):  # (cells past the spans are not read)
-                if c == last:
-                    continue
-                last = c
-                if c.isascii() or not _HAN.search(c) or not _HAS_FIGURE.search(c):  # (ASCII: no Han)
-                    continue
+            if (t.table_id, r.index) in used:
+                continue
+            for j in _text_cells(tuple(r.cells), len(r.spans)):
                 a, b = r.spans[j]
                 if not project_read:  # the same table, the same answer: read it once
                     project, project_read = indicators.project_of(t), True
                 out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
     out.sort(key=lambda u: u.start)
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_cells(cells: tuple[str, ...], n: int) -> tuple[int, ...]:
+    """The columns of a row's text cells with a figure (Han text and a digit), among its
+    first `n` (cells past the spans are not read), a cell repeating the one before it (a
+    merged cell) read once — a function of the cells alone, read once per distinct row."""
+    if not _HAS_FIGURE.search("\0".join(cells)):
+        return ()  # (a row without a digit has no cell with one)
+    out = []
+    last = None
+    for j, c in enumerate(cells[:n]):
+        if c == last:
+            continue
+        last = c
+        if c.isascii() or not _HAN.search(c) or not _HAS_FIGURE.search(c):  # (ASCII: no Han)
+            continue
+        out.append(j)
+    return tuple(out)
 
 
 def _continues(prev: str, nxt: str) -> bool:
