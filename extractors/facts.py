@@ -65,3 +65,10 @@ class Fact:
 
 
 _COLUMN_VALUES = attrgetter(*FACT_COLUMNS)
+
+
+def copy_fact(f: Fact) -> Fact:
+    """A shallow copy of a fact (its fields are plain values), with any mark it carries."""
+    c = Fact.__new__(Fact)
+    c.__dict__.update(f.__dict__)
+    return c

@@ -31,7 +31,7 @@ from budgetlens.document.numbers import MONEY, parse_number
 from budgetlens.gazetteers.patterns import alternation, load
 
 from .comparisons import intros
-from .facts import Fact
+from .facts import Fact, copy_fact
 from .numbers import COUNT, PERCENT, find_quantities
 
 P = load("indicators")
@@ -291,6 +291,19 @@ def _row_reading(cells: tuple[str, ...], header: tuple[tuple[str, int], ...], wi
     return l1, l2, name, has_value, parsed, cols.get("value", 0) + shift
 
 
+@functools.lru_cache(maxsize=8192)
+def _indicator(name: str, parsed: tuple, doc_year: Optional[int]) -> Fact:
+    """The indicator fact of a row named `name` with the value cell `parsed`, without its
+    place (section, span, code, level, project, table row) — a pattern to copy."""
+    comp, value, unit, per, factor, text_value, raw, direction, base_year = _resolve_value(parsed, doc_year)
+    sent = " | ".join(c for c in (name, raw) if c)
+    return Fact(
+        kind="indicator", subject=name, value=value, unit=unit,
+        value_wan=(value * factor if (factor is not None and value is not None) else None),
+        per=per, comparator=comp, year=doc_year, base_year=base_year, direction=direction,
+        origin="table", section="", sentence=sent, text_value=text_value, is_target=True, raw=raw)
+
+
 def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
     facts: list[Fact] = []
@@ -327,16 +340,12 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
                     used.add((t.table_id, r.index))
                 continue
             pending_name = None
-            comp, value, unit, per, factor, text_value, raw, direction, base_year = _resolve_value(parsed, doc.year)
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
-            sent = " | ".join(c for c in (name, raw) if c)
-            facts.append(Fact(
-                kind="indicator", subject=name, value=value, unit=unit,
-                value_wan=(value * factor if (factor is not None and value is not None) else None),
-                per=per, comparator=comp, year=doc.year, base_year=base_year, direction=direction,
-                origin="table", section=doc.section_at(span[0]) if span[0] is not None else "",
-                sentence=sent, start=span[0], end=span[1], code=r.code, text_value=text_value,
-                level=" > ".join(x for x in level if x) or None, project=project,
-                table_id=t.table_id, row=r.index, is_target=True, raw=raw))
+            f = copy_fact(_indicator(name, parsed, doc.year))
+            f.section = doc.section_at(span[0]) if span[0] is not None else ""
+            f.start, f.end, f.code = span[0], span[1], r.code
+            f.level = " > ".join(x for x in level if x) or None
+            f.project, f.table_id, f.row = project, t.table_id, r.index
+            facts.append(f)
             used.add((t.table_id, r.index))
     return facts, used

@@ -51,7 +51,7 @@ from budgetlens.document.model import Document, Row, Sentence, Table
 
 from . import comparisons, indicators, itemisations, staffing, subjects
 from .amounts import amount_fact, count_fact, percent_fact
-from .facts import Fact
+from .facts import Fact, copy_fact
 from .functional_paths import code_of, functional_paths
 from .numbers import find_quantities
 from .rates import rate_fact
@@ -82,11 +82,10 @@ _UNIT_MEMO: dict = {}
 _UNIT_MEMO_MAX = 2048
 
 
-def _copy(f: Fact) -> Fact:
-    """A shallow copy of a fact (its fields are plain values), with any mark it carries."""
-    c = Fact.__new__(Fact)
-    c.__dict__.update(f.__dict__)
-    return c
+@functools.lru_cache(maxsize=1024)
+def _cue_of(section: str, title: str) -> bool:
+    """The section or the title states targets (a unit's own text is in its key already)."""
+    return indicators.has_cue(section, title)
 
 
 def _subsequence(word: str, text: str) -> bool:
@@ -153,7 +152,7 @@ class _Extractor:
         sents = tuple((x.start - u.start, x.end - u.start, x.text) for x in doc.sentences[max(0, i0 - 1):i1])
         owner = self.owner if self.owner and _subsequence(self.owner, text) else ""
         t = self.topic
-        return (text, self.year, owner, self._context_lei(section), indicators.has_cue(section, u.title, text),
+        return (text, self.year, owner, self._context_lei(section), _cue_of(section, u.title),
                 u.origin, u.project, None if t is None else (t.text, t.code, t.path), i0 > 0, sents)
 
     def _unit_facts_once(self, u: Unit) -> list[Fact]:
@@ -171,7 +170,7 @@ class _Extractor:
             topic, n0 = self.topic, self._n_gid
             facts = self.unit_facts(u)
             _UNIT_MEMO[key] = (u.start, f"{self.doc.doc_id}:g", n0, self._n_gid - n0,
-                               [_copy(f) for f in facts], self.topic is topic, self.topic)
+                               [copy_fact(f) for f in facts], self.topic is topic, self.topic)
             if len(_UNIT_MEMO) > _UNIT_MEMO_MAX:
                 del _UNIT_MEMO[next(iter(_UNIT_MEMO))]
             return facts
@@ -182,7 +181,7 @@ class _Extractor:
         delta = u.start - start0
         out = []
         for f0 in facts0:
-            f = _copy(f0)
+            f = copy_fact(f0)
             f.start += delta
             f.end += delta
             f.section, f.table_id, f.row = section, u.table_id, u.row
