@@ -154,20 +154,26 @@ def _has_label(rows) -> bool:
     """A cell equal to a project label (spaces removed) is a label inside the rows' text
     (NUL between cells: a label never spans two)."""
     return _PROJECT_LABEL_RE is not None and bool(
-        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(["\0".join(r.cells) for r in rows]))))
+        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(["\0".join(cells) for cells in rows]))))
 
 
 def project_of(table) -> Optional[str]:
-    for r in (table.rows if _has_label(table.rows) else ()):
+    return _project_of([r.cells for r in table.rows], table.title)
+
+
+def _project_of(rows: Sequence[Sequence[str]], title: Optional[str]) -> Optional[str]:
+    """The project a table is for: the cell after a project label, else its title without
+    the table words (rows as their cells)."""
+    for r in (rows if _has_label(rows) else ()):
         if not _has_label((r,)):
             continue
-        cells = [_norm_cell(c) for c in r.cells]
+        cells = [_norm_cell(c) for c in r]
         for j, c in enumerate(cells):
             if c in PROJECT_LABEL:
                 for v in cells[j + 1:]:
                     if v and v not in PROJECT_LABEL:
                         return v
-    t = _norm_cell(table.title or "")
+    t = _norm_cell(title or "")
     t = _TITLE_NO.sub("", t)
     for s in TITLE_SUFFIXES:
         if t.endswith(s) and len(t) > len(s):
@@ -304,48 +310,63 @@ def _indicator(name: str, parsed: tuple, doc_year: Optional[int]) -> Fact:
         origin="table", section="", sentence=sent, text_value=text_value, is_target=True, raw=raw)
 
 
+@functools.lru_cache(maxsize=512)
+def _grid(rows: tuple[tuple[str, ...], ...], title: Optional[str], doc_year: Optional[int]) -> tuple:
+    """The indicator grid of a table's rows (their cells) and title: (indicator facts as
+    (row position, fact pattern, level, value column), positions of the rows used,
+    project) — a function of the table's text, read once per distinct table."""
+    found: list[tuple] = []
+    used: list[int] = []
+    if not _HEADER_HINT.search("\0".join(["\0".join(r) for r in rows])):  # (cells are str)
+        return (), (), None  # no row can be a header row: no indicator grid
+    layout = None  # (header, width) of the last header row
+    project = None
+    project_read = False
+    level = ["", ""]
+    pending_name = None
+    for i, cells in enumerate(rows):
+        hm = _header_of(cells)
+        if hm:
+            layout = (hm, len(cells))
+            if not project_read:  # the same table, the same answer: read it once
+                project, project_read = _project_of(rows, title), True
+            used.append(i)
+            continue
+        if layout is None:
+            continue
+        l1, l2, name, has_value, parsed, j = _row_reading(cells, *layout)
+        if has_value and not name and pending_name:
+            name = pending_name
+        if l1:
+            level = [l1, ""]
+        if l2:
+            level[1] = l2
+        if not name or not has_value:
+            pending_name = name or pending_name
+            if name:
+                used.append(i)
+            continue
+        pending_name = None
+        found.append((i, _indicator(name, parsed, doc_year), " > ".join(x for x in level if x) or None, j))
+        used.append(i)
+    return tuple(found), tuple(used), project
+
+
 def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
     facts: list[Fact] = []
     used: set[tuple[str, int]] = set()
     for t in doc.tables:
-        if not _HEADER_HINT.search("\0".join(["\0".join(r.cells) for r in t.rows])):  # (cells are str)
-            continue  # no row can be a header row: no indicator grid
-        layout = None  # (header, width) of the last header row
-        project = None
-        project_read = False
-        level = ["", ""]
-        pending_name = None
-        for r in t.rows:
-            cells = tuple(r.cells)
-            hm = _header_of(cells)
-            if hm:
-                layout = (hm, len(cells))
-                if not project_read:  # the same table, the same answer: read it once
-                    project, project_read = project_of(t), True
-                used.add((t.table_id, r.index))
-                continue
-            if layout is None:
-                continue
-            l1, l2, name, has_value, parsed, j = _row_reading(cells, *layout)
-            if has_value and not name and pending_name:
-                name = pending_name
-            if l1:
-                level = [l1, ""]
-            if l2:
-                level[1] = l2
-            if not name or not has_value:
-                pending_name = name or pending_name
-                if name:
-                    used.add((t.table_id, r.index))
-                continue
-            pending_name = None
+        found, used_rows, project = _grid(tuple([tuple(r.cells) for r in t.rows]), t.title, doc.year)
+        rows = t.rows
+        for i in used_rows:
+            used.add((t.table_id, rows[i].index))
+        for i, pattern, level, j in found:
+            r = rows[i]
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
-            f = copy_fact(_indicator(name, parsed, doc.year))
+            f = copy_fact(pattern)
             f.section = doc.section_at(span[0]) if span[0] is not None else ""
             f.start, f.end, f.code = span[0], span[1], r.code
-            f.level = " > ".join(x for x in level if x) or None
-            f.project, f.table_id, f.row = project, t.table_id, r.index
+            f.level, f.project, f.table_id, f.row = level, project, t.table_id, r.index
             facts.append(f)
-            used.add((t.table_id, r.index))
     return facts, used
