@@ -158,7 +158,13 @@ def _has_label(rows) -> bool:
 
 
 def project_of(table) -> Optional[str]:
-    return _project_of([r.cells for r in table.rows], table.title)
+    return project_of_rows(tuple([tuple(r.cells) for r in table.rows]), table.title)
+
+
+@functools.lru_cache(maxsize=512)
+def project_of_rows(rows: tuple[tuple[str, ...], ...], title: Optional[str]) -> Optional[str]:
+    """`project_of` a table with these rows (their cells) and title."""
+    return _project_of(rows, title)
 
 
 def _project_of(rows: Sequence[Sequence[str]], title: Optional[str]) -> Optional[str]:
@@ -329,7 +335,7 @@ def _grid(rows: tuple[tuple[str, ...], ...], title: Optional[str], doc_year: Opt
         if hm:
             layout = (hm, len(cells))
             if not project_read:  # the same table, the same answer: read it once
-                project, project_read = _project_of(rows, title), True
+                project, project_read = project_of_rows(rows, title), True
             used.append(i)
             continue
         if layout is None:

@@ -48,16 +48,25 @@ def text_units(doc: Document, used: set) -> list[Unit]:
     out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
     for t in doc.tables:
         project, project_read = None, False
-        for r in t.rows:
+        rows = t.rows
+        cells = tuple([tuple(r.cells) for r in rows])
+        for i, j in _table_text_cells(cells, tuple([len(r.spans) for r in rows])):
+            r = rows[i]
             if (t.table_id, r.index) in used:
                 continue
-            for j in _text_cells(tuple(r.cells), len(r.spans)):
-                a, b = r.spans[j]
-                if not project_read:  # the same table, the same answer: read it once
-                    project, project_read = indicators.project_of(t), True
-                out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
+            a, b = r.spans[j]
+            if not project_read:  # the same table, the same answer: read it once
+                project, project_read = indicators.project_of_rows(cells, t.title), True
+            out.append(Unit(a, b, "table", t.table_id, r.index, project, t.title or ""))
     out.sort(key=lambda u: u.start)
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def _table_text_cells(rows: tuple[tuple[str, ...], ...], spans: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """(row position, column) of every text cell with a figure of a table whose rows have
+    these cells and these numbers of spans — read once per distinct table."""
+    return tuple((i, j) for i, cells in enumerate(rows) for j in _text_cells(cells, spans[i]))
 
 
 @functools.lru_cache(maxsize=8192)
