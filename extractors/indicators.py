@@ -317,9 +317,9 @@ def _indicator(name: str, parsed: tuple, doc_year: Optional[int]) -> Fact:
 
 
 @functools.lru_cache(maxsize=512)
-def _grid(rows: tuple[tuple[str, ...], ...], title: Optional[str], doc_year: Optional[int]) -> tuple:
-    """The indicator grid of a table's rows (their cells) and title: (indicator facts as
-    (row position, fact pattern, level, value column), positions of the rows used,
+def _grid(rows: tuple[tuple[str, ...], ...], title: Optional[str]) -> tuple:
+    """The indicator grid of a table's rows (their cells) and title: (indicator rows as
+    (row position, name, parsed value, level, value column), positions of the rows used,
     project) — a function of the table's text, read once per distinct table."""
     found: list[tuple] = []
     used: list[int] = []
@@ -353,7 +353,7 @@ def _grid(rows: tuple[tuple[str, ...], ...], title: Optional[str], doc_year: Opt
                 used.append(i)
             continue
         pending_name = None
-        found.append((i, _indicator(name, parsed, doc_year), " > ".join(x for x in level if x) or None, j))
+        found.append((i, name, parsed, " > ".join(x for x in level if x) or None, j))
         used.append(i)
     return tuple(found), tuple(used), project
 
@@ -363,14 +363,14 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     facts: list[Fact] = []
     used: set[tuple[str, int]] = set()
     for t in doc.tables:
-        found, used_rows, project = _grid(tuple([tuple(r.cells) for r in t.rows]), t.title, doc.year)
+        found, used_rows, project = _grid(tuple([tuple(r.cells) for r in t.rows]), t.title)
         rows = t.rows
         for i in used_rows:
             used.add((t.table_id, rows[i].index))
-        for i, pattern, level, j in found:
+        for i, name, parsed, level, j in found:
             r = rows[i]
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
-            f = copy_fact(pattern)
+            f = copy_fact(_indicator(name, parsed, doc.year))
             f.section = doc.section_at(span[0]) if span[0] is not None else ""
             f.start, f.end, f.code = span[0], span[1], r.code
             f.level, f.project, f.table_id, f.row = level, project, t.table_id, r.index

@@ -88,6 +88,13 @@ def _cue_of(section: str, title: str) -> bool:
     return indicators.has_cue(section, title)
 
 
+@functools.lru_cache(maxsize=8192)
+def _staffing_term(subject: Optional[str], unit: Optional[str]) -> tuple[bool, Optional[str]]:
+    """(an indicator so named, in this unit, counts staff; the term of its name)."""
+    term = subjects.term_of(subject or "")
+    return staffing.is_staffing(subject, term, unit), term
+
+
 def _subsequence(word: str, text: str) -> bool:
     """The characters of `word` occur in `text` in order (whatever lies between them)."""
     if word in text:
@@ -131,8 +138,8 @@ class _Extractor:
         return out
 
     def _staffing_from_indicator(self, f: Fact, acc: list[Fact]) -> None:
-        term = subjects.term_of(f.subject or "")
-        if f.value is not None and staffing.is_staffing(f.subject, term, f.unit) and f.comparator in ("=", "≥", None):
+        staff, term = _staffing_term(f.subject, f.unit)
+        if f.value is not None and staff and f.comparator in ("=", "≥", None):
             acc.append(Fact(kind="staffing", subject=f.subject, value=f.value, unit=f.unit,
                             comparator=f.comparator, year=f.year, origin="table", section=f.section,
                             sentence=f.sentence, start=f.start, end=f.end, project=f.project,

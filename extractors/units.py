@@ -38,14 +38,19 @@ def text_units(doc: Document, used: set) -> list[Unit]:
     the text cells with a figure of table rows not read as indicators (`used`)."""
     out: list[Unit] = []
     prev: Optional[Unit] = None
+    texts: list[str] = []
     for a, b in doc.paragraphs:
         t = doc.text[a:b]
-        if prev is not None and _continues(doc.text[prev.start:prev.end], t):
-            prev.end = b
-            continue
+        if prev is not None:
+            p = texts[-1].rstrip()
+            if _continues_after(p[-1:], len(p) >= 25, t):
+                prev.end = b
+                texts[-1] = doc.text[prev.start:b]
+                continue
         prev = Unit(a, b)
         out.append(prev)
-    out = [u for u in out if _HAS_FIGURE.search(doc.text[u.start:u.end])]
+        texts.append(t)
+    out = [u for u, t in zip(out, texts) if _HAS_FIGURE.search(t)]
     for t in doc.tables:
         project, project_read = None, False
         rows = t.rows
@@ -88,13 +93,15 @@ def _text_cells(cells: tuple[str, ...], n: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _continues(prev: str, nxt: str) -> bool:
-    p = prev.rstrip()
-    if not p or not nxt:
+@functools.lru_cache(maxsize=8192)
+def _continues_after(last: str, long: bool, nxt: str) -> bool:
+    """`nxt` continues a paragraph whose last character (spaces aside) is `last` and that
+    is `long` (25 characters or more)."""
+    if not last or not nxt:
         return False
     if _HEADING.match(nxt):
         return False  # 三、支出预算情况说明…: a new section, not the rest of the sentence
-    if p[-1] in _CONT_END:
+    if last in _CONT_END:
         return True
-    return len(p) >= 25 and p[-1] not in _SENT_FINAL and not subjects.LIST_NO.match(nxt) \
+    return long and last not in _SENT_FINAL and not subjects.LIST_NO.match(nxt) \
         and bool(_TEXT_START.match(nxt))
