@@ -150,17 +150,19 @@ class _Extractor:
         """Everything `unit_facts` reads besides the unit's place: its text, the document's
         year, the owner (only when the text could hold it: cleaning cuts the owner out of a
         clause), the 类 of the section and its cue, where the unit comes from, the topic
-        carried in, and the document's sentences over the unit (relative to its start: the
-        one it starts in, and every one starting in it) — `sentence_at` of any offset of
-        the unit is read from those."""
+        carried in, and the document's sentences over the unit (relative to its start: every
+        one starting in it, and the one before when none starts with it) — `sentence_at` of
+        any offset of the unit is read from those."""
         doc = self.doc
         starts = doc._sentence_starts
         i0, i1 = bisect.bisect_left(starts, u.start), bisect.bisect_right(starts, u.end)
-        sents = tuple((x.start - u.start, x.end - u.start, x.text) for x in doc.sentences[max(0, i0 - 1):i1])
+        if i0 and (i0 == len(starts) or starts[i0] != u.start):
+            i0 -= 1  # no sentence starts with the unit: the one before may hold its start
+        sents = tuple([(x.start - u.start, x.end - u.start, x.text) for x in doc.sentences[i0:i1]])
         owner = self.owner if self.owner and _subsequence(self.owner, text) else ""
         t = self.topic
         return (text, self.year, owner, self._context_lei(section), _cue_of(section, u.title),
-                u.origin, u.project, None if t is None else (t.text, t.code, t.path), i0 > 0, sents)
+                u.origin, u.project, None if t is None else (t.text, t.code, t.path), sents)
 
     def _unit_facts_once(self, u: Unit) -> list[Fact]:
         """`unit_facts(u)`, read once per distinct `_unit_key` (templated paragraphs and
