@@ -31,7 +31,7 @@ from budgetlens.document.numbers import MONEY, parse_number
 from budgetlens.gazetteers.patterns import alternation, load
 
 from .comparisons import intros
-from .facts import Fact, copy_fact
+from .facts import Fact
 from .numbers import COUNT, PERCENT, find_quantities
 
 P = load("indicators")
@@ -362,6 +362,7 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
     facts: list[Fact] = []
     used: set[tuple[str, int]] = set()
+    new = Fact.__new__
     for t in doc.tables:
         found, used_rows, project = _grid(tuple([tuple(r.cells) for r in t.rows]), t.title)
         rows = t.rows
@@ -370,9 +371,10 @@ def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
         for i, name, parsed, level, j in found:
             r = rows[i]
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
-            f = copy_fact(_indicator(name, parsed, doc.year))
-            f.section = doc.section_at(span[0]) if span[0] is not None else ""
-            f.start, f.end, f.code = span[0], span[1], r.code
-            f.level, f.project, f.table_id, f.row = level, project, t.table_id, r.index
+            f = new(Fact)
+            f.__dict__.update(_indicator(name, parsed, doc.year).__dict__,
+                              section=doc.section_at(span[0]) if span[0] is not None else "",
+                              start=span[0], end=span[1], code=r.code, level=level, project=project,
+                              table_id=t.table_id, row=r.index)
             facts.append(f)
     return facts, used

@@ -189,11 +189,11 @@ class _Extractor:
             gids = {f"{gid0}{n0 + k}": self.new_gid() for k in range(1, n_gids + 1)}
         delta = u.start - start0
         out = []
+        new, table_id, row = Fact.__new__, u.table_id, u.row
         for f0 in facts0:
-            f = copy_fact(f0)
-            f.start += delta
-            f.end += delta
-            f.section, f.table_id, f.row = section, u.table_id, u.row
+            f = new(Fact)
+            f.__dict__.update(f0.__dict__, start=f0.start + delta, end=f0.end + delta, section=section,
+                              table_id=table_id, row=row)
             if gids:
                 f.group = gids.get(f.group, f.group)
                 f.total_group = gids.get(f.total_group, f.total_group)

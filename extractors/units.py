@@ -36,21 +36,17 @@ def text_units(doc: Document, used: set) -> list[Unit]:
     """The spans of text facts are read from, in document order: paragraphs (one that
     continues the previous one, broken by a page end, is merged into it) with a figure, and
     the text cells with a figure of table rows not read as indicators (`used`)."""
-    out: list[Unit] = []
-    prev: Optional[Unit] = None
-    texts: list[str] = []
+    paras: list[list] = []  # [start, end, text]
     for a, b in doc.paragraphs:
         t = doc.text[a:b]
-        if prev is not None:
-            p = texts[-1].rstrip()
+        if paras:
+            prev = paras[-1]
+            p = prev[2].rstrip()
             if _continues_after(p[-1:], len(p) >= 25, t):
-                prev.end = b
-                texts[-1] = doc.text[prev.start:b]
+                prev[1], prev[2] = b, doc.text[prev[0]:b]
                 continue
-        prev = Unit(a, b)
-        out.append(prev)
-        texts.append(t)
-    out = [u for u, t in zip(out, texts) if _HAS_FIGURE.search(t)]
+        paras.append([a, b, t])
+    out = [Unit(a, b) for a, b, t in paras if _HAS_FIGURE.search(t)]
     for t in doc.tables:
         project, project_read = None, False
         rows = t.rows
