@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Optional
 
 FACT_COLUMNS = [
@@ -58,5 +59,16 @@ class Fact:
     list_no: Optional[str] = None  # the item's list number as written ("7", kept when duplicated)
 
     def as_row(self) -> dict:
-        # a shallow read: dataclasses.asdict deep-copies and was ~10% of extraction time
-        return {k: getattr(self, k, None) for k in FACT_COLUMNS}
+        # a shallow read: dataclasses.asdict deep-copies and was ~10% of extraction time;
+        # every column is a field, read by one attrgetter
+        return dict(zip(FACT_COLUMNS, _COLUMN_VALUES(self)))
+
+
+_COLUMN_VALUES = attrgetter(*FACT_COLUMNS)
+
+
+def copy_fact(f: Fact) -> Fact:
+    """A shallow copy of a fact (its fields are plain values), with any mark it carries."""
+    c = Fact.__new__(Fact)
+    c.__dict__.update(f.__dict__)
+    return c

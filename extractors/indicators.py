@@ -23,8 +23,7 @@ Corpus: extractors/corpus/indicators.yaml.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import regex
 
@@ -133,7 +132,7 @@ for _key, _words in HEADER.items():
 _HEADER_CELL = regex.compile(rf"(?:^|\0)(?:{alternation(_HEADER_KEYS)})(?=\0|\Z)")
 
 
-def _header_map(cells: list[str]) -> Optional[dict[str, int]]:
+def _header_map(cells: Sequence[str]) -> Optional[dict[str, int]]:
     # a header row has a cell equal to a header word (and its value or level words hold 值 / 指标)
     if not _HEADER_CELL.search(_norm_cell("\0".join(cells))):  # (cells are str)
         return None  # most rows: no header word at all
@@ -155,20 +154,32 @@ def _has_label(rows) -> bool:
     """A cell equal to a project label (spaces removed) is a label inside the rows' text
     (NUL between cells: a label never spans two)."""
     return _PROJECT_LABEL_RE is not None and bool(
-        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(["\0".join(r.cells) for r in rows]))))
+        _PROJECT_LABEL_RE.search(_norm_cell("\0".join(["\0".join(cells) for cells in rows]))))
 
 
 def project_of(table) -> Optional[str]:
-    for r in (table.rows if _has_label(table.rows) else ()):
+    return project_of_rows(tuple([tuple(r.cells) for r in table.rows]), table.title)
+
+
+@functools.lru_cache(maxsize=512)
+def project_of_rows(rows: tuple[tuple[str, ...], ...], title: Optional[str]) -> Optional[str]:
+    """`project_of` a table with these rows (their cells) and title."""
+    return _project_of(rows, title)
+
+
+def _project_of(rows: Sequence[Sequence[str]], title: Optional[str]) -> Optional[str]:
+    """The project a table is for: the cell after a project label, else its title without
+    the table words (rows as their cells)."""
+    for r in (rows if _has_label(rows) else ()):
         if not _has_label((r,)):
             continue
-        cells = [_norm_cell(c) for c in r.cells]
+        cells = [_norm_cell(c) for c in r]
         for j, c in enumerate(cells):
             if c in PROJECT_LABEL:
                 for v in cells[j + 1:]:
                     if v and v not in PROJECT_LABEL:
                         return v
-    t = _norm_cell(table.title or "")
+    t = _norm_cell(title or "")
     t = _TITLE_NO.sub("", t)
     for s in TITLE_SUFFIXES:
         if t.endswith(s) and len(t) > len(s):
@@ -176,14 +187,7 @@ def project_of(table) -> Optional[str]:
     return None
 
 
-@dataclass
-class _Layout:
-    header_row: int
-    cols: dict[str, int]
-    width: int
-
-
-def _parse_value(cells: list[str], cols: dict[str, int], width: int):
+def _parse_value(cells: Sequence[str], cols: dict[str, int], width: int):
     """(comparator, value, unit, text_value, raw) of an indicator row."""
     shift = len(cells) - width if width and len(cells) > width else 0
     if "comparator" in cols and "value" in cols:
@@ -264,72 +268,113 @@ def _resolve_value(parsed: tuple, doc_year: Optional[int]) -> tuple:
     return comp, value, unit, per, factor, text_value, raw, direction, base_year
 
 
+@functools.lru_cache(maxsize=8192)
+def _header_of(cells: tuple[str, ...]) -> Optional[tuple[tuple[str, int], ...]]:
+    """`_header_map` of a row, as a key: read once per distinct row (templated indicator
+    tables repeat their rows across documents)."""
+    m = _header_map(cells)
+    return tuple(m.items()) if m else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _row_reading(cells: tuple[str, ...], header: tuple[tuple[str, int], ...], width: int) -> tuple:
+    """(level 1, level 2, name, has a value, parsed value, value column) of an indicator
+    row under a header row of `width` cells — a function of the row's cells alone."""
+    cols = dict(header)
+    shift = len(cells) - width if len(cells) > width else 0
+    parsed = _parse_value(cells, cols, width)
+
+    def cell(key):
+        j = cols.get(key)
+        if j is None:
+            return ""
+        j += shift
+        return _norm_cell(cells[j]) if 0 <= j < len(cells) else ""
+
+    if "level3" in cols:
+        l1, l2, name = cell("level1"), cell("level2"), cell("level3")
+    elif shift >= 3:  # right-aligned header (符号 | 值 | 单位): levels and name lead the row
+        l1, l2, name = (_norm_cell(c) for c in cells[:3])
+    else:  # a row broken across lines
+        l1 = l2 = ""
+        name = _norm_cell(cells[2]) if len(cells) >= 3 and parsed and parsed[1] is None \
+            and not parsed[3] else ""
+    has_value = parsed is not None and (parsed[1] is not None or parsed[3])
+    return l1, l2, name, has_value, parsed, cols.get("value", 0) + shift
+
+
+@functools.lru_cache(maxsize=8192)
+def _indicator(name: str, parsed: tuple, doc_year: Optional[int]) -> Fact:
+    """The indicator fact of a row named `name` with the value cell `parsed`, without its
+    place (section, span, code, level, project, table row) — a pattern to copy."""
+    comp, value, unit, per, factor, text_value, raw, direction, base_year = _resolve_value(parsed, doc_year)
+    sent = " | ".join(c for c in (name, raw) if c)
+    return Fact(
+        kind="indicator", subject=name, value=value, unit=unit,
+        value_wan=(value * factor if (factor is not None and value is not None) else None),
+        per=per, comparator=comp, year=doc_year, base_year=base_year, direction=direction,
+        origin="table", section="", sentence=sent, text_value=text_value, is_target=True, raw=raw)
+
+
+@functools.lru_cache(maxsize=512)
+def _grid(rows: tuple[tuple[str, ...], ...], title: Optional[str]) -> tuple:
+    """The indicator grid of a table's rows (their cells) and title: (indicator rows as
+    (row position, name, parsed value, level, value column), positions of the rows used,
+    project) — a function of the table's text, read once per distinct table."""
+    found: list[tuple] = []
+    used: list[int] = []
+    if not _HEADER_HINT.search("\0".join(["\0".join(r) for r in rows])):  # (cells are str)
+        return (), (), None  # no row can be a header row: no indicator grid
+    layout = None  # (header, width) of the last header row
+    project = None
+    project_read = False
+    level = ["", ""]
+    pending_name = None
+    for i, cells in enumerate(rows):
+        hm = _header_of(cells)
+        if hm:
+            layout = (hm, len(cells))
+            if not project_read:  # the same table, the same answer: read it once
+                project, project_read = project_of_rows(rows, title), True
+            used.append(i)
+            continue
+        if layout is None:
+            continue
+        l1, l2, name, has_value, parsed, j = _row_reading(cells, *layout)
+        if has_value and not name and pending_name:
+            name = pending_name
+        if l1:
+            level = [l1, ""]
+        if l2:
+            level[1] = l2
+        if not name or not has_value:
+            pending_name = name or pending_name
+            if name:
+                used.append(i)
+            continue
+        pending_name = None
+        found.append((i, name, parsed, " > ".join(x for x in level if x) or None, j))
+        used.append(i)
+    return tuple(found), tuple(used), project
+
+
 def table_indicators(doc) -> tuple[list[Fact], set[tuple[str, int]]]:
     """Indicator facts of every indicator grid in `doc`, and the (table_id, row) pairs used."""
     facts: list[Fact] = []
     used: set[tuple[str, int]] = set()
+    new = Fact.__new__
     for t in doc.tables:
-        if not _HEADER_HINT.search("\0".join(["\0".join(r.cells) for r in t.rows])):  # (cells are str)
-            continue  # no row can be a header row: no indicator grid
-        layout = None
-        project = None
-        project_read = False
-        level = ["", ""]
-        pending_name = None
-        for r in t.rows:
-            cells = list(r.cells)
-            hm = _header_map(cells)
-            if hm:
-                layout = _Layout(r.index, hm, len(cells))
-                if not project_read:  # the same table, the same answer: read it once
-                    project, project_read = project_of(t), True
-                used.add((t.table_id, r.index))
-                continue
-            if layout is None:
-                continue
-            cols = layout.cols
-            shift = len(cells) - layout.width if len(cells) > layout.width else 0
-            parsed = _parse_value(cells, cols, layout.width)
-
-            def cell(key, cols=cols, shift=shift, cells=cells):
-                j = cols.get(key)
-                if j is None:
-                    return ""
-                j += shift
-                return _norm_cell(cells[j]) if 0 <= j < len(cells) else ""
-
-            if "level3" in cols:
-                l1, l2, name = cell("level1"), cell("level2"), cell("level3")
-            elif shift >= 3:  # right-aligned header (符号 | 值 | 单位): levels and name lead the row
-                l1, l2, name = (_norm_cell(c) for c in cells[:3])
-            else:  # a row broken across lines
-                l1 = l2 = ""
-                name = _norm_cell(cells[2]) if len(cells) >= 3 and parsed and parsed[1] is None \
-                    and not parsed[3] else ""
-            has_value = parsed is not None and (parsed[1] is not None or parsed[3])
-            if has_value and not name and pending_name:
-                name = pending_name
-            if l1:
-                level = [l1, ""]
-            if l2:
-                level[1] = l2
-            if not name or not has_value:
-                pending_name = name or pending_name
-                if name:
-                    used.add((t.table_id, r.index))
-                continue
-            pending_name = None
-            comp, value, unit, per, factor, text_value, raw, direction, base_year = _resolve_value(parsed, doc.year)
-            j = cols.get("value", 0) + shift
+        found, used_rows, project = _grid(tuple([tuple(r.cells) for r in t.rows]), t.title)
+        rows = t.rows
+        for i in used_rows:
+            used.add((t.table_id, rows[i].index))
+        for i, name, parsed, level, j in found:
+            r = rows[i]
             span = r.spans[j] if j < len(r.spans) else (r.spans[-1] if r.spans else (None, None))
-            sent = " | ".join(c for c in (name, raw) if c)
-            facts.append(Fact(
-                kind="indicator", subject=name, value=value, unit=unit,
-                value_wan=(value * factor if (factor is not None and value is not None) else None),
-                per=per, comparator=comp, year=doc.year, base_year=base_year, direction=direction,
-                origin="table", section=doc.section_at(span[0]) if span[0] is not None else "",
-                sentence=sent, start=span[0], end=span[1], code=r.code, text_value=text_value,
-                level=" > ".join(x for x in level if x) or None, project=project,
-                table_id=t.table_id, row=r.index, is_target=True, raw=raw))
-            used.add((t.table_id, r.index))
+            f = new(Fact)
+            f.__dict__.update(_indicator(name, parsed, doc.year).__dict__,
+                              section=doc.section_at(span[0]) if span[0] is not None else "",
+                              start=span[0], end=span[1], code=r.code, level=level, project=project,
+                              table_id=t.table_id, row=r.index)
+            facts.append(f)
     return facts, used

@@ -40,8 +40,8 @@ extractors/facts.py; the lead adds them to FACT_COLUMNS and the store schema):
 """
 from __future__ import annotations
 
+import bisect
 import functools
-import itertools
 from typing import Optional
 
 import regex
@@ -51,7 +51,7 @@ from budgetlens.document.model import Document, Row, Sentence, Table
 
 from . import comparisons, indicators, itemisations, staffing, subjects
 from .amounts import amount_fact, count_fact, percent_fact
-from .facts import Fact
+from .facts import Fact, copy_fact
 from .functional_paths import code_of, functional_paths
 from .numbers import find_quantities
 from .rates import rate_fact
@@ -76,19 +76,51 @@ def _read_unit(text: str, year: Optional[int]) -> tuple[tuple, tuple, tuple]:
         tuple(comparisons.budget_vs_final(text, qs))
 
 
+# `_Extractor._unit_facts_once`: unit key -> (unit start, group id prefix, first group id
+# number - 1, group ids taken, facts, topic unchanged, topic after); the oldest dropped first
+_UNIT_MEMO: dict = {}
+_UNIT_MEMO_MAX = 2048
+
+
+@functools.lru_cache(maxsize=1024)
+def _cue_of(section: str, title: str) -> bool:
+    """The section or the title states targets (a unit's own text is in its key already)."""
+    return indicators.has_cue(section, title)
+
+
+@functools.lru_cache(maxsize=8192)
+def _staffing_term(subject: Optional[str], unit: Optional[str]) -> tuple[bool, Optional[str]]:
+    """(an indicator so named, in this unit, counts staff; the term of its name)."""
+    term = subjects.term_of(subject or "")
+    return staffing.is_staffing(subject, term, unit), term
+
+
+def _subsequence(word: str, text: str) -> bool:
+    """The characters of `word` occur in `text` in order (whatever lies between them)."""
+    if word in text:
+        return True
+    i = 0
+    for ch in word:
+        i = text.find(ch, i) + 1
+        if not i:
+            return False
+    return True
+
+
 class _Extractor:
     def __init__(self, doc: Document):
         self.doc = doc
         self.year = doc.year
         self.owner = doc.department or ""
-        self._gid = itertools.count(1)
+        self._n_gid = 0  # group ids handed out so far (g1, g2 …)
         self.topic: Optional[subjects.Subject] = None
         self.topic_section = None
         self._project: Optional[str] = None
         self._unit_start = 0
 
     def new_gid(self) -> str:
-        return f"{self.doc.doc_id}:g{next(self._gid)}"
+        self._n_gid += 1
+        return f"{self.doc.doc_id}:g{self._n_gid}"
 
     def run(self) -> list[Fact]:
         facts, used = indicators.table_indicators(self.doc)
@@ -96,7 +128,7 @@ class _Extractor:
             self._staffing_from_indicator(f, facts)
         out: list[Fact] = []
         for u in text_units(self.doc, used):
-            out.extend(self.unit_facts(u))
+            out.extend(self._unit_facts_once(u))
         out.extend(facts)
         for f in out:
             if f.term is None and f.subject:
@@ -106,12 +138,72 @@ class _Extractor:
         return out
 
     def _staffing_from_indicator(self, f: Fact, acc: list[Fact]) -> None:
-        term = subjects.term_of(f.subject or "")
-        if f.value is not None and staffing.is_staffing(f.subject, term, f.unit) and f.comparator in ("=", "≥", None):
+        staff, term = _staffing_term(f.subject, f.unit)
+        if f.value is not None and staff and f.comparator in ("=", "≥", None):
             acc.append(Fact(kind="staffing", subject=f.subject, value=f.value, unit=f.unit,
                             comparator=f.comparator, year=f.year, origin="table", section=f.section,
                             sentence=f.sentence, start=f.start, end=f.end, project=f.project,
                             table_id=f.table_id, row=f.row, is_target=True, raw=f.raw, term=term))
+
+    # ── one unit, read once per distinct reading ────────────────────────────────────
+    def _unit_key(self, u: Unit, text: str, section: str) -> tuple:
+        """Everything `unit_facts` reads besides the unit's place: its text, the document's
+        year, the owner (only when the text could hold it: cleaning cuts the owner out of a
+        clause), the 类 of the section and its cue, where the unit comes from, the topic
+        carried in, and the document's sentences over the unit (relative to its start: every
+        one starting in it, and the one before when none starts with it) — `sentence_at` of
+        any offset of the unit is read from those."""
+        doc = self.doc
+        starts = doc._sentence_starts
+        i0, i1 = bisect.bisect_left(starts, u.start), bisect.bisect_right(starts, u.end)
+        if i0 and (i0 == len(starts) or starts[i0] != u.start):
+            i0 -= 1  # no sentence starts with the unit: the one before may hold its start
+        sents = tuple([(x.start - u.start, x.end - u.start, x.text) for x in doc.sentences[i0:i1]])
+        owner = self.owner if self.owner and _subsequence(self.owner, text) else ""
+        t = self.topic
+        return (text, self.year, owner, self._context_lei(section), _cue_of(section, u.title),
+                u.origin, u.project, None if t is None else (t.text, t.code, t.path), sents)
+
+    def _unit_facts_once(self, u: Unit) -> list[Fact]:
+        """`unit_facts(u)`, read once per distinct `_unit_key` (templated paragraphs and
+        cells recur within and across documents): a repeat gets copies of the facts, moved
+        to the unit's place (offsets, section, table row, group ids), and the topic they
+        left."""
+        section = self.doc.section_at(u.start)
+        if self.topic_section != section:
+            self.topic, self.topic_section = None, section
+        text = self.doc.text[u.start:u.end]
+        key = self._unit_key(u, text, section)
+        hit = _UNIT_MEMO.get(key)
+        if hit is None:
+            topic, n0 = self.topic, self._n_gid
+            facts = self.unit_facts(u)
+            _UNIT_MEMO[key] = (u.start, f"{self.doc.doc_id}:g", n0, self._n_gid - n0,
+                               [copy_fact(f) for f in facts], self.topic is topic, self.topic)
+            if len(_UNIT_MEMO) > _UNIT_MEMO_MAX:
+                del _UNIT_MEMO[next(iter(_UNIT_MEMO))]
+            return facts
+        start0, gid0, n0, n_gids, facts0, same_topic, topic = hit
+        gids = {}
+        if n_gids:
+            gids = {f"{gid0}{n0 + k}": self.new_gid() for k in range(1, n_gids + 1)}
+        delta = u.start - start0
+        out = []
+        new, table_id, row = Fact.__new__, u.table_id, u.row
+        for f0 in facts0:
+            f = new(Fact)
+            f.__dict__.update(f0.__dict__, start=f0.start + delta, end=f0.end + delta, section=section,
+                              table_id=table_id, row=row)
+            if gids:
+                f.group = gids.get(f.group, f.group)
+                f.total_group = gids.get(f.total_group, f.total_group)
+                if f.item is not None:
+                    g, slash, no = f.item.rpartition("/")
+                    f.item = gids[g] + slash + no
+            out.append(f)
+        if not same_topic:
+            self.topic = topic
+        return out
 
     # ── one unit ────────────────────────────────────────────────────────────────────
     def unit_facts(self, u: Unit) -> list[Fact]:

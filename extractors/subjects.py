@@ -290,9 +290,20 @@ def _strip_parens(s: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=20000)
 def clean(raw: str, owner: str = "") -> tuple[str, Optional[str]]:
     """Clause text → (subject as written, qualifier)."""
+    if owner:
+        s = raw.replace("\t", "").replace("\n", "").strip()
+        # the owner is only cut where the clause holds it (with or without its bracketed
+        # asides, which `_clean` may drop); elsewhere the answer is the same for every
+        # owner, so it is read once for all documents
+        if owner not in s and not (("（" in s or "(" in s) and owner in _strip_parens(s)):
+            owner = ""
+    return _clean(raw, owner)
+
+
+@functools.lru_cache(maxsize=20000)
+def _clean(raw: str, owner: str) -> tuple[str, Optional[str]]:
     s = raw.replace("\t", "").replace("\n", "").strip()
     # a parenthesised aside at the end (公务用车购置及运维费（其中：…）) is not the subject
     while _PAREN_TAIL.search(s):
