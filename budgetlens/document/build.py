@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from operator import attrgetter, itemgetter
+from itertools import accumulate
+from operator import add, attrgetter, itemgetter
 from typing import Any, Optional
 
 import regex
@@ -133,20 +134,17 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
             laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), (pos, pos + len(t))))
             pos += len(t) + 1
         else:
-            rows = [[normalize_cell(c) for c in r] for r in b.rows]
+            rows = [list(map(normalize_cell, r)) for r in b.rows]
             spans = []
             for r in rows:  # the row's cells joined by TABs, a newline after it
-                rs = []
-                p = pos
-                for c in r:
-                    e = p + len(c)
-                    rs.append((p, e))
-                    p = e + 1
-                line = "\t".join(r)
-                parts.append(line)
+                n = len(r)
+                # cell i starts after the cells before it and one TAB each
+                acc = list(accumulate(map(len, r), initial=0))
+                offs = range(pos, pos + n)
+                spans.append(list(zip(map(add, acc, offs), map(add, acc[1:], offs))))
+                parts.append("\t".join(r))
                 parts.append("\n")
-                pos += len(line) + 1
-                spans.append(rs)
+                pos += acc[-1] + n + (0 if n else 1)  # the line, its TABs and the newline
             parts.append("\n")
             pos += 1
             laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid,
@@ -218,19 +216,27 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     data_offset = len(b.rows) - len(table.rows)
     section = None  # one for the whole table: section bounds are paragraph starts
     rows = table.rows
+    n_rows = len(rows)
     source = b.source
     table_id = table.table_id
+    boxed = bool(b.cell_boxes)
+    row_page = b.page
+    if not boxed:  # one page for every row: only the first row with cells may mark it
+        first = next((rs for rs in span if rs), None)
+        if first:
+            _mark(doc, first[0][0], row_page, source)
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
-        row_page, row_boxes = _row_location(b, ri) if b.cell_boxes else (b.page, [])
-        if row_spans:
-            _mark(doc, row_spans[0][0], row_page, source)
-        if 0 <= row_index < len(rows):
+        if boxed:
+            row_page, row_boxes = _row_location(b, ri)
+            if row_spans:
+                _mark(doc, row_spans[0][0], row_page, source)
+        if 0 <= row_index < n_rows:
             r = rows[row_index]
             r.spans = row_spans  # the list _lay_out made for this row (laid is discarded)
-            r.page, r.file, r.boxes = row_page, source, row_boxes
+            r.page, r.file, r.boxes = row_page, source, (row_boxes if boxed else [])
         for ci, cell in enumerate(b.rows[ri]):  # the text laid out at row_spans
-            if not cell or cell.isascii():  # no Han character
+            if cell.isascii():  # empty, or no Han character
                 continue
             cell_spans = _cell_sentence_spans(cell)
             if not cell_spans:
@@ -238,7 +244,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
             a = row_spans[ci][0]
             if section is None:
                 section = doc.section_at(a)
-            bbox = row_boxes[ci] if ci < len(row_boxes) else None
+            bbox = (row_boxes[ci] if ci < len(row_boxes) else None) if boxed else None
             for s, t in cell_spans:  # (fields in order: start end text section paragraph
                 # table_id row col page file bbox)
                 doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1, table_id, row_index, ci,
