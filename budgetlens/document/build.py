@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from itertools import accumulate
-from operator import add, attrgetter, itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Optional
 
 import regex
@@ -137,14 +136,17 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
             rows = [list(map(normalize_cell, r)) for r in b.rows]
             spans = []
             for r in rows:  # the row's cells joined by TABs, a newline after it
-                n = len(r)
-                # cell i starts after the cells before it and one TAB each
-                acc = list(accumulate(map(len, r), initial=0))
-                offs = range(pos, pos + n)
-                spans.append(list(zip(map(add, acc, offs), map(add, acc[1:], offs))))
-                parts.append("\t".join(r))
+                rs = []
+                p = pos
+                for c in r:
+                    e = p + len(c)
+                    rs.append((p, e))
+                    p = e + 1
+                line = "\t".join(r)
+                parts.append(line)
                 parts.append("\n")
-                pos += acc[-1] + n + (0 if n else 1)  # the line, its TABs and the newline
+                pos += len(line) + 1
+                spans.append(rs)
             parts.append("\n")
             pos += 1
             laid.append((Block(kind="table", rows=rows, page=b.page, source=b.source, grid=b.grid,
