@@ -194,7 +194,7 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
         doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, None, None, None, page or page0,
                                       source, bbox))
     # a note right after a table that declares it empty
-    if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
+    if doc.tables and _follows_table(laid, idx) and EMPTY_NOTE.search(b.text):
         tbl = doc.tables[-1]
         if tbl.empty_note is None:
             tbl.empty_note = b.text
@@ -275,8 +275,10 @@ def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]
 def _line_offsets(lines: list, length: int) -> list:
     """(start, end, line) of each PDF line within its paragraph's text, from the lines'
     character counts scaled to the normalised text's length."""
+    if not lines:
+        return []
     total = sum(ln[5] for ln in lines)
-    if not lines or total <= 0:
+    if total <= 0:
         return []
     k = length / total
     out, pos = [], 0.0

@@ -15,7 +15,6 @@ from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Table
-from budgetlens.document.numbers import cell_value
 from budgetlens.document.tables import _raw_cell_kind, is_code
 
 E = gazetteers.load("table_evidence")
@@ -70,9 +69,9 @@ def row_profile(t: Table) -> set[str]:
     func = gazetteers.functional_name_index()
     econ = gazetteers.economic_name_index()
     n_func = n_econ = n_named = n_numeric_rows = 0
-    for r in rows:
+    for r, kinds in zip(rows, _row_kinds(t)):
         # a figure that is no code (what _raw_cell_kind calls a number)
-        if "number" not in map(_raw_cell_kind, r.cells):
+        if "number" not in kinds:
             continue
         n_numeric_rows += 1
         code = r.code or next((c.strip() for c in r.cells[:4] if is_code(c)), None)
@@ -101,6 +100,14 @@ def row_profile(t: Table) -> set[str]:
     return out
 
 
+def _row_kinds(t: Table) -> list:
+    """Each data row's cell kinds (_raw_cell_kind): structure_table's, else computed."""
+    kinds = t.__dict__.get("_kinds")
+    if kinds is None or len(kinds) != len(t.rows):
+        kinds = [list(map(_raw_cell_kind, r.cells)) for r in t.rows]
+    return kinds
+
+
 def two_sided(t: Table) -> bool:
     """A 收入 | 支出 layout: exactly two panels, each label columns then amount columns."""
     runs: list[str] = []
@@ -115,7 +122,9 @@ def score(t: Table) -> tuple[dict, list[str]]:
     """(type → score, evidence lines) for one table."""
     title = _title(t)
     labels = [seg for c in t.column_info for seg in c.path]
-    text = " ".join(labels + [c for r in t.rows[: E["rows_seen"]] for c in r.cells if c and cell_value(c) is None])
+    # the texts of the rows seen: cells that are no figure (a code or a number has a value)
+    text = " ".join(labels + [c for r, kinds in zip(t.rows[: E["rows_seen"]], _row_kinds(t))
+                              for c, kd in zip(r.cells, kinds) if c and kd != "number" and kd != "code"])
     profile = row_profile(t)
     scores: dict = {}
     evidence: list[str] = []
