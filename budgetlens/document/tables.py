@@ -161,6 +161,7 @@ def header_paths(headers: list[list[str]], width: int, grid: bool) -> list[list[
     return [list(dict.fromkeys(x)) for x in labels]
 
 
+@functools.lru_cache(maxsize=20_000)
 def _clean_label(label: str) -> str:
     return _WHITESPACE.sub("", label or "")
 
@@ -175,7 +176,10 @@ def structure_table(
     context_unit: Optional[str] = None,
     page: Optional[int] = None,
     source: Optional[str] = None,
+    roles: bool = True,
 ) -> Table:
+    """`roles`: resolve the columns' roles now (build_document resolves them once it knows
+    the document's year and kind, and asks for none here)."""
     caption: list[str] = []
     i = 0
     while i < len(rows) and _caption_not_data(tuple(rows[i])):
@@ -215,15 +219,17 @@ def structure_table(
     index_cols: dict[int, bool] = {}  # column j holds 序号 (computed once per column)
     cells = [list(map(str.strip, r)) for r in data]
     kinds = [list(map(_raw_cell_kind, r)) for r in cells]  # each data cell classified once
-    out_rows = _data_rows(cells, index_cols, kinds)
+    by_column = _Columns(cells, kinds)
+    out_rows = _data_rows(cells, index_cols, kinds, by_column)
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
         header_rows=headers, rows=out_rows, caption=caption, page=page, source=source,
     )
-    t.column_info = build_columns(cleaned, _column_kinds(cleaned, cells, width, index_cols, kinds))
+    t.column_info = build_columns(cleaned, _column_kinds(cleaned, cells, width, index_cols, kinds, by_column))
     t.__dict__["_index_cols"] = index_cols  # 序号 columns among the first three: numeric_cells reuses them
     t.__dict__["_kinds"] = kinds  # each data row's cell kinds (_raw_cell_kind), for numeric_cells and typing
-    resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
+    if roles:
+        resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
     if len(_split_code_columns(t)) >= 2:  # a code split over 类 | 款 | 项 columns, joined
         codes = full_codes(t)
         for r in t.rows:
@@ -238,7 +244,35 @@ def structure_table(
 _LEVELS = {3: 1, 5: 2, 7: 3}  # _code_level by the code's length
 
 
-def _data_rows(cells: list[list[str]], index_cols: dict[int, bool], all_kinds: list) -> list[Row]:
+class _Columns:
+    """A table's data cells and their kinds column by column (missing cells ""), and which
+    columns hold 序号, each found once."""
+
+    def __init__(self, cells: list[list[str]], kinds: list[list]):
+        self.cells = list(zip_longest(*cells, fillvalue="")) if cells else []
+        self.kinds = list(zip_longest(*kinds, fillvalue="")) if kinds else []
+
+    def is_index(self, j: int) -> bool:
+        """_is_index_col on column j: its non-empty cells are 1, 2, 3 … (at least three)."""
+        if j >= len(self.cells) or "text" in self.kinds[j]:  # a text cell is no row number
+            return False
+        vals = [v for v in self.cells[j] if v]
+        return _row_numbers(vals)
+
+
+def _row_numbers(vals: list[str]) -> bool:
+    """Stripped non-empty cells that count 1, 2, 3 … (序号; at least three)."""
+    if len(vals) < 3:
+        return False
+    # _ROW_NUMBER: one to three decimal digits (\d is any Unicode decimal digit, as isdecimal)
+    if not all(len(v) <= 3 and v.isdecimal() for v in vals):
+        return False
+    nums = [int(v) for v in vals]
+    return all(b == a + 1 for a, b in zip(nums, nums[1:]))
+
+
+def _data_rows(cells: list[list[str]], index_cols: dict[int, bool], all_kinds: list,
+               by_column: Optional[_Columns] = None) -> list[Row]:
     """The data rows (stripped cells, and each cell's _raw_cell_kind) with their code,
     label and total mark; `index_cols` collects which of the columns looked at hold 序号."""
     out_rows: list[Row] = []
@@ -250,7 +284,7 @@ def _data_rows(cells: list[list[str]], index_cols: dict[int, bool], all_kinds: l
                 if kd != "code":
                     continue
                 if j not in index_cols:
-                    index_cols[j] = _is_index_col(cells, j, stripped=True)
+                    index_cols[j] = by_column.is_index(j) if by_column else _is_index_col(cells, j, True)
                 if not index_cols[j]:
                     code = row[j]
                     label = _first_label(row, kinds, j + 1)
@@ -357,35 +391,31 @@ def _code_level(code: Optional[str]) -> Optional[int]:
 
 
 def _column_kinds(cleaned: list[tuple], data: list[list[str]], width: int,
-                  index_cols: Optional[dict] = None, kinds: Optional[list] = None) -> list[str]:
+                  index_cols: Optional[dict] = None, kinds: Optional[list] = None,
+                  by_column: Optional[_Columns] = None) -> list[str]:
     """`cleaned`: each column's header path through `clean_path`; `kinds`: each data cell's
     `_raw_cell_kind`, row by row, when known (then `data` holds the stripped cells)."""
     index_cols = {} if index_cols is None else index_cols
-    stripped = kinds is not None
-    if kinds is None:
-        kinds = [list(map(_raw_cell_kind, r)) for r in data]
-    by_column = list(zip_longest(*kinds, fillvalue="")) if kinds else []  # "": no cell
-    cells_by_column: Optional[list] = None
+    if by_column is None:
+        if kinds is None:
+            kinds = [list(map(_raw_cell_kind, r)) for r in data]
+        by_column = _Columns([[c.strip() for c in r] for r in data], kinds)
+    cols, kcols = by_column.cells, by_column.kinds
     out = []
     for j in range(width):
         st = headers_mod._Stats()
-        ks = by_column[j] if j < len(by_column) else ()
+        ks = kcols[j] if j < len(kcols) else ()  # "": no cell
         st.codes = ks.count("code")
         st.numbers = ks.count("number")
         st.texts = ks.count("text")
         if j < 3:
             if j not in index_cols:
-                index_cols[j] = _is_index_col(data, j, stripped)
+                index_cols[j] = by_column.is_index(j)
             st.consecutive = index_cols[j]
         else:
             st.consecutive = False
         # amounts in 元 can look like codes (12345): a code column shows the hierarchy
-        if st.codes:
-            if cells_by_column is None:
-                cells_by_column = list(zip_longest(*data, fillvalue=""))
-            cs = {c.strip() for c, kd in zip(cells_by_column[j], ks) if kd == "code"}
-        else:
-            cs = set()
+        cs = {c for c, kd in zip(cols[j], ks) if kd == "code"} if st.codes else set()
         if not any(c[:n] in cs for c in cs for n in (3, 5) if len(c) > n):
             st.numbers += st.codes
             st.codes = 0
@@ -423,16 +453,7 @@ def _is_index_col(data: list[list[str]], j: int, stripped: bool = False) -> bool
     """Column j holds row numbers (序号) rather than codes or values (`stripped`: the
     cells are stripped already)."""
     col = [r[j] for r in data if j < len(r)]
-    if not stripped:
-        col = [v.strip() for v in col]
-    vals = [v for v in col if v]
-    if len(vals) < 3:
-        return False
-    # _ROW_NUMBER: one to three decimal digits (\d is any Unicode decimal digit, as isdecimal)
-    if not all(len(v) <= 3 and v.isdecimal() for v in vals):
-        return False
-    nums = [int(v) for v in vals]
-    return all(b == a + 1 for a, b in zip(nums, nums[1:]))
+    return _row_numbers([v for v in (col if stripped else map(str.strip, col)) if v])
 
 
 def numeric_cells(t: Table):
