@@ -132,21 +132,30 @@ def score(t: Table) -> tuple[dict, list[str]]:
     if alias:
         scores[alias] = float(E["title_alias"])
         evidence.append(f"{alias}: title alias in “{title}” +{E['title_alias']}")
-    title_hits = _title_hits(title)
-    header_hits = _header_hits(tuple(labels))
-    for i, (key, where, pat, w) in enumerate(_FLAT_SIGNALS):
-        if where == "title":
-            hit = title_hits[i]
-        elif where == "header":
-            hit = header_hits[i]
-        elif where == "text":
-            hit = bool(pat.search(text))
-        else:
-            hit = pat in profile
-        if hit:
-            scores[key] = scores.get(key, 0.0) + w
-            evidence.append(f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}")
+    # the signals that hit, in scoring order: title and header signals memoised by text
+    hits = list(_static_hits(title, tuple(labels)))
+    for i in _DYNAMIC:
+        _key, where, pat, _w = _FLAT_SIGNALS[i]
+        if (pat.search(text) if where == "text" else pat in profile):
+            hits.append(i)
+    hits.sort()
+    for i in hits:
+        key, where, pat, w = _FLAT_SIGNALS[i]
+        scores[key] = scores.get(key, 0.0) + w
+        evidence.append(f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}")
     return scores, evidence
+
+
+# the signals scored on each table's text and rows (the others are memoised per title and header)
+_DYNAMIC = [i for i, (_k, where, _p, _w) in enumerate(_FLAT_SIGNALS) if where not in ("title", "header")]
+
+
+@functools.lru_cache(maxsize=20_000)
+def _static_hits(title: str, labels: tuple) -> tuple:
+    """The indices of the title and header signals of _FLAT_SIGNALS that hit."""
+    title_hits, header_hits = _title_hits(title), _header_hits(labels)
+    return tuple(i for i, (_k, where, _p, _w) in enumerate(_FLAT_SIGNALS)
+                 if (title_hits[i] if where == "title" else header_hits[i] if where == "header" else False))
 
 
 def assign_type(t: Table, prev: Optional[Table] = None) -> None:
