@@ -133,21 +133,28 @@ def score(t: Table) -> tuple[dict, list[str]]:
         scores[alias] = float(E["title_alias"])
         evidence.append(f"{alias}: title alias in “{title}” +{E['title_alias']}")
     # the signals that hit, in scoring order: title and header signals memoised by text
-    hits = list(_static_hits(title, tuple(labels)))
-    for i in _DYNAMIC:
-        _key, where, pat, _w = _FLAT_SIGNALS[i]
-        if (pat.search(text) if where == "text" else pat in profile):
+    hits = list(_static_hits(title, tuple(labels)) + _text_hits(text))
+    for i in _ROWS:
+        if _FLAT_SIGNALS[i][2] in profile:
             hits.append(i)
     hits.sort()
     for i in hits:
-        key, where, pat, w = _FLAT_SIGNALS[i]
+        key, _where, _pat, w = _FLAT_SIGNALS[i]
         scores[key] = scores.get(key, 0.0) + w
-        evidence.append(f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}")
+        evidence.append(_EVIDENCE[i])
     return scores, evidence
 
 
-# the signals scored on each table's text and rows (the others are memoised per title and header)
-_DYNAMIC = [i for i, (_k, where, _p, _w) in enumerate(_FLAT_SIGNALS) if where not in ("title", "header")]
+# each signal's evidence line
+_EVIDENCE = [f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}" for key, where, pat, w in _FLAT_SIGNALS]
+# the signals scored on each table's rows (the others are memoised per title, header and text)
+_ROWS = [i for i, (_k, where, _p, _w) in enumerate(_FLAT_SIGNALS) if where not in ("title", "header", "text")]
+
+
+@functools.lru_cache(maxsize=2_000)
+def _text_hits(text: str) -> tuple:
+    """The indices of the text signals of _FLAT_SIGNALS that hit (row texts recur: labels)."""
+    return tuple(i for i, (_k, where, pat, _w) in enumerate(_FLAT_SIGNALS) if where == "text" and pat.search(text))
 
 
 @functools.lru_cache(maxsize=20_000)
