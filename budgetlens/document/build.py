@@ -206,6 +206,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     table = structure_table(
         b.rows, table_id=f"{doc.doc_id}:t{n_table}", title=title, table_type=ttype,
         grid=b.grid, context_unit=context_unit, page=b.page, source=b.source, roles=False,
+        stripped=True,  # normalize_cell strips
     )  # (the roles once the document's year and kind are known)
     if ttype == "unknown":  # a caption row inside the table may carry the title
         for c in table.caption:

@@ -177,9 +177,11 @@ def structure_table(
     page: Optional[int] = None,
     source: Optional[str] = None,
     roles: bool = True,
+    stripped: bool = False,
 ) -> Table:
     """`roles`: resolve the columns' roles now (build_document resolves them once it knows
-    the document's year and kind, and asks for none here)."""
+    the document's year and kind, and asks for none here).  `stripped`: every cell is
+    stripped already (build_document's cells are normalised)."""
     caption: list[str] = []
     i = 0
     while i < len(rows) and _caption_not_data(tuple(rows[i])):
@@ -217,7 +219,7 @@ def structure_table(
     # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
     columns = [_clean_label("/".join(cp or p)) for cp, p in zip(cleaned, paths)]
     index_cols: dict[int, bool] = {}  # column j holds 序号 (computed once per column)
-    cells = [list(map(str.strip, r)) for r in data]
+    cells = [list(r) for r in data] if stripped else [list(map(str.strip, r)) for r in data]
     kinds = [list(map(_raw_cell_kind, r)) for r in cells]  # each data cell classified once
     by_column = _Columns(cells, kinds)
     out_rows = _data_rows(cells, index_cols, kinds, by_column)
@@ -480,20 +482,14 @@ def _numeric_cells(t: Table) -> list:
     kinds = t.__dict__.get("_kinds")
     if kinds is None or len(kinds) != len(t.rows):
         kinds = [list(map(_cell_kind_of, r.cells)) for r in t.rows]
-    out = []
+    out: list = []
     for r, kr in zip(t.rows, kinds):
         # a value is a figure (number) or a code that is not the row's code nor in a code column
         if "number" not in kr and "code" not in kr:
             continue
         code = r.code
-        cells = r.cells
-        for j, kd in enumerate(kr):
-            if kd is None or kd == "text" or j in index_cols:
-                continue
-            c = cells[j]
-            if kd == "code" and (c == code or j in code_cols):
-                continue
-            out.append((r, j, cell_value(c)))
+        out += [(r, j, cell_value(c)) for j, (c, kd) in enumerate(zip(r.cells, kr))
+                if (kd == "number" or kd == "code" and c != code and j not in code_cols) and j not in index_cols]
     return out
 
 
