@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import chain, compress
 from typing import Optional
 
 from budgetlens import gazetteers
@@ -100,6 +101,9 @@ def row_profile(t: Table) -> set[str]:
     return out
 
 
+_TEXTY = frozenset([None, "text"])  # the kinds of a cell without a value: text, a dash or nothing
+
+
 def _row_kinds(t: Table) -> list:
     """Each data row's cell kinds (_raw_cell_kind): structure_table's, else computed."""
     kinds = t.__dict__.get("_kinds")
@@ -123,8 +127,9 @@ def score(t: Table) -> tuple[dict, list[str]]:
     title = _title(t)
     labels = [seg for c in t.column_info for seg in c.path]
     # the texts of the rows seen: cells that are no figure (a code or a number has a value)
-    text = " ".join(labels + [c for r, kinds in zip(t.rows[: E["rows_seen"]], _row_kinds(t))
-                              for c, kd in zip(r.cells, kinds) if c and kd != "number" and kd != "code"])
+    texty = _TEXTY.__contains__
+    text = " ".join(chain(labels, *(filter(None, compress(r.cells, map(texty, kinds)))
+                                    for r, kinds in zip(t.rows[: E["rows_seen"]], _row_kinds(t)))))
     profile = row_profile(t)
     scores: dict = {}
     evidence: list[str] = []
