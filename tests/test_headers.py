@@ -140,3 +140,36 @@ def test_cross_header_adds_up_per_dimension():
     cols = _table(h, d).column_info
     assert cols[0].children == [2, 4] and cols[1].children == [3, 5]
     assert (cols[0].measure, cols[1].measure) == ("budget", "final")
+
+
+def test_a_recurring_header_tree_is_a_fresh_copy_per_table():
+    """Header trees are memoised per (paths, kinds): each table still owns its columns."""
+    h = [["科目编码", "科目名称", "总计", "财政拨款", "财政拨款", "财政专户拨款"],
+         ["科目编码", "科目名称", "总计", "合计", "一般公共预算", "财政专户拨款"]]
+    d = [["201", "一般公共服务", "10.00", "8.00", "8.00", "2.00"]]
+    a, b = _table([list(r) for r in h], [list(r) for r in d]), _table([list(r) for r in h], [list(r) for r in d])
+    assert [c.children for c in a.column_info] == [c.children for c in b.column_info]
+    assert a.column_info[2].children == [3, 5]
+    a.column_info[2].children.append(99)
+    a.column_info[3].relation = "amount"
+    a.column_info[3].year = 1999
+    c = _table([list(r) for r in h], [list(r) for r in d])
+    assert c.column_info[2].children == [3, 5] and b.column_info[2].children == [3, 5]
+    assert c.column_info[3].relation == "total" and c.column_info[3].year != 1999
+
+
+def test_build_document_options_give_the_same_table():
+    """build_document's call (cells already stripped, roles resolved later) makes the table
+    the public call makes, once the roles are resolved."""
+    from budgetlens.document.tables import numeric_cells
+    h = [["序号", "项目", "本年预算数", "上年预算数"]]
+    d = [["1", "行政运行", "10.00", "9.00"], ["2", "一般行政管理事务", "-", "1.00"], ["3", "合计", "10.00", "10.00"]]
+    plain = structure_table(h + d, table_id="x:t1", title="2026年支出表", table_type="unknown")
+    fast = structure_table(h + d, table_id="x:t1", title="2026年支出表", table_type="unknown",
+                           roles=False, stripped=True)
+    resolve_roles(fast, None, None)
+    assert repr(plain) == repr(fast)
+    assert [(r.index, j, v) for r, j, v in numeric_cells(plain)] == \
+        [(r.index, j, v) for r, j, v in numeric_cells(fast)] == [(0, 2, 10.0), (0, 3, 9.0), (1, 3, 1.0), (2, 2, 10.0),
+                                                                 (2, 3, 10.0)]
+    assert plain.column_info[0].relation == "index" and plain.rows[2].is_total

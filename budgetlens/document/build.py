@@ -133,7 +133,7 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
             laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), (pos, pos + len(t))))
             pos += len(t) + 1
         else:
-            rows = [[normalize_cell(c) for c in r] for r in b.rows]
+            rows = [list(map(normalize_cell, r)) for r in b.rows]
             spans = []
             for r in rows:  # the row's cells joined by TABs, a newline after it
                 rs = []
@@ -194,7 +194,7 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
         doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, None, None, None, page or page0,
                                       source, bbox))
     # a note right after a table that declares it empty
-    if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
+    if doc.tables and _follows_table(laid, idx) and EMPTY_NOTE.search(b.text):
         tbl = doc.tables[-1]
         if tbl.empty_note is None:
             tbl.empty_note = b.text
@@ -205,8 +205,9 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     ttype = match_type(title) or "unknown"
     table = structure_table(
         b.rows, table_id=f"{doc.doc_id}:t{n_table}", title=title, table_type=ttype,
-        grid=b.grid, context_unit=context_unit, page=b.page, source=b.source,
-    )
+        grid=b.grid, context_unit=context_unit, page=b.page, source=b.source, roles=False,
+        stripped=True,  # normalize_cell strips
+    )  # (the roles once the document's year and kind are known)
     if ttype == "unknown":  # a caption row inside the table may carry the title
         for c in table.caption:
             m = match_type(c)
@@ -218,19 +219,27 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
     data_offset = len(b.rows) - len(table.rows)
     section = None  # one for the whole table: section bounds are paragraph starts
     rows = table.rows
+    n_rows = len(rows)
     source = b.source
     table_id = table.table_id
+    boxed = bool(b.cell_boxes)
+    row_page = b.page
+    if not boxed:  # one page for every row: only the first row with cells may mark it
+        first = next((rs for rs in span if rs), None)
+        if first:
+            _mark(doc, first[0][0], row_page, source)
     for ri, row_spans in enumerate(span):
         row_index = ri - data_offset
-        row_page, row_boxes = _row_location(b, ri) if b.cell_boxes else (b.page, [])
-        if row_spans:
-            _mark(doc, row_spans[0][0], row_page, source)
-        if 0 <= row_index < len(rows):
+        if boxed:
+            row_page, row_boxes = _row_location(b, ri)
+            if row_spans:
+                _mark(doc, row_spans[0][0], row_page, source)
+        if 0 <= row_index < n_rows:
             r = rows[row_index]
             r.spans = row_spans  # the list _lay_out made for this row (laid is discarded)
-            r.page, r.file, r.boxes = row_page, source, row_boxes
+            r.page, r.file, r.boxes = row_page, source, (row_boxes if boxed else [])
         for ci, cell in enumerate(b.rows[ri]):  # the text laid out at row_spans
-            if not cell or cell.isascii():  # no Han character
+            if cell.isascii():  # empty, or no Han character
                 continue
             cell_spans = _cell_sentence_spans(cell)
             if not cell_spans:
@@ -238,7 +247,7 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
             a = row_spans[ci][0]
             if section is None:
                 section = doc.section_at(a)
-            bbox = row_boxes[ci] if ci < len(row_boxes) else None
+            bbox = (row_boxes[ci] if ci < len(row_boxes) else None) if boxed else None
             for s, t in cell_spans:  # (fields in order: start end text section paragraph
                 # table_id row col page file bbox)
                 doc.sentences.append(Sentence(a + s, a + t, cell[s:t], section, -1, table_id, row_index, ci,
@@ -267,8 +276,10 @@ def _mark(doc: Document, offset: int, page: Optional[int], source: Optional[str]
 def _line_offsets(lines: list, length: int) -> list:
     """(start, end, line) of each PDF line within its paragraph's text, from the lines'
     character counts scaled to the normalised text's length."""
+    if not lines:
+        return []
     total = sum(ln[5] for ln in lines)
-    if not lines or total <= 0:
+    if total <= 0:
         return []
     k = length / total
     out, pos = [], 0.0

@@ -176,7 +176,22 @@ class _Node:
 
 def build_columns(paths: list[tuple], kinds: list[str]) -> list[Column]:
     """One `Column` per grid column: path, relation, parent/children (years and measures
-    are resolved later, when the document's year and kind are known)."""
+    are resolved later, when the document's year and kind are known).  Header trees recur
+    from table to table: the tree is built once per (paths, kinds) and copied."""
+    try:
+        made = _columns_of(tuple(paths), tuple(kinds))
+    except TypeError:  # a path given as a list: not hashable
+        return _build_columns(paths, kinds)
+    return [Column(c.index, c.path, c.relation, c.parent, list(c.children)) for c in made]
+
+
+@functools.lru_cache(maxsize=5_000)
+def _columns_of(paths: tuple, kinds: tuple) -> tuple:
+    """build_columns' tree (never handed out: copied per table)."""
+    return tuple(_build_columns(list(paths), list(kinds)))
+
+
+def _build_columns(paths: list[tuple], kinds: list[str]) -> list[Column]:
     cols = [Column(j, p) for j, p in enumerate(paths)]
     for j, k in enumerate(kinds):
         if k in ("label", "code", "index"):

@@ -151,9 +151,9 @@ def witnesses(paras: list[Block], sources: list[str]) -> list[Witness]:
         line = _squeeze(b.text)
         if len(line) > TITLE_MAX:  # a sentence of body text is no title line
             continue
-        for m in _matches(line):
+        for m in _title_matches(line):  # (the memoised matches: a witness gets its own copy)
             if m.dept and m.start <= 1:  # the line starts with the title (after 第一部分 …)
-                out.append(Witness("title", m.dept, m, b.text, b.page, b.source))
+                out.append(Witness("title", m.dept, copy.copy(m), b.text, b.page, b.source))
                 break
     for s in sources:
         w = file_witness(s)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import chain, compress
 from typing import Optional
 
 from budgetlens import gazetteers
 from budgetlens.document.model import Table
-from budgetlens.document.numbers import cell_value
 from budgetlens.document.tables import _raw_cell_kind, is_code
 
 E = gazetteers.load("table_evidence")
@@ -70,9 +70,9 @@ def row_profile(t: Table) -> set[str]:
     func = gazetteers.functional_name_index()
     econ = gazetteers.economic_name_index()
     n_func = n_econ = n_named = n_numeric_rows = 0
-    for r in rows:
+    for r, kinds in zip(rows, _row_kinds(t)):
         # a figure that is no code (what _raw_cell_kind calls a number)
-        if "number" not in map(_raw_cell_kind, r.cells):
+        if "number" not in kinds:
             continue
         n_numeric_rows += 1
         code = r.code or next((c.strip() for c in r.cells[:4] if is_code(c)), None)
@@ -101,6 +101,17 @@ def row_profile(t: Table) -> set[str]:
     return out
 
 
+_TEXTY = frozenset([None, "text"])  # the kinds of a cell without a value: text, a dash or nothing
+
+
+def _row_kinds(t: Table) -> list:
+    """Each data row's cell kinds (_raw_cell_kind): structure_table's, else computed."""
+    kinds = t.__dict__.get("_kinds")
+    if kinds is None or len(kinds) != len(t.rows):
+        kinds = [list(map(_raw_cell_kind, r.cells)) for r in t.rows]
+    return kinds
+
+
 def two_sided(t: Table) -> bool:
     """A 收入 | 支出 layout: exactly two panels, each label columns then amount columns."""
     runs: list[str] = []
@@ -115,7 +126,10 @@ def score(t: Table) -> tuple[dict, list[str]]:
     """(type → score, evidence lines) for one table."""
     title = _title(t)
     labels = [seg for c in t.column_info for seg in c.path]
-    text = " ".join(labels + [c for r in t.rows[: E["rows_seen"]] for c in r.cells if c and cell_value(c) is None])
+    # the texts of the rows seen: cells that are no figure (a code or a number has a value)
+    texty = _TEXTY.__contains__
+    text = " ".join(chain(labels, *(filter(None, compress(r.cells, map(texty, kinds)))
+                                    for r, kinds in zip(t.rows[: E["rows_seen"]], _row_kinds(t)))))
     profile = row_profile(t)
     scores: dict = {}
     evidence: list[str] = []
@@ -123,21 +137,37 @@ def score(t: Table) -> tuple[dict, list[str]]:
     if alias:
         scores[alias] = float(E["title_alias"])
         evidence.append(f"{alias}: title alias in “{title}” +{E['title_alias']}")
-    title_hits = _title_hits(title)
-    header_hits = _header_hits(tuple(labels))
-    for i, (key, where, pat, w) in enumerate(_FLAT_SIGNALS):
-        if where == "title":
-            hit = title_hits[i]
-        elif where == "header":
-            hit = header_hits[i]
-        elif where == "text":
-            hit = bool(pat.search(text))
-        else:
-            hit = pat in profile
-        if hit:
-            scores[key] = scores.get(key, 0.0) + w
-            evidence.append(f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}")
+    # the signals that hit, in scoring order: title and header signals memoised by text
+    hits = list(_static_hits(title, tuple(labels)) + _text_hits(text))
+    for i in _ROWS:
+        if _FLAT_SIGNALS[i][2] in profile:
+            hits.append(i)
+    hits.sort()
+    for i in hits:
+        key, _where, _pat, w = _FLAT_SIGNALS[i]
+        scores[key] = scores.get(key, 0.0) + w
+        evidence.append(_EVIDENCE[i])
     return scores, evidence
+
+
+# each signal's evidence line
+_EVIDENCE = [f"{key}: {where} {getattr(pat, 'pattern', pat)} {w:+g}" for key, where, pat, w in _FLAT_SIGNALS]
+# the signals scored on each table's rows (the others are memoised per title, header and text)
+_ROWS = [i for i, (_k, where, _p, _w) in enumerate(_FLAT_SIGNALS) if where not in ("title", "header", "text")]
+
+
+@functools.lru_cache(maxsize=2_000)
+def _text_hits(text: str) -> tuple:
+    """The indices of the text signals of _FLAT_SIGNALS that hit (row texts recur: labels)."""
+    return tuple(i for i, (_k, where, pat, _w) in enumerate(_FLAT_SIGNALS) if where == "text" and pat.search(text))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _static_hits(title: str, labels: tuple) -> tuple:
+    """The indices of the title and header signals of _FLAT_SIGNALS that hit."""
+    title_hits, header_hits = _title_hits(title), _header_hits(labels)
+    return tuple(i for i, (_k, where, _p, _w) in enumerate(_FLAT_SIGNALS)
+                 if (title_hits[i] if where == "title" else header_hits[i] if where == "header" else False))
 
 
 def assign_type(t: Table, prev: Optional[Table] = None) -> None:

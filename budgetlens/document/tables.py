@@ -161,6 +161,7 @@ def header_paths(headers: list[list[str]], width: int, grid: bool) -> list[list[
     return [list(dict.fromkeys(x)) for x in labels]
 
 
+@functools.lru_cache(maxsize=20_000)
 def _clean_label(label: str) -> str:
     return _WHITESPACE.sub("", label or "")
 
@@ -175,7 +176,12 @@ def structure_table(
     context_unit: Optional[str] = None,
     page: Optional[int] = None,
     source: Optional[str] = None,
+    roles: bool = True,
+    stripped: bool = False,
 ) -> Table:
+    """`roles`: resolve the columns' roles now (build_document resolves them once it knows
+    the document's year and kind, and asks for none here).  `stripped`: every cell is
+    stripped already (build_document's cells are normalised)."""
     caption: list[str] = []
     i = 0
     while i < len(rows) and _caption_not_data(tuple(rows[i])):
@@ -213,50 +219,91 @@ def structure_table(
     # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
     columns = [_clean_label("/".join(cp or p)) for cp, p in zip(cleaned, paths)]
     index_cols: dict[int, bool] = {}  # column j holds 序号 (computed once per column)
-    kinds: list[list] = []  # each data cell's _raw_cell_kind, row by row
-    out_rows = _data_rows(data, index_cols, kinds)
+    cells = [list(r) for r in data] if stripped else [list(map(str.strip, r)) for r in data]
+    kinds = [list(map(_raw_cell_kind, r)) for r in cells]  # each data cell classified once
+    by_column = _Columns(cells, kinds)
+    out_rows = _data_rows(cells, index_cols, kinds, by_column)
     t = Table(
         table_id=table_id, title=title, table_type=table_type, unit=unit, columns=columns,
         header_rows=headers, rows=out_rows, caption=caption, page=page, source=source,
     )
-    t.column_info = build_columns(cleaned, _column_kinds(cleaned, data, width, index_cols, kinds))
+    t.column_info = build_columns(cleaned, _column_kinds(cleaned, cells, width, index_cols, kinds, by_column))
     t.__dict__["_index_cols"] = index_cols  # 序号 columns among the first three: numeric_cells reuses them
-    resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
-    codes = full_codes(t)
-    for r in t.rows:
-        if codes.get(r.index):
-            r.code = codes[r.index]  # a code split over 类 | 款 | 项 columns, joined
-        r.level = _code_level(codes.get(r.index))
-    t.empty = not any(v is not None for _r, _c, v in numeric_cells(t))
+    t.__dict__["_kinds"] = kinds  # each data row's cell kinds (_raw_cell_kind), for numeric_cells and typing
+    if roles:
+        resolve_roles(t, None, None)  # again in build_document, with the document's year and kind
+    if len(_split_code_columns(t)) >= 2:  # a code split over 类 | 款 | 项 columns, joined
+        codes = full_codes(t)
+        for r in t.rows:
+            if codes.get(r.index):
+                r.code = codes[r.index]
+            r.level = _code_level(codes.get(r.index))
+    # (otherwise the full codes are the rows' own codes, their levels already set)
+    t.empty = not _numeric_cells_of(t)
     return t
 
 
-def _data_rows(data: list[list[str]], index_cols: dict[int, bool], all_kinds: list) -> list[Row]:
-    """The data rows with their code, label and total mark; `index_cols` collects which of
-    the columns looked at hold 序号, `all_kinds` each row's cell kinds."""
+_LEVELS = {3: 1, 5: 2, 7: 3}  # _code_level by the code's length
+
+
+class _Columns:
+    """A table's data cells and their kinds column by column (missing cells ""), and which
+    columns hold 序号, each found once."""
+
+    def __init__(self, cells: list[list[str]], kinds: list[list]):
+        self.cells = list(zip_longest(*cells, fillvalue="")) if cells else []
+        self.kinds = list(zip_longest(*kinds, fillvalue="")) if kinds else []
+
+    def is_index(self, j: int) -> bool:
+        """_is_index_col on column j: its non-empty cells are 1, 2, 3 … (at least three)."""
+        if j >= len(self.cells) or "text" in self.kinds[j]:  # a text cell is no row number
+            return False
+        vals = [v for v in self.cells[j] if v]
+        return _row_numbers(vals)
+
+
+def _row_numbers(vals: list[str]) -> bool:
+    """Stripped non-empty cells that count 1, 2, 3 … (序号; at least three)."""
+    if len(vals) < 3:
+        return False
+    # _ROW_NUMBER: one to three decimal digits (\d is any Unicode decimal digit, as isdecimal)
+    if not all(len(v) <= 3 and v.isdecimal() for v in vals):
+        return False
+    nums = [int(v) for v in vals]
+    return all(b == a + 1 for a, b in zip(nums, nums[1:]))
+
+
+def _data_rows(cells: list[list[str]], index_cols: dict[int, bool], all_kinds: list,
+               by_column: Optional[_Columns] = None) -> list[Row]:
+    """The data rows (stripped cells, and each cell's _raw_cell_kind) with their code,
+    label and total mark; `index_cols` collects which of the columns looked at hold 序号."""
     out_rows: list[Row] = []
-    for k, r in enumerate(data):
-        cells = [c.strip() for c in r]
-        kinds = list(map(_raw_cell_kind, cells))  # a label is text or a dash: no figure, no code
-        all_kinds.append(kinds)
+    label_code = LABEL_CODE.match
+    for k, (row, kinds) in enumerate(zip(cells, all_kinds)):
         code = label = None
-        for j, kd in enumerate(kinds[:4]):
-            if kd != "code":
-                continue
-            if j not in index_cols:
-                index_cols[j] = _is_index_col(data, j)
-            if not index_cols[j]:
-                code = cells[j]
-                label = _first_label(cells, kinds, j + 1)
-                break
-        if label is None:
-            label = _first_label(cells, kinds, 0)
+        if "code" in kinds[:4]:
+            for j, kd in enumerate(kinds[:4]):
+                if kd != "code":
+                    continue
+                if j not in index_cols:
+                    index_cols[j] = by_column.is_index(j) if by_column else _is_index_col(cells, j, True)
+                if not index_cols[j]:
+                    code = row[j]
+                    label = _first_label(row, kinds, j + 1)
+                    break
+        if label is None:  # a label is text or a dash: no figure, no code
+            for c, kd in zip(row, kinds):
+                if c and kd != "code" and kd != "number":
+                    label = c
+                    break
         if code is None and label:
-            m = LABEL_CODE.match(label)
-            if m:
-                code = m.group("code")
+            c0 = label[0]
+            if c0.isdigit() or c0 in "[【（(":  # what LABEL_CODE may start with
+                m = label_code(label)
+                if m:
+                    code = m.group("code")
         # (fields in order: index cells spans code label level is_total)
-        out_rows.append(Row(k, cells, [], code, label, _code_level(code),
+        out_rows.append(Row(k, row, [], code, label, _LEVELS.get(len(code)) if code else None,
                             code is None and label is not None and _is_total_label(label)))
     return out_rows
 
@@ -291,14 +338,7 @@ def full_codes(t: Table) -> dict[int, str]:
     """Row index → full classification code.  A code split over 类 | 款 | 项 columns is
     joined (`201 | 05 | 07` → `2010507`); a row that prints only its own part (`| 08 |`,
     the 类 above it) takes the rest from the rows above.  Otherwise the row's own code."""
-    split: list[int] = []
-    for c in t.column_info:
-        if c.relation == "code" and c.path and SPLIT_CODE_SEG.search(c.path[-1]):
-            if split and c.index != split[-1] + 1:
-                break  # a second panel (政府预算经济分类 beside 部门预算经济分类)
-            split.append(c.index)
-        elif split:
-            break
+    split = _split_code_columns(t)
     if len(split) < 2:
         return {r.index: r.code for r in t.rows if r.code}
     out: dict[int, str] = {}
@@ -332,6 +372,19 @@ def full_codes(t: Table) -> dict[int, str]:
     return out
 
 
+def _split_code_columns(t: Table) -> list[int]:
+    """The adjacent code columns headed 类 | 款 | 项 (the first panel's)."""
+    split: list[int] = []
+    for c in t.column_info:
+        if c.relation == "code" and c.path and SPLIT_CODE_SEG.search(c.path[-1]):
+            if split and c.index != split[-1] + 1:
+                break  # a second panel (政府预算经济分类 beside 部门预算经济分类)
+            split.append(c.index)
+        elif split:
+            break
+    return split
+
+
 def _code_level(code: Optional[str]) -> Optional[int]:
     """1 for a 类 (3 digits: 201, 301), 2 for a 款 (20101, 30101), 3 for a 项 (2010101)."""
     if not code:
@@ -340,28 +393,31 @@ def _code_level(code: Optional[str]) -> Optional[int]:
 
 
 def _column_kinds(cleaned: list[tuple], data: list[list[str]], width: int,
-                  index_cols: Optional[dict] = None, kinds: Optional[list] = None) -> list[str]:
+                  index_cols: Optional[dict] = None, kinds: Optional[list] = None,
+                  by_column: Optional[_Columns] = None) -> list[str]:
     """`cleaned`: each column's header path through `clean_path`; `kinds`: each data cell's
-    `_raw_cell_kind`, row by row, when known."""
+    `_raw_cell_kind`, row by row, when known (then `data` holds the stripped cells)."""
     index_cols = {} if index_cols is None else index_cols
-    if kinds is None:
-        kinds = [list(map(_raw_cell_kind, r)) for r in data]
-    by_column = list(zip_longest(*kinds, fillvalue="")) if kinds else []  # "": no cell
+    if by_column is None:
+        if kinds is None:
+            kinds = [list(map(_raw_cell_kind, r)) for r in data]
+        by_column = _Columns([[c.strip() for c in r] for r in data], kinds)
+    cols, kcols = by_column.cells, by_column.kinds
     out = []
     for j in range(width):
         st = headers_mod._Stats()
-        ks = by_column[j] if j < len(by_column) else ()
+        ks = kcols[j] if j < len(kcols) else ()  # "": no cell
         st.codes = ks.count("code")
         st.numbers = ks.count("number")
         st.texts = ks.count("text")
         if j < 3:
             if j not in index_cols:
-                index_cols[j] = _is_index_col(data, j)
+                index_cols[j] = by_column.is_index(j)
             st.consecutive = index_cols[j]
         else:
             st.consecutive = False
         # amounts in 元 can look like codes (12345): a code column shows the hierarchy
-        cs = {r[j].strip() for r, kr in zip(data, kinds) if j < len(kr) and kr[j] == "code"} if st.codes else set()
+        cs = {c for c, kd in zip(cols[j], ks) if kd == "code"} if st.codes else set()
         if not any(c[:n] in cs for c in cs for n in (3, 5) if len(c) > n):
             st.numbers += st.codes
             st.codes = 0
@@ -395,20 +451,11 @@ def _is_total_label(label: str) -> bool:
     return is_total_label(label)
 
 
-def _is_index_col(data: list[list[str]], j: int) -> bool:
-    """Column j holds row numbers (序号) rather than codes or values."""
-    vals = []
-    for r in data:
-        if j < len(r):
-            v = r[j].strip()
-            if v:
-                if _ROW_NUMBER.fullmatch(v) is None:
-                    return False
-                vals.append(v)
-    if len(vals) < 3:
-        return False
-    nums = [int(v) for v in vals]
-    return all(b == a + 1 for a, b in zip(nums, nums[1:]))
+def _is_index_col(data: list[list[str]], j: int, stripped: bool = False) -> bool:
+    """Column j holds row numbers (序号) rather than codes or values (`stripped`: the
+    cells are stripped already)."""
+    col = [r[j] for r in data if j < len(r)]
+    return _row_numbers([v for v in (col if stripped else map(str.strip, col)) if v])
 
 
 def numeric_cells(t: Table):
@@ -432,17 +479,27 @@ def _numeric_cells(t: Table) -> list:
         if known[j] if j in known else _is_index_col(data_cells, j):
             index_cols.add(j)
     code_cols = {j for j, lab in enumerate(t.columns[:width]) if _code_words(lab)}  # _code_label
-    out = []
-    for r in t.rows:
+    kinds = t.__dict__.get("_kinds")
+    if kinds is None or len(kinds) != len(t.rows):
+        kinds = [list(map(_cell_kind_of, r.cells)) for r in t.rows]
+    out: list = []
+    for r, kr in zip(t.rows, kinds):
+        # a value is a figure (number) or a code that is not the row's code nor in a code column
+        if "number" not in kr and "code" not in kr:
+            continue
         code = r.code
-        for j, c in enumerate(r.cells):
-            if not c or j in index_cols:
-                continue
-            v = cell_value(c)
-            if v is None or is_code(c) and (c == code or j in code_cols):
-                continue
-            out.append((r, j, v))
+        out += [(r, j, cell_value(c)) for j, (c, kd) in enumerate(zip(r.cells, kr))
+                if (kd == "number" or kd == "code" and c != code and j not in code_cols) and j not in index_cols]
     return out
+
+
+def _cell_kind_of(c: str) -> Optional[str]:
+    """The kind of a cell of a row as given (not stripped): "code" and "number" exactly
+    where `cell_value` gives a value, "code" where `is_code` says so."""
+    v = cell_value(c)
+    if v is None:
+        return None
+    return "code" if is_code(c) else "number"
 
 
 @functools.lru_cache(maxsize=20_000)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
-from budgetlens.document.numbers import cell_value, to_wan
+from budgetlens.document.numbers import cell_value, wan_factor
 from budgetlens.document.tables import is_code, numeric_cells, row_label_for
 from budgetlens.extractors.facts import FACT_COLUMNS
 from budgetlens.extractors.narrative import extract_facts
@@ -116,20 +116,26 @@ def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
 
 def cell_rows(doc: Document) -> list[dict]:
     rows = []
+    source, doc_id = doc.source, doc.doc_id
     for t in doc.tables:
         labels: dict[int, list] = {}
+        table_id, table_type, title, columns = t.table_id, t.table_type, t.title, t.columns
+        unit = t.unit or None
+        k = wan_factor(t.unit)  # to_wan's factor, the same for every cell of the table
         for r, j, v in numeric_cells(t):
-            if id(r) not in labels:
-                labels[id(r)] = _row_labels(t, r)
+            row_labels = labels.get(id(r))
+            if row_labels is None:
+                row_labels = labels[id(r)] = _row_labels(t, r)
             span = r.spans[j] if j < len(r.spans) else (None, None)
+            box = r.boxes[j] if j < len(r.boxes) else None
             rows.append({
-                "source": doc.source, "doc_id": doc.doc_id, "table_id": t.table_id,
-                "table_type": t.table_type, "title": t.title, "row": r.index, "column": j,
-                "row_code": r.code, "row_label": labels[id(r)][j] if j < len(labels[id(r)]) else row_label_for(t, r, j),
-                "column_label": t.columns[j] if j < len(t.columns) else "",
-                "value": v, "unit": t.unit or None, "value_wan": to_wan(v, t.unit),
+                "source": source, "doc_id": doc_id, "table_id": table_id,
+                "table_type": table_type, "title": title, "row": r.index, "column": j,
+                "row_code": r.code, "row_label": row_labels[j] if j < len(row_labels) else row_label_for(t, r, j),
+                "column_label": columns[j] if j < len(columns) else "",
+                "value": v, "unit": unit, "value_wan": None if k is None else round(v * k, 10),
                 "raw": r.cells[j], "start": span[0], "end": span[1],
-                "page": r.page, "file": r.file, "bbox": _box(r.boxes[j] if j < len(r.boxes) else None),
+                "page": r.page, "file": r.file, "bbox": _box(box) if box else None,
             })
     return rows
 

@@ -6,6 +6,7 @@ extension second, so a `.pdf` that is really HTML is not read as a PDF.
 from __future__ import annotations
 
 import re
+from itertools import chain
 from pathlib import Path
 
 from budgetlens.limits import current, too_big
@@ -102,7 +103,7 @@ def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
         raise ReadError(too_big("table count", n_tables, lim.max_tables, "max_tables", unit=""))
     n_chars = 0
     for b in blocks:
-        n_chars += len(b.text) if b.kind == "para" else sum([sum(map(len, r)) for r in b.rows])
+        n_chars += len(b.text) if b.kind == "para" else sum(map(len, chain.from_iterable(b.rows)))
         if n_chars > lim.max_text_chars:
             raise ReadError(f"text longer than the limit of {lim.max_text_chars} characters "
                             f"(raise with --max-text-chars)")

@@ -62,7 +62,7 @@ def parse_tika_text(text: str) -> list[Block]:
     for ln in lines:
         first = ln[:1]
         if first == "\t":  # a cell (the common case of CELL_LINE, without the regex)
-            row.append(ln[1:].strip())
+            row.append(ln.strip())  # (the TAB is whitespace: ln[1:].strip())
             last_was_cell = True
             continue
         if first in _CELL_PAD and CELL_LINE.match(ln):
