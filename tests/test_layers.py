@@ -67,6 +67,8 @@ LAZY_THIRD_PARTY = {
     "xlrd": "only .xls inputs need it",
     "bs4": "only HTML inputs and the crawler's link extraction need it",
     "charset_normalizer": "only text files that are not UTF-8/GB18030 need a guess",
+    "pandas": "~75 MB with pyarrow; only the APIs that return DataFrames (tables, notebooks, the review app) "
+              "and a batch whose values need DuckDB's casts need it, not `budgetlens run`",
 }
 
 # budgetlens modules that may be imported inside a function: each imports a heavy library
