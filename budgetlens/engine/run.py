@@ -403,7 +403,8 @@ def run_job(
 
 def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
     """`discover.group_sources`, reading only the files whose pairing profile the store does
-    not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair."""
+    not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair, nor
+    a run of one file."""
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
         if f.suffix.lower() not in PAIRABLE:
@@ -413,6 +414,8 @@ def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
         except OSError:
             continue
         stats[str(f)] = (st.st_size, st.st_mtime_ns)
+    if len(stats) < 2:  # a file alone pairs with nothing: not read twice (one PDF's run read it for nothing)
+        return pairing.pair_profiles(files, {})
     known = store.pairing_profiles(stats, fingerprint)
     computed = pairing.profiles([f for f in files if str(f) not in known])
     store.remember_pairing([(str(p), *stats[str(p)], pr.kind, pr.year, pr.dept, pr.name_dept)
