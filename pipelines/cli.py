@@ -12,7 +12,8 @@ from budgetlens.pipelines import commands
 
 # Start-up: `budgetlens --help` and argument errors import only argparse and the limits.
 # Each command imports what it runs inside its function (tests/test_layers.py lists these
-# late imports): the engine brings pandas, pyarrow and the extractors, the store DuckDB,
+# late imports): the engine brings the extractors, the store DuckDB and numpy (pandas and
+# pyarrow only for the APIs that return DataFrames, never for `run`: test_layers checks it),
 # review Starlette, Pillow and openpyxl, the crawler httpx — ~150 MB and a second that
 # neither `--help` nor `run` (review, crawler) needs all of.
 

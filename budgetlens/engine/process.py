@@ -16,9 +16,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
@@ -34,6 +32,9 @@ from budgetlens.reconcile.evidence import clean_ws, table_name
 from budgetlens.reconcile.flags import FLAG_COLUMNS
 from budgetlens.reconcile.verdict import counts as verdict_counts
 from budgetlens.reconcile.verdict import verdicts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DOC_COLUMNS = ["doc_id", "source", "format", "department", "region", "year", "doc_kind", "scope",
                "status", "error", "title", "sources", "template", "pages", "n_tables", "n_sentences",
@@ -457,6 +458,9 @@ def process_paths(groups: Iterable[list[Path]], keep_doc: bool = False) -> list[
 
 
 def frames(results: list[DocResult]) -> dict[str, pd.DataFrame]:
+    """The rows of `results` per output table, as DataFrames (notebooks, benchmarks)."""
+    import pandas as pd
+
     docs = pd.DataFrame([r.document for r in results], columns=DOC_COLUMNS)
     facts = pd.DataFrame([f for r in results for f in r.facts], columns=FACT_COLUMNS + LOCATION_COLUMNS + VERDICT_COLUMNS)
     cells = pd.DataFrame([c for r in results for c in r.cells], columns=CELL_COLUMNS)

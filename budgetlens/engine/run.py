@@ -14,9 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
@@ -27,13 +24,13 @@ from budgetlens.readers.pairing import PAIRABLE
 from budgetlens.report import write_report as _write
 from budgetlens.store import StorageError, Store, StoreDamaged
 from budgetlens.store.duck import (
-    ARROW_ERRORS,
-    FILES,
+    COLUMN_ERRORS,
     REVIEWS_JOURNAL,
     ROLLED_BACK,
+    Columns,
     ExportError,
-    arrow_rows,
     checkpoint_warning,
+    column_rows,
     is_storage_failure,
     move_aside,
     new_run_id,
@@ -60,8 +57,8 @@ def process_batch(batch: Batch) -> list[DocResult]:
 
 
 class Packed(list):
-    """A batch's DocResults whose facts, cells and flags travel as Arrow tables (`tables`:
-    facts, table_cells, flags; see store.duck.arrow_rows) rather than row dicts: converted
+    """A batch's DocResults whose facts, cells and flags travel as columns (`tables`:
+    facts, table_cells, flags; see store.duck.column_rows) rather than row dicts: converted
     where they were computed (a worker), cheap to send to the writer and to store."""
     tables: dict
 
@@ -70,9 +67,9 @@ def pack(results: list[DocResult]) -> list[DocResult]:
     """`results` as a Packed batch; as they are when a value does not fit its column's
     type as it is (the store then casts the row dicts, as it always did)."""
     try:
-        tables = {name: arrow_rows(name, [x for r in results for x in getattr(r, attr)])
+        tables = {name: column_rows(name, [x for r in results for x in getattr(r, attr)])
                   for name, attr in (("facts", "facts"), ("table_cells", "cells"), ("flags", "flags"))}
-    except ARROW_ERRORS:
+    except COLUMN_ERRORS:
         return results
     out = Packed(DocResult(r.document, doc=r.doc) for r in results)
     out.tables = tables
@@ -92,15 +89,15 @@ def sequential(bs: list[Batch]) -> Iterable[list[DocResult]]:
 
 def batch_rows(results: list[DocResult], kept: list[DocResult]) -> dict:
     """What the store writes for `kept` (some or all of `results`): row dicts per table, or,
-    for a Packed batch, its Arrow tables restricted to the kept documents' sources."""
+    for a Packed batch, its columns restricted to the kept documents' sources."""
     if not isinstance(results, Packed):
         return rows(kept)
-    out = {"documents": [r.document for r in kept]}
+    out: dict = {"documents": [r.document for r in kept]}
     if len(kept) == len(results):
         return {**out, **results.tables}
-    sources = pa.array(sorted({r.document["source"] for r in kept}), pa.string())
+    sources = {r.document["source"] for r in kept}
     for name, t in results.tables.items():
-        out[name] = t.filter(pc.is_in(t.column("source"), value_set=sources))
+        out[name] = t.take([s in sources for s in t["source"]])
     return out
 
 
@@ -230,14 +227,6 @@ def _code_fingerprint(key: str) -> str:
     return h.hexdigest()[:16]
 
 
-def _files_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[c for c in FILES if c not in ("run_id", "finished")])
-
-
-def _drop_docs(fr: dict[str, pd.DataFrame], sources: set[str]) -> dict[str, pd.DataFrame]:
-    return {name: df[~df["source"].isin(sources)] if len(df) else df for name, df in fr.items()}
-
-
 def _plan(groups: list[list[Path]], keys: dict, finished: dict[str, dict]):
     """Which groups to process: (run_docs, dup_of, skipped_ids, todo).  A group whose files
     are all finished under this pipeline is skipped; a group byte-identical to an earlier
@@ -327,9 +316,7 @@ def run_job(
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
         if skip_known:
-            kdf = pd.DataFrame([vars(k) for k in keys.values() if k.sha256 is not None],
-                               columns=["path", "size", "mtime_ns", "sha256"])
-            for row in store.finished_files(kdf, fingerprint).to_dict("records"):
+            for row in store.finished_files([vars(k) for k in keys.values() if k.sha256 is not None], fingerprint):
                 if is_transient(row.get("doc_error")):  # an error about the machine (stored by an older version)
                     continue
                 finished[row["path"]] = row
@@ -348,7 +335,7 @@ def run_job(
                      "transient": transient, "duplicate_of": duplicate_of, "fingerprint": fingerprint}
                     for s in sources if s in keys and keys[s].sha256 is not None]
 
-        def keep(results: list[DocResult]) -> tuple[list[DocResult], pd.DataFrame]:
+        def keep(results: list[DocResult]) -> tuple[list[DocResult], list[dict]]:
             """Drop a document whose text another input of this run already gave (another
             encoding, another name); record every input's file rows."""
             frows: list[dict] = []
@@ -365,7 +352,7 @@ def run_job(
                 doc_of_source[d["source"]] = d["doc_id"]
                 frows += file_rows(srcs, d["doc_id"], d["source"], d["status"], is_transient(d.get("error")))
                 kept.append(r)
-            return kept, _files_frame(frows)
+            return kept, frows
 
         tally = run_batches(store, run_id, todo_batches, map_batches, progress, keep=keep)
         per_doc += tally.per_doc + dup_docs
@@ -382,7 +369,7 @@ def run_job(
             per_doc.append((src, "duplicate", None, f"same bytes as {first}"))
             n_dups += 1
         if drows:
-            store.write_files(_files_frame(drows), run_id)
+            store.write_files(drows, run_id)
 
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
         finish_run(store, run_id, started, tally, doc_ids, command, skipped=len(skipped_ids))
@@ -390,8 +377,8 @@ def run_job(
         store.export_parquet(out, only_doc_ids=doc_ids)
         report = None
         if write_report:
-            sources = sorted(set(store.con.execute(
-                "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).df()["source"]))
+            sources = sorted({r[0] for r in store.con.execute(
+                "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).fetchall()})
             report = out / "report.html"
             tmp = out / f".report.html.tmp-{os.getpid()}"
             try:
@@ -416,7 +403,8 @@ def run_job(
 
 def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
     """`discover.group_sources`, reading only the files whose pairing profile the store does
-    not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair."""
+    not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair, nor
+    a run of one file."""
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
         if f.suffix.lower() not in PAIRABLE:
@@ -426,6 +414,8 @@ def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
         except OSError:
             continue
         stats[str(f)] = (st.st_size, st.st_mtime_ns)
+    if len(stats) < 2:  # a file alone pairs with nothing: not read twice (one PDF's run read it for nothing)
+        return pairing.pair_profiles(files, {})
     known = store.pairing_profiles(stats, fingerprint)
     computed = pairing.profiles([f for f in files if str(f) not in known])
     store.remember_pairing([(str(p), *stats[str(p)], pr.kind, pr.year, pr.dept, pr.name_dept)
@@ -524,12 +514,12 @@ def _stored_but(path: Path, cause, action: str, n_docs: int) -> StorageError:
                                 "the snapshots and report were not written.")
 
 
-def _n(rows_or_table) -> int:
-    return rows_or_table.num_rows if isinstance(rows_or_table, pa.Table) else len(rows_or_table)
+def _n(rows_or_columns) -> int:
+    return rows_or_columns.num_rows if isinstance(rows_or_columns, Columns) else len(rows_or_columns)
 
 
 def _store_batch(store, fr: dict, batch: list[DocResult], results: list[DocResult], run_id: str,
-                 files: Optional[pd.DataFrame]) -> None:
+                 files: Optional[list[dict]]) -> None:
     """One transaction per batch; if the batch cannot be stored because of its data (a
     value the schema refuses), each document alone, and one that still fails becomes an
     error row.  A failure of the machine (store.StorageError) is never a document's
@@ -545,12 +535,12 @@ def _store_batch(store, fr: dict, batch: list[DocResult], results: list[DocResul
         d = r.document
         srcs = set(str(x) for x in (d.get("sources") or [d["source"]]))
         one = batch_rows(batch, [r])
-        mine = files[files["path"].isin(srcs)] if files is not None else None
+        mine = [f for f in files if f["path"] in srcs] if files is not None else None
         try:
             store.write(one, run_id, mine)
         except StorageError:
             raise
         except Exception as exc:
             row = {**d, "status": "error", "error": f"results refused by the store: {type(exc).__name__}: {str(exc)[:200]}"}
-            mine = mine.assign(status="error", transient=False) if mine is not None else None
+            mine = [{**f, "status": "error", "transient": False} for f in mine] if mine is not None else None
             store.write(rows([DocResult(row)]), run_id, mine)

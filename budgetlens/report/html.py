@@ -16,20 +16,24 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote
 
 import duckdb
-import pandas as pd
+import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
 
-from .reviewed import decisions
+from .reviewed import decide
+from .values import missing
 from .verdicts import ordered_facts_query, summarise, verdict_summary
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEVERITIES = ["error", "warning", "info"]
 SEV_COLOURS = {"error": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
@@ -39,16 +43,12 @@ NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 
 
 def _e(x) -> str:
-    if x is None or (isinstance(x, float) and pd.isna(x)) or x is pd.NA:
+    if x is None or (isinstance(x, float) and x != x) or type(x).__name__ == "NAType":
         return ""
     return html.escape(str(x))
 
 
-def _missing(x) -> bool:
-    try:
-        return x is None or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
+_missing = missing
 
 
 def _list(x) -> list:
@@ -131,28 +131,28 @@ def _asset(name: str) -> Markup:
 
 # -- charts ---------------------------------------------------------------------
 
-def chart_data(counts: pd.DataFrame, title: str, label_width: int = 170, chart_id: str = "") -> dict:
-    """Horizontal bars stacked by severity; `counts` is indexed by label with one column per
-    severity."""
+Counts = list[tuple[str, list[int]]]  # (label, flags per severity in SEVERITIES' order), in chart order
+
+
+def chart_data(counts: Counts, title: str, label_width: int = 170, chart_id: str = "") -> dict:
+    """Horizontal bars stacked by severity; `counts`: (label, [n per severity]) per bar."""
     row_h, width, bar_w = 22, 640, 640 - label_width - 50
     chart = {"id": chart_id, "title": title, "rows": [], "label_width": label_width, "row_h": row_h,
              "width": width, "height": 0, "legend": [], "legend_y": 0}
-    if counts.empty:
+    if not counts:
         return chart
-    total = counts.sum(axis=1)
-    scale = bar_w / max(float(total.max()), 1.0)
+    scale = bar_w / max(float(max(sum(ns) for _, ns in counts)), 1.0)
     height = row_h * len(counts) + 30
-    for i, (label, row) in enumerate(counts.iterrows()):
+    for i, (label, ns) in enumerate(counts):
         y = 6 + i * row_h
         x = float(label_width)
         segs = []
-        for sev in SEVERITIES:
-            n = int(row.get(sev, 0))
+        for sev, n in zip(SEVERITIES, ns):
             if n:
                 w = n * scale
                 segs.append({"x": x, "w": w, "n": n, "severity": sev, "colour": SEV_COLOURS[sev]})
                 x += w
-        chart["rows"].append({"label": label, "y": y, "segments": segs, "end": x, "total": int(total[label])})
+        chart["rows"].append({"label": label, "y": y, "segments": segs, "end": x, "total": sum(ns)})
     chart["height"] = height
     chart["legend_y"] = height - 8
     chart["legend"] = [{"x": label_width + j * 90, "severity": sev, "colour": SEV_COLOURS[sev]}
@@ -160,19 +160,31 @@ def chart_data(counts: pd.DataFrame, title: str, label_width: int = 170, chart_i
     return chart
 
 
-def bar_chart(counts: pd.DataFrame, title: str, label_width: int = 170, chart_id: str = "") -> str:
+def bar_chart(counts: Counts, title: str, label_width: int = 170, chart_id: str = "") -> str:
     return ENV.get_template("macros.html.j2").module.bar_chart(chart_data(counts, title, label_width, chart_id))
 
 
-def _by(flags: pd.DataFrame, key: pd.Series, order: Optional[list] = None, top: Optional[int] = None) -> pd.DataFrame:
-    if flags.empty:
-        return pd.DataFrame()
-    t = pd.crosstab(key, flags["severity"]).reindex(columns=SEVERITIES, fill_value=0)
+def _by(keys: list, severities: list, order: Optional[list] = None, top: Optional[int] = None) -> Counts:
+    """Flags per key and severity (one key and severity per flag), as pandas' crosstab gave
+    them: keys sorted, then in `order`'s order, or by total, most first, ties in the order
+    of pandas' (unstable) quicksort, which is numpy's."""
+    table: dict = {}
+    for k, sev in zip(keys, severities):
+        if missing(k) or missing(sev):
+            continue
+        row = table.setdefault(k, [0] * len(SEVERITIES))
+        if sev in SEVERITIES:
+            row[SEVERITIES.index(sev)] += 1
+    labels = sorted(table)
     if order:
-        t = t.reindex([o for o in order if o in t.index] + [i for i in t.index if i not in order])
-    else:
-        t = t.loc[t.sum(axis=1).sort_values(ascending=False).index]
-    return t.head(top) if top else t
+        labels = [o for o in order if o in table] + [k for k in labels if k not in order]
+    elif labels:
+        # Series.sort_values(ascending=False): reversed, quicksort, reversed back
+        totals = np.array([sum(table[k]) for k in labels], dtype=np.int64)
+        idx = np.arange(len(labels))[::-1]
+        labels = [labels[i] for i in idx[totals[::-1].argsort(kind="quicksort")][::-1]]
+    rows = [(k, table[k]) for k in labels]
+    return rows[:top] if top else rows
 
 
 # -- values shown -------------------------------------------------------------------
@@ -291,11 +303,12 @@ VERDICT_COLUMNS = ["figures", "verified", "contradicted", "unverifiable"]
 
 def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: str = "budgetlens report",
            base: Optional[Path] = None, n_dismissed: int = 0, facts: Optional[pd.DataFrame] = None) -> str:
+    """The page of DataFrames (what `write_report` writes of the store)."""
     if cells is not None and len(cells) and "n" not in cells.columns:
         cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
     tables = _records(cells[["doc_id", "title", "table_type", "unit", "n"]]) if cells is not None and len(cells) else []
-    return "".join(_generate(docs, flags, tables, verdict_summary(facts), title=title, base=base,
-                             n_dismissed=n_dismissed))
+    return "".join(_generate(_records(docs), list(docs.columns), _records(flags), tables, verdict_summary(facts),
+                             title=title, base=base, n_dismissed=n_dismissed))
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -304,32 +317,33 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(cols, r)) for r in zip(*(df[c].tolist() for c in cols))] if len(df) else []
 
 
-def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], verdict_by_doc: dict, *,
-              title: str = "budgetlens report", base: Optional[Path] = None, n_dismissed: int = 0):
+def _generate(docs: list[dict], doc_columns: list[str], flags: list[dict], tables: Iterable[dict],
+              verdict_by_doc: dict, *, title: str = "budgetlens report", base: Optional[Path] = None,
+              n_dismissed: int = 0):
     """The page, piece by piece (`render` joins it, `write_report` streams it to the file).
+    `docs` and `flags`: rows of those tables (`doc_columns`: the documents' columns);
     `tables`: rows (doc_id, title, table_type, unit, n) of per-table cell counts."""
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
-    docs = docs.drop_duplicates("doc_id")  # the same content at two sources is one document
-    doc_rows = _records(docs)
+    seen_docs: set = set()  # the same content at two sources is one document (the first row)
+    doc_rows = [d for d in docs if not (d["doc_id"] in seen_docs or seen_docs.add(d["doc_id"]))]
     for d in doc_rows:
         d["name"] = _doc_name(d)
     doc_ids = {d["doc_id"] for d in doc_rows}
-    flags = flags[flags["doc_id"].isin(doc_ids)] if len(flags) else flags
+    flags = [f for f in flags if f["doc_id"] in doc_ids]
     n_flags = len(flags)
-    sev_counts = flags["severity"].value_counts() if n_flags else pd.Series(dtype=int)
     n_err_docs = sum(1 for d in doc_rows if d["status"] != "ok")
 
-    dept = pd.Series({d["doc_id"]: (d["name"] if _missing(d.get("department")) else d["department"])
-                      for d in doc_rows}, dtype=object)
-    fam_key = flags["family"].map(lambda k: f"{fam_label(k)} ({k})") if n_flags else pd.Series(dtype=str)
-    family_chart = chart_data(_by(flags, fam_key, [f"{fam_label(k)} ({k})" for k in FAMILIES]), "flags by family",
+    dept = {d["doc_id"]: (d["name"] if _missing(d.get("department")) else d["department"]) for d in doc_rows}
+    sevs = [f["severity"] for f in flags]
+    family_chart = chart_data(_by([f"{fam_label(f['family'])} ({f['family']})" for f in flags], sevs,
+                                  [f"{fam_label(k)} ({k})" for k in FAMILIES]), "flags by family",
                               label_width=230, chart_id="chart-family")
-    department_chart = chart_data(_by(flags, flags["doc_id"].map(dept).fillna("?"), top=15) if n_flags else pd.DataFrame(),
+    department_chart = chart_data(_by([dept.get(f["doc_id"], "?") for f in flags], sevs, top=15),
                                   "flags by department (top 15)", label_width=230, chart_id="chart-department")
-    # one pass to split rows per document (filtering the whole frame per document is quadratic)
+    # one pass to split rows per document (filtering the whole table per document is quadratic)
     flags_by_doc: dict[str, list[dict]] = {}
-    for f in _records(flags) if n_flags else []:
+    for f in flags:
         flags_by_doc.setdefault(f["doc_id"], []).append(f)
     tables_by_doc: dict[str, list[dict]] = {}
     for t in tables:
@@ -339,7 +353,7 @@ def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], v
     counts = {doc_id: [sum(1 for f in fl if f["severity"] == s) for s in SEVERITIES]
               for doc_id, fl in flags_by_doc.items()}
     doc_rows.sort(key=lambda d: (-len(flags_by_doc.get(d["doc_id"], ())), d["name"]))
-    verdict_columns = [c for c in VERDICT_COLUMNS if c in docs.columns]
+    verdict_columns = [c for c in VERDICT_COLUMNS if c in doc_columns]
     hrefs = _Hrefs(base)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     fam_rank = {f: i for i, f in enumerate(FAMILIES)}
@@ -379,7 +393,7 @@ def _generate(docs: pd.DataFrame, flags: pd.DataFrame, tables: Iterable[dict], v
     return ENV.get_template("report.html.j2").generate(
         title=title, css=_asset("report.css"), js=_asset("report.js"), n_docs=len(doc_rows), n_err_docs=n_err_docs,
         n_flags=n_flags, n_dismissed=n_dismissed,
-        severities=[{"key": s, "n": int(sev_counts.get(s, 0))} for s in SEVERITIES],
+        severities=[{"key": s, "n": sevs.count(s)} for s in SEVERITIES],
         family_chart=family_chart, department_chart=department_chart, docs=doc_views,
         verdict_columns=verdict_columns,
     )
@@ -424,11 +438,11 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
     con = store.con
     only = ""
     if sources is not None:
-        con.register("_report_sources", pd.DataFrame({"source": list(sources)}, dtype=object))
+        con.register("_report_sources", {"source": np.fromiter(sources, dtype=object, count=len(sources))})
         only = " WHERE source IN (SELECT source FROM _report_sources)"
     try:
-        docs = con.execute(f"SELECT * FROM documents{only}").df()
-        flags = con.execute(f"SELECT * FROM flags{only}").df()
+        docs, doc_columns = _frame_rows(con, f"SELECT * FROM documents{only}")
+        flags, _ = _frame_rows(con, f"SELECT * FROM flags{only}")
         # per-table cell counts only: the report never needs every cell in memory
         tables = _fetch_dicts(con, "SELECT doc_id, title, table_type, unit, n FROM ("
                                    "SELECT doc_id, source, table_id, table_type, title, unit, count(*) AS n "
@@ -437,10 +451,9 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
         if sources is not None:
             con.unregister("_report_sources")
     # reviewers' decisions: a dismissed flag is left out while its figures stay the same
-    reviews = store.reviews() if hasattr(store, "reviews") else None
-    flags = decisions(flags, reviews)
-    dismissed = flags["decision"] == "dismissed"
-    doc_ids = set(docs["doc_id"])
+    decide(flags, store.review_rows() if hasattr(store, "review_rows") else [])
+    shown = [f for f in flags if f["decision"] != "dismissed"]
+    doc_ids = {d["doc_id"] for d in docs}
     try:
         verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()), only=doc_ids)
     except duckdb.Error:  # a store written before verdicts existed
@@ -449,8 +462,8 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            for piece in _generate(docs, flags[~dismissed], tables, verdict_by_doc, base=path.parent,
-                                   n_dismissed=int(dismissed.sum())):
+            for piece in _generate(docs, doc_columns, shown, tables, verdict_by_doc, base=path.parent,
+                                   n_dismissed=len(flags) - len(shown)):
                 fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
@@ -462,6 +475,23 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
             pass
         raise
     return path
+
+
+def _frame_rows(con, sql: str) -> tuple[list[dict], list[str]]:
+    """The rows of a query as dicts, and its columns, each value as the query's DataFrame
+    had it (a missing text NaN, what the pages show of it), and lists as lists."""
+    cur = con.execute(sql)
+    cols = [c[0] for c in cur.description]
+    texts = [i for i, c in enumerate(cur.description) if str(c[1]) == "VARCHAR"]
+    nan = float("nan")
+    rows = []
+    for r in cur.fetchall():
+        d = dict(zip(cols, r))
+        for i in texts:
+            if r[i] is None:
+                d[cols[i]] = nan
+        rows.append(d)
+    return rows, cols
 
 
 def _fetch_dicts(con, sql: str, params=None) -> list[dict]:

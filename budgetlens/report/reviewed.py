@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import pandas as pd
+from .values import missing
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _list(x) -> list:
@@ -28,20 +31,22 @@ def _list(x) -> list:
 
 def _float(x) -> Optional[float]:
     try:
-        if x is None or pd.isna(x):
+        if missing(x):
             return None
     except (TypeError, ValueError):
         return None
     return round(float(x), 6)
 
 
-def fingerprint(flag) -> str:
+def fingerprint(flag, *, stored: bool = False) -> str:
     """What the reviewer judged: the rule, the figures and the evidence as quoted (not
-    pages or run ids, which may move without the finding changing)."""
+    pages or run ids, which may move without the finding changing).  `stored`: `flag` is a
+    row as the store gives it (lists as lists), where a NULL among the values counts as NaN,
+    as the masked element of the store's DataFrame does."""
     get = flag.get if hasattr(flag, "get") else (lambda k, d=None: getattr(flag, k, d))
     basis = [
         get("rule"),
-        [_float(v) for v in _list(get("values"))],
+        [_float(v) if not (stored and v is None) else float("nan") for v in _list(get("values"))],
         _float(get("stated")), _float(get("expected")),
         [str(e) for e in _list(get("evidence"))],
     ]
@@ -49,10 +54,27 @@ def fingerprint(flag) -> str:
 
 
 
+def decide(flags: list[dict], reviews: list[dict]) -> None:
+    """`decisions` of the store's flag rows (`fingerprint(stored=True)`) and reviews (rows of
+    `store.reviews.table_rows`, a missing text NaN as in the frame), set on each row."""
+    latest = {r["flag_id"]: r for r in reviews}
+    for f in flags:
+        fp = f["fingerprint"] = fingerprint(f, stored=True)
+        r = latest.get(f.get("flag_id"))
+        # a missing fingerprint is NaN: truthy, equal to nothing (as in the frame)
+        if r is not None and (not r["fingerprint"] or r["fingerprint"] == fp):
+            f.update(decision=r["decision"], note=r["note"], reviewer=r["reviewer"], decided_at=r["decided_at"],
+                     changed=False)
+        else:
+            f.update(decision="open", note=None, reviewer=None, decided_at=None, changed=r is not None)
+
+
 def decisions(flags: pd.DataFrame, reviews: Optional[pd.DataFrame]) -> pd.DataFrame:
     """`flags` with `decision` (open / confirmed / dismissed), `note`, `reviewer`,
     `decided_at`, `fingerprint` and `changed` (a decision was taken on other figures:
     the flag is open again)."""
+    import pandas as pd
+
     flags = flags.copy()
     if reviews is None:
         reviews = pd.DataFrame(columns=["flag_id", "decision", "note", "reviewer", "decided_at", "fingerprint"])

@@ -6,10 +6,14 @@ The summary is built from plain rows in one pass (`summarise`); rows that come o
 document are summarised as they arrive, so only the listed figures are kept in memory."""
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 import numpy as np
-import pandas as pd
+
+from .values import missing
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FACT_COLUMNS = ["doc_id", "subject", "value", "unit", "sentence", "start", "page", "verdict", "checked_against"]
 LIMIT = 60  # unverifiable figures listed per document (the rest counted)
@@ -98,17 +102,11 @@ def _argsort_starts(starts: list) -> list[int]:
     return [present[k] for k in order] + missing
 
 
-def _missing(x) -> bool:
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
+_missing = missing
 
 
 def _s(x) -> str:
-    return "" if x is None or (isinstance(x, float) and pd.isna(x)) else str(x)
+    return "" if x is None or (isinstance(x, float) and x != x) else str(x)
 
 
 def _num(x) -> str:
@@ -120,6 +118,6 @@ def _num(x) -> str:
 
 def _page(x):
     try:
-        return None if x is None or pd.isna(x) else int(x)
+        return None if missing(x) else int(x)
     except (TypeError, ValueError):
         return None

@@ -18,17 +18,18 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+import numpy as np
 
 from budgetlens.engine.corpus import FAMILY as CORPUS_FAMILY
 from budgetlens.limits import current
 
 from . import reviews
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # documents per sorted range when a table is exported (see StoreDB._export_table)
 EXPORT_DOCS_PER_CHUNK = 500
@@ -272,52 +273,106 @@ WHERE d.n_facts = coalesce(fa.n, 0) AND d.n_cells = coalesce(ce.n, 0) AND d.n_fl
 """.format(corpus=CORPUS_FAMILY)
 
 
-_ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-                "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()), "DOUBLE[]": pa.list_(pa.float64()),
-                "INTEGER[]": pa.list_(pa.int32())}
-_ARROW_SCHEMAS = {name: pa.schema([(c, _ARROW_TYPES[t]) for c, t in cols.items()]) for name, cols in SCHEMA.items()}
+# What a batch's rows carry (run_id is added when they are written, and the documents rows'
+# counts of facts, cells and flags).
+_ROW_COLUMNS = {name: {c: t for c, t in cols.items() if c not in ("run_id", "n_facts", "n_cells", "n_flags")}
+                for name, cols in SCHEMA.items()}
+# the Python types a column's values may have to be taken as they are (anything else: the
+# pandas way, whose casts DuckDB does)
+_NONE = type(None)
+_SCALARS = {"VARCHAR": {str, _NONE}, "INTEGER": {int, float, _NONE}, "BIGINT": {int, _NONE},
+            "DOUBLE": {float, int, _NONE}, "BOOLEAN": {bool, _NONE}}
+_INT32 = (-2 ** 31, 2 ** 31 - 1)
+COLUMN_ERRORS = (TypeError, ValueError, OverflowError)
 
 
-# what a batch's rows carry (run_id is added when they are written, and the documents rows'
-# counts of facts, cells and flags)
-_ROW_SCHEMAS = {name: pa.schema([f for f in schema if f.name not in ("run_id", "n_facts", "n_cells", "n_flags")])
-                for name, schema in _ARROW_SCHEMAS.items()}
-ARROW_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
+class Columns(dict):
+    """One table's rows as columns (column name → numpy array), what DuckDB scans without
+    pandas or pyarrow: strings, booleans, lists and BIGINTs as object arrays (None is NULL),
+    DOUBLE and INTEGER columns as float64 (NaN is NULL; an INTEGER column's values are whole
+    numbers within INTEGER's range).  `column_rows` makes them."""
+
+    @property
+    def num_rows(self) -> int:
+        return len(next(iter(self.values()))) if self else 0
+
+    def take(self, mask) -> "Columns":
+        return Columns({c: a[mask] for c, a in self.items()})
 
 
-def arrow_rows(name: str, rows: list[dict]) -> pa.Table:
-    """Row dicts of table `name` as an Arrow table with the store's column types (a missing
-    key is NULL, NaN is NULL as pandas has it).  Raises one of ARROW_ERRORS when a value is
-    not of its column's type as it is (a number in a text column, a fraction in an integer
-    one)."""
-    schema = _ROW_SCHEMAS[name]
-    arrays = [pa.array([r.get(f.name) for r in rows], type=f.type, from_pandas=True) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
+def _objects(values: list) -> np.ndarray:
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
-def _arrow_tables(frames: dict, run_id: str) -> Optional[dict[str, pa.Table]]:
-    """Each table's rows (dicts, or a table from `arrow_rows`) as the Arrow table written:
-    with run_id, and the documents rows with their n_facts, n_cells and n_flags.  None when
-    a value cannot be taken as it is (the caller then lets DuckDB cast it)."""
+def _object_columns(columns: dict[str, list]) -> Columns:
+    """Columns of any values, as they are (DuckDB finds each column's type; the query casts)."""
+    return Columns({c: _objects(v) for c, v in columns.items()})
+
+
+def _sql_str(x) -> str:
+    """`x` inside a SQL string literal."""
+    return str(x).replace("'", "''")
+
+
+def _dicts(cursor) -> list[dict]:
+    """A query's rows as dicts."""
+    cols = [c[0] for c in cursor.description]
+    return [dict(zip(cols, r)) for r in cursor.fetchall()]
+
+
+def _column(values: list, sql_type: str) -> np.ndarray:
+    """One column; raises one of COLUMN_ERRORS when a value is not of the column's type as
+    it is (a number in a text column, a text in a list column...)."""
+    if sql_type.endswith("[]"):
+        inner = _SCALARS[sql_type[:-2]] - {float} if sql_type == "INTEGER[]" else _SCALARS[sql_type[:-2]]
+        if not {type(v) for v in values} <= {list, _NONE} or \
+                not {type(x) for v in values if v is not None for x in v} <= inner:
+            raise TypeError(f"a value that is not a list of {sql_type[:-2]}")
+        return _objects(values)
+    if not {type(v) for v in values} <= _SCALARS[sql_type]:
+        raise TypeError(f"a value that is not {sql_type}")
+    if sql_type == "DOUBLE":
+        return np.array(values, dtype=np.float64)
+    if sql_type == "INTEGER":
+        a = np.trunc(np.array(values, dtype=np.float64))  # a fraction is cut, as Arrow did
+        if len(a) and (np.nanmin(a, initial=0) < _INT32[0] or np.nanmax(a, initial=0) > _INT32[1]):
+            raise OverflowError("a value out of the INTEGER range")
+        return a
+    return _objects(values)
+
+
+def column_rows(name: str, rows: list[dict], types: Optional[dict] = None) -> Columns:
+    """Row dicts of table `name` as Columns with the store's column types (a missing key is
+    NULL, NaN is NULL as pandas has it).  Raises one of COLUMN_ERRORS when a value is not of
+    its column's type as it is (the store then writes the rows the pandas way, whose casts
+    are DuckDB's)."""
+    types = types or _ROW_COLUMNS[name]
+    return Columns({c: _column([r.get(c) for r in rows], t) for c, t in types.items()})
+
+
+def _write_columns(frames: dict, run_id: str) -> Optional[dict[str, Columns]]:
+    """Each table's rows (dicts, or Columns from `column_rows`) as the Columns written: with
+    run_id, and the documents rows with their n_facts, n_cells and n_flags.  None when a
+    value cannot be taken as it is (the caller then lets DuckDB cast it)."""
     try:
-        given = {name: (v if isinstance(v, pa.Table) else arrow_rows(name, v or [])) for name, v in
+        given = {name: (v if isinstance(v, Columns) else column_rows(name, v or [])) for name, v in
                  ((name, frames.get(name)) for name in SCHEMA)}
-    except ARROW_ERRORS:
+    except COLUMN_ERRORS:
         return None
     counts = {}
     for name, col in (("facts", "n_facts"), ("table_cells", "n_cells"), ("flags", "n_flags")):
         c: dict = {}
-        for d in given[name].column("doc_id").to_pylist():
+        for d in given[name].get("doc_id", ()):
             c[d] = c.get(d, 0) + 1
         counts[col] = c
     out = {}
     for name, t in given.items():
-        extra = {"run_id": pa.array([run_id] * t.num_rows, pa.string())}
+        n = t.num_rows
+        extra = {"run_id": _objects([run_id] * n)}
         if name == "documents":
-            ids = t.column("doc_id").to_pylist()
-            extra.update({col: pa.array([c.get(d, 0) for d in ids], pa.int32()) for col, c in counts.items()})
-        out[name] = pa.Table.from_arrays([t.column(f.name) if f.name not in extra else extra[f.name]
-                                          for f in _ARROW_SCHEMAS[name]], schema=_ARROW_SCHEMAS[name])
+            ids = t["doc_id"]
+            extra.update({col: np.array([c.get(d, 0) for d in ids], dtype=np.float64) for col, c in counts.items()})
+        out[name] = Columns({c: (extra[c] if c in extra else t[c]) for c in SCHEMA[name]})
     return out
 
 
@@ -451,38 +506,43 @@ class Store:
 
     # -- writing --------------------------------------------------------------------
 
-    def write(self, frames: dict, run_id: str, files: pd.DataFrame | None = None) -> None:
+    def write(self, frames: dict, run_id: str, files: Optional[list[dict]] = None) -> None:
         """Replace the rows of every document in `frames['documents']` in one transaction,
-        together with the `files` entries (see FILES) that record what each input became.
-        Each document row records how many facts, cells and flags were written with it.
-        `frames`: per table, a DataFrame or a list of row dicts (written through Arrow, with
-        the table's column types; rows Arrow cannot take as they are go the DataFrame way,
-        whose casts are the same).
+        together with the `files` entries (row dicts, see FILES) that record what each input
+        became.  Each document row records how many facts, cells and flags were written with
+        it.  `frames`: per table, a list of row dicts or `Columns` (written as columns with
+        the table's types), or a DataFrame; rows whose values are not of their column's type
+        as they are go the DataFrame way (pandas, imported then), whose casts are DuckDB's.
 
         Raises StorageError (transaction rolled back) on a failure of the machine; a value
         the schema refuses raises DuckDB's own error (also rolled back)."""
-        if all(isinstance(v, (list, pa.Table)) for v in frames.values()):
-            tables = _arrow_tables(frames, run_id)
-            if tables is None:
-                frames = {name: pd.DataFrame(rows.to_pylist() if isinstance(rows, pa.Table) else rows,
-                                             columns=[c for c in SCHEMA[name] if c != "run_id"])
-                          for name, rows in frames.items()}
-            else:
+        if all(isinstance(v, (list, Columns)) for v in frames.values()):
+            tables = _write_columns(frames, run_id)
+            if tables is not None:
                 return self._write_tables(tables, run_id, files)
+            import pandas as pd
+
+            frames = {name: (pd.DataFrame(dict(rows)) if isinstance(rows, Columns) else
+                             pd.DataFrame(rows, columns=[c for c in SCHEMA[name] if c != "run_id"]))
+                      for name, rows in frames.items()}
+        self._write_frames(frames, run_id, files)
+
+    def _write_frames(self, frames: dict, run_id: str, files: Optional[list[dict]]) -> None:
+        """`write` of DataFrames: DuckDB casts each column to the table's type."""
         docs = frames["documents"]
         if docs.empty:
-            if files is not None and not files.empty:
+            if files:
                 self.write_files(files, run_id)
             return
         docs = docs.copy()
         for name, col in (("facts", "n_facts"), ("table_cells", "n_cells"), ("flags", "n_flags")):
             df = frames.get(name)
-            counts = df["doc_id"].value_counts() if df is not None and len(df) else pd.Series(dtype=int)
-            docs[col] = docs["doc_id"].map(counts).fillna(0).astype(int)
+            counts = df["doc_id"].value_counts().to_dict() if df is not None and len(df) else {}
+            docs[col] = [int(counts.get(d, 0)) for d in docs["doc_id"]]
         frames = {**frames, "documents": docs}
-        ids = pd.DataFrame({"doc_id": docs["doc_id"].astype(str).unique()})
-        sources = pd.DataFrame({"source": docs["source"].astype(str).unique()})
-        with self._transaction(f"Storing the results of {len(ids)} document(s)") as state:
+        ids = _object_columns({"doc_id": list(dict.fromkeys(str(x) for x in docs["doc_id"]))})
+        sources = _object_columns({"source": list(dict.fromkeys(str(x) for x in docs["source"]))})
+        with self._transaction(f"Storing the results of {ids.num_rows} document(s)") as state:
             self.con.register("_ids", ids)
             self.con.register("_sources", sources)
             for name in TABLES:
@@ -505,7 +565,7 @@ class Store:
                 self.con.unregister("_df")
             self.con.unregister("_ids")
             self.con.unregister("_sources")
-            if files is not None and not files.empty:
+            if files:
                 state["doing"] = "writing files"
                 self._replace_files(files, run_id)
 
@@ -517,16 +577,24 @@ class Store:
         self.con.execute(f'DELETE FROM "{name}" WHERE doc_id IN (SELECT doc_id FROM _ids) '
                          f'OR source IN (SELECT source FROM _sources)')
 
-    def _write_tables(self, tables: dict[str, pa.Table], run_id: str, files: pd.DataFrame | None) -> None:
+    def _insert(self, name: str, rows: Columns, types: dict) -> None:
+        """Append `rows` (every column of `types`, in its order) to table `name`."""
+        self.con.register("_rows", rows)
+        try:
+            names = ", ".join(f'"{c}"' for c in types)
+            casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in types.items())
+            self.con.execute(f'INSERT INTO "{name}" ({names}) SELECT {casts} FROM _rows')
+        finally:
+            self.con.unregister("_rows")
+
+    def _write_tables(self, tables: dict[str, Columns], run_id: str, files: Optional[list[dict]]) -> None:
         docs = tables["documents"]
         if docs.num_rows == 0:
-            if files is not None and not files.empty:
+            if files:
                 self.write_files(files, run_id)
             return
-        ids = pa.table({"doc_id": pa.array(list(dict.fromkeys(str(x) for x in docs.column("doc_id").to_pylist())),
-                                           pa.string())})
-        sources = pa.table({"source": pa.array(list(dict.fromkeys(str(x) for x in docs.column("source").to_pylist())),
-                                               pa.string())})
+        ids = _object_columns({"doc_id": list(dict.fromkeys(str(x) for x in docs["doc_id"]))})
+        sources = _object_columns({"source": list(dict.fromkeys(str(x) for x in docs["source"]))})
         with self._transaction(f"Storing the results of {ids.num_rows} document(s)") as state:
             self.con.register("_ids", ids)
             self.con.register("_sources", sources)
@@ -536,51 +604,49 @@ class Store:
                 if t is None or t.num_rows == 0:
                     continue
                 state["doing"] = f"writing {name}"
-                self.con.register("_rows", t)
-                names = ", ".join(f'"{c}"' for c in SCHEMA[name])
-                self.con.execute(f'INSERT INTO "{name}" ({names}) SELECT {names} FROM _rows')
-                self.con.unregister("_rows")
+                self._insert(name, t, SCHEMA[name])
             self.con.unregister("_ids")
             self.con.unregister("_sources")
-            if files is not None and not files.empty:
+            if files:
                 state["doing"] = "writing files"
                 self._replace_files(files, run_id)
 
-    def write_files(self, files: pd.DataFrame, run_id: str) -> None:
+    def write_files(self, files: list[dict], run_id: str) -> None:
+        """Record `files` (row dicts of FILES' columns but run_id and finished)."""
         with self._transaction(f"Recording {len(files)} input file(s)") as state:
             state["doing"] = "writing files"
             self._replace_files(files, run_id)
 
-    def _replace_files(self, files: pd.DataFrame, run_id: str) -> None:
-        df = files.copy()
-        df["run_id"] = run_id
-        df["finished"] = datetime.now(timezone.utc).isoformat()
-        for c in FILES:
-            if c not in df.columns:
-                df[c] = None
-        df = df[list(FILES)]
-        self.con.register("_files", df)
-        self.con.execute("DELETE FROM files WHERE path IN (SELECT path FROM _files)")
-        casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in FILES.items())
-        self.con.execute(f"INSERT INTO files SELECT {casts} FROM _files")
-        self.con.unregister("_files")
-
-    def finished_files(self, keys: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
-        """The `files` entries that match `keys` (path, size, mtime_ns, sha256) and were
-        produced by the same pipeline (`fingerprint`), and whose document is still in the
-        store whole (or, for a duplicate, whose original is): every fact, cell and flag
-        written with it is there.  `doc_error` is the document's error reason, so that the
-        caller can redo errors that were about the machine."""
-        if keys.empty:
-            return pd.DataFrame(columns=[*FILES, "doc_error"])
-        self.con.register("_keys", keys[["path", "size", "mtime_ns", "sha256"]])
+    def _replace_files(self, files: list[dict], run_id: str) -> None:
+        finished = datetime.now(timezone.utc).isoformat()
+        rows = _object_columns({c: ([run_id] * len(files) if c == "run_id" else [finished] * len(files)
+                                    if c == "finished" else [f.get(c) for f in files]) for c in FILES})
+        self.con.register("_files", rows)
         try:
-            return self.con.execute(
+            self.con.execute("DELETE FROM files WHERE path IN (SELECT path FROM _files)")
+            casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in FILES.items())
+            self.con.execute(f"INSERT INTO files SELECT {casts} FROM _files")
+        finally:
+            self.con.unregister("_files")
+
+    def finished_files(self, keys: list[dict], fingerprint: str) -> list[dict]:
+        """The `files` entries (row dicts, with FILES' columns) that match `keys` (dicts of
+        path, size, mtime_ns, sha256) and were produced by the same pipeline (`fingerprint`),
+        and whose document is still in the store whole (or, for a duplicate, whose original
+        is): every fact, cell and flag written with it is there.  `doc_error` is the
+        document's error reason, so that the caller can redo errors that were about the
+        machine."""
+        if not keys:
+            return []
+        self.con.register("_keys", _object_columns({c: [k[c] for k in keys] for c in ("path", "size", "mtime_ns",
+                                                                                      "sha256")}))
+        try:
+            return _dicts(self.con.execute(
                 "SELECT f.*, d.error AS doc_error FROM files f JOIN _keys k ON f.path = k.path AND f.size = k.size "
                 "AND f.mtime_ns = k.mtime_ns AND f.sha256 = k.sha256 "
                 "JOIN (SELECT doc_id, any_value(error) AS error FROM documents GROUP BY doc_id) d ON d.doc_id = f.doc_id "
                 "WHERE f.fingerprint = ? AND NOT coalesce(f.transient, false) "
-                f"AND f.doc_id IN ({COMPLETE_DOCS})", [fingerprint]).df()
+                f"AND f.doc_id IN ({COMPLETE_DOCS})", [fingerprint]))
         finally:
             self.con.unregister("_keys")
 
@@ -589,15 +655,14 @@ class Store:
         (size, mtime_ns)) whose size and mtime are unchanged, under this pipeline."""
         if not stats:
             return {}
-        keys = pa.table({"path": pa.array(list(stats), pa.string()),
-                         "size": pa.array([v[0] for v in stats.values()], pa.int64()),
-                         "mtime_ns": pa.array([v[1] for v in stats.values()], pa.int64())})
+        keys = _object_columns({"path": list(stats), "size": [v[0] for v in stats.values()],
+                                "mtime_ns": [v[1] for v in stats.values()]})
         self.con.register("_pair_keys", keys)
         try:
             rows = self.con.execute(
                 "SELECT p.path, p.kind, p.year, p.dept, p.name_dept FROM pairing p JOIN _pair_keys k "
-                "ON p.path = k.path AND p.size = k.size AND p.mtime_ns = k.mtime_ns WHERE p.fingerprint = ?",
-                [fingerprint]).fetchall()
+                "ON p.path = k.path AND p.size = CAST(k.size AS BIGINT) AND p.mtime_ns = CAST(k.mtime_ns AS BIGINT) "
+                "WHERE p.fingerprint = ?", [fingerprint]).fetchall()
         finally:
             self.con.unregister("_pair_keys")
         return {r[0]: tuple(r[1:]) for r in rows}
@@ -608,40 +673,54 @@ class Store:
         if not rows:
             return
         cols = [c for c in PAIRING if c != "fingerprint"]
-        t = pa.table({c: pa.array([r[i] for r in rows], _ARROW_TYPES[PAIRING[c]]) for i, c in enumerate(cols)})
-        t = t.append_column("fingerprint", pa.array([fingerprint] * len(rows), pa.string()))
-        names = ", ".join(f'"{c}"' for c in PAIRING)
+        t = _object_columns({**{c: [r[i] for r in rows] for i, c in enumerate(cols)},
+                             "fingerprint": [fingerprint] * len(rows)})
         self.con.register("_pairing", t)
         try:
             self.con.execute("DELETE FROM pairing WHERE path IN (SELECT path FROM _pairing)")
-            self.con.execute(f"INSERT INTO pairing ({names}) SELECT {names} FROM _pairing")
         except duckdb.Error:
-            pass
+            return
         finally:
             self.con.unregister("_pairing")
+        try:
+            self._insert("pairing", Columns({c: t[c] for c in PAIRING}), PAIRING)
+        except duckdb.Error:
+            pass
 
-    def replace_family_flags(self, family: str, doc_ids: list[str], flags: pd.DataFrame,
-                             run_id: str | None = None) -> None:
+    def replace_family_flags(self, family: str, doc_ids: list[str], flags, run_id: str | None = None) -> None:
         """Replace one family's flags of the given documents (corpus-level checks such as
-        cross_document are recomputed after each run, apart from per-document rows)."""
+        cross_document are recomputed after each run, apart from per-document rows).
+        `flags`: row dicts or a DataFrame."""
         if not doc_ids:
             return
         with self._transaction(f"Storing the {family} flags") as state:
             state["doing"] = "writing flags"
-            self.con.register("_fam_ids", pd.DataFrame({"doc_id": list(doc_ids)}))
+            self.con.register("_fam_ids", _object_columns({"doc_id": list(doc_ids)}))
             self.con.execute('DELETE FROM flags WHERE family = ? AND doc_id IN (SELECT doc_id FROM _fam_ids)', [family])
             self.con.unregister("_fam_ids")
-            if flags is not None and not flags.empty:
-                df = flags.copy()
-                df["run_id"] = run_id
-                cols = list(SCHEMA["flags"])
-                for c in cols:
-                    if c not in df.columns:
-                        df[c] = None
-                self.con.register("_fam", df[cols])
-                casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in SCHEMA["flags"].items())
-                self.con.execute(f'INSERT INTO flags SELECT {casts} FROM _fam')
-                self.con.unregister("_fam")
+            if flags is None or len(flags) == 0:
+                return
+            if isinstance(flags, list):
+                try:
+                    rows = column_rows("flags", flags)
+                except COLUMN_ERRORS:
+                    import pandas as pd
+
+                    flags = pd.DataFrame(flags)
+                else:
+                    rows["run_id"] = _objects([run_id] * rows.num_rows)
+                    self._insert("flags", Columns({c: rows[c] for c in SCHEMA["flags"]}), SCHEMA["flags"])
+                    return
+            df = flags.copy()
+            df["run_id"] = run_id
+            cols = list(SCHEMA["flags"])
+            for c in cols:
+                if c not in df.columns:
+                    df[c] = None
+            self.con.register("_fam", df[cols])
+            casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in SCHEMA["flags"].items())
+            self.con.execute(f'INSERT INTO flags SELECT {casts} FROM _fam')
+            self.con.unregister("_fam")
 
     def record_run(self, run_id, started, finished, documents, errors, flags, command, skipped: int = 0):
         with self._transaction("Recording the run") as state:
@@ -653,6 +732,10 @@ class Store:
     def reviews(self) -> pd.DataFrame:
         """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
         return reviews.table(self.con, self.path)
+
+    def review_rows(self) -> list[dict]:
+        """`reviews()` as row dicts (see reviews.table_rows)."""
+        return reviews.table_rows(self.con, self.path)
 
     def table(self, name: str, where: str = "", params=None) -> pd.DataFrame:
         sql = f'SELECT * FROM "{name}"' + (f" WHERE {where}" if where else "")
@@ -670,8 +753,8 @@ class Store:
         remove_stale_temporaries(out_dir)
         where = ""
         if only_sources is not None or only_doc_ids is not None:
-            self.con.register("_only_sources", pd.DataFrame({"source": list(only_sources or [])}, dtype=object))
-            self.con.register("_only_ids", pd.DataFrame({"doc_id": list(only_doc_ids or [])}, dtype=object))
+            self.con.register("_only_sources", _object_columns({"source": [str(x) for x in only_sources or []]}))
+            self.con.register("_only_ids", _object_columns({"doc_id": [str(x) for x in only_doc_ids or []]}))
             where = (" WHERE source IN (SELECT source FROM _only_sources) "
                      "OR doc_id IN (SELECT doc_id FROM _only_ids)")
         written: dict[str, Path] = {}
@@ -708,8 +791,8 @@ class Store:
 
     def _export_table(self, name: str, where: str, tmp: Path) -> None:
         """One table as Parquet, ordered by doc_id.  Up to EXPORT_DOCS_PER_CHUNK documents in
-        one COPY; beyond, in ranges of that many documents, each sorted and appended as its
-        own row groups, so that the sort's memory stays that of one range and does not grow
+        one COPY; beyond, in ranges of that many documents, each sorted into a file of its
+        own, then the files copied in their order into one, so that the sort's memory stays that of one range and does not grow
         with the store (sorting a whole large table in one go is the run's peak, or fails
         under the store's memory limit).  The same rows in the same order either way."""
         # a document's rows in the order they were stored (rowid): a stable order, unlike ties
@@ -717,31 +800,33 @@ class Store:
         ids = [r[0] for r in self.con.execute(
             f'SELECT DISTINCT doc_id FROM "{name}"{where} ORDER BY doc_id NULLS LAST').fetchall()]
         if len(ids) <= EXPORT_DOCS_PER_CHUNK:
-            target = str(tmp).replace("'", "''")
-            self.con.execute(f"COPY (SELECT * FROM \"{name}\"{where} ORDER BY {order}) TO '{target}' "
+            self.con.execute(f"COPY (SELECT * FROM \"{name}\"{where} ORDER BY {order}) TO '{_sql_str(tmp)}' "
                              "(FORMAT PARQUET)")
             return
         cond = f"({where[len(' WHERE '):]}) AND " if where else ""
-        writer = None
+        parts: list[Path] = []  # one sorted range each, then copied into one file in that order
         try:
             for i in range(0, len(ids), EXPORT_DOCS_PER_CHUNK):
                 chunk = [d for d in ids[i:i + EXPORT_DOCS_PER_CHUNK] if d is not None]
-                parts = []
+                queries = []
                 if chunk:
                     lo, hi = (str(x).replace("'", "''") for x in (chunk[0], chunk[-1]))
-                    parts.append(self.con.sql(
-                        f"SELECT * FROM \"{name}\" WHERE {cond}doc_id BETWEEN '{lo}' AND '{hi}' ORDER BY {order}"
-                    ).to_arrow_table())
+                    queries.append(f"SELECT * FROM \"{name}\" WHERE {cond}doc_id BETWEEN '{lo}' AND '{hi}' ORDER BY {order}")
                 if len(chunk) < len(ids[i:i + EXPORT_DOCS_PER_CHUNK]):  # rows without a doc_id, last
-                    parts.append(self.con.sql(
-                        f'SELECT * FROM "{name}" WHERE {cond}doc_id IS NULL ORDER BY {order}').to_arrow_table())
-                for t in parts:
-                    if writer is None:
-                        writer = pq.ParquetWriter(str(tmp), t.schema)
-                    writer.write_table(t)
+                    queries.append(f'SELECT * FROM "{name}" WHERE {cond}doc_id IS NULL ORDER BY {order}')
+                for q in queries:
+                    part = tmp.with_name(f"{tmp.name}.{len(parts)}")
+                    parts.append(part)
+                    self.con.execute(f"COPY ({q}) TO '{_sql_str(part)}' (FORMAT PARQUET)")
+            # a list of files is read in its order, and COPY keeps the order it reads
+            files = ", ".join(f"'{_sql_str(p)}'" for p in parts)
+            self.con.execute(f"COPY (SELECT * FROM read_parquet([{files}])) TO '{_sql_str(tmp)}' (FORMAT PARQUET)")
         finally:
-            if writer is not None:
-                writer.close()
+            for p in parts:
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
 
     # -- integrity, damage, reviews -------------------------------------------------------
 
@@ -799,9 +884,9 @@ class Store:
         same flag, decision, reviewer and time) is not inserted twice, and a line that is not
         such an object (cut by a crash) is skipped.  Returns how many of the journal's
         decisions the table holds afterwards."""
-        decided = reviews.read_journal(journal)  # the one reader of the journal
+        decided = reviews.journal_rows(journal)  # the one reader of the journal
         rows = [{c: (None if r.get(c) is None or r.get(c) != r.get(c) else str(r.get(c))) for c in REVIEW_TABLE}
-                for r in decided.to_dict("records")]
+                for r in decided]
         if not rows:
             return 0
         body = ", ".join(f'"{c}" {t}' for c, t in REVIEW_TABLE.items())
@@ -817,7 +902,7 @@ class Store:
             for c, t in REVIEW_TABLE.items():
                 if c not in have:
                     self.con.execute(f'ALTER TABLE reviews ADD COLUMN "{c}" {t}')
-            self.con.register("_journal", pd.DataFrame(rows, columns=list(REVIEW_TABLE)))
+            self.con.register("_journal", _object_columns({c: [r[c] for r in rows] for c in REVIEW_TABLE}))
             names = ", ".join(f'"{c}"' for c in REVIEW_TABLE)
             self.con.execute(f"INSERT INTO reviews ({names}) SELECT {names} FROM _journal j "
                              f"WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE {by_id} OR ({key}))")

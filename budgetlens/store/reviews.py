@@ -18,9 +18,12 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DECISIONS = ("confirmed", "dismissed")
 REVIEWS = {
@@ -65,6 +68,13 @@ def append_journal(path: str | Path, review: dict) -> None:
 
 
 def read_journal(path: str | Path) -> pd.DataFrame:
+    """Every decision in the journal (a torn last line from a crash is skipped), a frame."""
+    import pandas as pd
+
+    return pd.DataFrame(journal_rows(path), columns=list(REVIEWS))
+
+
+def journal_rows(path: str | Path) -> list[dict]:
     """Every decision in the journal (a torn last line from a crash is skipped)."""
     rows = []
     path = Path(path)
@@ -77,15 +87,15 @@ def read_journal(path: str | Path) -> pd.DataFrame:
                     continue
                 if isinstance(r, dict) and r.get("flag_id") and r.get("decision") in DECISIONS:
                     rows.append({c: r.get(c) for c in REVIEWS})
-    return pd.DataFrame(rows, columns=list(REVIEWS))
+    return rows
 
 
 def insert(con, reviews: Iterable[dict]) -> int:
-    df = pd.DataFrame(list(reviews), columns=list(REVIEWS))
-    if df.empty:
+    rows = list(reviews)
+    if not rows:
         return 0
     create_table(con)
-    con.register("_reviews", df)
+    con.register("_reviews", {c: np.fromiter((r.get(c) for r in rows), dtype=object, count=len(rows)) for c in REVIEWS})
     try:
         n = con.execute("SELECT count(*) FROM _reviews WHERE review_id NOT IN (SELECT review_id FROM reviews)").fetchone()[0]
         cols = ", ".join(f'"{c}"' for c in REVIEWS)
@@ -99,12 +109,14 @@ def insert(con, reviews: Iterable[dict]) -> int:
 def import_journal(con, store_path: str | Path) -> int:
     """Insert the journal's decisions the store's `reviews` table lacks (by review_id);
     returns how many.  Run after a store rebuild, or any time: it never duplicates."""
-    return insert(con, read_journal(journal_path(store_path)).to_dict("records"))
+    return insert(con, journal_rows(journal_path(store_path)))
 
 
 def table(con, store_path: str | Path | None = None) -> pd.DataFrame:
     """All decisions: the table's, plus the journal's not yet in it (a decision taken
     while the store was busy), oldest first."""
+    import pandas as pd
+
     try:
         have = con.execute("SELECT * FROM reviews").df()
     except Exception:  # no reviews table yet (a read-only store of an older version)
@@ -117,3 +129,27 @@ def table(con, store_path: str | Path | None = None) -> pd.DataFrame:
     if have.empty:
         return pd.DataFrame(columns=list(REVIEWS))
     return have.sort_values(["decided_at", "review_id"], kind="stable").reset_index(drop=True)
+
+
+def table_rows(con, store_path: str | Path | None = None) -> list[dict]:
+    """`table` as row dicts, a missing text NaN as in the frame."""
+    try:
+        cur = con.execute("SELECT * FROM reviews")
+        cols = [c[0] for c in cur.description]
+        have = [dict(zip(cols, r)) for r in cur.fetchall()]
+    except Exception:  # no reviews table yet (a read-only store of an older version)
+        have = []
+    if store_path is not None:
+        ids = {r.get("review_id") for r in have}
+        have += [r for r in journal_rows(journal_path(store_path)) if r.get("review_id") not in ids]
+    nan = float("nan")
+    rows = [{c: (nan if r.get(c) is None else r.get(c)) for c in (*REVIEWS, *(k for k in r if k not in REVIEWS))}
+            for r in have]
+
+    def key(r):
+        return tuple(x for c in ("decided_at", "review_id") for x in (_na(r[c]), "" if _na(r[c]) else r[c]))
+    return sorted(rows, key=key)
+
+
+def _na(x) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
