@@ -620,12 +620,15 @@ class Store:
         finally:
             self.con.unregister("_pairing")
 
-    def replace_family_flags(self, family: str, doc_ids: list[str], flags: pd.DataFrame,
+    def replace_family_flags(self, family: str, doc_ids: list[str], flags: pd.DataFrame | list[dict],
                              run_id: str | None = None) -> None:
         """Replace one family's flags of the given documents (corpus-level checks such as
-        cross_document are recomputed after each run, apart from per-document rows)."""
+        cross_document are recomputed after each run, apart from per-document rows);
+        `flags` a frame or a list of row dicts."""
         if not doc_ids:
             return
+        if isinstance(flags, list):
+            flags = pd.DataFrame(flags)
         with self._transaction(f"Storing the {family} flags") as state:
             state["doing"] = "writing flags"
             self.con.register("_fam_ids", pd.DataFrame({"doc_id": list(doc_ids)}))
