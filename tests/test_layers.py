@@ -215,7 +215,7 @@ def test_checker_catches(tmp_path, src, line, expected):
 NOT_ON_RUN_PATH = ("pandas", "pyarrow")
 # reconcile.cross_document and engine.corpus still import pandas until the memory-n branch
 # (cross-document checks without pandas) is merged; then this is False, and the test holds
-PANDAS_FROM_CROSS_DOCUMENT = True
+PANDAS_FROM_CROSS_DOCUMENT = False
 
 _RUN_AND_LIST = """
 import json, sys, traceback

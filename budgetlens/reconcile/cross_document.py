@@ -2,10 +2,18 @@
 
     check_corpus(documents, facts, cells=None) -> list[Flag]
 
-Pure function over DataFrames with the contract's columns (documents: doc_id, source,
+Pure function over rows with the contract's columns (documents: doc_id, source,
 department, region, year, doc_kind, scope, status; facts: doc_id, kind, subject, value,
 unit, value_wan, year, base_year, direction, origin, sentence, start, end, amount_from,
-amount_to, code, term if present).
+amount_to, code, term if present): sequences of dicts, or frames (anything with
+`to_dict("records")`), whose missing values (None or NaN) count as None.
+
+    related_chunks(documents, sizes, budget) -> list of lists of documents
+    check_chunks(documents, facts_of, sizes, budget) -> list[Flag]
+
+run the same rules chunk by chunk, each chunk holding every document a rule may compare
+with one of its documents, so that only one chunk's facts are held at a time; the flags
+are those of `check_corpus` over the whole corpus, in the same order.
 
 - `与上年相比…`: a comparison in year Y's disclosure whose base year is Y − 1 and whose
   current amount is stated (amount_to, or the amount fact just before it in the same
@@ -17,10 +25,11 @@ amount_to, code, term if present).
 """
 from __future__ import annotations
 
+import math
 import re
-from typing import Optional
+from typing import Callable, Iterable, Optional
 
-import pandas as pd
+import numpy as np
 
 from budgetlens import gazetteers
 from budgetlens.reconcile import tolerance as tol
@@ -37,6 +46,10 @@ DIRECTION_WORDS = {1: say("cross_document.increase"), -1: say("cross_document.de
                    0: say("cross_document.flat")}
 
 
+TOTAL_KEYS = frozenset(("term", t) for t in TOTAL_TERMS)
+CHUNK_FACTS = 5000  # facts of one chunk of related documents (check_chunks), a few MB of rows
+
+
 def _key(row) -> Optional[tuple]:
     return _key_of(row.get("code"), row.get("term"))
 
@@ -49,59 +62,164 @@ def _key_of(code, term) -> Optional[tuple]:
     return None
 
 
-def _amounts(facts: pd.DataFrame) -> pd.DataFrame:
-    a = facts[(facts["kind"] == "amount") & (facts["origin"] == "narrative") & facts["value_wan"].notna()].copy()
-    a["key"] = [_key_of(code, term) for code, term in zip(a["code"], a["term"])]  # no row dicts: only two columns
-    return a[a["key"].notna()]
-
-
-def check_corpus(documents: pd.DataFrame, facts: pd.DataFrame, cells: pd.DataFrame | None = None) -> list[Flag]:
-    if documents is None or facts is None or documents.empty or facts.empty:
+def _rows(data) -> list[dict]:
+    """`data` as a list of dicts, missing values None (a frame's NaN too)."""
+    if data is None:
         return []
-    docs = documents[documents.get("status", "ok").fillna("ok") == "ok"] if "status" in documents else documents
-    for c in ("code", "term", "amount_to", "base_year"):
-        if c not in facts.columns:
-            facts = facts.assign(**{c: None})
-    # rows read back from a store carry NaN for missing values; the rules test `is None`
-    facts = facts.astype(object).where(facts.notna(), None)
-    docs = docs.astype(object).where(docs.notna(), None)
+    if hasattr(data, "to_dict"):  # a frame: its own test of what is missing
+        return data.astype(object).where(data.notna(), None).to_dict("records")
+    return [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in data]
+
+
+def _ok(d: dict) -> bool:
+    return d.get("status") is None or d.get("status") == "ok"
+
+
+def _amounts(facts: list[dict]) -> list[tuple]:
+    """(key, fact) of the narrative amounts with a figure and a subject key, in order."""
+    out = []
+    for f in facts:
+        if f["kind"] == "amount" and f["origin"] == "narrative" and f["value_wan"] is not None:
+            key = _key_of(f.get("code"), f.get("term"))
+            if key is not None:
+                out.append((key, f))
+    return out
+
+
+def _group(items: Iterable, doc_of: Callable) -> dict:
+    out: dict = {}
+    for x in items:
+        d = doc_of(x)
+        if d is not None:
+            out.setdefault(d, []).append(x)
+    return out
+
+
+def _by_start(rows: list[dict]) -> list[dict]:
+    """`rows` ordered by `start` as a frame's sort_values("start") orders them (its default
+    quicksort, which is not stable: ties keep the order that sort gives them), missing last."""
+    starts = [r["start"] for r in rows]
+    have = [i for i, s in enumerate(starts) if s is not None]
+    if len(have) > 1:
+        order = np.array([starts[i] for i in have], dtype=object).argsort(kind="quicksort")
+        have = [have[int(j)] for j in order]
+    return [rows[i] for i in have] + [rows[i] for i, s in enumerate(starts) if s is None]
+
+
+def check_corpus(documents, facts, cells=None) -> list[Flag]:
+    docs, facts = _rows(documents), _rows(facts)
+    if not docs or not facts:
+        return []
+    last, units = _check([d for d in docs if _ok(d)], facts)
+    return last + units
+
+
+def _check(docs: list[dict], facts: list[dict]) -> tuple[list[Flag], list[Flag]]:
     amounts = _amounts(facts)  # once for both rules
-    flags = _last_year(docs, facts, amounts) + _units_vs_department(docs, facts, amounts)
-    return flags
+    return _last_year(docs, facts, amounts), _units_vs_department(docs, facts, amounts)
+
+
+def check_chunks(documents, facts_of: Callable[[list[str]], object], sizes: Optional[dict] = None,
+                 budget: int = CHUNK_FACTS) -> list[Flag]:
+    """`check_corpus(documents, facts)` with the facts asked chunk by chunk: `facts_of(doc_ids)`
+    gives the facts of those documents (at least the narrative amounts and comparisons);
+    `sizes` (doc_id -> number of such facts) bounds a chunk to about `budget` facts."""
+    docs = [d for d in _rows(documents) if _ok(d)]
+    pos = {d["doc_id"]: i for i, d in enumerate(docs)}
+    last: list[Flag] = []
+    units: list[Flag] = []
+    for chunk in related_chunks(docs, sizes, budget):
+        facts = _rows(facts_of([d["doc_id"] for d in chunk]))
+        if facts:
+            a, b = _check(chunk, facts)
+            last += a
+            units += b
+    # each rule's flags in the order of their documents, as over the whole corpus
+    last.sort(key=lambda f: pos[f.doc_id])
+    units.sort(key=lambda f: pos[f.doc_id])
+    return last + units
+
+
+def related_chunks(documents: list[dict], sizes: Optional[dict] = None, budget: int = CHUNK_FACTS) -> list[list[dict]]:
+    """The documents in chunks of about `budget` facts (by `sizes`; one per document without
+    it), each in the documents' order, such that the rules compare no document with one of
+    another chunk: a group of related documents (same department name, for last year's
+    disclosure; a 部门 and the 单位 whose name contains its own, for the units' sum) is
+    never split, however large."""
+    docs = [d for d in documents if _ok(d)]
+    parent = list(range(len(docs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        a, b = find(i), find(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    names = [_norm_dept(d.get("department")) for d in docs]
+    first_of_name: dict = {}
+    units_of: dict = {}
+    for i, d in enumerate(docs):
+        union(i, first_of_name.setdefault(names[i], i))  # _last_year: the same department
+        if d.get("scope") == "unit":
+            units_of.setdefault((d.get("year"), d.get("doc_kind"), d.get("region") or ""), []).append(i)
+    for i, d in enumerate(docs):  # _units_vs_department: a 部门 and its 单位
+        if d.get("scope") == "department" and names[i]:
+            for j in units_of.get((d.get("year"), d.get("doc_kind"), d.get("region") or ""), []):
+                if names[i] in names[j]:
+                    union(i, j)
+    groups: dict = {}
+    for i in range(len(docs)):
+        groups.setdefault(find(i), []).append(i)
+    chunks: list[list[int]] = []
+    cur: list[int] = []
+    n = 0
+    for g in groups.values():  # by their first document
+        w = sum(sizes.get(docs[i]["doc_id"], 0) for i in g) if sizes is not None else len(g)
+        if cur and n + w > budget:
+            chunks.append(sorted(cur))
+            cur, n = [], 0
+        cur += g
+        n += w
+    if cur:
+        chunks.append(sorted(cur))
+    return [[docs[i] for i in c] for c in chunks]
 
 
 def _norm_dept(s) -> str:
     return re.sub(r"\s+", "", str(s or ""))
 
 
-def _last_year(docs: pd.DataFrame, facts: pd.DataFrame, amounts: Optional[pd.DataFrame] = None) -> list[Flag]:
+def _last_year(docs: list[dict], facts: list[dict], amounts: Optional[list[tuple]] = None) -> list[Flag]:
     out = []
     amounts = _amounts(facts) if amounts is None else amounts
-    info = docs.set_index("doc_id").to_dict("index")
+    info = {d["doc_id"]: d for d in docs}
     # documents, amounts and narrative facts indexed once (per-document scans were
     # quadratic in the corpus); the first document of a key is the one a scan found first
     by_profile: dict = {}
     for k, e in info.items():
         by_profile.setdefault((e.get("year"), _norm_dept(e.get("department")), e.get("doc_kind"),
                                e.get("scope") or ""), k)
-    amounts_of = dict(tuple(amounts.groupby("doc_id", sort=False))) if len(amounts) else {}
-    narrative = facts[facts["origin"] == "narrative"]
-    narrative_of = dict(tuple(narrative.groupby("doc_id", sort=False))) if len(narrative) else {}
+    amounts_of = _group(amounts, lambda kf: kf[1]["doc_id"])
+    narrative_of = _group((f for f in facts if f["origin"] == "narrative"), lambda f: f["doc_id"])
     for doc_id, d in info.items():
         prev = by_profile.get(((d.get("year") or 0) - 1, _norm_dept(d.get("department")), d.get("doc_kind"),
                                d.get("scope") or ""))
         if prev is None:
             continue
-        last = amounts_of.get(prev, amounts.iloc[:0])
-        last = last[(last["year"].isna()) | (last["year"] == d["year"] - 1)]
-        last_by_key = {}
-        for r in last.to_dict("records"):
-            last_by_key.setdefault(r["key"], r)
+        year_before = d["year"] - 1
+        last_by_key: dict = {}
+        for key, r in amounts_of.get(prev, []):
+            if r["year"] is None or r["year"] == year_before:
+                last_by_key.setdefault(key, r)
         mine = narrative_of.get(doc_id)
         if mine is None:
             continue
-        mine = mine.sort_values("start")
-        recs = mine.to_dict("records")
+        recs = _by_start(mine)
         for i, c in enumerate(recs):
             if c["kind"] != "comparison" or c.get("base_year") != d["year"] - 1 or c.get("value") is None:
                 continue
@@ -150,26 +268,21 @@ def _last_year(docs: pd.DataFrame, facts: pd.DataFrame, amounts: Optional[pd.Dat
     return out
 
 
-def _total(amounts: pd.DataFrame, doc_id: str, totals_of: Optional[dict] = None) -> Optional[dict]:
-    if totals_of is not None:  # the total amounts grouped by document (see _units_vs_department)
-        a = totals_of.get(doc_id)
-        if a is None:
-            return None
-    else:
-        a = amounts[(amounts["doc_id"] == doc_id) & amounts["key"].isin([("term", t) for t in TOTAL_TERMS])]
-    return a.sort_values("start").to_dict("records")[0] if len(a) else None
+def _total(totals_of: dict, doc_id: str) -> Optional[dict]:
+    """The first (by start) total amount of `doc_id` (totals_of: its (key, fact) pairs)."""
+    a = totals_of.get(doc_id)
+    return _by_start([f for _k, f in a])[0] if a else None
 
 
-def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame, amounts: Optional[pd.DataFrame] = None) -> list[Flag]:
+def _units_vs_department(docs: list[dict], facts: list[dict], amounts: Optional[list[tuple]] = None) -> list[Flag]:
     out = []
     amounts = _amounts(facts) if amounts is None else amounts
-    recs = docs.to_dict("records")
+    recs = docs
     units_of: dict = {}  # unit disclosures by (year, kind, region), in document order
     for u in recs:
         if u.get("scope") == "unit":
             units_of.setdefault((u.get("year"), u.get("doc_kind"), u.get("region") or ""), []).append(u)
-    totals = amounts[amounts["key"].isin([("term", t) for t in TOTAL_TERMS])]
-    totals_of = dict(tuple(totals.groupby("doc_id", sort=False))) if len(totals) else {}
+    totals_of = _group((kf for kf in amounts if kf[0] in TOTAL_KEYS), lambda kf: kf[1]["doc_id"])
     for d in recs:
         if d.get("scope") != "department":
             continue
@@ -178,8 +291,8 @@ def _units_vs_department(docs: pd.DataFrame, facts: pd.DataFrame, amounts: Optio
                  if u["doc_id"] != d["doc_id"] and name and name in _norm_dept(u.get("department"))]
         if not units:
             continue
-        dt = _total(amounts, d["doc_id"], totals_of)
-        uts = [(u, _total(amounts, u["doc_id"], totals_of)) for u in units]
+        dt = _total(totals_of, d["doc_id"])
+        uts = [(u, _total(totals_of, u["doc_id"])) for u in units]
         uts = [(u, t) for u, t in uts if t is not None]
         if dt is None or not uts:
             continue

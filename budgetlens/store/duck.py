@@ -1001,7 +1001,7 @@ def _connect(path: Path, read_only: bool, wait: float, on_wait):
         try:
             # DuckDB's buffer pool would otherwise grow towards 80% of RAM as the store grows;
             # results are written in small batches, so a modest pool costs no speed
-            config = {"memory_limit": os.environ.get("BUDGETLENS_DUCKDB_MEMORY", "256MB")}
+            config = {"memory_limit": os.environ.get("BUDGETLENS_DUCKDB_MEMORY", "64MB")}
             return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
