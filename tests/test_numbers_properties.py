@@ -1,5 +1,6 @@
 """Property tests of figures and units (the one parser, budgetlens/document/numbers.py, and
 the figures of running text found on top of it, extractors/numbers.py)."""
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,20 @@ def test_a_bare_magnitude_is_a_unit_not_a_number():
     assert find_quantities("单位：万元") == []
     assert find_quantities("单位:万元") == []
     assert [(q.value, q.unit) for q in find_quantities("预算安排十万元，另有一千二百元")] == [(10.0, "万元"), (1200.0, "元")]
+
+
+def test_small_numeral_table_reads_and_writes_as_cn2an():
+    """Numerals below 100 come from a table (cn2an is imported only beyond it): the table must
+    agree with cn2an both ways, in both modes the rules use."""
+    import cn2an
+
+    from budgetlens.document.numbers import cn_to_int, int_to_cn
+    for n in range(100):
+        written = cn2an.an2cn(n)
+        assert int_to_cn(n) == written, n
+        assert cn_to_int(written, "smart") == n == cn_to_int(written, "strict")
+        assert parse_number(written) == float(cn2an.cn2an(written, "smart"))
+    # beyond the table: cn2an itself, refusals included
+    assert int_to_cn(1234) == cn2an.an2cn(1234) and cn_to_int("一百零五") == 105
+    with pytest.raises(ValueError):
+        cn_to_int("两百", "strict")

@@ -13,7 +13,6 @@ import functools
 import re
 from typing import Optional
 
-import cn2an
 import regex
 
 from budgetlens.gazetteers.patterns import alternation, load
@@ -60,9 +59,37 @@ def parse_number(s: str) -> Optional[float]:
     if not _CN_RE.fullmatch(t):
         return None
     try:
-        return float(cn2an.cn2an(t, "smart"))
+        small = _SMALL_VALUES.get(t)
+        return float(small if small is not None else _cn2an().cn2an(t, "smart"))
     except Exception:  # cn2an raises ValueError and friends on numerals it refuses (七亿一千 without the 零)
         return _cn_positional(t)
+
+
+# The numerals of headings, ordinals and most figures in words are below 100.  They are read
+# and written from this table, as cn2an writes them (`十`, `十一`, `二十`); cn2an, whose import
+# costs about a tenth of a second, is imported only for the others.
+_ONES = "零一二三四五六七八九"
+_SMALL_NUMERALS = [_ONES[n] if n < 10 else
+                   (_ONES[n // 10] if n >= 20 else "") + "十" + (_ONES[n % 10] if n % 10 else "")
+                   for n in range(100)]
+_SMALL_VALUES = {t: n for n, t in enumerate(_SMALL_NUMERALS)}
+
+
+def _cn2an():
+    import cn2an
+    return cn2an
+
+
+def cn_to_int(t: str, mode: str = "smart") -> int:
+    """Chinese numerals → int, as `cn2an.cn2an(t, mode)` reads them (raises ValueError where
+    cn2an does); below 100 from the table, without importing cn2an."""
+    n = _SMALL_VALUES.get(t)
+    return n if n is not None else int(_cn2an().cn2an(t, mode))
+
+
+def int_to_cn(n: int) -> str:
+    """int → Chinese numerals, as `cn2an.an2cn(n)` writes them."""
+    return _SMALL_NUMERALS[n] if 0 <= n < 100 else _cn2an().an2cn(n)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -135,7 +162,9 @@ def is_unit(s: str) -> bool:
 
 def to_chinese(n: float) -> str:
     """Number → Chinese numerals (cn2an), the inverse of parse_number."""
-    return cn2an.an2cn(str(n) if isinstance(n, float) else n, "low")
+    if isinstance(n, int):
+        return int_to_cn(n)
+    return _cn2an().an2cn(str(n) if isinstance(n, float) else n, "low")
 
 
 def is_money_unit(unit: Optional[str]) -> bool:

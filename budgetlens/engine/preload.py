@@ -8,6 +8,7 @@ from here (jieba's dictionary, the gazetteers, the modules) stay shared between 
 workers instead of being copied into each one."""
 import gc
 
+import budgetlens.readers.pdf  # noqa: F401  (imported lazily in one process; here once for every worker)
 from budgetlens.engine.workers import GC_THRESHOLD, exit_with_parent, warm_up
 
 exit_with_parent()

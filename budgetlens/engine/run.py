@@ -12,11 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Optional
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from budgetlens import limits as limits_mod
 from budgetlens.readers import pairing
@@ -41,6 +37,10 @@ from .corpus import cross_document_flags
 from .discover import discover
 from .process import DocResult, is_transient, process_group, rows
 from .workers import gc_tuned, pool_map, prestart
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
 
 Batch = list[list[str]]
 
@@ -122,15 +122,20 @@ class Progress:
     """A rich progress bar on a terminal; one line per stored batch otherwise (logs of
     unattended runs)."""
 
-    def __init__(self, total: int, quiet: bool, n_batches: int = 0, console: Optional[Console] = None):
-        self._bar: Optional[RichProgress] = None
+    def __init__(self, total: int, quiet: bool, n_batches: int = 0, console: Optional["Console"] = None):
+        self._bar: Optional["RichProgress"] = None
         self.total, self.done, self.flags, self.batch = total, 0, 0, 0
         self.n_batches = n_batches
         self.quiet = quiet
-        self.console = console or Console(stderr=True)
-        self.tty = self.console.is_terminal
+        if console is None and not quiet and _may_be_terminal():
+            from rich.console import Console
+            console = Console(stderr=True)
+        self.console = console  # rich is imported only where a bar may be shown
+        self.tty = console is not None and console.is_terminal
         self.t0 = time.perf_counter()
         if not quiet and self.tty:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
             self._bar = RichProgress(
                 TextColumn("documents"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[flags]} flags"), TimeElapsedColumn(), console=self.console)
@@ -165,6 +170,12 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def _may_be_terminal() -> bool:
+    """stderr may be shown as a terminal by rich: a tty, a notebook, or rich's own overrides."""
+    return (sys.stderr.isatty() or "ipykernel" in sys.modules
+            or any(v in os.environ for v in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")))
 
 
 @dataclass

@@ -15,7 +15,6 @@ from .blocks import Block, ReadError  # noqa: F401  (the readers' output types)
 from .docx import read_docx
 from .html import read_html
 from .package import open_package
-from .pdf import read_pdf
 from .tika import read_tika_text
 from .xlsx import read_xlsx
 
@@ -117,6 +116,7 @@ def _dispatch(path: Path, fmt: str, lim) -> list[Block]:
     if fmt == "docx":
         return read_docx(path)
     if fmt == "pdf":
+        from .pdf import read_pdf  # pypdfium2 and the layout code, imported at the first PDF
         return read_pdf(path, max_pages=lim.max_pages)
     if fmt in ("xlsx", "xls"):
         if fmt == "xlsx":

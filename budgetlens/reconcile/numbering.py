@@ -24,10 +24,9 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-import cn2an
-
 from budgetlens import gazetteers
 from budgetlens.document.model import Document
+from budgetlens.document.numbers import cn_to_int, int_to_cn
 from budgetlens.gazetteers.headings import STYLES, heading_style
 from budgetlens.reconcile.evidence import quote
 from budgetlens.reconcile.flags import Flag
@@ -59,7 +58,7 @@ def _number(label: str) -> Optional[int]:
     if t.isdigit():
         return int(t)
     try:
-        return int(cn2an.cn2an(t, "smart"))
+        return cn_to_int(t, "smart")
     except (ValueError, KeyError):
         return None
 
@@ -146,7 +145,7 @@ def _gap(doc: Document, prev: Numbered, p: Numbered, missing: range) -> Optional
 
 def _numeral(label: str, n: int) -> str:
     """`n` in the numerals of `label` (`五、` → 二, `3.` → 2)."""
-    return str(n) if _NUMERAL.search(label).group().isdigit() else cn2an.an2cn(n)
+    return str(n) if _NUMERAL.search(label).group().isdigit() else int_to_cn(n)
 
 
 def _label(label: str, n: int) -> str:

@@ -20,11 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-import cn2an
-
 from budgetlens import gazetteers
 from budgetlens.document.model import Document, Row, Table
-from budgetlens.document.numbers import cell_value
+from budgetlens.document.numbers import cell_value, cn_to_int
 from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import cell, cell_key, clean_ws, fmt, table_name
 from budgetlens.reconcile.flags import Flag
@@ -159,7 +157,7 @@ def _ordinals(nums: list[str]) -> list[Optional[int]]:
     for n in nums:
         core = re.sub(r"[^一二三四五六七八九十]", "", n)
         try:
-            out.append(int(cn2an.cn2an(core, "strict")))
+            out.append(cn_to_int(core, "strict"))
         except ValueError:
             out.append(None)
     return out
