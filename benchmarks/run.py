@@ -5,7 +5,7 @@ child process (benchmarks.worker or the `budgetlens` command), so that each peak
 time is that run's own:
 
   tika     `budgetlens run --workers 1` and `--workers 2` on the benchmark corpus (seed-sized
-           Tika dumps, all distinct; its first 200 are /work/perf_in/b200), in-process
+           Tika dumps, all distinct; its first 200 are benchmarks/.cache/corpus-200-7), in-process
            run_job, time per stage, and a cProfile of the one-worker run;
   memory   peak RSS of `budgetlens run` on N and 10×N documents;
   dask     the project's Prefect flow on its DaskTaskRunner (2 workers) beside
@@ -752,7 +752,7 @@ def main(argv=None) -> int:
                            "Prefect+Dask on 1 and 2 workers, an 8,000-document memory point")
     ap.add_argument("--docs", type=int, default=None, help="Tika corpus size (default 2000; 100 with --quick)")
     ap.add_argument("--sample", type=int, default=None,
-                    help="documents for the per-configuration runs (default 200 = /work/perf_in/b200; 100 with --quick)")
+                    help="documents for the per-configuration runs (default 200 = benchmarks/.cache/corpus-200-7; 100 with --quick)")
     ap.add_argument("--pdfs", type=int, default=None, help="real PDFs to use (default all; 4 with --quick)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--only", default="", help="comma list of sections: tika,memory,dask,prefect,pdf,money")
