@@ -67,6 +67,9 @@ LAZY_THIRD_PARTY = {
     "xlrd": "only .xls inputs need it",
     "bs4": "only HTML inputs and the crawler's link extraction need it",
     "charset_normalizer": "only text files that are not UTF-8/GB18030 need a guess",
+    "cn2an": "~0.1 s to import; numerals below 100 (headings, ordinals) come from a table, and "
+             "document.numbers checks at import (find_spec) that it is installed, so a missing cn2an still fails the run",
+    "rich": "only a progress bar on a terminal needs it; a log or --quiet run does not",
     "pandas": "~75 MB with pyarrow; only the APIs that return DataFrames (tables, notebooks, the review app) "
               "and a batch whose values need DuckDB's casts need it, not `budgetlens run`",
 }
@@ -74,6 +77,8 @@ LAZY_THIRD_PARTY = {
 # budgetlens modules that may be imported inside a function: each imports a heavy library
 # at module level (the importer is named, so a new late import still fails)
 LAZY_BUDGETLENS = {
+    ("budgetlens.readers", "budgetlens.readers.pdf"): "imports pypdfium2 and the layout code; only PDF inputs need "
+                                                      "it (the workers' forkserver preloads it)",
     ("budgetlens.pipelines.cli", "budgetlens.pipelines.flows"): "imports Prefect; `run` without --runner prefect must not pay for it",
     ("budgetlens.pipelines.commands", "budgetlens.pipelines.flows"): "imports Prefect; `crawl`/`process` run in-process without it",
 }

@@ -10,6 +10,7 @@ running text on top of it, and every rule converts through `to_wan` / `wan_facto
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from typing import Optional
 
@@ -61,6 +62,8 @@ def parse_number(s: str) -> Optional[float]:
     try:
         small = _SMALL_VALUES.get(t)
         return float(small if small is not None else _cn2an().cn2an(t, "smart"))
+    except ImportError:  # a broken install is an error, not a numeral to read another way
+        raise
     except Exception:  # cn2an raises ValueError and friends on numerals it refuses (七亿一千 without the 零)
         return _cn_positional(t)
 
@@ -73,6 +76,10 @@ _SMALL_NUMERALS = [_ONES[n] if n < 10 else
                    (_ONES[n // 10] if n >= 20 else "") + "十" + (_ONES[n % 10] if n % 10 else "")
                    for n in range(100)]
 _SMALL_VALUES = {t: n for n, t in enumerate(_SMALL_NUMERALS)}
+
+
+if importlib.util.find_spec("cn2an") is None:  # a missing install fails here, not at the first numeral
+    raise ModuleNotFoundError("No module named 'cn2an' (pip install cn2an)", name="cn2an")
 
 
 def _cn2an():
