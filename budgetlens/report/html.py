@@ -119,7 +119,23 @@ def highlight(sentence: str, figures: list[float], primary: Optional[float]) -> 
 
 # -- templates --------------------------------------------------------------------
 
-ENV = Environment(loader=PackageLoader("budgetlens.report", "templates"),
+class _Environment(Environment):
+    """Jinja's `x.name` tries `getattr(x, "name")` first, which on a dict raises (and
+    catches) an AttributeError before it looks up the key; the page's values are dicts, so
+    for a dict (a `_DocView`) the key is looked up first.  The same value either way: a
+    name that is an attribute of the class (`items`, `complete`) goes Jinja's way."""
+
+    def getattr(self, obj, attribute):
+        plain = _PLAIN_NAMES.get(type(obj))
+        if plain is not None and attribute not in plain:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+ENV = _Environment(loader=PackageLoader("budgetlens.report", "templates"),
                   autoescape=select_autoescape(default=True, default_for_string=True),
                   extensions=["jinja2.ext.loopcontrols"], trim_blocks=False)
 
@@ -429,6 +445,10 @@ class _DocViews:
 
 def _v(x):
     return "" if _missing(x) else x
+
+
+# the names a dict's key must not shadow in templates (see _Environment)
+_PLAIN_NAMES = {cls: frozenset(dir(cls)) for cls in (dict, _DocView)}
 
 
 def write_report(store, path: str | Path, sources: list[str] | None = None) -> Path:

@@ -17,6 +17,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -320,16 +321,18 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(cols, r)) for r in cursor.fetchall()]
 
 
-def _column(values: list, sql_type: str) -> np.ndarray:
-    """One column; raises one of COLUMN_ERRORS when a value is not of the column's type as
-    it is (a number in a text column, a text in a list column...)."""
+def _column(values, sql_type: str) -> np.ndarray:
+    """One column (a list or tuple of values); raises one of COLUMN_ERRORS when a value is
+    not of the column's type as it is (a number in a text column, a text in a list
+    column...)."""
+    kinds = set(map(type, values))
     if sql_type.endswith("[]"):
         inner = _SCALARS[sql_type[:-2]] - {float} if sql_type == "INTEGER[]" else _SCALARS[sql_type[:-2]]
-        if not {type(v) for v in values} <= {list, _NONE} or \
-                not {type(x) for v in values if v is not None for x in v} <= inner:
+        if not kinds <= {list, _NONE} or \
+                not set(map(type, chain.from_iterable(v for v in values if v is not None))) <= inner:
             raise TypeError(f"a value that is not a list of {sql_type[:-2]}")
         return _objects(values)
-    if not {type(v) for v in values} <= _SCALARS[sql_type]:
+    if not kinds <= _SCALARS[sql_type]:
         raise TypeError(f"a value that is not {sql_type}")
     if sql_type == "DOUBLE":
         return np.array(values, dtype=np.float64)
@@ -1002,6 +1005,12 @@ def _connect(path: Path, read_only: bool, wait: float, on_wait):
             # DuckDB's buffer pool would otherwise grow towards 80% of RAM as the store grows;
             # results are written in small batches, so a modest pool costs no speed
             config = {"memory_limit": os.environ.get("BUDGETLENS_DUCKDB_MEMORY", "64MB")}
+            threads = os.environ.get("BUDGETLENS_DUCKDB_THREADS", "" if read_only else "1")
+            if threads:
+                # a writer's statements are small (a batch's rows, its deletes, a snapshot):
+                # a second DuckDB thread costs CPU to schedule and merge and buys no time,
+                # and competes with the worker processes for the cores
+                config["threads"] = int(threads)
             return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
