@@ -1,0 +1,65 @@
+"""The output side of a run: the writer's DuckDB threads, the store's column checks, and the
+report's lookups of dict keys (report.html._Environment) giving what Jinja's own gives."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from jinja2 import Environment
+
+from budgetlens.report import html
+from budgetlens.store import duck
+
+
+def _threads(store: duck.Store) -> int:
+    return int(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+
+def test_writer_runs_one_duckdb_thread_unless_told(tmp_path, monkeypatch):
+    monkeypatch.delenv("BUDGETLENS_DUCKDB_THREADS", raising=False)
+    store = duck.Store(tmp_path / "a.duckdb")
+    try:
+        assert _threads(store) == 1
+    finally:
+        store.close()
+    monkeypatch.setenv("BUDGETLENS_DUCKDB_THREADS", "2")
+    store = duck.Store(tmp_path / "b.duckdb")
+    try:
+        assert _threads(store) == 2
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("values, sql_type", [
+    ([1.0, None, "x"], "DOUBLE"),
+    ([[1.0], "x"], "DOUBLE[]"),
+    ([[1.0], ["x"]], "DOUBLE[]"),
+    ([[1, 2.0]], "INTEGER[]"),
+    ([True], "INTEGER"),
+    ([2 ** 40], "INTEGER"),
+])
+def test_a_value_not_of_its_column_type_is_refused(values, sql_type):
+    with pytest.raises(duck.COLUMN_ERRORS):
+        duck._column(values, sql_type)
+
+
+def test_columns_as_they_were():
+    assert np.array_equal(duck._column([1, None, 2.7], "INTEGER"), [1.0, np.nan, 2.0], equal_nan=True)
+    lists = duck._column([[1.0, 2], None, []], "DOUBLE[]")
+    assert lists.dtype == object and list(lists) == [[1.0, 2], None, []]
+    texts = duck._column(("a", None), "VARCHAR")
+    assert texts.dtype == object and list(texts) == ["a", None]
+
+
+TEMPLATE = ("{{ d.name }}|{{ d.items is callable }}|{{ d.missing is undefined }}|{{ v.families }}|"
+            "{{ v.complete is none }}|{{ v.nothing is undefined }}|{{ o.real }}")
+
+
+def test_report_lookups_give_what_jinja_gives():
+    def values():
+        view = html._DocView({"name": "v"})
+        view.complete = lambda: view.update(families=["f"])
+        return {"d": {"name": "x", "items": "shadowed"}, "v": view, "o": 3}
+
+    ours = html.ENV.from_string(TEMPLATE).render(**values())
+    jinjas = Environment(autoescape=True).from_string(TEMPLATE).render(**values())
+    assert ours == jinjas == "x|True|True|[&#39;f&#39;]|True|True|3"
