@@ -326,7 +326,9 @@ def column_name(t: Table, j: int) -> str:
 
 def name_index(doc: Document) -> dict:
     """name key → [(table, row, [columns])]: rows by label, and total rows' columns by the
-    column's deepest label."""
+    column's deepest label.  A total row's column stands as (table, None, [column]): the
+    table's total row is looked up when a name asks for it (most are never asked for; a
+    table without one has no such cells)."""
     out: dict = {}
     for t in doc.tables:
         if t.empty:
@@ -336,11 +338,10 @@ def name_index(doc: Document) -> dict:
             k = name_key(r.label)
             if len(k) >= 2:
                 out.setdefault(k, []).append((t, r, cols))
-        for r in total_rows(t)[:1]:
-            for j in cols:
-                k = name_key(column_name(t, j))
-                if len(k) >= 2:
-                    out.setdefault(k, []).append((t, r, [j]))
+        for j in cols:
+            k = name_key(column_name(t, j))
+            if len(k) >= 2:
+                out.setdefault(k, []).append((t, None, [j]))
     return out
 
 
@@ -349,6 +350,11 @@ def by_name(doc: Document, f, index: dict, keys: list[str]) -> list[Cand]:
     out = []
     for k in keys:
         for t, r, cols in index.get(k, []):
+            if r is None:  # a total row's column
+                tr = total_rows(t)
+                if not tr:
+                    continue
+                r = tr[0]
             for j in cols:
                 fg = fig_at(t, r, j)
                 if fg is None and f.value_wan == 0 and j < len(r.cells) and not clean_ws(r.cells[j]):
