@@ -63,3 +63,26 @@ def test_report_lookups_give_what_jinja_gives():
     ours = html.ENV.from_string(TEMPLATE).render(**values())
     jinjas = Environment(autoescape=True).from_string(TEMPLATE).render(**values())
     assert ours == jinjas == "x|True|True|[&#39;f&#39;]|True|True|3"
+
+
+def test_report_lists_a_documents_tables_in_document_order(tmp_path):
+    """The report's per-table summary comes in document order (t2 before t11), not in the
+    order a hash aggregate happens to give: the same store always gives the same report."""
+    from conftest import SAMPLES
+
+    from budgetlens.engine.run import run_job
+    from budgetlens.report.html import table_summaries
+    from budgetlens.store import Store
+
+    run_job([SAMPLES], tmp_path / "out", quiet=True, workers=1)
+    store = Store(tmp_path / "out" / "budgetlens.duckdb", read_only=True)
+    try:
+        rows = table_summaries(store.con)
+    finally:
+        store.close()
+    by_doc: dict[str, list[int]] = {}
+    for r in rows:
+        by_doc.setdefault(r["doc_id"], []).append(int(r["table_id"].rsplit(":t", 1)[1]))
+    assert by_doc and max(len(v) for v in by_doc.values()) >= 10
+    for numbers in by_doc.values():
+        assert numbers == sorted(numbers)

@@ -464,9 +464,7 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
         docs, doc_columns = _frame_rows(con, f"SELECT * FROM documents{only}")
         flags, _ = _frame_rows(con, f"SELECT * FROM flags{only}")
         # per-table cell counts only: the report never needs every cell in memory
-        tables = _fetch_dicts(con, "SELECT doc_id, title, table_type, unit, n FROM ("
-                                   "SELECT doc_id, source, table_id, table_type, title, unit, count(*) AS n "
-                                   f"FROM table_cells GROUP BY ALL){only}")
+        tables = table_summaries(con, only)
     finally:
         if sources is not None:
             con.unregister("_report_sources")
@@ -495,6 +493,15 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
             pass
         raise
     return path
+
+
+def table_summaries(con, where: str = "") -> list[dict]:
+    """Per-table cell counts (doc_id, table_id, title, table_type, unit, n), in document order
+    (t2 before t11), so that the same store always gives the same report."""
+    return _fetch_dicts(con, "SELECT doc_id, table_id, title, table_type, unit, n FROM ("
+                             "SELECT doc_id, source, table_id, table_type, title, unit, count(*) AS n "
+                             f"FROM table_cells GROUP BY ALL){where} "
+                             "ORDER BY doc_id, length(table_id), table_id, unit NULLS FIRST, title, table_type")
 
 
 def _frame_rows(con, sql: str) -> tuple[list[dict], list[str]]:
