@@ -152,6 +152,16 @@ def _regions() -> tuple[dict, list[tuple[str, str]]]:
     return full, sorted(short, key=lambda x: -len(x[0]))
 
 
+@functools.lru_cache(maxsize=1)
+def _by_first_char() -> dict[str, list[str]]:
+    """The regions' printed names by their first character, longest first (ties in the
+    gazetteer's order): the names `region_of` tries at the start of a name."""
+    out: dict[str, list[str]] = {}
+    for printed in sorted(_regions()[0], key=len, reverse=True):
+        out.setdefault(printed[:1], []).append(printed)
+    return out
+
+
 _DISTRICT = regex.compile(META["district_pattern"])
 _REGION = regex.compile(META["region_pattern"])
 
@@ -168,7 +178,7 @@ def region_of(name: str) -> tuple[Optional[str], Optional[str]]:
             break
     full, short = _regions()
     provinces = load("regions")["provinces"]
-    for printed in sorted(full, key=len, reverse=True):  # the longest region name at the start
+    for printed in _by_first_char().get(n[:1], ()):  # the longest region name at the start
         if n.startswith(printed):
             break
     else:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from operator import attrgetter, itemgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, not_
 from typing import Any, Optional
 
 import regex
@@ -238,9 +239,9 @@ def _add_table(doc: Document, laid: list[Laid], idx: int, b: Block, span: list, 
             r = rows[row_index]
             r.spans = row_spans  # the list _lay_out made for this row (laid is discarded)
             r.page, r.file, r.boxes = row_page, source, (row_boxes if boxed else [])
-        for ci, cell in enumerate(b.rows[ri]):  # the text laid out at row_spans
-            if cell.isascii():  # empty, or no Han character
-                continue
+        cells = b.rows[ri]  # the text laid out at row_spans
+        for ci in compress(range(len(cells)), map(not_, map(str.isascii, cells))):  # ASCII: no Han character
+            cell = cells[ci]
             cell_spans = _cell_sentence_spans(cell)
             if not cell_spans:
                 continue

@@ -181,7 +181,8 @@ def structure_table(
 ) -> Table:
     """`roles`: resolve the columns' roles now (build_document resolves them once it knows
     the document's year and kind, and asks for none here).  `stripped`: every cell is
-    stripped already (build_document's cells are normalised)."""
+    stripped already (build_document's cells are normalised) and the data rows' lists
+    become the rows' cells as they are."""
     caption: list[str] = []
     i = 0
     while i < len(rows) and _caption_not_data(tuple(rows[i])):
@@ -219,7 +220,7 @@ def structure_table(
     # labels without the 栏次 numbers / `**` some templates print under each header (`总计/1`)
     columns = [_clean_label("/".join(cp or p)) for cp, p in zip(cleaned, paths)]
     index_cols: dict[int, bool] = {}  # column j holds 序号 (computed once per column)
-    cells = [list(r) for r in data] if stripped else [list(map(str.strip, r)) for r in data]
+    cells = data if stripped else [list(map(str.strip, r)) for r in data]  # (a row's cells: its Row's)
     kinds = [list(map(_raw_cell_kind, r)) for r in cells]  # each data cell classified once
     by_column = _Columns(cells, kinds)
     out_rows = _data_rows(cells, index_cols, kinds, by_column)

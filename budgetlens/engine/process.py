@@ -25,7 +25,7 @@ from budgetlens.document.tables import is_code, numeric_cells, row_label_for
 from budgetlens.extractors.facts import FACT_COLUMNS
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.limits import current
-from budgetlens.readers import ReadError, read_blocks
+from budgetlens.readers import ReadError, read_blocks_once
 from budgetlens.reconcile import check_document
 from budgetlens.reconcile.evidence import cell as cite
 from budgetlens.reconcile.evidence import clean_ws, table_name
@@ -96,7 +96,7 @@ def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
     blocks = []
     fmt = None
     for p in paths:
-        f, bs = read_blocks(p)
+        f, bs = read_blocks_once(p)  # pairing may have read it already (readers.reading_ahead)
         fmt = fmt or f
         for b in bs:
             b.source = str(p)

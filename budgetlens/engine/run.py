@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from budgetlens import limits as limits_mod
+from budgetlens import readers
 from budgetlens.readers import pairing
 from budgetlens.readers.pairing import PAIRABLE
 from budgetlens.report import write_report as _write
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
 Batch = list[list[str]]
+
+# Characters of the files read to pair them kept for their documents (readers.ReadAhead):
+# ~32 MB of a Tika dump's blocks, the first ~250 documents of the benchmark corpus.
+READ_AHEAD_CHARS = 2_500_000
 
 
 def batches(groups: list[list[Path]], size: int) -> list[Batch]:
@@ -323,7 +328,10 @@ def run_job(
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
-        groups = group_files(store, files, fingerprint)
+        # a file read to pair it is kept for its document when that is processed here (bounded)
+        ahead = readers.ReadAhead(READ_AHEAD_CHARS) if map_batches is sequential and workers <= 1 else None
+        with gc_tuned():  # pairing reads every file it does not remember, as the documents' reads do
+            groups = group_files(store, files, fingerprint, ahead)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
         if skip_known:
@@ -365,7 +373,8 @@ def run_job(
                 kept.append(r)
             return kept, frows
 
-        tally = run_batches(store, run_id, todo_batches, map_batches, progress, keep=keep)
+        with readers.reading_ahead(ahead):
+            tally = run_batches(store, run_id, todo_batches, map_batches, progress, keep=keep)
         per_doc += tally.per_doc + dup_docs
         n_dups = len(dup_docs)
 
@@ -412,10 +421,12 @@ def run_job(
                       reviews_reimported=n_reviews)
 
 
-def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
+def group_files(store, files: list[Path], fingerprint: str,
+                ahead: Optional[readers.ReadAhead] = None) -> list[list[Path]]:
     """`discover.group_sources`, reading only the files whose pairing profile the store does
     not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair, nor
-    a run of one file."""
+    a run of one file.  `ahead` keeps what is read for the documents' own reads in this
+    process; the files are then read last to first, so that it keeps the first ones."""
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
         if f.suffix.lower() not in PAIRABLE:
@@ -428,7 +439,12 @@ def group_files(store, files: list[Path], fingerprint: str) -> list[list[Path]]:
     if len(stats) < 2:  # a file alone pairs with nothing: not read twice (one PDF's run read it for nothing)
         return pairing.pair_profiles(files, {})
     known = store.pairing_profiles(stats, fingerprint)
-    computed = pairing.profiles([f for f in files if str(f) not in known])
+    unknown = [f for f in files if str(f) not in known]
+    if ahead is None:
+        computed = pairing.profiles(unknown)
+    else:
+        backwards = pairing.profiles(unknown[::-1], ahead.read)
+        computed = {f: backwards[f] for f in unknown if f in backwards}
     store.remember_pairing([(str(p), *stats[str(p)], pr.kind, pr.year, pr.dept, pr.name_dept)
                             for p, pr in computed.items() if str(p) in stats], fingerprint)
     profs = {**{Path(p): pairing.Profile(Path(p), *v) for p, v in known.items()}, **computed}

@@ -5,9 +5,13 @@ extension second, so a `.pdf` that is really HTML is not read as a PDF.
 """
 from __future__ import annotations
 
+import os
 import re
+from collections import OrderedDict
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
+from typing import Iterator, Optional
 
 from budgetlens.limits import current, too_big
 
@@ -76,8 +80,13 @@ def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
     The limits of `engine.limits` are enforced here for every format: the file size
     before anything is read, a ZIP package's expanded size before it is parsed, PDF pages,
     and the number of tables and characters of what was read."""
+    fmt, blocks, _key, _n = _read(Path(path))
+    return fmt, blocks
+
+
+def _read(path: Path) -> tuple[str, list[Block], tuple, int]:
+    """read_blocks, with the file's (size, mtime) when read and its count of characters."""
     lim = current()
-    path = Path(path)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -106,7 +115,80 @@ def read_blocks(path: str | Path) -> tuple[str, list[Block]]:
         if n_chars > lim.max_text_chars:
             raise ReadError(f"text longer than the limit of {lim.max_text_chars} characters "
                             f"(raise with --max-text-chars)")
-    return fmt, blocks
+    return fmt, blocks, (st.st_size, st.st_mtime_ns), n_chars
+
+
+class ReadAhead:
+    """Files read before their document is read (pairing reads each file to profile it),
+    kept in this process so that the document's own read takes them instead of parsing
+    the file a second time.
+
+    Bounded: at most `max_chars` characters of text are kept (a Tika dump's blocks take
+    ~13 bytes a character); reading past that drops the files read first.  Pairing reads
+    the files last to first, so what stays is the first files: the first to be processed,
+    each taken (and so let go) by its document.  A file changed since (size, mtime) is
+    read again."""
+
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        self.chars = 0
+        self._kept: OrderedDict[str, tuple[tuple, str, list[Block], int]] = OrderedDict()
+
+    def read(self, path: str | Path) -> list[Block]:
+        """The blocks of `path` (read_blocks), kept for `take`."""
+        fmt, blocks, key, n = _read(Path(path))
+        if n <= self.max_chars:
+            self._drop(str(path))
+            while self._kept and self.chars + n > self.max_chars:
+                self._drop(next(iter(self._kept)))
+            self._kept[str(path)] = (key, fmt, blocks, n)
+            self.chars += n
+        return blocks
+
+    def take(self, path: str | Path) -> Optional[tuple[str, list[Block]]]:
+        """(format, blocks) read ahead for `path`, given once; None when not kept or the
+        file has changed since."""
+        got = self._drop(str(path))
+        if got is None:
+            return None
+        key, fmt, blocks, _n = got
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (fmt, blocks) if (st.st_size, st.st_mtime_ns) == key else None
+
+    def clear(self) -> None:
+        self._kept.clear()
+        self.chars = 0
+
+    def _drop(self, key: str):
+        got = self._kept.pop(key, None)
+        if got is not None:
+            self.chars -= got[3]
+        return got
+
+
+_AHEAD: Optional[ReadAhead] = None
+
+
+@contextmanager
+def reading_ahead(ahead: Optional[ReadAhead]) -> Iterator[None]:
+    """Let `read_blocks_once` in this process take from `ahead`; what is left is let go."""
+    global _AHEAD
+    _AHEAD = ahead
+    try:
+        yield
+    finally:
+        _AHEAD = None
+        if ahead is not None:
+            ahead.clear()
+
+
+def read_blocks_once(path: str | Path) -> tuple[str, list[Block]]:
+    """read_blocks, or the blocks already read for `path` (`reading_ahead`)."""
+    got = _AHEAD.take(path) if _AHEAD is not None else None
+    return got if got is not None else read_blocks(path)
 
 
 def _dispatch(path: Path, fmt: str, lim) -> list[Block]:

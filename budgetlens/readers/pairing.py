@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
 
@@ -75,7 +76,7 @@ def profile(path: Union[str, Path], blocks: list[Block]) -> Profile:
     n_tables = sum(1 for b in blocks if b.kind == "table")
     paras = [b.text for b in blocks if b.kind == "para"]
     prose = sum(len(t) for t in paras if len(t) >= 30 and _PROSE.search(t))
-    table_text = sum(len(c) for b in blocks if b.kind == "table" for r in b.rows for c in r)
+    table_text = sum(sum(map(len, chain.from_iterable(b.rows))) for b in blocks if b.kind == "table")
     if n_tables >= 3 and (prose < PROSE_MIN or prose < PROSE_SHARE_MAX * table_text):
         kind = "tables"
     elif n_tables <= 1 and prose >= PROSE_MIN:
