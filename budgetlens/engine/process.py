@@ -5,6 +5,7 @@ becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 import json
 import os
@@ -15,7 +16,6 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
@@ -23,7 +23,7 @@ from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
 from budgetlens.document.numbers import cell_value, wan_factor
 from budgetlens.document.tables import is_code, numeric_cells, row_label_for
-from budgetlens.extractors.facts import FACT_COLUMNS
+from budgetlens.extractors.facts import FACT_COLUMNS, Fact
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.limits import current
 from budgetlens.readers import ReadError, read_blocks
@@ -200,8 +200,17 @@ def _locate_cell_text(doc: Document, ev: str) -> tuple:
     return None, None, None
 
 
-_FACT_VALUES = attrgetter(*FACT_COLUMNS)
-_FACT_ROW_COLUMNS = FACT_COLUMNS + LOCATION_COLUMNS
+def _fact_row_template() -> dict:
+    """A fact row before its fact is copied in: every column, in order, holding the field's
+    default (what `Fact.as_row` reads of a fact whose instance lacks the field)."""
+    row = dict.fromkeys(FACT_COLUMNS + LOCATION_COLUMNS)
+    for fl in dataclasses.fields(Fact):
+        if fl.name in row and fl.default is not dataclasses.MISSING:
+            row[fl.name] = fl.default
+    return row
+
+
+_FACT_ROW = _fact_row_template()
 
 
 def fact_rows(doc: Document, facts: list, files: dict) -> list[dict]:
@@ -209,9 +218,16 @@ def fact_rows(doc: Document, facts: list, files: dict) -> list[dict]:
     (the place of a figure is worked out once per offset; `files`: `file` as written → as
     stored)."""
     out = []
-    values = _FACT_VALUES
+    template, n = _FACT_ROW, len(_FACT_ROW)
     placed: dict = {}
     for f in facts:
+        # `as_row` by copying: the template's columns in order, the fact's fields over them;
+        # what else the fact carries (a mark such as `_pending`) came last, and is dropped
+        row = template.copy()
+        row.update(f.__dict__)
+        if len(row) != n:
+            for k in list(row)[n:]:
+                del row[k]
         start = f.start
         page = file = bbox = None
         if start is not None:
@@ -223,7 +239,8 @@ def fact_rows(doc: Document, facts: list, files: dict) -> list[dict]:
                 bbox = list(bbox)  # a row's own list, as locate_fact gives
         if page is None and f.table_id is not None and f.row is not None:
             page, file = _row_place(doc, f.table_id, f.row)
-        out.append(dict(zip(_FACT_ROW_COLUMNS, (*values(f), page, files.get(file, file), bbox))))
+        row["page"], row["file"], row["bbox"] = page, files.get(file, file), bbox
+        out.append(row)
     return out
 
 

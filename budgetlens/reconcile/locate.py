@@ -203,8 +203,20 @@ def code_cell(t: Table, r, code: str) -> Optional[int]:
 
 
 def make(doc: Document, t: Table, rows: list, j: int, fig, weak: bool, value, part=None) -> Cand:
-    roles = ro.cell_roles(t, rows[0] if len(rows) == 1 else None, j, doc.year)
-    return Cand(t, rows, j, fig, weak, value, ro.with_part(roles, part))
+    return Cand(t, rows, j, fig, weak, value, ro.with_part(_cell_roles(doc, t, rows, j), part))
+
+
+def _cell_roles(doc: Document, t: Table, rows: list, j: int) -> ro.Roles:
+    """`roles.cell_roles` of a located cell, once per cell while the document's memo lasts
+    (the same cells are located for many figures; Roles are frozen, so one can be shared)."""
+    r = rows[0] if len(rows) == 1 else None
+    year = doc.year
+    m = memo.obj_once(t, "cell_roles", lambda _t: {})
+    key = (None if r is None else id(r), j, year)
+    hit = m.get(key)
+    if hit is None or hit[0] is not r:
+        hit = m[key] = (r, ro.cell_roles(t, r, j, year))
+    return hit[1]
 
 
 def _locate_total(doc, t, col_re, weak, out):
