@@ -5,6 +5,7 @@ becomes a `documents` row with status "error" and a reason; nothing escapes."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ from budgetlens.document.build import build_document
 from budgetlens.document.model import Document
 from budgetlens.document.numbers import cell_value, wan_factor
 from budgetlens.document.tables import is_code, numeric_cells, row_label_for
-from budgetlens.extractors.facts import FACT_COLUMNS
+from budgetlens.extractors.facts import FACT_COLUMNS, Fact
 from budgetlens.extractors.narrative import extract_facts
 from budgetlens.limits import current
 from budgetlens.readers import ReadError, read_blocks_once
@@ -115,29 +116,43 @@ def read_group(paths: list[Path], name: Optional[str] = None) -> Document:
     return doc
 
 
-def cell_rows(doc: Document) -> list[dict]:
-    rows = []
-    source, doc_id = doc.source, doc.doc_id
+def cell_rows(doc: Document, files: Optional[dict] = None) -> list[dict]:
+    """A row per numeric table cell.  Each row is a copy of its table row's template (the
+    columns shared by the row's cells) with the cell's own columns set: copying a dict is
+    cheaper than building one of 19 keys.  `files`: `file` as written → as stored."""
+    rows: list[dict] = []
+    append = rows.append
+    doc_base = dict.fromkeys(CELL_COLUMNS)
+    doc_base["source"], doc_base["doc_id"] = doc.source, doc.doc_id
     for t in doc.tables:
-        labels: dict[int, list] = {}
-        table_id, table_type, title, columns = t.table_id, t.table_type, t.title, t.columns
-        unit = t.unit or None
+        columns = t.columns
+        n_cols = len(columns)
         k = wan_factor(t.unit)  # to_wan's factor, the same for every cell of the table
+        table_base = doc_base.copy()
+        table_base.update(table_id=t.table_id, table_type=t.table_type, title=t.title, unit=t.unit or None)
+        last = None
         for r, j, v in numeric_cells(t):
-            row_labels = labels.get(id(r))
-            if row_labels is None:
-                row_labels = labels[id(r)] = _row_labels(t, r)
-            span = r.spans[j] if j < len(r.spans) else (None, None)
-            box = r.boxes[j] if j < len(r.boxes) else None
-            rows.append({
-                "source": source, "doc_id": doc_id, "table_id": table_id,
-                "table_type": table_type, "title": title, "row": r.index, "column": j,
-                "row_code": r.code, "row_label": row_labels[j] if j < len(row_labels) else row_label_for(t, r, j),
-                "column_label": columns[j] if j < len(columns) else "",
-                "value": v, "unit": unit, "value_wan": None if k is None else round(v * k, 10),
-                "raw": r.cells[j], "start": span[0], "end": span[1],
-                "page": r.page, "file": r.file, "bbox": _box(box) if box else None,
-            })
+            if r is not last:  # a row's cells come one after the other
+                last = r
+                row_labels = _row_labels(t, r)
+                n_labels, spans, boxes, cells = len(row_labels), r.spans, r.boxes, r.cells
+                n_spans, n_boxes = len(spans), len(boxes)
+                row_base = table_base.copy()
+                row_base.update(row=r.index, row_code=r.code, page=r.page,
+                                file=files.get(r.file, r.file) if files is not None else r.file)
+            c = row_base.copy()
+            c["column"] = j
+            c["row_label"] = row_labels[j] if j < n_labels else row_label_for(t, r, j)
+            c["column_label"] = columns[j] if j < n_cols else ""
+            c["value"] = v
+            if k is not None:
+                c["value_wan"] = round(v * k, 10)
+            c["raw"] = cells[j]
+            if j < n_spans:
+                c["start"], c["end"] = spans[j]
+            if j < n_boxes and boxes[j]:
+                c["bbox"] = _box(boxes[j])
+            append(c)
     return rows
 
 
@@ -156,8 +171,7 @@ def _cell_location(doc: Document, key: str) -> tuple:
 def _locate_cell_text(doc: Document, ev: str) -> tuple:
     """An evidence line written by `evidence.cell` (`表名 / 行 / 列 = 值`), or naming a
     table, found in the document's tables: (page, file, bbox)."""
-    for t in doc.tables:
-        name = table_name(t)
+    for t, name in _table_names(doc):
         if not name or not ev.startswith(name):
             continue
         if " = " in ev:
@@ -184,6 +198,60 @@ def _locate_cell_text(doc: Document, ev: str) -> tuple:
             first = t.rows[0] if t.rows else None
             return (first.page if first and first.page else t.page), (first.file if first else t.source), None
     return None, None, None
+
+
+def _fact_row_template() -> dict:
+    """A fact row before its fact is copied in: every column, in order, holding the field's
+    default (what `Fact.as_row` reads of a fact whose instance lacks the field)."""
+    row = dict.fromkeys(FACT_COLUMNS + LOCATION_COLUMNS)
+    for fl in dataclasses.fields(Fact):
+        if fl.name in row and fl.default is not dataclasses.MISSING:
+            row[fl.name] = fl.default
+    return row
+
+
+_FACT_ROW = _fact_row_template()
+
+
+def fact_rows(doc: Document, facts: list, files: dict) -> list[dict]:
+    """`Fact.as_row()` with `locate_fact`'s page, file and bbox, for every fact, in one pass
+    (the place of a figure is worked out once per offset; `files`: `file` as written → as
+    stored)."""
+    out = []
+    template, n = _FACT_ROW, len(_FACT_ROW)
+    placed: dict = {}
+    for f in facts:
+        # `as_row` by copying: the template's columns in order, the fact's fields over them;
+        # what else the fact carries (a mark such as `_pending`) came last, and is dropped
+        row = template.copy()
+        row.update(f.__dict__)
+        if len(row) != n:
+            for k in list(row)[n:]:
+                del row[k]
+        start = f.start
+        page = file = bbox = None
+        if start is not None:
+            loc = placed.get(start)
+            if loc is None:
+                loc = placed[start] = _figure_location(doc, start)
+            page, file, bbox = loc
+            if bbox is not None:
+                bbox = list(bbox)  # a row's own list, as locate_fact gives
+        if page is None and f.table_id is not None and f.row is not None:
+            page, file = _row_place(doc, f.table_id, f.row)
+        row["page"], row["file"], row["bbox"] = page, files.get(file, file), bbox
+        out.append(row)
+    return out
+
+
+def _row_place(doc: Document, table_id, row) -> tuple:
+    """(page, file) of row `row` of table `table_id` (what `_cell_location` gives the key
+    `table_id:row:0`)."""
+    t = _tables_by_id(doc).get(table_id) if isinstance(table_id, str) else None
+    if t is None or type(row) is not int or not 0 <= row < len(t.rows):
+        return None, None
+    r = t.rows[row]
+    return r.page, r.file
 
 
 def locate_fact(doc: Document, row: dict) -> None:
@@ -272,18 +340,31 @@ def _cells_spelling(cells: list[str], value: str) -> Optional[tuple[int, int]]:
 
 
 def _sentences_by_text(doc: Document) -> dict:
+    """stripped text → the first sentence so written (built from the last one back: the
+    first one written last wins)."""
     index = doc.__dict__.get("_sentences_by_text")
     if index is None:
-        index = doc.__dict__["_sentences_by_text"] = {}
-        for x in doc.sentences:
-            index.setdefault(x.text.strip(), x)
+        index = doc.__dict__["_sentences_by_text"] = {x.text.strip(): x for x in reversed(doc.sentences)}
+    return index
+
+
+def _table_names(doc: Document) -> list:
+    """(table, `table_name`) of every table, once per document."""
+    names = doc.__dict__.get("_table_names")
+    if names is None:
+        names = doc.__dict__["_table_names"] = [(t, table_name(t)) for t in doc.tables]
+    return names
+
+
+def _tables_by_id(doc: Document) -> dict:
+    index = doc.__dict__.get("_tables_by_id")
+    if index is None:
+        index = doc.__dict__["_tables_by_id"] = {t.table_id: t for t in doc.tables}
     return index
 
 
 def _cell_of(doc: Document, key: str) -> tuple:
-    index = doc.__dict__.get("_tables_by_id")
-    if index is None:
-        index = doc.__dict__["_tables_by_id"] = {t.table_id: t for t in doc.tables}
+    index = _tables_by_id(doc)
     tid, _, col = key.rpartition(":")
     tid, _, row = tid.rpartition(":")
     t = index.get(tid)
@@ -332,17 +413,12 @@ def _abs_file(f):
 def extract_and_check(doc: Document) -> tuple[list[dict], list[dict], list[dict]]:
     """Facts (with their verdicts), cells and flags of one document; the verdict counts are
     left on the document for its documents row."""
-    cells = cell_rows(doc)
     files = {f: _abs_file(f) for f in doc.sources}
-    for c in cells:
-        c["file"] = files.get(c["file"], c["file"])
+    cells = cell_rows(doc, files)
     fact_objs = extract_facts(doc)
     for f in fact_objs:
         f.source, f.doc_id = doc.source, doc.doc_id
-    facts = [f.as_row() for f in fact_objs]
-    for row in facts:
-        locate_fact(doc, row)
-        row["file"] = files.get(row["file"], row["file"])
+    facts = fact_rows(doc, fact_objs, files)
     flags = []
     found = check_document(doc, fact_objs)
     for fl in found:

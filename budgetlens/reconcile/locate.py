@@ -203,8 +203,20 @@ def code_cell(t: Table, r, code: str) -> Optional[int]:
 
 
 def make(doc: Document, t: Table, rows: list, j: int, fig, weak: bool, value, part=None) -> Cand:
-    roles = ro.cell_roles(t, rows[0] if len(rows) == 1 else None, j, doc.year)
-    return Cand(t, rows, j, fig, weak, value, ro.with_part(roles, part))
+    return Cand(t, rows, j, fig, weak, value, ro.with_part(_cell_roles(doc, t, rows, j), part))
+
+
+def _cell_roles(doc: Document, t: Table, rows: list, j: int) -> ro.Roles:
+    """`roles.cell_roles` of a located cell, once per cell while the document's memo lasts
+    (the same cells are located for many figures; Roles are frozen, so one can be shared)."""
+    r = rows[0] if len(rows) == 1 else None
+    year = doc.year
+    m = memo.obj_once(t, "cell_roles", lambda _t: {})
+    key = (None if r is None else id(r), j, year)
+    hit = m.get(key)
+    if hit is None or hit[0] is not r:
+        hit = m[key] = (r, ro.cell_roles(t, r, j, year))
+    return hit[1]
 
 
 def _locate_total(doc, t, col_re, weak, out):
@@ -317,11 +329,22 @@ def name_key(s: Optional[str]) -> str:
 def column_name(t: Table, j: int) -> str:
     """The name a column gives the cells of a total row: its deepest label that is not a
     total word, a year or a measure; a table's own subject for its bare total column."""
-    path = ro.column_label(t, j).split("/")
-    named = [p for p in path if p and not _TOTAL_WORD.match(p)]
+    return _column_name(ro.column_label(t, j), t.table_type)
+
+
+@functools.lru_cache(maxsize=8192)
+def _column_name(label: str, table_type: str) -> str:
+    """`column_name` of a column so labelled in a table of that type (labels recur in
+    every document of a template: read once)."""
+    named = [p for p in label.split("/") if p and not _TOTAL_WORD.match(p)]
     if named:
         return named[-1]
-    return (_VD.get("total_column_names") or {}).get(t.table_type, "")
+    return (_VD.get("total_column_names") or {}).get(table_type, "")
+
+
+@functools.lru_cache(maxsize=8192)
+def _column_key(label: str, table_type: str) -> str:
+    return name_key(_column_name(label, table_type))
 
 
 def name_index(doc: Document) -> dict:
@@ -330,6 +353,7 @@ def name_index(doc: Document) -> dict:
     table's total row is looked up when a name asks for it (most are never asked for; a
     table without one has no such cells)."""
     out: dict = {}
+    get = out.get
     for t in doc.tables:
         if t.empty:
             continue
@@ -337,11 +361,20 @@ def name_index(doc: Document) -> dict:
         for r in t.rows:
             k = name_key(r.label)
             if len(k) >= 2:
-                out.setdefault(k, []).append((t, r, cols))
+                hit = get(k)
+                if hit is None:
+                    out[k] = [(t, r, cols)]
+                else:
+                    hit.append((t, r, cols))
+        table_type = t.table_type
         for j in cols:
-            k = name_key(column_name(t, j))
+            k = _column_key(ro.column_label(t, j), table_type)
             if len(k) >= 2:
-                out.setdefault(k, []).append((t, None, [j]))
+                hit = get(k)
+                if hit is None:
+                    out[k] = [(t, None, [j])]
+                else:
+                    hit.append((t, None, [j]))
     return out
 
 
