@@ -247,19 +247,12 @@ def _block_at(doc: Document, offset: int) -> Optional[tuple[int, int]]:
         for a, b in paras:
             if a <= offset < b:
                 return a, b
-    spans, starts = memo.once(doc, "narrative_arithmetic_cells", lambda: _cell_spans(doc))
-    if starts is not None:  # in order, none overlapping: only the one starting last at or before may hold it
-        k = bisect.bisect_right(starts, offset) - 1
-        return spans[k] if k >= 0 and spans[k][0] <= offset < spans[k][1] else None
-    return next((span for span in spans if span[0] <= offset < span[1]), None)
-
-
-def _cell_spans(doc: Document) -> tuple:
-    """(every table cell's span, in table, row and cell order; their starts when in order
-    and none overlapping, else None), once per document."""
-    spans = [span for t in doc.tables for r in t.rows for span in r.spans if span and span[0] is not None]
-    ordered = all(a <= b for a, b in spans) and all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1))
-    return spans, ([a for a, _b in spans] if ordered else None)
+    for t in doc.tables:
+        for r in t.rows:
+            for span in r.spans:
+                if span and span[0] is not None and span[0] <= offset < span[1]:
+                    return span
+    return None
 
 
 def _paragraphs(doc: Document) -> tuple:
