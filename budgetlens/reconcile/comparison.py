@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import bisect
 from typing import Optional
 
 import regex
@@ -19,7 +20,7 @@ from budgetlens.reconcile import tolerance as tol
 from budgetlens.reconcile.evidence import fmt, quote
 from budgetlens.reconcile.flags import Flag
 from budgetlens.reconcile.messages import say
-from budgetlens.reconcile.text import year_confirmed
+from budgetlens.reconcile.text import context_free, year_confirmed
 
 FAMILY = "comparison"
 V = gazetteers.load("rules/comparison")
@@ -84,12 +85,38 @@ def _part_changes(doc: Document, facts: list) -> list[Flag]:
 
 
 def _narrative_sentences(doc: Document):
-    prev = None
-    for s in doc.sentences:
-        if s.table_id:
-            continue
-        yield prev, s
-        prev = s
+    """(the narrative sentence before, the sentence) for each narrative sentence that may
+    hold a base-year comparison."""
+    narrative = [s for s in doc.sentences if not s.table_id]
+    keep = _may_hold_base(narrative)
+    for k, s in enumerate(narrative):
+        if keep is None or k in keep:
+            yield (narrative[k - 1] if k else None), s
+
+
+# the base-year pattern depends on the matched text alone: a sentence holds a match only if
+# a match of the sentences joined overlaps it (one at its start, or one begun before it
+# that covers that start)
+_BASE_FREE = context_free(V["base_year_pattern"])
+
+
+def _may_hold_base(narrative: list) -> Optional[set]:
+    """Indices of the sentences a match of BASE_RE over the sentences joined overlaps; None
+    (every sentence) unless the pattern is context-free."""
+    if not _BASE_FREE:
+        return None
+    starts = []
+    at = 0
+    for s in narrative:
+        starts.append(at)
+        at += len(s.text) + 1
+    keep: set = set()
+    for m in BASE_RE.finditer("\n".join(s.text for s in narrative)):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        while k < len(narrative) and starts[k] < m.end():
+            keep.add(k)
+            k += 1
+    return keep
 
 
 def _base_year(doc: Document) -> list[Flag]:

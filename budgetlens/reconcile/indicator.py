@@ -12,6 +12,7 @@ Scopes: the department-wide targets (narrative outside the project tables, and t
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -78,10 +79,10 @@ def table_indicators(t: Table) -> list[Indicator]:
     name_col = 2
     project_col: Optional[int] = None
     project = ""
-    for r in t.rows:
-        cells = _clean_cells(r)
-        if V["indicator_name_header"] in cells:
-            name_col = cells.index(V["indicator_name_header"])
+    header = V["indicator_name_header"]
+    for r, cells in zip(t.rows, _table_cells(t)):
+        if header in cells:
+            name_col = cells.index(header)
             project_col = next((j for j, c in enumerate(cells) if c in V["project_name_labels"]), project_col)
             continue
         project = _project_of(cells, project_col, project)
@@ -119,9 +120,25 @@ def _target_of(c: str) -> tuple:
     return m.group("cmp"), number_with_unit(c[m.end():])
 
 
-def _clean_cells(r: Row) -> list[str]:
-    """A row's cells without whitespace, once per row (read, never changed)."""
-    return memo.obj_once(r, "indicator_clean_cells", lambda x: [_clean(c) for c in x.cells])
+def _table_cells(t: Table) -> list[list[str]]:
+    """Every row's cells without whitespace, once per table (read, never changed)."""
+    return memo.obj_once(t, "indicator_cells", lambda x: [[_clean(c) for c in r.cells] for r in x.rows])
+
+
+def _table_keys(t: Table) -> list[list[str]]:
+    """Every row's cells as label keys (`_label`), once per table."""
+    return memo.obj_once(t, "indicator_keys", lambda x: [[_label(c) for c in cells] for cells in _table_cells(x)])
+
+
+def _positions(t: Table) -> Optional[dict]:
+    """id(row) → its position in `t.rows`, once per table; None unless the rows' indices
+    increase down the table (a block of rows is then a slice)."""
+    def build(x: Table) -> Optional[dict]:
+        idx = [r.index for r in x.rows]
+        if any(a >= b for a, b in zip(idx, idx[1:])):
+            return None
+        return {id(r): k for k, r in enumerate(x.rows)}
+    return memo.obj_once(t, "indicator_positions", build)
 
 
 _PROJECT_NAME_LABELS = frozenset(V["project_name_labels"])
@@ -279,8 +296,7 @@ def _project_name(t: Table) -> str:
 
 def project_name(t: Table) -> str:
     name = _clean(t.title)
-    for r in t.rows[:3]:
-        cells = _clean_cells(r)
+    for cells in _table_cells(t)[:3]:
         if V["title_name_label"] in cells:
             k = cells.index(V["title_name_label"])
             if k + 1 < len(cells) and cells[k + 1]:
@@ -299,16 +315,11 @@ def _label(c: str) -> str:
     return _PART_LEAD.sub("", c)
 
 
-def _row_labels(r: Row) -> tuple:
-    """(cleaned cells, their label keys) of a row, once per row."""
-    cells = _clean_cells(r)
-    return cells, [_label(c) for c in cells]
-
-
-def _labelled_amounts(rows: list[Row], labels: list[str]) -> list[tuple[float, Row, int]]:
+def _labelled_amounts(t: Table, stop: Optional[int], labels: list[str]) -> list[tuple[float, Row, int]]:
+    """(value, row, col) of the first number within two cells right of a cell labelled
+    `labels` (as `_label` keys), in the first `stop` rows of `t` (every row when None)."""
     out = []
-    for r in rows:
-        cells, keys = memo.obj_once(r, "indicator_row_labels", _row_labels)
+    for r, cells, keys in zip(t.rows[:stop], _table_cells(t), _table_keys(t)):
         for k, key in enumerate(keys):
             if key in labels:
                 for j in range(k + 1, min(k + 3, len(cells))):
@@ -321,7 +332,7 @@ def _labelled_amounts(rows: list[Row], labels: list[str]) -> list[tuple[float, R
 
 def project_budget(t: Table) -> Optional[tuple[float, Row, int]]:
     """The `预算数` (or 项目金额/资金总额) stated in a project's performance table."""
-    got = _labelled_amounts(t.rows[:6], V["project_budget_labels"])
+    got = _labelled_amounts(t, 6, V["project_budget_labels"])
     return got[0] if got else None
 
 
@@ -329,10 +340,31 @@ def _project_block(t: Table, row: Row) -> list[Row]:
     """The rows of the project an indicator row belongs to: from the last budget row above
     it (a table continued over pages holds one project per page, each stating its budget)
     down to the row, with the few rows above the budget that name the project."""
+    lo, hi = _block_span(t, row)
+    if hi is not None:
+        return t.rows[lo:hi]
     rows = [r for r in t.rows if r.index <= row.index]
     budget_rows = memo.obj_once(t, "budget_rows", _budget_rows)
     starts = [k for k, r in enumerate(rows) if id(r) in budget_rows]
     return rows[max(0, starts[-1] - 3):] if starts else rows
+
+
+def _block_span(t: Table, row: Row) -> tuple[int, Optional[int]]:
+    """`_project_block` as the slice [lo, hi) of `t.rows`; hi None when the rows' indices do
+    not increase (or `row` is not one of them): the block is then worked out row by row."""
+    pos = _positions(t)
+    k = pos.get(id(row)) if pos is not None else None
+    if k is None or t.rows[k] is not row:
+        return 0, None
+    starts = memo.obj_once(t, "budget_positions", _budget_positions)
+    i = bisect.bisect_right(starts, k) - 1
+    return (max(0, starts[i] - 3) if i >= 0 else 0), k + 1
+
+
+def _budget_positions(t: Table) -> list[int]:
+    """Positions in `t.rows` of the rows that state a project budget, in order."""
+    labels = V["project_budget_labels"]
+    return [k for k, keys in enumerate(_table_keys(t)) if any(key in labels for key in keys)]
 
 
 def _budget_rows(t: Table) -> set:
@@ -343,25 +375,35 @@ def _budget_rows(t: Table) -> set:
 def project_funds(t: Table, row: Row) -> list[tuple[float, Row, int]]:
     """The budget of the indicator's project and the funding parts its table states
     (其中：财政拨款 / 其他资金): [] when the project's block states no budget."""
-    block = _project_block(t, row)
-    b = _labelled_in(t, block, "project_budget_labels")[-1:]
+    lo, hi = _block_span(t, row)
+    if hi is None:
+        block = _project_block(t, row)
+        inside = {id(r) for r in block}
+        within = lambda x: id(x[1]) in inside  # noqa: E731
+    else:
+        pos = _positions(t) or {}
+        within = lambda x: lo <= pos[id(x[1])] < hi  # noqa: E731
+    b = [x for x in _labelled_in(t, "project_budget_labels") if within(x)][-1:]
     if not b:
         return []
-    return b[:1] + [x for x in _labelled_in(t, block, "project_fund_part_labels")
-                    if x[1] is not b[0][1] or x[2] != b[0][2]]
+    return b[:1] + [x for x in _labelled_in(t, "project_fund_part_labels")
+                    if within(x) and (x[1] is not b[0][1] or x[2] != b[0][2])]
 
 
-def _labelled_in(t: Table, block: list[Row], vocab: str) -> list[tuple[float, Row, int]]:
-    """`_labelled_amounts(block, V[vocab])` for rows of `t`, from the table's labelled cells
-    found once per table (a long table has many indicators, each with a block of rows)."""
-    hits = memo.obj_once(t, ("labelled", vocab), lambda _t: _labelled_amounts(t.rows, V[vocab]))
-    inside = {id(r) for r in block}
-    return [x for x in hits if id(x[1]) in inside]
+def _labelled_in(t: Table, vocab: str) -> list[tuple[float, Row, int]]:
+    """`_labelled_amounts` of every row of `t` for `V[vocab]`, once per table (a long table
+    has many indicators, each with a block of rows)."""
+    return memo.obj_once(t, ("labelled", vocab), lambda _t: _labelled_amounts(t, None, V[vocab]))
 
 
 def _block_name(t: Table, row: Row) -> str:
-    for r in _project_block(t, row)[:4]:
-        cells = _clean_cells(r)
+    lo, hi = _block_span(t, row)
+    if hi is not None:
+        block = _table_cells(t)[lo:hi][:4]
+    else:
+        pos = {id(r): k for k, r in enumerate(t.rows)}
+        block = [_table_cells(t)[pos[id(r)]] for r in _project_block(t, row)[:4]]
+    for cells in block:
         for k, c in enumerate(cells):
             if _label(c) in V["project_name_labels"] and k + 1 < len(cells) and cells[k + 1]:
                 return cells[k + 1]

@@ -52,6 +52,18 @@ from budgetlens.reconcile.sangong import SANGONG, check_sangong, sangong_cand, s
 
 FAMILY = "narrative_vs_table"
 _NOT_TOTAL = [re.compile(p) for p in V["not_the_total"]]
+
+
+def _any_of(patterns: list) -> list:
+    """The patterns as one alternation (a text one of them matches somewhere, and only
+    such a text, matches it) when none holds a group; else the patterns as they are."""
+    if any(p.groups or p.flags & ~re.UNICODE for p in patterns):
+        return patterns
+    return [re.compile("|".join(f"(?:{p.pattern})" for p in patterns))] if patterns else []
+
+
+_ANY_NOT_TOTAL = _any_of(_NOT_TOTAL)
+_ANY_NOT_FINAL = _any_of([re.compile(p) for p in V["final_account_not_final"]])
 _FALLBACK = [(re.compile(k), v) for k, v in (V.get("fallback_subjects") or {}).items()]
 _FUND_WORDS = "|".join(w for ws in ro.R["funds"].values() for w in ws)
 _SEPS = "，,；;。：:、\n"
@@ -272,7 +284,7 @@ def one_fund(doc: Document) -> bool:
 
 
 def _one_fund(doc: Document) -> bool:
-    a = [c for spec in V["subjects"][V["one_fund_total_term"]] for c in locate(doc, spec)]
+    a = _term_cands(doc, V["one_fund_total_term"], memo.of(doc).setdefault("term_cands", {}))
     g = locate(doc, {"table": "general_budget_expenditure", "row": None})
     return bool(a and g and tol.agree(a[0].fig, g[0].fig))
 
@@ -344,9 +356,9 @@ def _skip(doc: Document, f) -> bool:
     if (f.qualifier or "") and _NOT_THIS_YEAR.search(f.qualifier or ""):
         return True
     clause = clause_before(doc, f)
-    if any(p.search(clause) for p in _NOT_TOTAL):
+    if any(p.search(clause) for p in _ANY_NOT_TOTAL):
         return True
-    return doc.doc_kind == "final_account" and any(re.search(p, clause) for p in V["final_account_not_final"])
+    return doc.doc_kind == "final_account" and any(p.search(clause) for p in _ANY_NOT_FINAL)
 
 
 def _segments_of(doc: Document, f):
@@ -402,9 +414,7 @@ def _candidates(doc: Document, f, cache: dict) -> tuple[str, str, list[Cand], li
     if terms:
         cands = []
         for term in terms:
-            if term not in cache:
-                cache[term] = [c for spec in V["subjects"][term] for c in locate(doc, spec)]
-            cands += cache[term]
+            cands += _term_cands(doc, term, cache)
         return "amount_vs_table", say("narrative_vs_table.subject_what", subject=c_(f.subject)), cands, []
     if (f.parent and canonical(f.parent) in V["economic_parents"]) or \
             (getattr(f, "term", None) is None and fcode and str(fcode)[:1] in "3"):
@@ -413,6 +423,13 @@ def _candidates(doc: Document, f, cache: dict) -> tuple[str, str, list[Cand], li
             return ("economic.amount_vs_table", say("narrative_vs_table.economic_what", name=name_before(doc, f) or f.subject, code=code),
                     cands_for_code(doc, code, "economic"), [])
     return "", "", [], []
+
+
+def _term_cands(doc: Document, term: str, cache: dict) -> list[Cand]:
+    """The cells the locators of `term` find (gazetteers: `subjects`), once per term in `cache`."""
+    if term not in cache:
+        cache[term] = [c for spec in V["subjects"][term] for c in locate(doc, spec)]
+    return cache[term]
 
 
 def _functional(doc: Document, f, segs, at_path: bool):

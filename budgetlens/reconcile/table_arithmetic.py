@@ -53,7 +53,12 @@ def _figure_of(raw: Optional[str], unit: str) -> tol.Figure:
 
 def _value_cols(t: Table) -> list[int]:
     """Columns holding amounts that add up down the rows: what the header tree calls an
-    amount (not a label, code, 行次/序号 or a rate)."""
+    amount (not a label, code, 行次/序号 or a rate).  Once per table (the hierarchy, the
+    column splits and the 三公 sum all ask)."""
+    return memo.obj_once(t, "value_cols", _value_cols_of)
+
+
+def _value_cols_of(t: Table) -> list[int]:
     info = {c.index: c for c in t.column_info}
     out = set()
     for _r, j, _v in numeric_cells(t):
@@ -129,9 +134,11 @@ def row_codes(t: Table) -> dict[int, str]:
 def _panels(t: Table) -> list[tuple[int, range]]:
     """Code columns and the column range each governs.  A two-panel table (工资福利 on the
     left, 商品和服务 on the right) has two code columns."""
-    counts = {}
+    counts: dict = {}
     for r in t.rows:
         cells = r.cells
+        if not any(map(is_code, cells)):
+            continue
         for j, c in enumerate(cells):
             if not is_code(c):
                 continue
@@ -315,8 +322,13 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
                     return t, r, j
             continue
         rx = re.compile(row_re)
-        for r, cells in zip(t.rows, memo.obj_once(t, "clean_cells", _clean_cells)):
-            hits = [k for k, c in enumerate(cells) if rx.search(c)]
+        filled = rx.search("") is None  # a pattern an empty cell cannot match: only filled cells are tried
+        texts = memo.obj_once(t, "filled_cells", _filled_cells) if filled else None
+        for i, (r, cells) in enumerate(zip(t.rows, memo.obj_once(t, "clean_cells", _clean_cells))):
+            if texts is not None:
+                hits = [k for k, c in texts[i] if rx.search(c)]
+            else:
+                hits = [k for k, c in enumerate(cells) if rx.search(c)]
             if not hits:
                 continue
             k = hits[0] if side != "right" else hits[-1]
@@ -331,6 +343,11 @@ def _locate(doc: Document, table_type: str, row_re: Optional[str], col_re: Optio
 def _clean_cells(t: Table) -> list[list[str]]:
     """Every row's cells without whitespace (once per table)."""
     return [[_clean(c) for c in r.cells] for r in t.rows]
+
+
+def _filled_cells(t: Table) -> list[list[tuple[int, str]]]:
+    """Every row's (column, cell) pairs of its cleaned non-empty cells (once per table)."""
+    return [[(k, c) for k, c in enumerate(cells) if c] for cells in memo.obj_once(t, "clean_cells", _clean_cells)]
 
 
 def _fig_wan(t: Table, r: Row, j: int) -> Optional[tol.Figure]:
