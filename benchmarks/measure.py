@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,19 +66,49 @@ def _sample_tree(pid: int, stop: threading.Event, out: dict, interval: float = 0
     out["tree_cpu_s"] = round(sum(cpu.values()), 2)
 
 
+# Linux keeps a process's peak RSS across exec (signal->maxrss): a command forked from this
+# harness, which holds a few hundred MB by the PDF section, reported at least that as its own
+# peak (one 137 MB PDF run read 315 MB).  So every measured command is forked by a small
+# launcher (a bare Python, ~10 MB), which reports the command's own rusage.
+_LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"{ru.ru_maxrss} {ru.ru_utime!r} {ru.ru_stime!r}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def _launched_rusage(path: str, ru) -> tuple[float, float]:
+    """(maxrss KiB, user+system s) of the launched command, or of the launcher's tree when
+    the launcher could not report."""
+    try:
+        maxrss, user, system = open(path).read().split()
+        return float(maxrss), float(user) + float(system)
+    except (OSError, ValueError):
+        return float(ru.ru_maxrss), ru.ru_utime + ru.ru_stime
+
+
 def run_child(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT, timeout: float = 3600) -> dict:
     """Run `cmd`; {wall_s, cpu_s, tree_cpu_s, rc, maxrss_mb, tree_peak_mb, stdout, stderr, result}.
-    `cpu_s` is user + system of the child and the descendants it reaped (exact for one
-    process); `tree_cpu_s` sums every process of the tree as sampled.  `result` is
-    the JSON after a line starting with 'RESULT ' (what benchmarks.worker prints)."""
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+    `cpu_s` is user + system of the command and the descendants it reaped (exact for one
+    process), `maxrss_mb` its own peak (see _LAUNCHER); `tree_cpu_s` sums every process of the
+    tree as sampled.  `result` is the JSON after a line starting with 'RESULT ' (what
+    benchmarks.worker prints)."""
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe, \
+            tempfile.NamedTemporaryFile("r", suffix=".rusage") as fr:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env or bench_env(), cwd=cwd,
-                             stdin=subprocess.DEVNULL)
+        p = subprocess.Popen([sys.executable, "-S", "-E", "-c", _LAUNCHER, fr.name, *cmd], stdout=fo, stderr=fe,
+                             env=env or bench_env(), cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True)
         stop, tree = threading.Event(), {}
         th = threading.Thread(target=_sample_tree, args=(p.pid, stop, tree), daemon=True)
         th.start()
-        timer = threading.Timer(timeout, p.kill)
+        timer = threading.Timer(timeout, lambda: os.killpg(p.pid, signal.SIGKILL))
         timer.start()
         try:
             _, status, ru = os.wait4(p.pid, 0)
@@ -86,6 +117,7 @@ def run_child(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT, time
             stop.set()
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
+        maxrss_kib, cpu = _launched_rusage(fr.name, ru)
         th.join()
         fo.seek(0)
         fe.seek(0)
@@ -95,8 +127,8 @@ def run_child(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT, time
     for line in out.splitlines():
         if line.startswith("RESULT "):
             result = json.loads(line[7:])
-    return {"wall_s": round(wall, 3), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
-            "tree_cpu_s": tree.get("tree_cpu_s"), "rc": p.returncode, "maxrss_mb": round(ru.ru_maxrss / 1024, 1),
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+            "tree_cpu_s": tree.get("tree_cpu_s"), "rc": p.returncode, "maxrss_mb": round(maxrss_kib / 1024, 1),
             "tree_peak_mb": tree.get("tree_peak_mb"), "stdout": out[-4000:], "stderr": err[-4000:],
             "result": result}
 

@@ -118,6 +118,17 @@ def test_run_child_measures_cpu_and_memory_of_the_child():
     assert r["wall_s"] >= 0.3
 
 
+def test_run_child_reports_the_childs_peak_not_the_harness():
+    """Linux keeps the peak RSS across exec: a child forked straight from a harness holding
+    300 MB reported >= 300 MB.  run_child's launcher makes it the command's own."""
+    held = bytearray(300 * 2**20)
+    held[::4096] = b"\x01" * len(held[::4096])  # touched: resident
+    r = run_child([sys.executable, "-c", "x = b'x' * (20 * 2**20)"])
+    assert r["rc"] == 0
+    assert 20 <= r["maxrss_mb"] < 150, r["maxrss_mb"]
+    del held
+
+
 def test_corpus_plan_is_distinct_and_a_prefix_of_larger_plans():
     small, big = corpus.plan(50, 7), corpus.plan(300, 7)
     assert len(set(big)) == 300
