@@ -155,3 +155,33 @@ def test_export_reviewed_csv_and_xlsx(out, tmp_path):
     assert wb.sheetnames == ["findings", "evidence"]
     assert wb["findings"].cell(2, 1).value == flags[0]["flag_id"]
     assert wb["evidence"].max_row == 1 + len(flags[0]["evidence"])
+
+
+def test_report_leaves_out_dismissed_flags_whatever_the_chunk(out, monkeypatch):
+    """report.html reads each document's flags, tables and verdicts from the store a chunk
+    of documents at a time: the page is the same with one document per chunk as with all
+    in one, and a dismissed flag is left out of both the sections and the counts."""
+    import re
+
+    from budgetlens.report import html as report_html
+    from budgetlens.store.duck import Store
+
+    c = client(out)
+    flags = c.get("/api/flags").json()["flags"]
+    a, b = flags[0]["flag_id"], flags[1]["flag_id"]
+
+    def page(chunk: int) -> str:
+        monkeypatch.setattr(report_html, "CHUNK_DOCS", chunk)
+        with Store(out / "budgetlens.duckdb", read_only=True) as store:
+            return report_html.write_report(store, out / f"r{chunk}.html").read_text(encoding="utf-8")
+
+    before = page(1000)
+    n_before = int(re.search(r"<span id=\"flag-count\">(\d+)<", before).group(1))
+    assert f'id="f-{a}"' in before and f'id="f-{b}"' in before and "dismissed by a reviewer" not in before
+    assert c.post(f"/api/flags/{a}/review", json={"decision": "dismissed"}).status_code == 200
+    assert c.post(f"/api/flags/{b}/review", json={"decision": "confirmed"}).status_code == 200
+    whole, chunked = page(1000), page(1)
+    assert whole == chunked
+    assert f'id="f-{a}"' not in whole and f'id="f-{b}"' in whole
+    assert "1 flag dismissed by a reviewer is not shown" in whole
+    assert int(re.search(r"<span id=\"flag-count\">(\d+)<", whole).group(1)) == n_before - 1

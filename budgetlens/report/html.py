@@ -16,7 +16,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote
 
@@ -323,7 +323,12 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
     if cells is not None and len(cells) and "n" not in cells.columns:
         cells = cells.groupby(["doc_id", "table_id", "table_type", "title", "unit"], dropna=False).size().reset_index(name="n")
     tables = _records(cells[["doc_id", "title", "table_type", "unit", "n"]]) if cells is not None and len(cells) else []
-    return "".join(_generate(_records(docs), list(docs.columns), _records(flags), tables, verdict_summary(facts),
+    flag_rows = _records(flags)
+    flags_by_doc = _by_doc(flag_rows)
+    tables_by_doc = _by_doc(_table_view(t) | {"doc_id": t["doc_id"]} for t in tables)
+    verdict_by_doc = verdict_summary(facts)
+    return "".join(_generate(_records(docs), list(docs.columns), [_flag_key(f) for f in flag_rows],
+                             lambda ids: (flags_by_doc, tables_by_doc, verdict_by_doc),
                              title=title, base=base, n_dismissed=n_dismissed))
 
 
@@ -333,12 +338,57 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(cols, r)) for r in zip(*(df[c].tolist() for c in cols))] if len(df) else []
 
 
-def _generate(docs: list[dict], doc_columns: list[str], flags: list[dict], tables: Iterable[dict],
-              verdict_by_doc: dict, *, title: str = "budgetlens report", base: Optional[Path] = None,
-              n_dismissed: int = 0):
+FlagKey = tuple  # (doc_id, family, severity) of a flag the page shows
+
+
+def _flag_key(f: dict) -> FlagKey:
+    return f["doc_id"], f["family"], f["severity"]
+
+
+def _by_doc(rows: Iterable[dict]) -> dict[str, list[dict]]:
+    """Rows grouped by document, each group in the rows' order (one pass: filtering the
+    whole table per document is quadratic)."""
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["doc_id"], []).append(r)
+    return out
+
+
+def _table_view(t: dict) -> dict:
+    return {"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]), "n": int(t["n"])}
+
+
+# (flags_by_doc, tables_by_doc, verdict_by_doc) of the given documents (or of more)
+Details = tuple[dict, dict, dict]
+CHUNK_DOCS = 250  # documents whose flags, tables and verdicts the page holds at once
+
+
+class _Details:
+    """A document's shown flags, table summaries and verdict summary, fetched `chunk`
+    documents at a time in page order (`fetch(doc_ids) -> Details`): the page holds one
+    chunk's rows, whatever the number of documents."""
+
+    def __init__(self, fetch: Callable[[list], Details], order: list, chunk: Optional[int] = None):
+        self.fetch, self.order, self.chunk = fetch, order, chunk or CHUNK_DOCS
+        self.index = {d: i for i, d in enumerate(order)}
+        self.at, self.data = -1, ({}, {}, {})
+
+    def __call__(self, doc_id) -> tuple[list[dict], Optional[list[dict]], Optional[dict]]:
+        k = self.index[doc_id] // self.chunk
+        if k != self.at:
+            self.data = ({}, {}, {})  # the previous chunk goes before the next comes
+            self.data, self.at = self.fetch(self.order[k * self.chunk:(k + 1) * self.chunk]), k
+        flags, tables, verdicts = self.data
+        return flags.get(doc_id, []), tables.get(doc_id), verdicts.get(doc_id)
+
+
+def _generate(docs: list[dict], doc_columns: list[str], flag_keys: list[FlagKey], fetch: Callable[[list], Details],
+              *, title: str = "budgetlens report", base: Optional[Path] = None, n_dismissed: int = 0):
     """The page, piece by piece (`render` joins it, `write_report` streams it to the file).
-    `docs` and `flags`: rows of those tables (`doc_columns`: the documents' columns);
-    `tables`: rows (doc_id, title, table_type, unit, n) of per-table cell counts."""
+    `docs`: rows of the documents table (`doc_columns`: its columns); `flag_keys`: (doc_id,
+    family, severity) of each flag shown, for the counts; `fetch(doc_ids)`: the shown flags
+    (rows, with their decision), table summaries (`_table_view`) and verdict summary of
+    those documents, by doc_id (see `_Details`)."""
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
     seen_docs: set = set()  # the same content at two sources is one document (the first row)
@@ -346,29 +396,30 @@ def _generate(docs: list[dict], doc_columns: list[str], flags: list[dict], table
     for d in doc_rows:
         d["name"] = _doc_name(d)
     doc_ids = {d["doc_id"] for d in doc_rows}
-    flags = [f for f in flags if f["doc_id"] in doc_ids]
-    n_flags = len(flags)
+    flag_keys = [k for k in flag_keys if k[0] in doc_ids]
+    n_flags = len(flag_keys)
     n_err_docs = sum(1 for d in doc_rows if d["status"] != "ok")
 
     dept = {d["doc_id"]: (d["name"] if _missing(d.get("department")) else d["department"]) for d in doc_rows}
-    sevs = [f["severity"] for f in flags]
-    family_chart = chart_data(_by([f"{fam_label(f['family'])} ({f['family']})" for f in flags], sevs,
+    sevs = [k[2] for k in flag_keys]
+    family_chart = chart_data(_by([f"{fam_label(k[1])} ({k[1]})" for k in flag_keys], sevs,
                                   [f"{fam_label(k)} ({k})" for k in FAMILIES]), "flags by family",
                               label_width=230, chart_id="chart-family")
-    department_chart = chart_data(_by([dept.get(f["doc_id"], "?") for f in flags], sevs, top=15),
+    department_chart = chart_data(_by([dept.get(k[0], "?") for k in flag_keys], sevs, top=15),
                                   "flags by department (top 15)", label_width=230, chart_id="chart-department")
-    # one pass to split rows per document (filtering the whole table per document is quadratic)
-    flags_by_doc: dict[str, list[dict]] = {}
-    for f in flags:
-        flags_by_doc.setdefault(f["doc_id"], []).append(f)
-    tables_by_doc: dict[str, list[dict]] = {}
-    for t in tables:
-        if t["doc_id"] in doc_ids:
-            tables_by_doc.setdefault(t["doc_id"], []).append(
-                {"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]), "n": int(t["n"])})
-    counts = {doc_id: [sum(1 for f in fl if f["severity"] == s) for s in SEVERITIES]
-              for doc_id, fl in flags_by_doc.items()}
-    doc_rows.sort(key=lambda d: (-len(flags_by_doc.get(d["doc_id"], ())), d["name"]))
+    counts: dict[str, list[int]] = {}
+    sev_index = {s: i for i, s in enumerate(SEVERITIES)}
+    for doc_id, _, sev in flag_keys:
+        c = counts.get(doc_id)
+        if c is None:
+            c = counts[doc_id] = [0] * len(SEVERITIES)
+        if sev in sev_index:
+            c[sev_index[sev]] += 1
+    n_of = {doc_id: 0 for doc_id in doc_ids}
+    for k in flag_keys:
+        n_of[k[0]] += 1
+    doc_rows.sort(key=lambda d: (-n_of[d["doc_id"]], d["name"]))
+    details = _Details(fetch, [d["doc_id"] for d in doc_rows])
     verdict_columns = [c for c in VERDICT_COLUMNS if c in doc_columns]
     hrefs = _Hrefs(base)
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -384,23 +435,21 @@ def _generate(docs: list[dict], doc_columns: list[str], flags: list[dict], table
             "url": src if src.lower().startswith(("http://", "https://")) else None,
             "counts": counts.get(doc_id, [0] * len(SEVERITIES)),
             "verdicts": [_v(d.get(c)) for c in verdict_columns],
-            "verdict": verdict_by_doc.get(doc_id),
         })
         view.complete = lambda: full(view)
         return view
 
     def full(view: dict) -> None:
-        """The document's flags and tables, built when its section is written."""
+        """The document's flags, tables and verdicts, built when its section is written."""
         doc_id = view["doc_id"]
-        view.update(families=[], tables=[], n_cells=0)
-        fl = flags_by_doc.get(doc_id, [])
+        fl, summary, verdict = details(doc_id)
+        view.update(families=[], tables=[], n_cells=0, verdict=verdict)
         for fam in sorted(dict.fromkeys(f["family"] for f in fl), key=lambda f: fam_rank.get(f, 99)):
             ff = [f for f in fl if f["family"] == fam]
             sevs = []
             for sev in sorted(dict.fromkeys(f["severity"] for f in ff), key=lambda s: sev_rank.get(s, 9)):
                 sevs.append({"key": sev, "flags": [flag_view(f, labels, base, hrefs) for f in ff if f["severity"] == sev]})
             view["families"].append({"key": fam, "label": fam_label(fam), "n": len(ff), "severities": sevs})
-        summary = tables_by_doc.get(doc_id)
         if summary:
             view["tables"] = summary
             view["n_cells"] = sum(t["n"] for t in summary)
@@ -416,13 +465,14 @@ def _generate(docs: list[dict], doc_columns: list[str], flags: list[dict], table
 
 
 class _DocView(dict):
-    """A document's values for the page; its flags and tables (`families`, `tables`,
-    `n_cells`) are built on first use, so only the section being written holds them."""
+    """A document's values for the page; its flags, tables and verdicts (`families`,
+    `tables`, `n_cells`, `verdict`) are built on first use, so only the section being
+    written holds them."""
 
     complete = None
 
     def __missing__(self, key):
-        if key in ("families", "tables", "n_cells") and self.complete is not None:
+        if key in ("families", "tables", "n_cells", "verdict") and self.complete is not None:
             complete, self.complete = self.complete, None
             complete()
             return self[key]
@@ -453,46 +503,95 @@ _PLAIN_NAMES = {cls: frozenset(dir(cls)) for cls in (dict, _DocView)}
 
 def write_report(store, path: str | Path, sources: list[str] | None = None) -> Path:
     """The report of the store's documents (of `sources` only, when given), written
-    atomically: streamed to a temporary file beside `path`, flushed, renamed over it."""
+    atomically: streamed to a temporary file beside `path`, flushed, renamed over it.
+
+    Memory does not grow with the flags, cells and figures of the run: the counts come from
+    one pass over three columns of the flags, and each document's flags, table summaries and
+    verdicts are read from the store a chunk of documents at a time, in page order."""
     path = Path(path)
     con = store.con
-    only = ""
+    where = []
     if sources is not None:
         con.register("_report_sources", {"source": np.fromiter(sources, dtype=object, count=len(sources))})
-        only = " WHERE source IN (SELECT source FROM _report_sources)"
+        where.append("source IN (SELECT source FROM _report_sources)")
     try:
+        only = f" WHERE {where[0]}" if where else ""
         docs, doc_columns = _frame_rows(con, f"SELECT * FROM documents{only}")
-        flags, _ = _frame_rows(con, f"SELECT * FROM flags{only}")
-        # per-table cell counts only: the report never needs every cell in memory
-        tables = table_summaries(con, only)
+        # reviewers' decisions: a dismissed flag is left out while its figures stay the same
+        reviews = store.review_rows() if hasattr(store, "review_rows") else []
+        flag_keys, n_dismissed = _shown_flag_keys(con, only, reviews)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for piece in _generate(docs, doc_columns, flag_keys, lambda ids: _fetch_details(con, ids, where, reviews),
+                                       base=path.parent, n_dismissed=n_dismissed):
+                    fh.write(piece)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise
     finally:
         if sources is not None:
             con.unregister("_report_sources")
-    # reviewers' decisions: a dismissed flag is left out while its figures stay the same
-    decide(flags, store.review_rows() if hasattr(store, "review_rows") else [])
-    shown = [f for f in flags if f["decision"] != "dismissed"]
-    doc_ids = {d["doc_id"] for d in docs}
-    try:
-        verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()), only=doc_ids)
-    except duckdb.Error:  # a store written before verdicts existed
-        verdict_by_doc = {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for piece in _generate(docs, doc_columns, shown, tables, verdict_by_doc, base=path.parent,
-                                   n_dismissed=len(flags) - len(shown)):
-                fh.write(piece)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
     return path
+
+
+def _shown_flag_keys(con, only: str, reviews: list[dict]) -> tuple[list[FlagKey], int]:
+    """(doc_id, family, severity) of every flag not dismissed, in stored order, and the
+    number dismissed.  Only a flag with a review can be dismissed, so only those are read
+    whole (for their fingerprint, see `decide`)."""
+    reviewed = {r["flag_id"] for r in reviews}
+    keys: list[FlagKey] = []
+    n_dismissed = 0
+    cur = con.execute(f"SELECT doc_id, family, severity, flag_id, rowid FROM flags{only} ORDER BY rowid")
+    pending = []
+    while True:
+        rows = cur.fetchmany(10000)
+        if not rows:
+            break
+        for doc_id, family, severity, flag_id, rowid in rows:
+            keys.append((doc_id, family, severity))
+            if flag_id in reviewed:
+                pending.append((len(keys) - 1, rowid))
+    if pending:
+        con.register("_report_rowids", {"r": np.fromiter((r for _, r in pending), dtype=np.int64, count=len(pending))})
+        try:
+            rows, _ = _frame_rows(con, "SELECT * FROM flags WHERE rowid IN (SELECT r FROM _report_rowids) ORDER BY rowid")
+        finally:
+            con.unregister("_report_rowids")
+        decide(rows, reviews)
+        gone = {i for (i, _), f in zip(pending, rows) if f["decision"] == "dismissed"}
+        n_dismissed = len(gone)
+        keys = [k for i, k in enumerate(keys) if i not in gone]
+    return keys, n_dismissed
+
+
+def _fetch_details(con, doc_ids: list, where: list[str], reviews: list[dict]) -> Details:
+    """`Details` of some documents, read from the store: their flags in stored order with
+    their decisions (dismissed ones left out), table summaries and verdict summaries."""
+    con.register("_report_chunk", {"doc_id": np.fromiter(doc_ids, dtype=object, count=len(doc_ids))})
+    try:
+        cond = " WHERE " + " AND ".join(where + ["doc_id IN (SELECT doc_id FROM _report_chunk)"])
+        flags, _ = _frame_rows(con, f"SELECT * FROM flags{cond} ORDER BY rowid")
+        decide(flags, reviews)
+        flags_by_doc = _by_doc(f for f in flags if f["decision"] != "dismissed")
+        del flags
+        tables_by_doc = _by_doc(_table_view(t) | {"doc_id": t["doc_id"]} for t in table_summaries(con, cond))
+        try:
+            verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()
+                                                     + " AND doc_id IN (SELECT doc_id FROM _report_chunk)"),
+                                       only=set(doc_ids))
+        except duckdb.Error:  # a store written before verdicts existed
+            verdict_by_doc = {}
+    finally:
+        con.unregister("_report_chunk")
+    return flags_by_doc, tables_by_doc, verdict_by_doc
 
 
 def table_summaries(con, where: str = "") -> list[dict]:
