@@ -64,12 +64,12 @@ def prefect_dask_mapper(workers: int, info: dict):
     its pool) on the project's DaskTaskRunner (pipelines.flows.make_task_runner('dask'), what
     `budgetlens process --runner dask` uses).  The Prefect API server is started before the
     clock (e2e); the Dask cluster starts inside the timed run, as it does for a user."""
-    from budgetlens.pipelines.flows import make_task_runner, no_heartbeat, run_batches_flow
+    from budgetlens.pipelines.flows import batch_results, make_task_runner, no_heartbeat, run_batches_flow
 
     def m(bs):
         fl = run_batches_flow.with_options(task_runner=make_task_runner("dask", workers=workers))
         with no_heartbeat():
-            yield from fl(list(bs))
+            yield from batch_results(fl(list(bs)))
     return m
 
 
