@@ -116,7 +116,7 @@ def clean(inputs, tmp_path_factory) -> dict:
     return got
 
 
-@pytest.mark.parametrize("step", ["delete", "documents", "facts", "cells", "flags", "files", "commit"])
+@pytest.mark.parametrize("step", ["documents", "facts", "cells", "flags", "files", "commit"])
 def test_a_failed_write_stores_nothing_of_its_batch_and_a_rerun_completes_it(step, inputs, clean, tmp_path,
                                                                              monkeypatch, capsys):
     out = tmp_path / "out"
@@ -133,6 +133,24 @@ def test_a_failed_write_stores_nothing_of_its_batch_and_a_rerun_completes_it(ste
 
     assert run(inputs, out) == 0
     assert "2 unchanged since an earlier run (skipped)" in capsys.readouterr().out  # exactly what was missing
+    assert results(out) == clean
+
+
+def test_a_failed_delete_of_earlier_rows_keeps_them_and_a_rerun_replaces_them(inputs, clean, tmp_path, monkeypatch,
+                                                                             capsys):
+    """Earlier rows are deleted only for documents the store holds (a first run's batches
+    delete nothing): here a recomputed batch, whose failed DELETE leaves those rows whole."""
+    out = tmp_path / "out"
+    assert run(inputs, out) == 0
+    with monkeypatch.context() as m:
+        fault = install(m, Fault(STEPS["delete"], nth=2))  # the second batch's
+        code = run(inputs, out, "--recompute")
+    assert fault.fired, "no delete statement in the second batch"
+    err = capsys.readouterr().err
+    assert code == 4
+    assert_one_paragraph(err, "No space left on device", "Nothing of this batch (2 document(s)) was recorded")
+    assert_consistent(out, 4)  # the first batch replaced, the second's earlier rows kept
+    assert run(inputs, out, "--recompute") == 0
     assert results(out) == clean
 
 

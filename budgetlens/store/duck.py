@@ -400,6 +400,8 @@ class Store:
         self.path = Path(path)
         self.con = None
         self.checkpoint_failure: Optional[BaseException] = None  # set by close()
+        # the doc_ids and sources the four tables may hold (see _may_hold), None: not read yet
+        self._held: Optional[tuple[set, set]] = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -551,6 +553,7 @@ class Store:
             counts = df["doc_id"].value_counts().to_dict() if df is not None and len(df) else {}
             docs[col] = [int(counts.get(d, 0)) for d in docs["doc_id"]]
         frames = {**frames, "documents": docs}
+        self._held = None  # its rows are not followed: read again at the next write
         ids = _object_columns({"doc_id": list(dict.fromkeys(str(x) for x in docs["doc_id"]))})
         sources = _object_columns({"source": list(dict.fromkeys(str(x) for x in docs["source"]))})
         with self._transaction(f"Storing the results of {ids.num_rows} document(s)") as state:
@@ -604,23 +607,43 @@ class Store:
             if files:
                 self.write_files(files, run_id)
             return
-        ids = _object_columns({"doc_id": list(dict.fromkeys(str(x) for x in docs["doc_id"]))})
-        sources = _object_columns({"source": list(dict.fromkeys(str(x) for x in docs["source"]))})
-        with self._transaction(f"Storing the results of {ids.num_rows} document(s)") as state:
-            self.con.register("_ids", ids)
-            self.con.register("_sources", sources)
+        ids = list(dict.fromkeys(str(x) for x in docs["doc_id"]))
+        sources = list(dict.fromkeys(str(x) for x in docs["source"]))
+        with self._transaction(f"Storing the results of {len(ids)} document(s)") as state:
+            earlier = self._may_hold(ids, sources, state)
+            if earlier:
+                self.con.register("_ids", _object_columns({"doc_id": ids}))
+                self.con.register("_sources", _object_columns({"source": sources}))
             for name in TABLES:
-                self._delete_earlier(name, state)
+                if earlier:
+                    self._delete_earlier(name, state)
                 t = tables.get(name)
                 if t is None or t.num_rows == 0:
                     continue
                 state["doing"] = f"writing {name}"
                 self._insert(name, t, SCHEMA[name])
-            self.con.unregister("_ids")
-            self.con.unregister("_sources")
+            if earlier:
+                self.con.unregister("_ids")
+                self.con.unregister("_sources")
             if files:
                 state["doing"] = "writing files"
                 self._replace_files(files, run_id)
+        if self._held is not None:  # committed: what the tables now also hold
+            for t in tables.values():
+                self._held[0].update(t["doc_id"])
+                self._held[1].update(t["source"])
+
+    def _may_hold(self, ids: list[str], sources: list[str], state: dict) -> bool:
+        """Whether a table may hold rows of these documents or sources (for `_delete_earlier`,
+        each of whose DELETEs reads a whole table: a run's batches of new documents need none).
+        The doc_ids and sources of every row are read once, then followed by `_write_tables`
+        as it commits: this Store is the store's one writer (its lock), and the other writes of
+        these tables (`_write_frames`, `replace_family_flags`) have them read again."""
+        if self._held is None:
+            state["doing"] = "reading the stored documents"
+            rows = self.con.execute(" UNION ".join(f'SELECT doc_id, source FROM "{t}"' for t in TABLES)).fetchall()
+            self._held = ({r[0] for r in rows}, {r[1] for r in rows})
+        return not (self._held[0].isdisjoint(ids) and self._held[1].isdisjoint(sources))
 
     def write_files(self, files: list[dict], run_id: str) -> None:
         """Record `files` (row dicts of FILES' columns but run_id and finished)."""
@@ -704,6 +727,7 @@ class Store:
         `flags`: row dicts or a DataFrame."""
         if not doc_ids:
             return
+        self._held = None  # its rows are not followed: read again at the next write
         with self._transaction(f"Storing the {family} flags") as state:
             state["doing"] = "writing flags"
             self.con.register("_fam_ids", _object_columns({"doc_id": list(doc_ids)}))
