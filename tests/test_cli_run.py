@@ -59,6 +59,34 @@ def test_run_with_corrupt_file_among_good_ones(tmp_path):
     assert con.execute("select count(*) from table_cells").fetchone()[0] == len(cells)
 
 
+def test_file_name_not_utf8_is_an_error_row_and_the_rest_is_stored(tmp_path):
+    """A name of bytes that are not UTF-8 (a Linux file system allows them) cannot be stored
+    as text: that file is an error row named by its escaped bytes, the others are processed,
+    with one worker and with two, and a re-run replaces the row.  (Before, the run stopped
+    with a traceback while pairing the inputs.)"""
+    import os
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    shutil.copy(SEED_000, inp)
+    shutil.copy(SEED_002, inp)
+    shutil.copy(SEED_002, os.fsencode(inp) + b"/bad\xff\xfename.txt")
+    shutil.copy(SEED_000, inp / "copy.txt")
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        for _ in range(2):
+            res = run_cli("run", str(inp), "--out", str(out), "--quiet", "--workers", workers)
+            assert res.returncode == 0, res.stderr
+            con = duckdb.connect(str(out / "budgetlens.duckdb"), read_only=True)
+            rows = dict(con.execute("SELECT source, status FROM documents").fetchall())
+            con.close()
+            bad = str(inp / "bad\\xff\\xfename.txt")
+            assert rows[bad] == "error" and rows[str(inp / "002_12a0a1313b8a7506.txt")] == "ok"
+            assert len(rows) == 3  # copy.txt is the same bytes as 000: a duplicate, not a document
+        docs = pd.read_parquet(out / "documents.parquet")
+        assert "rename the file" in docs.set_index("source").loc[bad, "error"]
+
+
 def test_bad_arguments_exit_non_zero(tmp_path):
     assert run_cli("run", str(tmp_path / "nope"), "--out", str(tmp_path / "o")).returncode != 0
 

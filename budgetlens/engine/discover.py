@@ -81,3 +81,18 @@ def discover(paths: list[str | Path], exclude: list[str | Path] = ()) -> list[Pa
 def group_sources(files: list[Path]) -> list[list[Path]]:
     """Files that are one disclosure (narrative + tables published apart) in one group."""
     return pair_sources(files)
+
+
+def unnamable(files: list[Path]) -> tuple[list[Path], list[str]]:
+    """`files` split into those whose path is text and those whose path is not valid UTF-8
+    (bytes a Linux file system allows; Python gives them as lone surrogates, which the store
+    cannot hold as text), the latter named by their bytes escaped (`\\xff`)."""
+    ok: list[Path] = []
+    bad: list[str] = []
+    for f in files:
+        try:
+            str(f).encode("utf-8")
+            ok.append(f)
+        except UnicodeEncodeError:
+            bad.append(os.fsencode(f).decode("utf-8", "backslashreplace"))
+    return ok, bad

@@ -35,8 +35,8 @@ from budgetlens.store.duck import (
 )
 
 from .corpus import cross_document_flags
-from .discover import discover
-from .process import DocResult, is_transient, process_group, rows
+from .discover import discover, unnamable
+from .process import DocResult, _error_row, is_transient, process_group, rows
 from .workers import gc_tuned, pool_map, prestart
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def run_job(
     out.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id()
     started = datetime.now(timezone.utc).isoformat()
-    files = discover(paths, exclude=[out])
+    files, badly_named = unnamable(discover(paths, exclude=[out]))
     if workers > 1 and map_batches is sequential and len(files) >= 2 * workers:
         prestart()  # the workers' forkserver warms up while the inputs are paired and hashed
 
@@ -344,7 +344,8 @@ def run_job(
 
         map_batches, size = use_workers(map_batches, workers, batch_size, len(todo), lim)
         todo_batches = batches(todo, size)
-        progress = Progress(len(todo), quiet, len(todo_batches))
+        map_batches = _reporting_unnamable(map_batches, badly_named)
+        progress = Progress(len(todo) + len(badly_named), quiet, len(todo_batches) + bool(badly_named))
         doc_of_source: dict[str, str] = {}
         dup_docs: list[tuple] = []
 
@@ -449,6 +450,21 @@ def group_files(store, files: list[Path], fingerprint: str,
                             for p, pr in computed.items() if str(p) in stats], fingerprint)
     profs = {**{Path(p): pairing.Profile(Path(p), *v) for p, v in known.items()}, **computed}
     return pairing.pair_profiles(files, profs)
+
+
+def _reporting_unnamable(map_batches: Callable, names: list[str]) -> Callable:
+    """`map_batches`, with a first batch of an error row per file whose name is not valid
+    UTF-8 (`discover.unnamable`): the user learns which file to rename, and the other
+    documents are processed as ever.  Its doc_id is the escaped name's, so a re-run
+    replaces the row."""
+    if not names:
+        return map_batches
+    reason = "the file name is not valid UTF-8, so it cannot be stored: rename the file to process it"
+
+    def mapper(bs: list[Batch]) -> Iterable[list[DocResult]]:
+        yield [DocResult(_error_row([Path(n)], "error", reason)) for n in names]
+        yield from map_batches(bs)
+    return mapper
 
 
 def use_workers(map_batches: Callable, workers: int, batch_size: int, n_docs: int, lim,
