@@ -46,3 +46,25 @@ def test_flags_written_apart_are_replaced_with_their_document(tmp_path):
         store.replace_family_flags("cross_document", ["z"], [{"doc_id": "z", "source": "z.txt", "rule": "x"}], "r1")
         store.write(_frames("z", "z.txt", 1), "r1")
         assert store.con.execute("SELECT count(*) FROM flags").fetchone()[0] == 0
+
+
+def test_a_value_the_store_refuses_is_that_documents_error_not_a_storage_failure(tmp_path):
+    """A lone surrogate in a text (what a broken text layer can give) aborts DuckDB's
+    transaction: the batch is retried document by document, that document becomes an error
+    row and the other is stored; the run goes on (before, cleaning up inside the aborted
+    transaction raised, which read as a failure of the machine and stopped the run)."""
+    from budgetlens.engine.process import DocResult
+    from budgetlens.engine.run import _store_batch, batch_rows
+
+    def result(doc_id: str, sentence: str) -> DocResult:
+        fr = _frames(doc_id, f"{doc_id}.txt", 2)
+        fr["facts"][0]["sentence"] = sentence
+        return DocResult(fr["documents"][0], facts=fr["facts"], cells=fr["table_cells"])
+
+    results = [result("a", "bad \udcff text"), result("b", "fine")]
+    with Store(tmp_path / "s.duckdb") as store:
+        _store_batch(store, batch_rows(results, results), results, results, "r1", None)
+        docs = {d: (s, e) for d, s, e in store.con.execute("SELECT doc_id, status, error FROM documents").fetchall()}
+        assert docs["b"] == ("ok", None)
+        assert docs["a"][0] == "error" and "refused by the store" in docs["a"][1]
+        assert _counts(store)["facts"] == {"b": 2}

@@ -598,8 +598,16 @@ class Store:
             names = ", ".join(f'"{c}"' for c in types)
             casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in types.items())
             self.con.execute(f'INSERT INTO "{name}" ({names}) SELECT {casts} FROM _rows')
-        finally:
-            self.con.unregister("_rows")
+        except Exception:
+            # a value the database refuses (a lone surrogate in a text) aborts the transaction,
+            # in which nothing more can run, not even `unregister`: the refusal is what the
+            # caller must see (a document's data, not the machine); the next register replaces it
+            try:
+                self.con.unregister("_rows")
+            except duckdb.Error:
+                pass
+            raise
+        self.con.unregister("_rows")
 
     def _write_tables(self, tables: dict[str, Columns], run_id: str, files: Optional[list[dict]]) -> None:
         docs = tables["documents"]
