@@ -77,6 +77,17 @@ def test_fuller_form_printed_elsewhere():
     assert md.department == "中共江苏省委办公厅"
 
 
+def test_fuller_form_printed_across_spaces_and_lines():
+    paras = _paras("江苏省委办公厅2017年度部门预算")
+    text = "江苏省委办公厅2017年度部门预算\n中 共\n江苏省委\u3000办公厅是省委的工作机关。"
+    assert read_metadata(paras, ["n.pdf"], text).department == "中共江苏省委办公厅"
+    # the prefix printed, but not in front of the name; or the name past the text searched
+    elsewhere = "中共中央有关规定。江苏省委办公厅是省委的工作机关。"
+    assert read_metadata(paras, ["n.pdf"], elsewhere).department == "江苏省委办公厅"
+    far = "中共中央有关规定" + "。" * 200_000 + "中共江苏省委办公厅"
+    assert read_metadata(paras, ["n.pdf"], far).department == "江苏省委办公厅"
+
+
 def _doc(region, province, year, kind="budget", scope="department", types=()):
     d = Document(doc_id="x", source="x.pdf", format="pdf", region=region, province=province, year=year,
                  doc_kind=kind, scope=scope)

@@ -131,7 +131,9 @@ def _lay_out(blocks: list[Block]) -> tuple[str, list[Laid]]:
                 continue
             parts.append(t)
             parts.append("\n")
-            laid.append((Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines), (pos, pos + len(t))))
+            if t is not b.text:  # (normalised text is the reader's own string when nothing changed)
+                b = Block(kind="para", text=t, page=b.page, source=b.source, lines=b.lines)
+            laid.append((b, (pos, pos + len(t))))
             pos += len(t) + 1
         else:
             rows = [list(map(normalize_cell, r)) for r in b.rows]
@@ -194,8 +196,9 @@ def _add_paragraph(doc: Document, laid: list[Laid], idx: int, b: Block, span: tu
         # (fields in order: start end text section paragraph table_id row col page file bbox)
         doc.sentences.append(Sentence(a + s, a + t, text[s:t], section, pi, None, None, None, page or page0,
                                       source, bbox))
-    # a note right after a table that declares it empty
-    if doc.tables and _follows_table(laid, idx) and EMPTY_NOTE.search(b.text):
+    # a note right after a table that declares it empty (the anchored pattern fails at once
+    # on other paragraphs: tested before the walk back to the table)
+    if doc.tables and EMPTY_NOTE.search(b.text) and _follows_table(laid, idx):
         tbl = doc.tables[-1]
         if tbl.empty_note is None:
             tbl.empty_note = b.text

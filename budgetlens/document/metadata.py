@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+import regex
+
 from budgetlens.document.model import Document
 from budgetlens.gazetteers import load, templates
 from budgetlens.gazetteers.names import (
@@ -43,6 +45,9 @@ TITLE_MAX = 60  # characters of a title line (without spaces)
 _FILE_PREFIX = re.compile(META["file_prefix_pattern"])
 # the characters str.isspace counts as whitespace and names.squeeze (regex's \s) does not
 _NOT_REGEX_SPACE = re.compile("[\x1c-\x1f]")
+FULLER_TEXT = 200_000  # characters of the text searched for a fuller form of the body's name
+# each fuller prefix (中共) as it is printed: whitespace between its characters is squeezed out
+_PRINTED_PREFIX = {p: regex.compile(r"\s*".join(map(regex.escape, p))) for p in META["fuller_prefixes"]}
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -169,11 +174,21 @@ def same_body(a: str, b: str) -> bool:
     return a in b or b in a
 
 
-def _fuller(name: str, texts: list[str]) -> str:
+def _fuller(name: str, text: str, others: list[str]) -> str:
     """The fuller form of `name` (中共 + 江苏省委办公厅) when the document prints it, in the
-    text or as another witness's name (中国共产党江苏省委员会办公厅 abbreviates to it)."""
+    squeezed text or as another witness's name (中国共产党江苏省委员会办公厅 abbreviates to it).
+    The text is squeezed only when it prints the prefix at all (most never do)."""
+    squeezed = None
     for p in META["fuller_prefixes"]:
-        if not name.startswith(p) and any((p + name) in t for t in texts):
+        if name.startswith(p):
+            continue
+        if any((p + name) in t for t in others):
+            return p + name
+        if _PRINTED_PREFIX[p].search(text, 0, FULLER_TEXT) is None:
+            continue
+        if squeezed is None:
+            squeezed = _squeeze_long(text[:FULLER_TEXT])
+        if (p + name) in squeezed:
             return p + name
     return name
 
@@ -185,7 +200,7 @@ def read_metadata(paras: list[Block], sources: list[str], text: str = "") -> Met
     if named:
         w, dept = named[0]
         others = [_abbreviate(d) for _, d in named]
-        md.department = _fuller(dept, [_squeeze_long(text[:200000]), *others])
+        md.department = _fuller(dept, text, others)
         md.origin = w.origin
         md.title = w.line
     # year, kind and scope: from the first witness that carries them
