@@ -331,8 +331,9 @@ def _title_for(laid, idx: int) -> tuple[str, Optional[str]]:
         if b.kind == "table":
             break
         t = b.text
-        unit = unit or unit_of(t)
-        if unit_of(t) and len(t) < 30:
+        own_unit = unit_of(t)
+        unit = unit or own_unit
+        if own_unit and len(t) < 30:
             continue
         if EMPTY_NOTE.search(t) or t.startswith("注"):
             continue
