@@ -325,7 +325,7 @@ def render(docs: pd.DataFrame, flags: pd.DataFrame, cells: pd.DataFrame, title: 
     tables = _records(cells[["doc_id", "title", "table_type", "unit", "n"]]) if cells is not None and len(cells) else []
     flag_rows = _records(flags)
     flags_by_doc = _by_doc(flag_rows)
-    tables_by_doc = _by_doc(_table_view(t) | {"doc_id": t["doc_id"]} for t in tables)
+    tables_by_doc = _tables_by_doc(tables)
     verdict_by_doc = verdict_summary(facts)
     return "".join(_generate(_records(docs), list(docs.columns), [_flag_key(f) for f in flag_rows],
                              lambda ids: (flags_by_doc, tables_by_doc, verdict_by_doc),
@@ -354,8 +354,13 @@ def _by_doc(rows: Iterable[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def _table_view(t: dict) -> dict:
-    return {"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]), "n": int(t["n"])}
+def _tables_by_doc(summaries: Iterable[dict]) -> dict[str, list[dict]]:
+    """Per-table cell counts (rows of `table_summaries`) as the page shows them, by document."""
+    out: dict[str, list[dict]] = {}
+    for t in summaries:
+        out.setdefault(t["doc_id"], []).append(
+            {"title": _v(t["title"]), "table_type": _v(t["table_type"]), "unit": _v(t["unit"]), "n": int(t["n"])})
+    return out
 
 
 # (flags_by_doc, tables_by_doc, verdict_by_doc) of the given documents (or of more)
@@ -387,7 +392,7 @@ def _generate(docs: list[dict], doc_columns: list[str], flag_keys: list[FlagKey]
     """The page, piece by piece (`render` joins it, `write_report` streams it to the file).
     `docs`: rows of the documents table (`doc_columns`: its columns); `flag_keys`: (doc_id,
     family, severity) of each flag shown, for the counts; `fetch(doc_ids)`: the shown flags
-    (rows, with their decision), table summaries (`_table_view`) and verdict summary of
+    (rows, with their decision), table summaries (`_tables_by_doc`) and verdict summary of
     those documents, by doc_id (see `_Details`)."""
     labels = _labels()
     fam_label = lambda k: labels["families"].get(k, k)  # noqa: E731
@@ -582,7 +587,7 @@ def _fetch_details(con, doc_ids: list, where: list[str], reviews: list[dict]) ->
         decide(flags, reviews)
         flags_by_doc = _by_doc(f for f in flags if f["decision"] != "dismissed")
         del flags
-        tables_by_doc = _by_doc(_table_view(t) | {"doc_id": t["doc_id"]} for t in table_summaries(con, cond))
+        tables_by_doc = _tables_by_doc(table_summaries(con, cond))
         try:
             verdict_by_doc = summarise(_stream_dicts(con, ordered_facts_query()
                                                      + " AND doc_id IN (SELECT doc_id FROM _report_chunk)"),
