@@ -84,6 +84,30 @@ def test_process_after_crawl_skips_unchanged(portal, tmp_path):
     assert (tmp_path / "data" / "report.html").is_file()
 
 
+def test_process_of_an_unchanged_crawl_parses_nothing(portal, tmp_path, monkeypatch):
+    """A scheduled `process` pairs the raw store's files from the profiles the store
+    remembers: an unchanged crawl parses no file (each run used to read every file of the
+    raw store to pair it), and the first run parses each file once."""
+    from budgetlens import readers
+    from budgetlens.crawler import load_config
+    from budgetlens.crawler.crawl import crawl
+    from budgetlens.crawler.inputs import process_raw
+
+    parsed: list = []
+    real = readers._dispatch
+    monkeypatch.setattr(readers, "_dispatch", lambda path, fmt, lim: parsed.append(path) or real(path, fmt, lim))
+    config = load_config(write_config(tmp_path, portal))
+    crawl(config)
+    s1 = process_raw(config)
+    assert s1.processed == len(portal.expected_documents) + 1
+    assert parsed and len(parsed) == len(set(parsed))  # each file once: pairing's read is the document's
+    parsed.clear()
+    crawl(config)
+    s2 = process_raw(config)
+    assert s2.processed == 0 and parsed == []
+    assert not list(config.store_path.parent.glob(".read-ahead*"))
+
+
 def test_changed_document_is_fetched_and_reprocessed(portal, tmp_path):
     from budgetlens.crawler import load_config
     from budgetlens.crawler.crawl import crawl

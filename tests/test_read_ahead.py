@@ -116,3 +116,104 @@ class _NoMemory:
 
     def remember_pairing(self, rows, fingerprint):
         pass
+
+
+# ---------------------------------------------------------------- Spill: kept on disk
+
+def _spill(tmp_path, **kw) -> readers.Spill:
+    folder = tmp_path / "spill"
+    folder.mkdir(exist_ok=True)
+    return readers.Spill(folder, **kw)
+
+
+def test_spill_gives_a_costly_read_once(tmp_path):
+    a, b = _samples(tmp_path)
+    spill = _spill(tmp_path, min_seconds=0)
+    blocks = spill.read(a)
+    assert len(list(spill.folder.iterdir())) == 1
+    fmt, got = spill.take(a)
+    assert (fmt, got) == readers.read_blocks(a) and got == blocks
+    assert spill.take(a) is None and spill.take(b) is None  # given once; b never read
+    assert list(spill.folder.iterdir()) == []  # taken is deleted
+
+
+def test_spill_reads_a_cheap_file_again(tmp_path):
+    a, _b = _samples(tmp_path)
+    spill = _spill(tmp_path, min_seconds=60)
+    spill.read(a)
+    assert spill.take(a) is None and list(spill.folder.iterdir()) == []
+
+
+def test_spill_reads_a_changed_file_again(tmp_path):
+    a, _b = _samples(tmp_path)
+    spill = _spill(tmp_path, min_seconds=0)
+    spill.read(a)
+    a.write_text(a.read_text(encoding="utf-8") + "\n补充一段。\n", encoding="utf-8")
+    os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 10**9))
+    assert spill.take(a) is None
+
+
+def test_spill_bounded_per_process_and_by_free_disk(tmp_path, monkeypatch):
+    a, b = _samples(tmp_path)
+    spill = _spill(tmp_path, min_seconds=0, max_bytes=1)
+    spill.read(a)
+    spill.read(b)  # over the budget: not kept
+    assert spill.take(a) is not None and spill.take(b) is None
+    roomy = readers.Spill(tmp_path / "spill", min_seconds=0)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(readers.shutil, "disk_usage",
+                        lambda p: usage._replace(free=readers.SPILL_RESERVE - 1, total=readers.SPILL_RESERVE))
+    roomy.folder = tmp_path / "other"
+    roomy.folder.mkdir()
+    roomy.read(a)  # the disk is nearly full: not kept
+    assert roomy.take(a) is None and list(roomy.folder.iterdir()) == []
+
+
+def test_read_ahead_spills_what_memory_cannot_keep(tmp_path):
+    files = _samples(tmp_path)
+    one = readers.ReadAhead(max(_chars(f) for f in files), spill=_spill(tmp_path, min_seconds=0))
+    runner.group_files(_NoMemory(), files, "fp", one)  # last to first: the second file is let go
+    assert len(list(one.spill.folder.iterdir())) == 1
+    assert one.take(files[1]) == readers.read_blocks(files[1])  # from disk
+    assert one.take(files[0]) == readers.read_blocks(files[0])  # from memory
+    assert list(one.spill.folder.iterdir()) == []
+
+
+def _doc_rows(results) -> list[str]:
+    return [repr({k: v for k, v in r.document.items() if k not in ("read_seconds", "process_seconds")})
+            for r in results]
+
+
+def test_what_a_worker_profiled_is_not_parsed_again(tmp_path, monkeypatch):
+    """A pool worker reads and profiles files to pair them (runner.profile_files); the
+    worker that processes their documents takes the blocks from the spill folder."""
+    files = _samples(tmp_path)
+    batch = [[str(f)] for f in files]
+    expected = runner.process_packed(batch)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    monkeypatch.setattr(readers, "SPILL_MIN_SECONDS", 0)
+    profiles = runner.profile_files(str(folder), 10**9, [str(f) for f in files])
+    assert [p for p, _pr in profiles] == [str(f) for f in files]
+    assert {Path(p): pr for p, pr in profiles} == pairing.profiles(files)
+    parsed = _counting(monkeypatch)
+    got = runner.process_packed_taking(str(folder), batch)
+    assert parsed == [] and list(folder.iterdir()) == []
+    assert _doc_rows(got) == _doc_rows(expected)
+    assert {k: v.num_rows for k, v in got.tables.items()} == {k: v.num_rows for k, v in expected.tables.items()}
+
+
+def test_run_with_workers_leaves_no_spill_and_removes_a_killed_runs(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):  # six distinct documents: enough for the pool of 2 to pair and process them
+        for p in sorted((ROOT / "samples").iterdir()):
+            (src / f"{i}_{p.name}").write_text(p.read_text(encoding="utf-8") + f"\n附注：第{i}份。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".read-ahead.tmp-4242"  # a killed run's
+    stale.mkdir()
+    (stale / "x.pickle").write_bytes(b"x")
+    summary = runner.run_job([str(src)], out, quiet=True, write_report=False, workers=2)
+    assert summary.documents == 6 and summary.errors == 0
+    assert not [p for p in out.iterdir() if p.name.startswith(".read-ahead")]

@@ -7,20 +7,23 @@ skipped, so a re-run after an unchanged crawl does no work, and a code change re
 everything once."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 from urllib.parse import unquote, urlsplit
 
 from budgetlens import limits as limits_mod
+from budgetlens import readers
 from budgetlens.engine.discover import group_sources
 from budgetlens.engine.process import DOC_COLUMNS, DocResult, process_group
-from budgetlens.engine.run import Progress, finish_run, run_batches, use_workers
+from budgetlens.engine.run import Progress, finish_run, group_files, plan_reads, run_batches, use_workers
 from budgetlens.engine.run import pipeline_fingerprint as engine_fingerprint
+from budgetlens.engine.workers import gc_tuned
 from budgetlens.report import write_report as write_report_to
 from budgetlens.store import ExportError, Store
 from budgetlens.store.duck import new_run_id
@@ -49,11 +52,12 @@ class Input:
     name: Optional[str] = None  # as published (the link's text, else the URL's file name)
 
 
-def inputs_from_raw(raw: RawStore) -> list[Input]:
+def inputs_from_raw(raw: RawStore, group: Callable[[list[Path]], list[list[Path]]] = group_sources) -> list[Input]:
     """One Input per disclosure the raw store holds (files paired by the engine's
-    grouping when a disclosure is published as narrative + tables)."""
+    grouping when a disclosure is published as narrative + tables).  `group`: how the
+    files are paired (process_raw's reads only the files the store has no profile of)."""
     current = {str(c.path.resolve()): c for c in raw.current()}
-    groups = group_sources([Path(p) for p in current])
+    groups = group([Path(p) for p in current])
     fp = pipeline_fingerprint()
     out = []
     for g in groups:
@@ -107,6 +111,12 @@ def relabel(result, source: str):
 def process_inputs(batch: list[Input]) -> list:
     """read → extract → reconcile for each input (the engine contains every failure)."""
     return [relabel(process_group([Path(p) for p in inp.paths], name=inp.name), inp.source) for inp in batch]
+
+
+def process_inputs_taking(folder: str, batch: list[Input]) -> list:
+    """`process_inputs`, each document's read taking what pairing kept in the spill `folder`."""
+    with readers.reading_ahead(readers.Spill(folder)):
+        return process_inputs(batch)
 
 
 def failed_results(batch: list[Input], reason: str) -> list:
@@ -165,14 +175,21 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
     `workers` > 1 (with the default `map_batches`): that many worker processes, as `run`."""
     t0 = time.perf_counter()
     raw = RawStore(config.raw_dir)
-    inputs = inputs_from_raw(raw)
     run_id = new_run_id()
     started = datetime.now(timezone.utc).isoformat()
     report = None
-    with Store(config.store_path) as store:
+    lim = limits_mod.current()
+    with Store(config.store_path) as store, contextlib.ExitStack() as spilling:
+        # pairing reads only the files the store has no profile of, each parsed once (engine.run.plan_reads)
+        ahead, profile_map, folder = plan_reads(spilling, Path(config.store_path).parent, map_batches is sequential,
+                                                workers, lim)
+        with gc_tuned():
+            inputs = inputs_from_raw(raw, lambda files: group_files(store, files, pipeline_fingerprint(), ahead,
+                                                                      profile_map))
         todo, skipped = plan(inputs, store, force)
-        map_batches, batch_size = use_workers(map_batches, workers, batch_size, len(todo), limits_mod.current(),
-                                              fn=process_inputs, default=sequential,
+        fn = functools.partial(process_inputs_taking, str(folder)) if folder is not None else process_inputs
+        map_batches, batch_size = use_workers(map_batches, workers, batch_size, len(todo), lim,
+                                              fn=fn, default=sequential,
                                               on_lost=lambda inp, reason: failed_results([inp], reason)[0])
         todo_batches = make_batches(todo, batch_size)
         by_source = {i.source: i for i in todo}
@@ -181,8 +198,10 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
             record_processed(store, [(by_source[r.document["source"]], r.document["doc_id"]) for r in results
                                      if r.document["source"] in by_source and not r.document.get("_retry")], run_id)
 
-        tally = run_batches(store, run_id, todo_batches, map_batches, Progress(len(todo), quiet, len(todo_batches)),
-                            stored=remember)
+        with readers.reading_ahead(ahead):
+            tally = run_batches(store, run_id, todo_batches, map_batches,
+                                Progress(len(todo), quiet, len(todo_batches)), stored=remember)
+        spilling.close()  # what pairing kept on disk and no document took
         finish_run(store, run_id, started, tally, tally.doc_ids + known_doc_ids(store, skipped), command,
                    skipped=len(skipped))
         if write_report:

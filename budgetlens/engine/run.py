@@ -3,6 +3,7 @@ batches are handed to `map_batches`, which is a plain loop by default and a Pref
 (or a process pool) when the CLI asks for one."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -324,14 +325,14 @@ def run_job(
     store = Store(store_path, wait=lim.store_wait_seconds, on_wait=waiting)
     per_doc: list = []
     n_reviews = 0
+    spilling = contextlib.ExitStack()
     try:
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
-        # a file read to pair it is kept for its document when that is processed here (bounded)
-        ahead = readers.ReadAhead(READ_AHEAD_CHARS) if map_batches is sequential and workers <= 1 else None
+        ahead, profile_map, folder = plan_reads(spilling, out, map_batches is sequential, workers, lim)
         with gc_tuned():  # pairing reads every file it does not remember, as the documents' reads do
-            groups = group_files(store, files, fingerprint, ahead)
+            groups = group_files(store, files, fingerprint, ahead, profile_map)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
         finished: dict[str, dict] = {}
         if skip_known:
@@ -342,7 +343,9 @@ def run_job(
 
         run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
 
-        map_batches, size = use_workers(map_batches, workers, batch_size, len(todo), lim)
+        map_batches, size = use_workers(map_batches, workers, batch_size, len(todo), lim,
+                                        **({"fn": functools.partial(process_packed_taking, str(folder))}
+                                           if folder is not None else {}))
         todo_batches = batches(todo, size)
         map_batches = _reporting_unnamable(map_batches, badly_named)
         progress = Progress(len(todo) + len(badly_named), quiet, len(todo_batches) + bool(badly_named))
@@ -376,6 +379,7 @@ def run_job(
 
         with readers.reading_ahead(ahead):
             tally = run_batches(store, run_id, todo_batches, map_batches, progress, keep=keep)
+        spilling.close()  # what pairing kept on disk and no document took
         per_doc += tally.per_doc + dup_docs
         n_dups = len(dup_docs)
 
@@ -413,6 +417,7 @@ def run_job(
                                   outcome="The store and the Parquet snapshots are complete; the previous report.html "
                                           "is intact.") from exc
     finally:
+        spilling.close()
         store.close()
     warning = checkpoint_warning(store)
     if warning:
@@ -423,11 +428,15 @@ def run_job(
 
 
 def group_files(store, files: list[Path], fingerprint: str,
-                ahead: Optional[readers.ReadAhead] = None) -> list[list[Path]]:
+                ahead: Optional[readers.ReadAhead | readers.Spill] = None,
+                profile_map: Optional[Callable[[list[Path]], dict[Path, pairing.Profile]]] = None
+                ) -> list[list[Path]]:
     """`discover.group_sources`, reading only the files whose pairing profile the store does
     not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair, nor
-    a run of one file.  `ahead` keeps what is read for the documents' own reads in this
-    process; the files are then read last to first, so that it keeps the first ones."""
+    a run of one file.  `profile_map(files)` → their profiles computes them elsewhere (the
+    workers: `_profiling_pool`) when there are enough to share; else this process reads
+    them, and `ahead` keeps what is read for the documents' own reads, the files read last
+    to first, so that a bounded `ahead` keeps the first ones."""
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
         if f.suffix.lower() not in PAIRABLE:
@@ -441,7 +450,9 @@ def group_files(store, files: list[Path], fingerprint: str,
         return pairing.pair_profiles(files, {})
     known = store.pairing_profiles(stats, fingerprint)
     unknown = [f for f in files if str(f) not in known]
-    if ahead is None:
+    if profile_map is not None and unknown:
+        computed = profile_map(unknown)
+    elif ahead is None:
         computed = pairing.profiles(unknown)
     else:
         backwards = pairing.profiles(unknown[::-1], ahead.read)
@@ -450,6 +461,63 @@ def group_files(store, files: list[Path], fingerprint: str,
                             for p, pr in computed.items() if str(p) in stats], fingerprint)
     profs = {**{Path(p): pairing.Profile(Path(p), *v) for p, v in known.items()}, **computed}
     return pairing.pair_profiles(files, profs)
+
+
+# Files to a task when the workers read the files to pair them.
+PROFILE_CHUNK = 4
+
+
+def profile_files(folder: str, max_bytes: int, paths: list[str]) -> list[tuple[str, Optional[pairing.Profile]]]:
+    """Each file's pairing profile (None: cannot be read or paired), what was costly to read
+    kept in the spill `folder` for the document's own read (a worker's task)."""
+    got = pairing.profiles([Path(p) for p in paths], readers.Spill(folder, max_bytes).read)
+    return [(p, got.get(Path(p))) for p in paths]
+
+
+def _profile_lost(item: str, reason: str) -> tuple[str, None]:
+    return item, None  # the file stays alone; its document's read reports what happened
+
+
+ProfileMap = Callable[[list[Path]], dict[Path, pairing.Profile]]
+
+
+def plan_reads(stack: contextlib.ExitStack, parent: Path, in_process_or_pool: bool, workers: int, lim
+               ) -> tuple[Optional[readers.ReadAhead | readers.Spill], Optional[ProfileMap], Optional[Path]]:
+    """How a run reads its files to pair them and then for their documents, so that each
+    is parsed once: (`ahead` for this process's `reading_ahead`, `profile_map` for
+    group_files, the spill folder the workers take from).  One worker: pairing reads here,
+    kept in memory (bounded) and what does not fit, when costly to read (a PDF), on disk.
+    More: the workers read and profile the files, keeping on disk what was costly.  Another
+    orchestrator (`in_process_or_pool` False: Prefect, Dask) reads as it always did.  The
+    folder lives in `parent` until `stack` closes."""
+    if not in_process_or_pool:
+        return None, None, None
+    folder = stack.enter_context(readers.spill_folder(parent))
+    if workers <= 1:
+        return readers.ReadAhead(READ_AHEAD_CHARS, spill=readers.Spill(folder)), None, folder
+    return readers.Spill(folder), _profiling_pool(folder, workers, lim), folder
+
+
+def _profiling_pool(folder: Path, workers: int, lim) -> ProfileMap:
+    """A `profile_map` for group_files: the files read and profiled in `workers` processes
+    (each keeping its share of the spill's bytes), in input order; in this process when
+    there are too few to repay the pool (as use_workers).  Pairing reads every file: in
+    this process alone, a run of PDFs with 2 workers took twice the time of one."""
+    fn = functools.partial(profile_files, str(folder), readers.SPILL_MAX_BYTES // workers)
+    mapper = pool_map(fn, workers, limits=lim, on_lost=_profile_lost)
+
+    def profile_map(files: list[Path]) -> dict[Path, pairing.Profile]:
+        if len(files) < 2 * workers:
+            return pairing.profiles(files, readers.Spill(folder).read)
+        chunks = [[str(f) for f in files[i:i + PROFILE_CHUNK]] for i in range(0, len(files), PROFILE_CHUNK)]
+        return {Path(p): pr for res in mapper(chunks) for p, pr in res if pr is not None}
+    return profile_map
+
+
+def process_packed_taking(folder: str, batch: Batch) -> list[DocResult]:
+    """`process_packed`, each document's read taking what pairing kept in the spill `folder`."""
+    with readers.reading_ahead(readers.Spill(folder)):
+        return process_packed(batch)
 
 
 def _reporting_unnamable(map_batches: Callable, names: list[str]) -> Callable:

@@ -5,8 +5,13 @@ extension second, so a `.pdf` that is really HTML is not read as a PDF.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import re
+import shutil
+import tempfile
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from itertools import chain
@@ -24,6 +29,13 @@ from .xlsx import read_xlsx
 
 TEXT_EXT = {".txt", ".text"}
 SUPPORTED = {".txt", ".text", ".docx", ".pdf", ".xlsx", ".xls", ".html", ".htm"}
+
+# Spill (files read to pair them, kept on disk for their documents): reads that took less
+# CPU than this are read again (a Tika dump: ~3 ms to parse, ~2 ms to pickle and load);
+# at most this many bytes per process; never below this much free disk (or 10 %).
+SPILL_MIN_SECONDS = 0.01
+SPILL_MAX_BYTES = 4 << 30
+SPILL_RESERVE = 2 << 30
 
 
 def sniff_format(path: Path) -> str:
@@ -118,40 +130,147 @@ def _read(path: Path) -> tuple[str, list[Block], tuple, int]:
     return fmt, blocks, (st.st_size, st.st_mtime_ns), n_chars
 
 
+class Spill:
+    """Blocks of files read to pair them, kept on disk for the document's own read, in
+    whichever process it happens: a folder of pickles, one per file, each taken (and
+    deleted) once.  Loading a PDF's blocks costs ~1/300 of laying the PDF out again, so
+    only reads that took at least `min_seconds` are kept (a Tika dump is as quick to
+    parse as to load); at most `max_bytes` per process, and nothing while the disk has
+    less than SPILL_RESERVE free.  A file changed since (size, mtime) is read again.
+
+    The folder is its owner's (engine.run makes one per run in the output folder and
+    removes it); any process may put and take."""
+
+    def __init__(self, folder: str | Path, max_bytes: Optional[int] = None, min_seconds: Optional[float] = None):
+        self.folder = Path(folder)
+        self.max_bytes = SPILL_MAX_BYTES if max_bytes is None else max_bytes
+        self.min_seconds = SPILL_MIN_SECONDS if min_seconds is None else min_seconds
+
+    def _file(self, path: str | Path) -> Path:
+        name = hashlib.sha1(str(path).encode("utf-8", "surrogateescape")).hexdigest()
+        return self.folder / f"{name}.pickle"
+
+    def read(self, path: str | Path) -> list[Block]:
+        """The blocks of `path` (read_blocks), kept for `take` when they were costly to read."""
+        t0 = time.process_time()
+        fmt, blocks, key, _n = _read(Path(path))
+        self.put(path, key, fmt, blocks, time.process_time() - t0)
+        return blocks
+
+    def put(self, path: str | Path, key: tuple, fmt: str, blocks: list[Block], seconds: float) -> bool:
+        """Keep the blocks of `path` read in `seconds`; False when not kept (cheap to read
+        again, over the budget, the disk nearly full or not writable)."""
+        if seconds < self.min_seconds or _SPILLED.get(self.folder, 0) >= self.max_bytes:
+            return False
+        try:
+            usage = shutil.disk_usage(self.folder)
+            if usage.free < max(SPILL_RESERVE, usage.total // 10):
+                return False
+            data = pickle.dumps((key, fmt, blocks), protocol=pickle.HIGHEST_PROTOCOL)
+            target = self._file(path)
+            tmp = target.with_name(f"{target.name}.{os.getpid()}")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        except (OSError, pickle.PicklingError, RecursionError):
+            return False
+        _SPILLED[self.folder] = _SPILLED.get(self.folder, 0) + len(data)
+        return True
+
+    def take(self, path: str | Path) -> Optional[tuple[str, list[Block]]]:
+        """(format, blocks) kept for `path`, given once; None when not kept or the file has
+        changed since."""
+        f = self._file(path)
+        try:
+            data = f.read_bytes()
+            f.unlink()
+            key, fmt, blocks = pickle.loads(data)
+            st = os.stat(path)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            return None
+        return (fmt, blocks) if (st.st_size, st.st_mtime_ns) == key else None
+
+    def clear(self) -> None:
+        """Nothing: the folder is removed by its owner (`spill_folder`)."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+# Bytes each process has written to each spill folder (Spill.max_bytes is per process).
+_SPILLED: dict[Path, int] = {}
+
+
+@contextmanager
+def spill_folder(parent: Path) -> Iterator[Path]:
+    """A new folder for a Spill in `parent` (removed after, with what was not taken); a
+    run's output folder, so that it is on a disk the run may write.  Named like the other
+    temporaries of a run (`.<name>.tmp-<pid>`), so that one left by a killed run is
+    removed by the next (store.duck.remove_stale_temporaries)."""
+    for stale in Path(parent).glob(".read-ahead.tmp-*-*"):  # a killed run's
+        pid = stale.name.split("-")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".read-ahead.tmp-{os.getpid()}-", dir=parent))
+    try:
+        yield folder
+    finally:
+        _SPILLED.pop(folder, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class ReadAhead:
     """Files read before their document is read (pairing reads each file to profile it),
     kept in this process so that the document's own read takes them instead of parsing
     the file a second time.
 
     Bounded: at most `max_chars` characters of text are kept (a Tika dump's blocks take
-    ~13 bytes a character); reading past that drops the files read first.  Pairing reads
+    ~13 bytes a character); reading past that drops the files read first, or, with a
+    `spill`, keeps them on disk when they were costly to read (a PDF).  Pairing reads
     the files last to first, so what stays is the first files: the first to be processed,
     each taken (and so let go) by its document.  A file changed since (size, mtime) is
     read again."""
 
-    def __init__(self, max_chars: int):
+    def __init__(self, max_chars: int, spill: Optional[Spill] = None):
         self.max_chars = max_chars
+        self.spill = spill
         self.chars = 0
-        self._kept: OrderedDict[str, tuple[tuple, str, list[Block], int]] = OrderedDict()
+        self._kept: OrderedDict[str, tuple[tuple, str, list[Block], int, float]] = OrderedDict()
 
     def read(self, path: str | Path) -> list[Block]:
         """The blocks of `path` (read_blocks), kept for `take`."""
+        t0 = time.process_time()
         fmt, blocks, key, n = _read(Path(path))
+        seconds = time.process_time() - t0
+        self._drop(str(path))
         if n <= self.max_chars:
-            self._drop(str(path))
             while self._kept and self.chars + n > self.max_chars:
-                self._drop(next(iter(self._kept)))
-            self._kept[str(path)] = (key, fmt, blocks, n)
+                first = next(iter(self._kept))
+                self._spill(first, self._drop(first))
+            self._kept[str(path)] = (key, fmt, blocks, n, seconds)
             self.chars += n
+        else:
+            self._spill(str(path), (key, fmt, blocks, n, seconds))
         return blocks
+
+    def _spill(self, path: str, kept: tuple) -> None:
+        if self.spill is not None:
+            key, fmt, blocks, _n, seconds = kept
+            self.spill.put(path, key, fmt, blocks, seconds)
 
     def take(self, path: str | Path) -> Optional[tuple[str, list[Block]]]:
         """(format, blocks) read ahead for `path`, given once; None when not kept or the
         file has changed since."""
         got = self._drop(str(path))
         if got is None:
-            return None
-        key, fmt, blocks, _n = got
+            return self.spill.take(path) if self.spill is not None else None
+        key, fmt, blocks, _n, _s = got
         try:
             st = os.stat(path)
         except OSError:
@@ -169,11 +288,11 @@ class ReadAhead:
         return got
 
 
-_AHEAD: Optional[ReadAhead] = None
+_AHEAD: Optional[ReadAhead | Spill] = None
 
 
 @contextmanager
-def reading_ahead(ahead: Optional[ReadAhead]) -> Iterator[None]:
+def reading_ahead(ahead: Optional[ReadAhead | Spill]) -> Iterator[None]:
     """Let `read_blocks_once` in this process take from `ahead`; what is left is let go."""
     global _AHEAD
     _AHEAD = ahead

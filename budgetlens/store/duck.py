@@ -1027,10 +1027,14 @@ def move_aside(path: str | Path) -> Optional[Path]:
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:
-    """Temporary files (`.<name>.tmp-<pid>`) of a killed run or of a failed export."""
+    """Temporary files (`.<name>.tmp-<pid>`) of a killed run or of a failed export, and
+    folders so named (a killed run's files read ahead: readers.spill_folder)."""
     for stale in Path(out_dir).glob(".*.tmp-*"):
         try:
-            stale.unlink()
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
         except OSError:
             pass
 
