@@ -148,6 +148,31 @@ def test_one_off_run_as_a_prefect_flow(harness, tmp_path):
     assert len(flags) >= 6  # the seeds' findings, as in local mode
 
 
+def test_prefect_run_pairs_in_tasks_and_remembers(harness, tmp_path, monkeypatch):
+    """Inside a flow, the files are read to pair them in the flow's tasks (on Dask, its
+    workers), not one by one in the flow's own process; a re-run reads none of them."""
+    import shutil
+
+    from conftest import SAMPLES
+
+    import budgetlens.pipelines.flows as flows
+    from budgetlens.engine.run import run_job, sequential
+
+    inp = tmp_path / "in"
+    shutil.copytree(SAMPLES, inp)
+    profiled: list = []
+    real = flows.profile_files
+    monkeypatch.setattr(flows, "profile_files", lambda folder, n, paths: profiled.extend(paths) or real(folder, n, paths))
+    summary = flows.run_with_prefect([str(inp)], str(tmp_path / "out"), batch_size=1, quiet=True)
+    assert summary.documents == 2 and summary.errors == 0
+    assert sorted(profiled) == sorted(str(p) for p in inp.iterdir())
+    local = run_job([str(inp)], tmp_path / "local", map_batches=sequential, quiet=True, write_report=False)
+    assert (summary.facts, summary.flags) == (local.facts, local.flags)
+    profiled.clear()
+    again = flows.run_with_prefect([str(inp)], str(tmp_path / "out"), batch_size=1, quiet=True, skip_known=False)
+    assert again.documents == 2 and profiled == []  # the store remembers each file's profile
+
+
 def test_flow_of_batches_returns_rows_prefect_does_not_walk(harness, tmp_path, monkeypatch):
     """`prefect_map_batches` (each batch a flow run of `process_batch_task`) stores the same
     rows as the in-process run, and Prefect does not walk the batch's results looking for

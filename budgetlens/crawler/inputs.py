@@ -165,14 +165,15 @@ def sequential(batches):
 
 def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: bool = False,
                 quiet: bool = True, write_report: bool = True, command: str = "process",
-                workers: int = 1) -> ProcessSummary:
+                workers: int = 1, profile_map=None) -> ProcessSummary:
     """Process what the raw store holds and the store does not, through the engine's one
     runner (the same as `budgetlens run`: batches stored one transaction each, then the
     checks across documents and the run's record), then the report.  `map_batches` runs the
     batches (a loop here, Prefect tasks in `pipelines/flows.py`) and yields each batch's
     DocResults.  What differs from `run`: the inputs come from the raw store, rows are
     labelled with the document's URL, and an input is remembered by its content key.
-    `workers` > 1 (with the default `map_batches`): that many worker processes, as `run`."""
+    `workers` > 1 (with the default `map_batches`): that many worker processes, as `run`;
+    `profile_map`: another orchestrator's reads of the files to pair them (as `run_job`)."""
     t0 = time.perf_counter()
     raw = RawStore(config.raw_dir)
     run_id = new_run_id()
@@ -182,7 +183,7 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
     with Store(config.store_path) as store, contextlib.ExitStack() as spilling:
         # pairing reads only the files the store has no profile of, each parsed once (engine.run.plan_reads)
         ahead, profile_map, folder = plan_reads(spilling, Path(config.store_path).parent, map_batches is sequential,
-                                                workers, lim)
+                                                workers, lim, profile_map)
         with gc_tuned():
             inputs = inputs_from_raw(raw, lambda files: group_files(store, files, pipeline_fingerprint(), ahead,
                                                                       profile_map))

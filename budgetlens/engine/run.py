@@ -286,6 +286,7 @@ def run_job(
     limits=None,
     workers: int = 1,
     rebuild_store: bool = False,
+    profile_map: Optional[ProfileMap] = None,
 ) -> RunSummary:
     """Process `paths` into the store and snapshots in `out`.
 
@@ -296,6 +297,8 @@ def run_job(
     `limits` (engine.limits.Limits) replaces the active limits for this process and the
     workers it starts.  `workers` > 1 (with the default `map_batches`) processes the
     batches in that many worker processes (engine.workers); this process alone writes.
+    `profile_map` (with another `map_batches`): how that orchestrator reads the files to
+    pair them (`profiles_by_tasks`); by default this process reads them.
 
     Storage faults stop the run: a batch that cannot be stored (disk full, I/O error,
     read-only folder, failed commit) is rolled back and raises store.StorageError, with
@@ -330,7 +333,7 @@ def run_job(
         if moved_aside is not None:
             n_reviews = store.reimport_reviews(out / REVIEWS_JOURNAL)
         fingerprint = pipeline_fingerprint(lim)
-        ahead, profile_map, folder = plan_reads(spilling, out, map_batches is sequential, workers, lim)
+        ahead, profile_map, folder = plan_reads(spilling, out, map_batches is sequential, workers, lim, profile_map)
         with gc_tuned():  # pairing reads every file it does not remember, as the documents' reads do
             groups = group_files(store, files, fingerprint, ahead, profile_map)
         keys = {str(f): file_key(Path(f), lim.max_file_bytes) for g in groups for f in g}
@@ -467,11 +470,23 @@ def group_files(store, files: list[Path], fingerprint: str,
 PROFILE_CHUNK = 4
 
 
-def profile_files(folder: str, max_bytes: int, paths: list[str]) -> list[tuple[str, Optional[pairing.Profile]]]:
+def profile_files(folder: Optional[str], max_bytes: int, paths: list[str]
+                  ) -> list[tuple[str, Optional[pairing.Profile]]]:
     """Each file's pairing profile (None: cannot be read or paired), what was costly to read
-    kept in the spill `folder` for the document's own read (a worker's task)."""
-    got = pairing.profiles([Path(p) for p in paths], readers.Spill(folder, max_bytes).read)
+    kept in the spill `folder` for the document's own read (a worker's task; no folder: an
+    orchestrator's task, whose workers may not share this machine's disk)."""
+    read = readers.Spill(folder, max_bytes).read if folder is not None else None
+    got = pairing.profiles([Path(p) for p in paths], read)
     return [(p, got.get(Path(p))) for p in paths]
+
+
+def profiles_by_tasks(files: list[Path], chunk: int,
+                      map_chunks: Callable[[list[list[str]]], Iterable[list[tuple[str, Optional[pairing.Profile]]]]]
+                      ) -> dict[Path, pairing.Profile]:
+    """A `profile_map` through an orchestrator: `map_chunks` runs `profile_files` on chunks
+    of `chunk` files (Prefect or Dask tasks) and yields each chunk's profiles."""
+    chunks = [[str(f) for f in files[i:i + chunk]] for i in range(0, len(files), chunk)]
+    return {Path(p): pr for res in map_chunks(chunks) for p, pr in res if pr is not None}
 
 
 def _profile_lost(item: str, reason: str) -> tuple[str, None]:
@@ -481,17 +496,19 @@ def _profile_lost(item: str, reason: str) -> tuple[str, None]:
 ProfileMap = Callable[[list[Path]], dict[Path, pairing.Profile]]
 
 
-def plan_reads(stack: contextlib.ExitStack, parent: Path, in_process_or_pool: bool, workers: int, lim
+def plan_reads(stack: contextlib.ExitStack, parent: Path, in_process_or_pool: bool, workers: int, lim,
+               profile_map: Optional[ProfileMap] = None
                ) -> tuple[Optional[readers.ReadAhead | readers.Spill], Optional[ProfileMap], Optional[Path]]:
     """How a run reads its files to pair them and then for their documents, so that each
     is parsed once: (`ahead` for this process's `reading_ahead`, `profile_map` for
     group_files, the spill folder the workers take from).  One worker: pairing reads here,
     kept in memory (bounded) and what does not fit, when costly to read (a PDF), on disk.
     More: the workers read and profile the files, keeping on disk what was costly.  Another
-    orchestrator (`in_process_or_pool` False: Prefect, Dask) reads as it always did.  The
-    folder lives in `parent` until `stack` closes."""
+    orchestrator (`in_process_or_pool` False: Prefect, Dask) pairs with its own
+    `profile_map` (its tasks: `profiles_by_tasks`), else here, and its tasks read the
+    documents again.  The folder lives in `parent` until `stack` closes."""
     if not in_process_or_pool:
-        return None, None, None
+        return None, profile_map, None
     folder = stack.enter_context(readers.spill_folder(parent))
     if workers <= 1:
         return readers.ReadAhead(READ_AHEAD_CHARS, spill=readers.Spill(folder)), None, folder
@@ -509,8 +526,7 @@ def _profiling_pool(folder: Path, workers: int, lim) -> ProfileMap:
     def profile_map(files: list[Path]) -> dict[Path, pairing.Profile]:
         if len(files) < 2 * workers:
             return pairing.profiles(files, readers.Spill(folder).read)
-        chunks = [[str(f) for f in files[i:i + PROFILE_CHUNK]] for i in range(0, len(files), PROFILE_CHUNK)]
-        return {Path(p): pr for res in mapper(chunks) for p, pr in res if pr is not None}
+        return profiles_by_tasks(files, PROFILE_CHUNK, mapper)
     return profile_map
 
 
