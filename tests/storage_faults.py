@@ -30,7 +30,7 @@ STEPS = {
     "commit": r"^COMMIT",
     "cross_document": r"^DELETE FROM flags WHERE family",
     "runs": r"^INSERT INTO runs",
-    "export": r'^COPY \(SELECT \* FROM "table_cells"',
+    "export": r'^COPY \(SELECT [^()]*(\([^()]*\))? FROM "table_cells"',  # "*" or "* EXCLUDE (write_seq)"
 }
 
 

@@ -27,7 +27,7 @@ from storage_faults import STEPS, Fault, failing_report, install
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("documents", "facts", "table_cells", "flags", "files")
-VOLATILE = {"run_id", "read_seconds", "process_seconds", "finished", "fingerprint"}
+VOLATILE = {"run_id", "read_seconds", "process_seconds", "finished", "fingerprint", "write_seq"}  # write_seq: which write stored a row
 ENV = {**os.environ, "BUDGETLENS_PIPELINE_VERSION": "test-storage-faults"}
 
 

@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
+from budgetlens.store.duck import ALL
 
 from .reviewed import decide
 from .values import missing
@@ -521,7 +522,7 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
         where.append("source IN (SELECT source FROM _report_sources)")
     try:
         only = f" WHERE {where[0]}" if where else ""
-        docs, doc_columns = _frame_rows(con, f"SELECT * FROM documents{only}")
+        docs, doc_columns = _frame_rows(con, f"SELECT {ALL['documents']} FROM documents{only}")
         # reviewers' decisions: a dismissed flag is left out while its figures stay the same
         reviews = store.review_rows() if hasattr(store, "review_rows") else []
         flag_keys, n_dismissed = _shown_flag_keys(con, only, reviews)
@@ -567,7 +568,8 @@ def _shown_flag_keys(con, only: str, reviews: list[dict]) -> tuple[list[FlagKey]
     if pending:
         con.register("_report_rowids", {"r": np.fromiter((r for _, r in pending), dtype=np.int64, count=len(pending))})
         try:
-            rows, _ = _frame_rows(con, "SELECT * FROM flags WHERE rowid IN (SELECT r FROM _report_rowids) ORDER BY rowid")
+            rows, _ = _frame_rows(con, f"SELECT {ALL['flags']} FROM flags WHERE rowid IN (SELECT r FROM _report_rowids) "
+                                      "ORDER BY rowid")
         finally:
             con.unregister("_report_rowids")
         decide(rows, reviews)
@@ -583,7 +585,7 @@ def _fetch_details(con, doc_ids: list, where: list[str], reviews: list[dict]) ->
     con.register("_report_chunk", {"doc_id": np.fromiter(doc_ids, dtype=object, count=len(doc_ids))})
     try:
         cond = " WHERE " + " AND ".join(where + ["doc_id IN (SELECT doc_id FROM _report_chunk)"])
-        flags, _ = _frame_rows(con, f"SELECT * FROM flags{cond} ORDER BY rowid")
+        flags, _ = _frame_rows(con, f"SELECT {ALL['flags']} FROM flags{cond} ORDER BY rowid")
         decide(flags, reviews)
         flags_by_doc = _by_doc(f for f in flags if f["decision"] != "dismissed")
         del flags
