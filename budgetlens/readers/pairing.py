@@ -12,12 +12,13 @@ Pure function: reads the files, writes nothing, keeps no state.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Union
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 import regex
 
@@ -145,20 +146,96 @@ def profiles(paths: Iterable[Union[str, Path]], read: Optional[Callable[[Path], 
     return out
 
 
+def _min_match(m: int) -> int:
+    """The least common-substring size k with k / m >= MIN_SCORE (the same float division as
+    `_similarity`): what a pair whose shorter name has m characters needs; > m if none does."""
+    k = max(math.ceil(MIN_SCORE * m), 0)
+    while k > 0 and (k - 1) / m >= MIN_SCORE:  # ceil of a rounded product may be one off
+        k -= 1
+    while k <= m and k / m < MIN_SCORE:
+        k += 1
+    return k
+
+
+def _core(s: str) -> Optional[str]:
+    """s[m-K:K] (m = len(s), K = _min_match(m)): the middle of a name that every common
+    substring of size ≥ K lies over (see `_candidate_pairs`); None if no size can reach
+    MIN_SCORE.  江苏省委办公厅 (m 7, K 6) → 苏省委办公; a name of 1–4 characters is its own core."""
+    m = len(s)
+    k = _min_match(m)
+    return s[m - k: k] if k <= m else None
+
+
+def _shared_cores(names: list[tuple[int, str]], others: list[tuple[int, str]]) -> Iterator[tuple[int, int]]:
+    """(i, j) for every name i of `names` that contains the core of name j of `others`: the
+    cores are indexed by length, and every substring of each name of an indexed length is
+    looked up (a name of n characters: n lookups per core length)."""
+    index: dict[int, dict[str, list[int]]] = {}
+    for j, s in others:
+        c = _core(s)
+        if c is not None:
+            index.setdefault(len(c), {}).setdefault(c, []).append(j)
+    for i, s in names:
+        for size, cores in index.items():
+            for start in range(len(s) - size + 1):
+                for j in cores.get(s[start: start + size], ()):
+                    yield i, j
+
+
+def _candidate_pairs(narratives: list[Profile], tables: list[Profile]) -> set[tuple[int, int]]:
+    """Every (narrative index, table index) of one year whose `dept`s or whose `name_dept`s
+    may reach MIN_SCORE: a superset of the pairs that do, much smaller than all pairs.
+
+    Why none is missed.  Let a, b be non-empty names, m the shorter length, and
+    `_similarity(a, b)` = k / m ≥ MIN_SCORE, k the size of the block SequenceMatcher found:
+    a real common substring (longest or not).  With K = `_min_match(m)`, k ≥ K (k / m does not
+    decrease with k, and (K-1) / m < MIN_SCORE).  In the shorter name s (either one if equal)
+    that block starts at some p with p + k ≤ m, so p ≤ m - k ≤ m - K and p + k ≥ K: it covers
+    s[m-K:K], the core of s, and so the other name contains the core of s.  Looking the cores
+    of the tables' names up in the narratives' names and the other way round therefore finds
+    every such pair, for `dept` and for `name_dept` alike (a pair may qualify by either).
+    Empty names score 0 and are skipped (MIN_SCORE > 0 here); names of 1–4 characters are
+    their own core, so short names need no special case.  Since K ≥ MIN_SCORE·m, a core holds
+    at least 2·0.8 - 1 = 60% of its name: names that share only a region and a common suffix
+    (江苏省委办公厅 ~ 江苏省政协办公厅) do not meet here, and the exact score is computed only for
+    the pairs that do.  With MIN_SCORE ≤ 0 every pair of a year qualifies: all are returned.
+    """
+    by_year: dict[int, tuple[list[int], list[int]]] = {}
+    for i, n in enumerate(narratives):
+        if n.year is not None:
+            by_year.setdefault(n.year, ([], []))[0].append(i)
+    for j, t in enumerate(tables):
+        if t.year is not None and t.year in by_year:
+            by_year[t.year][1].append(j)
+    out: set[tuple[int, int]] = set()
+    for ns, ts in by_year.values():
+        if MIN_SCORE <= 0:
+            out.update((i, j) for i in ns for j in ts)
+            continue
+        for field in ("dept", "name_dept"):
+            a = [(i, getattr(narratives[i], field)) for i in ns if getattr(narratives[i], field)]
+            b = [(j, getattr(tables[j], field)) for j in ts if getattr(tables[j], field)]
+            out.update(_shared_cores(a, b))
+            out.update((i, j) for j, i in _shared_cores(b, a))
+    return out
+
+
 def pair_profiles(files: list[Path], profiles: dict[Path, Profile]) -> list[list[Path]]:
     """`pair_sources` from the files' profiles (computed by `profiles`, or remembered from
-    an earlier run); a file without a profile stays alone."""
+    an earlier run); a file without a profile stays alone.
+
+    Pairs are taken greedily by score, ties in (narrative, table) input order.  Only the pairs
+    `_candidate_pairs` proposes are scored (all pairs would be quadratic: a province's 20,000
+    narratives × 20,000 tables files took hours); the groups are the same as scoring all."""
     profiles = {p: profiles[p] for p in files if p in profiles}  # input order decides ties
     narratives = [pr for pr in profiles.values() if pr.kind == "narrative"]
     tables = [pr for pr in profiles.values() if pr.kind == "tables"]
     candidates: list[tuple[float, int, int]] = []
-    for i, n in enumerate(narratives):
-        for j, t in enumerate(tables):
-            if n.year is None or t.year is None or n.year != t.year:
-                continue
-            score = max(_similarity(n.dept, t.dept), _similarity(n.name_dept, t.name_dept))
-            if score >= MIN_SCORE:
-                candidates.append((score, i, j))
+    for i, j in sorted(_candidate_pairs(narratives, tables)):
+        n, t = narratives[i], tables[j]
+        score = max(_similarity(n.dept, t.dept), _similarity(n.name_dept, t.name_dept))
+        if score >= MIN_SCORE:
+            candidates.append((score, i, j))
     candidates.sort(key=lambda c: -c[0])
     partner: dict[Path, Path] = {}
     used_n, used_t = set(), set()
