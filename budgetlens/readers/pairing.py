@@ -59,7 +59,8 @@ def _similarity(a: str, b: str) -> float:
     江苏省委办公厅 ~ 江苏省政协办公厅 = 3/7 (shared region and suffix are not enough)."""
     if not a or not b:
         return 0.0
-
+    if a in b or b in a:  # as find_longest_match (exact without junk) finds, at 1/80 of its cost
+        return 1.0
     m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return m.size / min(len(a), len(b))
 
@@ -187,18 +188,21 @@ def _candidate_pairs(narratives: list[Profile], tables: list[Profile]) -> set[tu
     may reach MIN_SCORE: a superset of the pairs that do, much smaller than all pairs.
 
     Why none is missed.  Let a, b be non-empty names, m the shorter length, and
-    `_similarity(a, b)` = k / m ≥ MIN_SCORE, k the size of the block SequenceMatcher found:
-    a real common substring (longest or not).  With K = `_min_match(m)`, k ≥ K (k / m does not
-    decrease with k, and (K-1) / m < MIN_SCORE).  In the shorter name s (either one if equal)
-    that block starts at some p with p + k ≤ m, so p ≤ m - k ≤ m - K and p + k ≥ K: it covers
-    s[m-K:K], the core of s, and so the other name contains the core of s.  Looking the cores
-    of the tables' names up in the narratives' names and the other way round therefore finds
-    every such pair, for `dept` and for `name_dept` alike (a pair may qualify by either).
-    Empty names score 0 and are skipped (MIN_SCORE > 0 here); names of 1–4 characters are
-    their own core, so short names need no special case.  Since K ≥ MIN_SCORE·m, a core holds
-    at least 2·0.8 - 1 = 60% of its name: names that share only a region and a common suffix
-    (江苏省委办公厅 ~ 江苏省政协办公厅) do not meet here, and the exact score is computed only for
-    the pairs that do.  With MIN_SCORE ≤ 0 every pair of a year qualifies: all are returned.
+    `_similarity(a, b)` = k / m ≥ MIN_SCORE, k the size of a common substring (the block
+    SequenceMatcher found, or the shorter name when it lies in the other).  With
+    K = `_min_match(m)`, k ≥ K (k / m does not decrease with k, and (K-1) / m < MIN_SCORE).
+    In the shorter name s (either one if equal) that common substring starts at some p with
+    p + k ≤ m, so p ≤ m - k ≤ m - K and p + k ≥ K: it covers s[m-K:K], the core of s, and so
+    the other name contains the core of s.  Looking the cores of the tables' names up in the
+    narratives' names and the other way round therefore finds every such pair, for `dept` and
+    for `name_dept` alike (a pair may qualify by either).  Empty names score 0 and are skipped
+    (MIN_SCORE > 0 here); names of 1–4 characters are their own core, so short names need no
+    special case.  With MIN_SCORE ≤ 0 every pair of a year qualifies: all are returned.
+
+    Why few others are proposed.  A core holds 2K - m ≥ (2·MIN_SCORE - 1)·m characters, 60%
+    of its name: names that share only a region and a common suffix (江苏省委办公厅 ~
+    江苏省政协办公厅) do not meet here, and the exact score is computed only for the pairs
+    that do.  A name of n characters costs n dict lookups per indexed core length.
     """
     by_year: dict[int, tuple[list[int], list[int]]] = {}
     for i, n in enumerate(narratives):
