@@ -149,3 +149,16 @@ def test_replacing_a_document_reads_only_the_row_groups_of_its_write(tmp_path):
         assert 1 <= facts["total_row_groups_scanned"] <= 2
         store.con = store.con.con
         assert _counts(store)["facts"] == {"d0": 1, "d1": 100_000, "d2": 100_000, "d3": 100_000}
+
+
+def test_a_store_without_write_seq_reads_and_exports_read_only(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        store.write(_frames("a", "a.txt", 2), "r1")
+        for t in ("documents", "facts", "table_cells", "flags"):
+            store.con.execute(f'ALTER TABLE "{t}" DROP COLUMN write_seq')
+    with Store(path, read_only=True) as store:  # not migrated: it cannot write
+        assert len(store.table("facts")) == 2
+        store.export_parquet(tmp_path / "out")
+    import pandas as pd
+    assert len(pd.read_parquet(tmp_path / "out" / "facts.parquet")) == 2

@@ -27,7 +27,6 @@ from markupsafe import Markup
 
 from budgetlens.document.numbers import parse_number
 from budgetlens.gazetteers import load
-from budgetlens.store.duck import ALL
 
 from .reviewed import decide
 from .values import missing
@@ -522,7 +521,7 @@ def write_report(store, path: str | Path, sources: list[str] | None = None) -> P
         where.append("source IN (SELECT source FROM _report_sources)")
     try:
         only = f" WHERE {where[0]}" if where else ""
-        docs, doc_columns = _frame_rows(con, f"SELECT {ALL['documents']} FROM documents{only}")
+        docs, doc_columns = _frame_rows(con, f"SELECT * FROM documents{only}")
         # reviewers' decisions: a dismissed flag is left out while its figures stay the same
         reviews = store.review_rows() if hasattr(store, "review_rows") else []
         flag_keys, n_dismissed = _shown_flag_keys(con, only, reviews)
@@ -568,8 +567,7 @@ def _shown_flag_keys(con, only: str, reviews: list[dict]) -> tuple[list[FlagKey]
     if pending:
         con.register("_report_rowids", {"r": np.fromiter((r for _, r in pending), dtype=np.int64, count=len(pending))})
         try:
-            rows, _ = _frame_rows(con, f"SELECT {ALL['flags']} FROM flags WHERE rowid IN (SELECT r FROM _report_rowids) "
-                                      "ORDER BY rowid")
+            rows, _ = _frame_rows(con, "SELECT * FROM flags WHERE rowid IN (SELECT r FROM _report_rowids) ORDER BY rowid")
         finally:
             con.unregister("_report_rowids")
         decide(rows, reviews)
@@ -585,7 +583,7 @@ def _fetch_details(con, doc_ids: list, where: list[str], reviews: list[dict]) ->
     con.register("_report_chunk", {"doc_id": np.fromiter(doc_ids, dtype=object, count=len(doc_ids))})
     try:
         cond = " WHERE " + " AND ".join(where + ["doc_id IN (SELECT doc_id FROM _report_chunk)"])
-        flags, _ = _frame_rows(con, f"SELECT {ALL['flags']} FROM flags{cond} ORDER BY rowid")
+        flags, _ = _frame_rows(con, f"SELECT * FROM flags{cond} ORDER BY rowid")
         decide(flags, reviews)
         flags_by_doc = _by_doc(f for f in flags if f["decision"] != "dismissed")
         del flags
@@ -610,12 +608,18 @@ def table_summaries(con, where: str = "") -> list[dict]:
                              "ORDER BY doc_id, length(table_id), table_id, unit NULLS FIRST, title, table_type")
 
 
+# Columns the store keeps for itself (store.duck.WRITE_SEQ), not shown
+STORE_OWN = ("write_seq",)
+
+
 def _frame_rows(con, sql: str) -> tuple[list[dict], list[str]]:
     """The rows of a query as dicts, and its columns, each value as the query's DataFrame
-    had it (a missing text NaN, what the pages show of it), and lists as lists."""
+    had it (a missing text NaN, what the pages show of it), and lists as lists; without
+    the store's own columns."""
     cur = con.execute(sql)
     cols = [c[0] for c in cur.description]
     texts = [i for i, c in enumerate(cur.description) if str(c[1]) == "VARCHAR"]
+    own = [c for c in STORE_OWN if c in cols]
     nan = float("nan")
     rows = []
     for r in cur.fetchall():
@@ -623,8 +627,10 @@ def _frame_rows(con, sql: str) -> tuple[list[dict], list[str]]:
         for i in texts:
             if r[i] is None:
                 d[cols[i]] = nan
+        for c in own:
+            del d[c]
         rows.append(d)
-    return rows, cols
+    return rows, [c for c in cols if c not in own]
 
 
 def _fetch_dicts(con, sql: str, params=None) -> list[dict]:

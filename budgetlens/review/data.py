@@ -13,7 +13,7 @@ import pandas as pd
 from budgetlens.report.html import _list, split_evidence
 from budgetlens.report.reviewed import decisions, fingerprint
 from budgetlens.store import reviews as review_store
-from budgetlens.store.duck import ALL, StoreLocked, _connect
+from budgetlens.store.duck import WRITE_SEQ, StoreLocked, _connect
 
 STORE_FILE = "budgetlens.duckdb"
 FLAG_FILTERS = ("severity", "family", "department", "year", "decision")
@@ -102,7 +102,7 @@ class ReviewStore:
         return reviews[reviews["flag_id"] == flag_id].to_dict("records")
 
     def documents(self) -> pd.DataFrame:
-        return self._read(lambda con: con.execute(f"SELECT {ALL['documents']} FROM documents").df())
+        return self._read(lambda con: con.execute("SELECT * FROM documents").df().drop(columns=[WRITE_SEQ], errors="ignore"))
 
     def facets(self) -> dict:
         f = self.flags(decision="all")

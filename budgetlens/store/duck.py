@@ -89,7 +89,7 @@ SCHEMA = {
 TABLES = list(SCHEMA)
 
 # The store's own column of the four tables, not part of the contract (not exported, not
-# read back by `SELECT *`: see ALL): the write (transaction) that stored each row, counting
+# read back by `Store.table`: see Store._all): the write (transaction) that stored each row, counting
 # up.  Rows are appended in the order they are written, so each row group's min/max of
 # write_seq spans a few writes, and a DELETE that names the writes its documents came from
 # reads only those row groups: replacing a batch's documents costs the same in a store of
@@ -98,7 +98,6 @@ TABLES = list(SCHEMA)
 # its documents row's write_seq (cross-document flags take theirs).  NULL: written by a
 # version before it (such rows are found by a full scan, as before).
 WRITE_SEQ = "write_seq"
-ALL = {name: f'* EXCLUDE ("{WRITE_SEQ}")' for name in TABLES}
 
 # What each input file became, so that a re-run (after a crash, or with a few new files)
 # skips files whose bytes and pipeline are unchanged.  Written in the same transaction as
@@ -415,6 +414,7 @@ class Store:
         # the doc_ids and sources the four tables may hold (see _may_hold), None: not read yet
         self._held: Optional[tuple[set, set]] = None
         self._last_seq: Optional[int] = None  # the last write_seq given (None: not read yet)
+        self._with_seq: Optional[set] = None  # the tables that have write_seq (see _all)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -599,6 +599,16 @@ class Store:
             if files:
                 state["doing"] = "writing files"
                 self._replace_files(files, run_id)
+
+    def _all(self, name: str) -> str:
+        """`*` of table `name` without the store's own column (a store written before it was
+        added and opened read-only has none)."""
+        if name not in SCHEMA:
+            return "*"
+        if self._with_seq is None:
+            self._with_seq = {r[0] for r in self.con.execute(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = ?", [WRITE_SEQ]).fetchall()}
+        return f'* EXCLUDE ("{WRITE_SEQ}")' if name in self._with_seq else "*"
 
     def _next_seq(self) -> int:
         """The write_seq of the write in progress (this Store is the store's one writer)."""
@@ -843,7 +853,7 @@ class Store:
         return reviews.table_rows(self.con, self.path)
 
     def table(self, name: str, where: str = "", params=None) -> pd.DataFrame:
-        sql = f'SELECT {ALL.get(name, "*")} FROM "{name}"' + (f" WHERE {where}" if where else "")
+        sql = f'SELECT {self._all(name)} FROM "{name}"' + (f" WHERE {where}" if where else "")
         return self.con.execute(sql, params or []).df()
 
     # -- snapshots --------------------------------------------------------------------
@@ -908,7 +918,7 @@ class Store:
         ids = [r[0] for r in counts]
         ranges = _export_ranges(counts)
         if len(ranges) <= 1:
-            self.con.execute(f"COPY (SELECT {ALL.get(name, '*')} FROM \"{name}\"{where} ORDER BY {order}) TO '{_sql_str(tmp)}' "
+            self.con.execute(f"COPY (SELECT {self._all(name)} FROM \"{name}\"{where} ORDER BY {order}) TO '{_sql_str(tmp)}' "
                              f"{_parquet_options()}")
             return
         cond = f"({where[len(' WHERE '):]}) AND " if where else ""
@@ -919,10 +929,10 @@ class Store:
                 queries = []
                 if chunk:
                     lo, hi = (str(x).replace("'", "''") for x in (chunk[0], chunk[-1]))
-                    queries.append(f"SELECT {ALL.get(name, '*')} FROM \"{name}\" WHERE {cond}doc_id BETWEEN '{lo}' "
+                    queries.append(f"SELECT {self._all(name)} FROM \"{name}\" WHERE {cond}doc_id BETWEEN '{lo}' "
                                    f"AND '{hi}' ORDER BY {order}")
                 if len(chunk) < j - i:  # rows without a doc_id, last
-                    queries.append(f'SELECT {ALL.get(name, "*")} FROM "{name}" WHERE {cond}doc_id IS NULL ORDER BY {order}')
+                    queries.append(f'SELECT {self._all(name)} FROM "{name}" WHERE {cond}doc_id IS NULL ORDER BY {order}')
                 for q in queries:
                     part = tmp.with_name(f"{tmp.name}.{len(parts)}")
                     parts.append(part)
