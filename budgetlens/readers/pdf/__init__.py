@@ -24,6 +24,7 @@ One module per step, each below the next:
     grid.py     grid from rulings: segments → grids with merged cells → cell text
     layout.py   line and paragraph layout: reading order, page furniture, paragraph breaks
     stitch.py   cross-page stitching: paragraphs and tables (continued tables merged) → Blocks
+    fonts.py    a stand-in face for pdfium where the machine has no CJK font (installed at import)
 """
 from __future__ import annotations
 
@@ -35,12 +36,16 @@ import pypdfium2.raw as pdfium_c
 
 from budgetlens.readers.blocks import Block, ReadError
 
+from .fonts import install as install_font_stand_in
 from .grid import merge_segments
 from .layout import Page, drop_page_furniture, drop_repeated_captions, layout_page
 from .objects import Transform, page_chars, walk_objects
 from .stitch import assemble
 
 DEFAULT_MAX_PAGES = 500
+
+# before any document is opened: pdfium keeps the faces it has mapped (see fonts.py)
+install_font_stand_in()
 
 
 def _open(path: Path, password: Optional[str] = None):
