@@ -37,6 +37,7 @@ import pypdfium2.raw as pdfium_c
 from budgetlens.readers.blocks import Block, ReadError
 
 from .fonts import install as install_font_stand_in
+from .fonts import reading as font_stand_in
 from .grid import merge_segments
 from .layout import Page, drop_page_furniture, drop_repeated_captions, layout_page
 from .objects import Transform, page_chars, walk_objects
@@ -72,13 +73,8 @@ def _open(path: Path, password: Optional[str] = None):
     return doc
 
 
-def read_pdf(path: Union[str, Path], max_pages: int = DEFAULT_MAX_PAGES) -> list[Block]:
-    """Read a text-layer PDF into paragraph and table blocks, in reading order.
-
-    Raises ReadError for a scan without text layer, an encrypted, truncated or non-PDF
-    file, or more than `max_pages` pages.
-    """
-    path = Path(path)
+def _read_pages(path: Path, max_pages: int) -> tuple[list[Page], int, int, int]:
+    """The laid-out pages of the PDF, its count of characters and images, its page count."""
     doc = _open(path)
     try:
         n = len(doc)
@@ -114,6 +110,18 @@ def read_pdf(path: Union[str, Path], max_pages: int = DEFAULT_MAX_PAGES) -> list
             pages.append(layout_page(i + 1, pw, ph, chars, merge_segments(hs), merge_segments(vs)))
     finally:
         doc.close()
+    return pages, total_chars, images, n
+
+
+def read_pdf(path: Union[str, Path], max_pages: int = DEFAULT_MAX_PAGES) -> list[Block]:
+    """Read a text-layer PDF into paragraph and table blocks, in reading order.
+
+    Raises ReadError for a scan without text layer, an encrypted, truncated or non-PDF
+    file, or more than `max_pages` pages.
+    """
+    path = Path(path)
+    with font_stand_in():  # pdfium maps the fonts as pages load: see fonts.py
+        pages, total_chars, images, n = _read_pages(path, max_pages)
     if total_chars == 0:
         raise ReadError("no text layer; OCR is not supported")
     if total_chars < 10 * n and images >= n // 2 and images > 0:

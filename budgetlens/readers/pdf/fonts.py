@@ -25,7 +25,10 @@ vertically over the font descriptor's /Ascent and /Descent: the stand-in's glyph
 widen a box where its glyph's ink passes the advance: wqy-microhei's "0" ends at 0.504 em,
 past a /W of 0.462 em; real2/SD03's page numbers differ by that much, their text not.)
 On a machine with a CJK font the stand-in is never used, so the output is the same as
-without this module.
+without this module.  It answers only while `read_pdf` reads (`reading()`): pdfium maps
+a document's fonts as its pages load, so a document opened to render evidence pictures
+keeps pdfium's built-in fallback, which does draw the Latin characters and dashes of such
+fonts (the stand-in draws nothing).
 
 METRICS_FONT was made with fontTools 4.68 (not a dependency: the bytes are below):
     FontBuilder(1000, isTTF=True); glyph order [.notdef, box]; .notdef empty, box = one
@@ -39,7 +42,8 @@ from __future__ import annotations
 import base64
 import ctypes
 import logging
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import pypdfium2.raw as pdfium_c
 
@@ -80,6 +84,7 @@ class _StandIn:
         self.handles = {base + k: cs for k, cs in enumerate(sorted(CJK_CHARSETS))}
         self.by_charset = {cs: h for h, cs in self.handles.items()}
         self.used: dict[tuple[int, bytes], int] = {}  # (charset, PDF font name) -> times
+        self.active = False  # answers only while `reading()`: pictures render as before
         info = pdfium_c.FPDF_SYSFONTINFO()
         info.version = d.version
         t = {name: ftype for name, ftype in pdfium_c.FPDF_SYSFONTINFO._fields_}
@@ -107,7 +112,7 @@ class _StandIn:
     def _map_font(self, _this, weight, italic, charset, pitch_family, face, exact):
         d = self.default.contents
         got = d.MapFont(self.default, weight, italic, charset, pitch_family, face, exact)
-        if got or charset not in self.by_charset:
+        if got or not self.active or charset not in self.by_charset:
             return got
         key = (charset, ctypes.cast(face, ctypes.c_char_p).value or b"")
         self.used[key] = self.used.get(key, 0) + 1
@@ -149,20 +154,40 @@ class _StandIn:
 _INSTALLED: Optional[_StandIn] = None
 
 
-def install() -> bool:
+def install(base=None) -> bool:
     """Put the stand-in behind pdfium's system font info, once per process (before any
-    document is opened, as pdfium keeps the faces it has mapped).  False when pdfium has
-    no default font info on this platform (nothing changes then)."""
+    document is opened, as pdfium keeps the faces it has mapped).  `base`, a
+    POINTER(FPDF_SYSFONTINFO), replaces pdfium's default as the font info wrapped (tests
+    use one that knows no CJK font).  False when pdfium has no default font info on this
+    platform (nothing changes then)."""
     global _INSTALLED
-    if _INSTALLED is not None:
+    if _INSTALLED is not None and base is None:
         return True
-    default = pdfium_c.FPDF_GetDefaultSystemFontInfo()
+    default = base if base is not None else pdfium_c.FPDF_GetDefaultSystemFontInfo()
     if not default:
         log.warning("pdfium has no system font info here: CJK text in non-embedded fonts may be lost")
         return False
-    _INSTALLED = _StandIn(default)
-    pdfium_c.FPDF_SetSystemFontInfo(ctypes.byref(_INSTALLED.info))
+    old, _INSTALLED = _INSTALLED, _StandIn(default)
+    pdfium_c.FPDF_SetSystemFontInfo(ctypes.byref(_INSTALLED.info))  # pdfium releases `old` in here
+    del old
     return True
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """The stand-in answers while this is open: pdfium maps a document's fonts as its pages
+    are loaded, and a document opened outside (the evidence pictures of review/picture.py)
+    gets pdfium's own fallback, which draws the Latin characters of a non-embedded CJK font
+    that the inkless stand-in would not."""
+    si = _INSTALLED
+    if si is None:
+        yield
+        return
+    before, si.active = si.active, True
+    try:
+        yield
+    finally:
+        si.active = before
 
 
 def stand_in_used() -> dict[tuple[int, bytes], int]:
