@@ -12,7 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= budgetlens-out
 
-.PHONY: bytecode demo test test-fast lint typecheck bench bench-quick bench-regions fuzz clean venv
+.PHONY: bytecode demo test test-fast lint typecheck bench bench-quick bench-regions bench-pairing fuzz clean venv
 
 venv: $(STAMP)
 
@@ -60,6 +60,10 @@ bench-quick: $(STAMP)
 # per city: metadata accuracy against the corpus READMEs, typed-cell share, template chosen
 bench-regions: $(STAMP)
 	$(PY) -m benchmarks.regions --run --out /tmp/budgetlens-regions --write benchmarks/results/regions.md
+
+# pairing narrative + tables files on a synthetic province of 2,000 and 20,000 units (CPU-s)
+bench-pairing: $(STAMP)
+	$(PY) benchmarks/pairing.py
 
 fuzz: $(STAMP)
 	$(PY) -m pip install -q atheris
