@@ -2,12 +2,14 @@
 disclosure; complete disclosures are never paired."""
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
+from budgetlens.readers import pairing
 from budgetlens.readers.blocks import Block, ReadError
-from budgetlens.readers.pairing import pair_sources
+from budgetlens.readers.pairing import Profile, pair_profiles, pair_sources
 
 PROSE = "江苏省委办公厅2017年度收入、支出预算总计20849.45万元，与上年相比收、支预算总计各增加1463.8万元，增长8.85%。" * 20
 
@@ -84,6 +86,131 @@ def test_unreadable_file_stays_alone():
     files = ["bad.pdf", "JS08_江苏省委办公厅2017年部门预算.pdf", "JS09_江苏省委办公厅2017年预算公开表格.pdf"]
     groups = pair_sources(files, read=read)
     assert groups[0] == [Path("bad.pdf")] and len(groups) == 2
+
+
+def pair_names(narrative_name: str, tables_name: str) -> list[list[Path]]:
+    """pair_profiles on one narrative-only and one tables-only file of one year, the name as
+    both the document's and the file name's department."""
+    n, t = Path("/crawl/n.pdf"), Path("/crawl/t.pdf")
+    profs = {n: Profile(n, "narrative", 2019, narrative_name, narrative_name),
+             t: Profile(t, "tables", 2019, tables_name, tables_name)}
+    return pair_profiles([n, t], profs)
+
+
+OTHER_UNITS = [  # alike by _similarity (≥ MIN_SCORE), but not one unit
+    ("江苏省连云港市雨花台区第三中学", "江苏省连云港市雨花台区第五街道办事处"),  # 12/15 on the shared region
+    ("江苏省连云港市雨花台区第三医院", "江苏省连云港市雨花台区第五街道办事处"),
+    ("江苏省连云港市雨花台区委办公室", "江苏省连云港市雨花台区委宣传部"),
+    ("中共江苏省连云港市雨花台区委办公室", "江苏省连云港市雨花台区委宣传部"),
+    ("北京市东城区人民政府国有资产监督管理委员会", "北京市西城区人民政府国有资产监督管理委员会"),  # other district
+    ("北京市人民政府国有资产监督管理委员会", "北京市东城区人民政府国有资产监督管理委员会"),  # city vs district
+    ("东城区人民政府国有资产监督管理委员会", "北京市人民政府国有资产监督管理委员会"),
+    ("南京市鼓楼区人民政府国有资产监督管理委员会", "福州市鼓楼区人民政府国有资产监督管理委员会"),  # other city
+    ("昆山市人民政府国有资产监督管理办公室", "太仓市人民政府国有资产监督管理办公室"),  # cities not in the gazetteer
+]
+SAME_UNITS = [  # spelled differently, one unit
+    ("江苏省委办公厅", "中共江苏省委办公厅"),
+    ("江苏省人大常委会", "江苏省人大常委会办公厅"),  # JS03's file name + JS04
+    ("省委办公厅", "江苏省委办公厅"),  # one name without a region
+    ("第三中学", "江苏省连云港市雨花台区第三中学"),
+    ("连云港市雨花台区第三中学", "江苏省连云港市雨花台区第三中学"),  # the province left out
+    ("江苏连云港市雨花台区第三中学", "江苏省连云港市雨花台区第三中学"),  # its short form
+    ("东城区人民政府国有资产监督管理委员会", "北京市东城区人民政府国有资产监督管理委员会"),
+    ("江苏省昆山市财政局", "昆山市财政局"),  # a county-level city the gazetteer does not list
+    ("北京经济技术开发区管理委员会", "北京市经济技术开发区管理委员会"),
+    ("北京城市副中心工程建设管理办公室", "北京城市副中心工程建设管理办公室"),  # BJ08
+    ("深圳市发展和改革委员会本级", "深圳市发展和改革委员会"),
+    ("中共上海市普陀区委社会工作部", "上海市普陀区委社会工作部"),
+    ("江苏省连云港市雨花台区人民政府办公室", "江苏省连云港市雨花台区人民政府办公厅"),  # remainders 6/7
+]
+
+
+@pytest.mark.parametrize("a, b", OTHER_UNITS)
+def test_units_that_share_a_region_or_a_department_do_not_pair(a, b):
+    assert pairing._similarity(a, b) >= pairing.MIN_SCORE  # paired on the whole names alone
+    assert pair_names(a, b) == [[Path("/crawl/n.pdf")], [Path("/crawl/t.pdf")]]
+    assert pair_names(b, a) == [[Path("/crawl/n.pdf")], [Path("/crawl/t.pdf")]]
+
+
+@pytest.mark.parametrize("a, b", SAME_UNITS)
+def test_one_unit_spelled_two_ways_pairs(a, b):
+    assert pair_names(a, b) == [[Path("/crawl/n.pdf"), Path("/crawl/t.pdf")]]
+    assert pair_names(b, a) == [[Path("/crawl/n.pdf"), Path("/crawl/t.pdf")]]
+
+
+def test_region_split():
+    split = pairing._region_split
+    assert split("中共江苏省委办公厅") == split("江苏省委办公厅") == ("江苏省", "委办公厅")
+    assert split("江苏省连云港市雨花台区第三中学") == ("江苏省连云港市雨花台区", "第三中学")
+    assert split("连云港市雨花台区第三中学") == ("江苏省连云港市雨花台区", "第三中学")
+    assert split("北京城市副中心工程建设管理办公室") == ("北京市", "城市副中心工程建设管理办公室")
+    assert split("江苏省昆山市财政局") == ("江苏省昆山市", "财政局")
+    assert split("省委办公厅") == (None, "省委办公厅") and split("") == (None, "")
+    assert pairing._similarity("省委办公厅", "省政协办公厅") < pairing.MIN_SCORE  # 3/5: no region, and apart
+    assert len(pair_names("省委办公厅", "省政协办公厅")) == 2
+
+
+def test_partial_crawl_pairs_no_two_units(monkeypatch):
+    """A crawl that lost 第三中学's tables and 第五街道办事处's narrative: the two survivors share
+    江苏省连云港市雨花台区第 (12/15 of the shorter name) and were paired, so that every figure of
+    the school's narrative was checked against the street office's tables.  They stay alone;
+    the unit whose two files came (第三人民医院) still pairs."""
+    school = "江苏省连云港市雨花台区第三中学"  # 中学 is no organisation ending: named by its file name
+    office = "江苏省连云港市雨花台区第五街道办事处"
+    hospital = "江苏省连云港市雨花台区第三人民医院"
+    files = {
+        f"{school}2017年部门预算.pdf": narrative(f"{school}2017年部门预算"),
+        f"{office}2017年预算公开表.pdf": tables(office, 2017),
+        f"{hospital}2017年部门预算.pdf": narrative(f"{hospital}2017年部门预算"),
+        f"{hospital}2017年预算公开表.pdf": tables(hospital, 2017),
+    }
+    names = list(files)
+    groups = pair_sources(names, read=lambda p: files[p.name])
+    assert groups == [[Path(names[0])], [Path(names[1])], [Path(names[2]), Path(names[3])]]
+    monkeypatch.setattr(pairing, "_same_unit", lambda a, b: True)  # the rule before: they pair
+    assert [Path(names[0]), Path(names[1])] in pair_sources(names, read=lambda p: files[p.name])
+
+
+def crawl(rng: random.Random) -> tuple[list[Path], dict[Path, Profile], dict[Path, str]]:
+    """Narrative and tables profiles of a province's units (departments of its cities and
+    districts, numbered schools, hospitals and street offices), the cover naming 委 bodies
+    with 中共 in front; returns the unit of every file too."""
+    regions = ["江苏省"] + [f"江苏省{c}" for c in ("南京市", "连云港市")] + [
+        f"江苏省{c}{d}" for c in ("南京市", "连云港市") for d in ("鼓楼区", "雨花台区", "江宁区")]
+    depts = ["委办公室", "人民政府办公室", "人大常委会办公室", "财政局", "教育局", "人民法院", "人民检察院"]
+    places = ["中学", "小学", "实验学校", "人民医院", "中医院", "街道办事处"]
+    names = [r + d for r in regions for d in depts] + [
+        r + "第" + n + p for r in regions[1:] for n in "一二三四五" for p in places]
+    files: list[Path] = []
+    profs: dict[Path, Profile] = {}
+    unit: dict[Path, str] = {}
+    for k, name in enumerate(names):
+        cover = "中共" + name if "委" in name else name
+        for kind, dept in (("narrative", cover), ("tables", name)):
+            p = Path(f"/crawl/{k:04d}_{kind}.pdf")
+            files.append(p)
+            profs[p] = Profile(p, kind, 2026, dept, name)
+            unit[p] = name
+    rng.shuffle(files)
+    return files, profs, unit
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_partial_crawl_of_a_province(seed, monkeypatch):
+    """A fifth of the units lost their tables file, another fifth their narrative: every pair
+    is still one unit's two files, and every unit whose two files came pairs."""
+    rng = random.Random(seed)
+    files, profs, unit = crawl(rng)
+    units = sorted(set(unit.values()))
+    rng.shuffle(units)
+    k = len(units) // 5
+    lost = {(u, "tables") for u in units[:k]} | {(u, "narrative") for u in units[k: 2 * k]}
+    kept = [p for p in files if (unit[p], profs[p].kind) not in lost]
+    pairs = [g for g in pair_profiles(kept, profs) if len(g) == 2]
+    assert all(unit[n] == unit[t] for n, t in pairs)
+    assert len(pairs) == len(units) - 2 * k
+    monkeypatch.setattr(pairing, "_same_unit", lambda a, b: True)  # the rule before pairs units apart
+    assert any(unit[g[0]] != unit[g[1]] for g in pair_profiles(kept, profs) if len(g) == 2)
 
 
 @pytest.mark.real

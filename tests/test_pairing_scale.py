@@ -1,6 +1,7 @@
 """`pair_profiles` scores only the candidate pairs its index of name cores proposes; the
 groups must be exactly those of scoring every narrative × tables pair (the algorithm before,
-kept here as `reference`): same pairs, same order, same tie-breaking, for every input."""
+kept here as `reference`, with the same `_same_unit` filter on the names it accepts): same
+pairs, same order, same tie-breaking, for every input."""
 from __future__ import annotations
 
 import random
@@ -24,8 +25,15 @@ def similarity(a: str, b: str) -> float:
     return m.size / min(len(a), len(b))
 
 
+def field_score(a: str, b: str) -> Optional[float]:
+    """A name's score if it qualifies: `similarity` reaches MIN_SCORE and the names' regions
+    and what follows them agree (`pairing._same_unit`, a filter on what `similarity` accepts)."""
+    s = similarity(a, b)
+    return s if s >= pairing.MIN_SCORE and pairing._same_unit(a, b) else None
+
+
 def reference(files: list[Path], profiles: dict[Path, Profile]) -> list[list[Path]]:
-    """`pair_profiles` as it was: every narrative × tables pair of a year is scored."""
+    """`pair_profiles` by brute force: every narrative × tables pair of a year is scored."""
     profiles = {p: profiles[p] for p in files if p in profiles}
     narratives = [pr for pr in profiles.values() if pr.kind == "narrative"]
     tables = [pr for pr in profiles.values() if pr.kind == "tables"]
@@ -34,9 +42,9 @@ def reference(files: list[Path], profiles: dict[Path, Profile]) -> list[list[Pat
         for j, t in enumerate(tables):
             if n.year is None or t.year is None or n.year != t.year:
                 continue
-            score = max(similarity(n.dept, t.dept), similarity(n.name_dept, t.name_dept))
-            if score >= pairing.MIN_SCORE:
-                candidates.append((score, i, j))
+            scores = [s for s in (field_score(n.dept, t.dept), field_score(n.name_dept, t.name_dept)) if s is not None]
+            if scores:
+                candidates.append((max(scores), i, j))
     candidates.sort(key=lambda c: -c[0])
     partner: dict[Path, Path] = {}
     used_n, used_t = set(), set()
@@ -64,9 +72,11 @@ def reference(files: list[Path], profiles: dict[Path, Profile]) -> list[list[Pat
 
 
 REGIONS = ["江苏省", "上海市", "上海市普陀区", "北京市", "广州市", "江苏省南京市", "江苏省南京市鼓楼区",
-           "中共江苏省", "中共上海市普陀区", "珠海市", ""]
+           "中共江苏省", "中共上海市普陀区", "珠海市", "", "江苏省连云港市雨花台区", "连云港市雨花台区",
+           "北京市东城区", "北京市西城区", "东城区", "昆山市", "江苏省昆山市"]
 DEPTS = ["委办公厅", "财政局", "财政厅", "教育局", "人民检察院", "政协办公厅", "人大常委会办公厅", "人大常委会",
-         "发展和改革委员会", "万里街道", "规划和自然资源局", "司法局", "审计局", "委社会工作部", "局", "办"]
+         "发展和改革委员会", "万里街道", "规划和自然资源局", "司法局", "审计局", "委社会工作部", "局", "办",
+         "第三中学", "第五街道办事处", "人民政府国有资产监督管理委员会"]
 SUFFIXES = ["", "", "", "本级", "机关", "（本级）"]
 KINDS = ["narrative", "narrative", "tables", "tables", "both", "other"]
 YEARS: list[Optional[int]] = [2017, 2018, 2019, None]

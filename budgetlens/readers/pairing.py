@@ -7,12 +7,17 @@ caption lines, year; read by `gazetteers.names`, as the document's metadata is) 
 file name as fallback.  Two complete disclosures are never paired: a pair is always one
 narrative-only file plus one tables-only file.  The narrative comes first in a pair, so the
 document's metadata is read from its cover: the tables file inherits its department.
+Names alike only through a shared region (江苏省连云港市雨花台区第三中学 ~ …第五街道办事处) or a
+shared department in another region (北京市东城区… ~ 北京市西城区…) are not one unit (`_same_unit`):
+in a partial crawl such pairs would check one unit's narrative against another's tables.
 
 Pure function: reads the files, writes nothing, keeps no state.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -23,7 +28,7 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 import regex
 
 from budgetlens.gazetteers import load
-from budgetlens.gazetteers.names import abbreviate, label_name, title_matches
+from budgetlens.gazetteers.names import abbreviate, label_name, qualified_region, region_of, squeeze, title_matches
 from budgetlens.readers import read_blocks
 from budgetlens.readers.blocks import Block, ReadError
 
@@ -35,6 +40,7 @@ PROSE_MIN = 800  # characters of prose that make a file carry a narrative
 PROSE_SHARE_MAX = 0.1
 MIN_SCORE = 0.8  # department-name similarity needed to pair (see _similarity)
 _FILE_PREFIX = regex.compile(load("document_meta")["file_prefix_pattern"])
+_FULLER_PREFIXES = tuple(load("document_meta")["fuller_prefixes"])  # 中共江苏省委… → 江苏省委…
 
 
 _YEAR = regex.compile(r"(20\d\d)\s*年")
@@ -63,6 +69,64 @@ def _similarity(a: str, b: str) -> float:
         return 1.0
     m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return m.size / min(len(a), len(b))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _region_split(name: str) -> tuple[Optional[str], str]:
+    """(the region a name starts with, the rest of the name), the region qualified with its
+    province where the gazetteer knows it: 中共江苏省委办公厅 → (江苏省, 委办公厅), 江苏省连云港市雨花台区
+    第三中学 → (江苏省连云港市雨花台区, 第三中学), 北京城市副中心工程… → (北京市, 城市副中心工程…).
+    Regions printed one after the other are all taken (江苏省 + 昆山市, a city the gazetteer does
+    not list: 江苏省昆山市, 财政局; 江苏 + 连云港市雨花台区: 江苏省连云港市雨花台区).  (None, name)
+    when the name starts with no region (省委办公厅, 财政局)."""
+    n = squeeze(name)
+    for p in _FULLER_PREFIXES:
+        if n.startswith(p):
+            n = n[len(p):]
+            break
+    region = ""
+    while n:
+        printed, province = region_of(n)
+        k = len(os.path.commonprefix([n, printed or ""]))  # 北京城市… prints 北京 for 北京市
+        if not printed or not k:
+            break
+        q = qualified_region(printed, province) or printed
+        region = q if q.startswith(region) else region + q  # 江苏省 then 江苏省连云港市…: the latter
+        n = n[k:]
+    return (region or None), n
+
+
+def _regions_agree(a: str, b: str) -> bool:
+    """The same region, or one printed as the tail of the other (东城区 for 北京市东城区): a
+    district's unit is not its city's (北京市 vs 北京市东城区) nor another district's."""
+    return a == b or a.endswith(b) or b.endswith(a)
+
+
+def _same_unit(a: str, b: str) -> bool:
+    """Whether two names that `_similarity` finds alike may name one unit, judged on the part
+    that tells units apart: when both start with a region, the regions must agree and what
+    follows them must reach MIN_SCORE too.  江苏省连云港市雨花台区第三中学 ~ …第五街道办事处 scores
+    12/15 on the shared region, but 第三中学 ~ 第五街道办事处 1/4: not one unit; 北京市东城区… ~
+    北京市西城区… (same department, other district): regions disagree.  A name without a
+    region (省委办公厅, 第三中学) is left to `_similarity` alone; 江苏省委办公厅 ~ 中共江苏省委
+    办公厅 (both 江苏省, 委办公厅) pass."""
+    if a == b:
+        return True
+    ra, rest_a = _region_split(a)
+    rb, rest_b = _region_split(b)
+    if ra is None or rb is None:
+        return True
+    if not _regions_agree(ra, rb):
+        return False
+    return rest_a == rest_b or _similarity(rest_a, rest_b) >= MIN_SCORE
+
+
+def _field_score(a: str, b: str) -> Optional[float]:
+    """`_similarity(a, b)` where it reaches MIN_SCORE and `_same_unit` agrees, else None: a
+    filter on what `_similarity` accepts, so `_candidate_pairs` still proposes every pair
+    that qualifies."""
+    s = _similarity(a, b)
+    return s if s >= MIN_SCORE and _same_unit(a, b) else None
 
 
 def _name_profile(path: Path) -> tuple[Optional[int], str]:
@@ -203,6 +267,9 @@ def _candidate_pairs(narratives: list[Profile], tables: list[Profile]) -> set[tu
     of its name: names that share only a region and a common suffix (江苏省委办公厅 ~
     江苏省政协办公厅) do not meet here, and the exact score is computed only for the pairs
     that do.  A name of n characters costs n dict lookups per indexed core length.
+
+    `pair_profiles` then drops the names `_same_unit` tells apart: a filter on pairs that
+    reach MIN_SCORE, so every pair it keeps is among those proposed here.
     """
     by_year: dict[int, tuple[list[int], list[int]]] = {}
     for i, n in enumerate(narratives):
@@ -230,16 +297,18 @@ def pair_profiles(files: list[Path], profiles: dict[Path, Profile]) -> list[list
 
     Pairs are taken greedily by score, ties in (narrative, table) input order.  Only the pairs
     `_candidate_pairs` proposes are scored (all pairs would be quadratic: a province's 20,000
-    narratives × 20,000 tables files took hours); the groups are the same as scoring all."""
+    narratives × 20,000 tables files took hours); the groups are the same as scoring all.
+    A name counts when `_similarity` reaches MIN_SCORE and `_same_unit` agrees (`_field_score`);
+    the pair's score is the higher of its names' that count."""
     profiles = {p: profiles[p] for p in files if p in profiles}  # input order decides ties
     narratives = [pr for pr in profiles.values() if pr.kind == "narrative"]
     tables = [pr for pr in profiles.values() if pr.kind == "tables"]
     candidates: list[tuple[float, int, int]] = []
     for i, j in sorted(_candidate_pairs(narratives, tables)):
         n, t = narratives[i], tables[j]
-        score = max(_similarity(n.dept, t.dept), _similarity(n.name_dept, t.name_dept))
-        if score >= MIN_SCORE:
-            candidates.append((score, i, j))
+        scores = [s for s in (_field_score(n.dept, t.dept), _field_score(n.name_dept, t.name_dept)) if s is not None]
+        if scores:
+            candidates.append((max(scores), i, j))
     candidates.sort(key=lambda c: -c[0])
     partner: dict[Path, Path] = {}
     used_n, used_t = set(), set()
