@@ -162,3 +162,15 @@ def test_a_store_without_write_seq_reads_and_exports_read_only(tmp_path):
         store.export_parquet(tmp_path / "out")
     import pandas as pd
     assert len(pd.read_parquet(tmp_path / "out" / "facts.parquet")) == 2
+
+
+def test_a_first_write_of_data_frames_counts_its_write(tmp_path):
+    """The pandas way (values cast by DuckDB) as the Store's first write: finding the last
+    write_seq must not leave a result open, which DuckDB's `register` refuses."""
+    import pandas as pd
+    frames = {k: pd.DataFrame(v) for k, v in _frames("a", "a.txt", 2).items()}
+    with Store(tmp_path / "s.duckdb") as store:
+        store.write(frames, "r1")
+        store.write({k: pd.DataFrame(v) for k, v in _frames("a", "a.txt", 3).items()}, "r1")
+        assert _counts(store)["facts"] == {"a": 3}
+        assert _seqs(store)["facts"]["a"] == {2}

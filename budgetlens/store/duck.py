@@ -616,7 +616,7 @@ class Store:
             self._last_seq = int(self.con.execute(
                 f'SELECT coalesce(max("{WRITE_SEQ}"), 0) FROM ('
                 + " UNION ALL ".join(f'SELECT max("{WRITE_SEQ}") AS "{WRITE_SEQ}" FROM "{t}"' for t in TABLES)
-                + ")").fetchone()[0])
+                + ")").fetchall()[0][0])  # fetched to the end: DuckDB refuses `register` while a result is open
         self._last_seq += 1
         return self._last_seq
 
