@@ -217,3 +217,25 @@ def test_run_with_workers_leaves_no_spill_and_removes_a_killed_runs(tmp_path):
     summary = runner.run_job([str(src)], out, quiet=True, write_report=False, workers=2)
     assert summary.documents == 6 and summary.errors == 0
     assert not [p for p in out.iterdir() if p.name.startswith(".read-ahead")]
+
+
+def test_pairing_reads_here_while_cheap_and_hands_the_rest_to_the_workers(tmp_path, monkeypatch):
+    """With workers, this process reads the files to pair them while what is left would take
+    it less than POOL_PAYS_SECONDS at the rate so far (a pool costs more than 200 Tika dumps
+    take); past that the workers read the rest.  The same profiles either way."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        for p in sorted((ROOT / "samples").iterdir()):
+            (src / f"{i}_{p.name}").write_text(p.read_text(encoding="utf-8") + f"\n附注：第{i}份。\n", encoding="utf-8")
+    files = sorted(src.iterdir())
+    handed: list = []
+    real = runner.profiles_by_tasks
+    monkeypatch.setattr(runner, "profiles_by_tasks", lambda fs, chunk, m: handed.extend(fs) or real(fs, chunk, m))
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    profile_map = runner._profiling_pool(folder, 2, None)
+    assert profile_map(files) == pairing.profiles(files) and handed == []  # cheap: all read here
+    monkeypatch.setattr(runner, "POOL_PAYS_SECONDS", 0.0)
+    assert runner._profiling_pool(folder, 2, None)(files) == pairing.profiles(files)
+    assert handed == files[1:]  # after the first file, the workers

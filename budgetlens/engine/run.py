@@ -466,8 +466,10 @@ def group_files(store, files: list[Path], fingerprint: str,
     return pairing.pair_profiles(files, profs)
 
 
-# Files to a task when the workers read the files to pair them.
+# Files to a task when the workers read the files to pair them; they do when reading the
+# rest here would take longer than this (see _profiling_pool).
 PROFILE_CHUNK = 4
+POOL_PAYS_SECONDS = 2.0
 
 
 def profile_files(folder: Optional[str], max_bytes: int, paths: list[str]
@@ -517,16 +519,27 @@ def plan_reads(stack: contextlib.ExitStack, parent: Path, in_process_or_pool: bo
 
 def _profiling_pool(folder: Path, workers: int, lim) -> ProfileMap:
     """A `profile_map` for group_files: the files read and profiled in `workers` processes
-    (each keeping its share of the spill's bytes), in input order; in this process when
-    there are too few to repay the pool (as use_workers).  Pairing reads every file: in
-    this process alone, a run of PDFs with 2 workers took twice the time of one."""
+    (each keeping its share of the spill's bytes).  Pairing reads every file: in this
+    process alone, a run of PDFs with 2 workers took twice the time of one.  But a pool
+    costs ~1 CPU-s and waits for the workers' server to warm up, which this process's
+    reading overlaps: so this process reads while what is left would take it less than
+    POOL_PAYS_SECONDS at the rate so far (200 Tika dumps: all of them, ~0.6 s), and hands
+    the rest to the workers when it would take more (PDFs: after the first)."""
     fn = functools.partial(profile_files, str(folder), readers.SPILL_MAX_BYTES // workers)
     mapper = pool_map(fn, workers, limits=lim, on_lost=_profile_lost)
 
     def profile_map(files: list[Path]) -> dict[Path, pairing.Profile]:
-        if len(files) < 2 * workers:
-            return pairing.profiles(files, readers.Spill(folder).read)
-        return profiles_by_tasks(files, PROFILE_CHUNK, mapper)
+        spill = readers.Spill(folder)
+        got: dict[Path, pairing.Profile] = {}
+        spent = 0.0
+        for i, f in enumerate(files):
+            rest = len(files) - i
+            if rest >= 2 * workers and i and spent / i * rest > POOL_PAYS_SECONDS:
+                return {**got, **profiles_by_tasks(files[i:], PROFILE_CHUNK, mapper)}
+            t0 = time.process_time()
+            got.update(pairing.profiles([f], spill.read))
+            spent += time.process_time() - t0
+        return got
     return profile_map
 
 
