@@ -16,11 +16,15 @@ REAL2 = SHARED / "real2"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that reads ../shared/real (through the real_dir fixture) is `real`, so
-    `make test-fast` (-m "not real ...") leaves the slow real-document runs out."""
+    """Every test that reads ../shared/real or real2 (through the real_dir, real2_dir or
+    real_dirs fixture) is `real`, so `make test-fast` (-m "not real ...") leaves the slow
+    real-document runs out."""
     for item in items:
-        if "real_dir" in getattr(item, "fixturenames", ()):
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.real)
+
+
+REAL_FIXTURES = {"real_dir", "real2_dir", "real_dirs"}
 
 
 @pytest.fixture(scope="session")
