@@ -432,13 +432,12 @@ def run_job(
 
 def group_files(store, files: list[Path], fingerprint: str,
                 ahead: Optional[readers.ReadAhead | readers.Spill] = None,
-                profile_map: Optional[Callable[[list[Path]], dict[Path, pairing.Profile]]] = None
-                ) -> list[list[Path]]:
+                profile_map: Optional[ProfileMap] = None) -> list[list[Path]]:
     """`discover.group_sources`, reading only the files whose pairing profile the store does
     not remember (same path, size, mtime and pipeline): a re-run reads nothing to pair, nor
-    a run of one file.  `profile_map(files)` → their profiles computes them elsewhere (the
-    workers: `_profiling_pool`) when there are enough to share; else this process reads
-    them, and `ahead` keeps what is read for the documents' own reads, the files read last
+    a run of one file.  `profile_map(files)` → their profiles decides where they are read
+    (`_profiling_pool`: here or in the workers; `profiles_by_tasks`: an orchestrator's
+    tasks); without one this process reads them, and `ahead` keeps what is read for the documents' own reads, the files read last
     to first, so that a bounded `ahead` keeps the first ones."""
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
