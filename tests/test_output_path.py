@@ -50,6 +50,23 @@ def test_columns_as_they_were():
     assert texts.dtype == object and list(texts) == ["a", None]
 
 
+def test_rows_become_columns_whether_or_not_every_row_has_every_key():
+    """column_rows takes every row's values in one pass when each row has each key, and a
+    value at a time when one lacks some (then None, NULL): the same columns either way."""
+    types = {"doc_id": "VARCHAR", "value": "DOUBLE", "pages": "INTEGER[]"}
+    full = [{"doc_id": "a", "value": 1.5, "pages": [1]}, {"doc_id": "b", "value": None, "pages": None}]
+    cols = duck.column_rows("facts", full, types)
+    assert list(cols) == list(types)
+    assert list(cols["doc_id"]) == ["a", "b"] and list(cols["pages"]) == [[1], None]
+    assert np.array_equal(cols["value"], [1.5, np.nan], equal_nan=True)
+    lacking = [{"doc_id": "a", "value": 1.5, "pages": [1]}, {"doc_id": "b"}]
+    again = duck.column_rows("facts", lacking, types)
+    assert list(again) == list(cols)
+    assert all(np.array_equal(again[c], cols[c], equal_nan=c == "value") for c in cols)
+    one = duck.column_rows("facts", [{"doc_id": "a"}], {"doc_id": "VARCHAR"})
+    assert list(one["doc_id"]) == ["a"]
+    empty = duck.column_rows("facts", [], types)
+    assert list(empty) == list(types) and all(len(v) == 0 for v in empty.values())
 TEMPLATE = ("{{ d.name }}|{{ d.items is callable }}|{{ d.missing is undefined }}|{{ v.families }}|"
             "{{ v.complete is none }}|{{ v.nothing is undefined }}|{{ o.real }}")
 

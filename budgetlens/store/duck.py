@@ -18,6 +18,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -369,7 +370,21 @@ def column_rows(name: str, rows: list[dict], types: Optional[dict] = None) -> Co
     its column's type as it is (the store then writes the rows the pandas way, whose casts
     are DuckDB's)."""
     types = types or _ROW_COLUMNS[name]
-    return Columns({c: _column([r.get(c) for r in rows], t) for c, t in types.items()})
+    return Columns({c: _column(v, t) for (c, t), v in zip(types.items(), _transposed(rows, list(types)))})
+
+
+def _transposed(rows: list[dict], names: list[str]) -> list[tuple]:
+    """The values of each of `names` in `rows`, a tuple per name (None where a row lacks the
+    key): one C-level pass (itemgetter, zip) where every row has every key, as the engine's
+    rows do; a value at a time otherwise."""
+    if not rows or not names:
+        return [() for _ in names]
+    try:
+        if len(names) == 1:
+            return [tuple(map(itemgetter(names[0]), rows))]
+        return list(zip(*map(itemgetter(*names), rows)))
+    except KeyError:
+        return [tuple(r.get(c) for r in rows) for c in names]
 
 
 def _write_columns(frames: dict, run_id: str) -> Optional[dict[str, Columns]]:
