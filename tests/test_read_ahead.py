@@ -197,7 +197,7 @@ def test_what_a_worker_profiled_is_not_parsed_again(tmp_path, monkeypatch):
     assert [p for p, _pr in profiles] == [str(f) for f in files]
     assert {Path(p): pr for p, pr in profiles} == pairing.profiles(files)
     parsed = _counting(monkeypatch)
-    got = runner.process_packed_taking(str(folder), batch)
+    got = readers.taking_spill(str(folder), runner.process_packed, batch)
     assert parsed == [] and list(folder.iterdir()) == []
     assert _doc_rows(got) == _doc_rows(expected)
     assert {k: v.num_rows for k, v in got.tables.items()} == {k: v.num_rows for k, v in expected.tables.items()}

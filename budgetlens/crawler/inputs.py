@@ -113,12 +113,6 @@ def process_inputs(batch: list[Input]) -> list:
     return [relabel(process_group([Path(p) for p in inp.paths], name=inp.name), inp.source) for inp in batch]
 
 
-def process_inputs_taking(folder: str, batch: list[Input]) -> list:
-    """`process_inputs`, each document's read taking what pairing kept in the spill `folder`."""
-    with readers.reading_ahead(readers.Spill(folder)):
-        return process_inputs(batch)
-
-
 def failed_results(batch: list[Input], reason: str) -> list:
     """Error rows for a batch whose task failed outright (a worker lost, retries spent):
     the documents are reported, and not remembered as processed, so the next run retries."""
@@ -188,7 +182,7 @@ def process_raw(config, map_batches=sequential, *, batch_size: int = 10, force: 
             inputs = inputs_from_raw(raw, lambda files: group_files(store, files, pipeline_fingerprint(), ahead,
                                                                       profile_map))
         todo, skipped = plan(inputs, store, force)
-        fn = functools.partial(process_inputs_taking, str(folder)) if folder is not None else process_inputs
+        fn = functools.partial(readers.taking_spill, str(folder), process_inputs) if folder is not None else process_inputs
         map_batches, batch_size = use_workers(map_batches, workers, batch_size, len(todo), lim,
                                               fn=fn, default=sequential,
                                               on_lost=lambda inp, reason: failed_results([inp], reason)[0])

@@ -347,7 +347,7 @@ def run_job(
         run_docs, dup_of, skipped_ids, todo = _plan(groups, keys, finished)
 
         map_batches, size = use_workers(map_batches, workers, batch_size, len(todo), lim,
-                                        **({"fn": functools.partial(process_packed_taking, str(folder))}
+                                        **({"fn": functools.partial(readers.taking_spill, str(folder), process_packed)}
                                            if folder is not None else {}))
         todo_batches = batches(todo, size)
         map_batches = _reporting_unnamable(map_batches, badly_named)
@@ -540,12 +540,6 @@ def _profiling_pool(folder: Path, workers: int, lim) -> ProfileMap:
             spent += time.process_time() - t0
         return got
     return profile_map
-
-
-def process_packed_taking(folder: str, batch: Batch) -> list[DocResult]:
-    """`process_packed`, each document's read taking what pairing kept in the spill `folder`."""
-    with readers.reading_ahead(readers.Spill(folder)):
-        return process_packed(batch)
 
 
 def _reporting_unnamable(map_batches: Callable, names: list[str]) -> Callable:

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from budgetlens.limits import current, too_big
 
@@ -302,6 +302,13 @@ def reading_ahead(ahead: Optional[ReadAhead | Spill]) -> Iterator[None]:
         _AHEAD = None
         if ahead is not None:
             ahead.clear()
+
+
+def taking_spill(folder: str, fn: Callable[[Any], Any], batch: Any) -> Any:
+    """`fn(batch)`, each document's read taking what pairing kept in the spill `folder`
+    (what a worker runs: `functools.partial(taking_spill, folder, fn)` pickles)."""
+    with reading_ahead(Spill(folder)):
+        return fn(batch)
 
 
 def read_blocks_once(path: str | Path) -> tuple[str, list[Block]]:
