@@ -78,6 +78,9 @@ class FaultyConnection:
             raise duckdb.IOException(f'IO Error: Could not write file "{self._path}": {ENOSPC}')
         return self._con.execute(sql, *args, **kw)
 
+    def cursor(self):  # another connection to the same file fails the same way (the store's view)
+        return FaultyConnection(self._con.cursor(), self._fault, self._path)
+
     def __getattr__(self, name):
         return getattr(self._con, name)
 

@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -402,23 +403,7 @@ def run_job(
         doc_ids = sorted(set(run_docs) | set(skipped_ids))
         finish_run(store, run_id, started, tally, doc_ids, command, skipped=len(skipped_ids))
         # exports come after the store has committed: a failure here loses no result
-        store.export_parquet(out, only_doc_ids=doc_ids)
-        report = None
-        if write_report:
-            sources = sorted({r[0] for r in store.con.execute(
-                "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).fetchall()})
-            report = out / "report.html"
-            tmp = out / f".report.html.tmp-{os.getpid()}"
-            try:
-                _write(store, tmp, sources=sources)
-                os.replace(tmp, report)
-            except Exception as exc:
-                remove_stale_temporaries(out)
-                if not is_storage_failure(exc):
-                    raise
-                raise ExportError(f"Writing the report {report}", report, exc,
-                                  outcome="The store and the Parquet snapshots are complete; the previous report.html "
-                                          "is intact.") from exc
+        report = _export_and_report(store, out, doc_ids, write_report)
     finally:
         spilling.close()
         store.close()
@@ -428,6 +413,58 @@ def run_job(
     return RunSummary(run_id, tally.docs, tally.errors, tally.flags, tally.facts, time.perf_counter() - t0, out,
                       report, per_doc, skipped=len(skipped_ids), duplicates=n_dups, moved_aside=moved_aside,
                       reviews_reimported=n_reviews)
+
+
+def _export_and_report(store: Store, out: Path, doc_ids: list[str], with_report: bool) -> Optional[Path]:
+    """The Parquet snapshots of `doc_ids` and, `with_report`, their report.html, side by side:
+    the snapshots are written by DuckDB (which lets go of the GIL) on a connection of their
+    own in a thread, while this thread renders the report (Python) to a temporary file.  The
+    report replaces report.html only once the snapshots are written; a failed export raises
+    its ExportError as when the report came after it (the previous report.html intact)."""
+    remove_stale_temporaries(out)  # before either starts: neither may remove the other's files
+    exporter = store.view()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="budgetlens-export")
+    try:
+        exporting = pool.submit(exporter.export_parquet, out, only_doc_ids=doc_ids, remove_stale=False)
+        report = tmp = failure = None
+        if with_report:
+            sources = sorted({r[0] for r in store.con.execute(
+                "SELECT source FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [doc_ids]).fetchall()})
+            report = out / "report.html"
+            tmp = out / f".report.html.tmp-{os.getpid()}"
+            try:
+                _write(store, tmp, sources=sources)
+            except Exception as exc:
+                failure = exc
+        try:
+            exporting.result()
+        except BaseException:
+            if tmp is not None:
+                _unlink(tmp)
+            raise
+    finally:
+        pool.shutdown(wait=True)
+        exporter.con.close()
+    if failure is None and report is not None and tmp is not None:
+        try:
+            os.replace(tmp, report)
+        except Exception as exc:
+            failure = exc
+    if failure is not None:
+        remove_stale_temporaries(out)
+        if not is_storage_failure(failure):
+            raise failure
+        raise ExportError(f"Writing the report {report}", report, failure,
+                          outcome="The store and the Parquet snapshots are complete; the previous report.html "
+                                  "is intact.") from failure
+    return report
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 def group_files(store, files: list[Path], fingerprint: str,

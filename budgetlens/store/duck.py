@@ -9,6 +9,7 @@ rolled back and a `StorageError` stops the caller.  A store whose file is damage
 snapshot files whole."""
 from __future__ import annotations
 
+import copy
 import errno
 import os
 import re
@@ -863,6 +864,14 @@ class Store:
         """Reviewers' decisions, oldest first (the table's and the journal's; see reviews.py)."""
         return reviews.table(self.con, self.path)
 
+    def view(self) -> "Store":
+        """This store on a DuckDB connection of its own (a cursor of this one), for reading or
+        exporting in another thread beside this connection's work.  Close it with
+        `view.con.close()` (not `close()`: the store stays this one's)."""
+        v = copy.copy(self)
+        v.con = self.con.cursor()
+        return v
+
     def review_rows(self) -> list[dict]:
         """`reviews()` as row dicts (see reviews.table_rows)."""
         return reviews.table_rows(self.con, self.path)
@@ -874,13 +883,15 @@ class Store:
     # -- snapshots --------------------------------------------------------------------
 
     def export_parquet(self, out_dir: str | Path, only_sources: list[str] | None = None,
-                       only_doc_ids: list[str] | None = None) -> dict[str, Path]:
+                       only_doc_ids: list[str] | None = None, remove_stale: bool = True) -> dict[str, Path]:
         """Write each table as Parquet atomically: every table to a temp file in the same
         folder, flushed to disk, and only when all four are written, each renamed over the
         old one.  A failure (or a crash) leaves the previous snapshot files whole, and
-        raises ExportError; temp files of a killed run are removed here."""
+        raises ExportError; temp files of a killed run are removed here (`remove_stale`;
+        False when the caller did, and writes a temporary file of its own meanwhile)."""
         out_dir = Path(out_dir)
-        remove_stale_temporaries(out_dir)
+        if remove_stale:
+            remove_stale_temporaries(out_dir)
         where = ""
         if only_sources is not None or only_doc_ids is not None:
             self.con.register("_only_sources", _object_columns({"source": [str(x) for x in only_sources or []]}))
