@@ -2,6 +2,7 @@
 its measurements of a child process.  Fast: no benchmark is run here."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -134,6 +135,26 @@ def test_corpus_plan_is_distinct_and_a_prefix_of_larger_plans():
     assert len(set(big)) == 300
     assert big[:50] == small
     assert corpus.plan(50, 8) != small
+
+
+def test_the_distinct_amounts_corpus_repeats_no_amounts_from_document_to_document(tmp_path):
+    """corpus-200-7's 9 factors make a table recur in ~1 of 2 documents; the distinct-amounts
+    corpus's factors (one per document of 200) give each document amounts of its own."""
+    ks = [k for _s, _r, _dy, k in corpus.plan(200, 7, corpus.WIDE_FACTORS)]
+    assert len(set(ks)) > 100  # 121: a sample and a factor seldom both recur
+    assert len({k for _s, _r, _dy, k in corpus.plan(200, 7)}) <= 9
+    folder = corpus.build(20, 7, cache=tmp_path, distinct_amounts=True)
+    assert folder.name == "corpus-distinct-20-7" and len(corpus.files(folder)) == 20
+    amounts = [set(re.findall(r"\d+\.\d\d(?=\n)", f.read_text(encoding="utf-8"))) for f in corpus.files(folder)]
+    shared = [len(a & b) / max(1, min(len(a), len(b))) for i, a in enumerate(amounts) for b in amounts[i + 1:]]
+    assert max(shared) < 0.5  # no two documents share most of their amounts
+
+
+def test_the_distinct_amounts_figure_is_informative():
+    tika = _tika(cpu1=1.0, wall1=2.0, wall2=1.0)
+    tika["cli_1_worker_distinct_amounts"] = {"wall_s": 3.0, "cpu_s": 2.0} | run.rates(100, 3_000_000, 3.0, 2.0)
+    v = run.verdicts(_res(tika=tika))["tika_distinct_amounts_docs_per_cpu_s_1_worker"]
+    assert v["value"] == 50.0 and v["met"] is None
 
 
 @pytest.mark.skipif(not corpus.real_pdfs(), reason="../shared/real is absent")
