@@ -76,41 +76,54 @@ def page_chars(textpage, tf: Transform, page_box: tuple[float, float, float, flo
     tp = textpage.raw
     n = raw.FPDFText_CountChars(tp)
     out: list[Char] = []
+    append = out.append
     rect = raw.FS_RECTF()
     clips: dict[int, Optional[tuple[float, float, float, float]]] = {}
     pl, pb, pr, pt = page_box
     band_b, band_t = pb + 0.15 * (pt - pb), pt - 0.15 * (pt - pb)
     band_l, band_r = pl + 0.1 * (pr - pl), pr - 0.1 * (pr - pl)
+    # per character: three calls into pdfium and a Char; the functions are bound once, and an
+    # unrotated page's transform (Transform.__call__: x - left, h - (y - bottom)) is written out here
+    get_unicode, is_generated = raw.FPDFText_GetUnicode, raw.FPDFText_IsGenerated
+    get_box, get_object = raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetTextObject
+    skip = (0xA0, 0x3000, 0xFFFE, 0xFEFF, 0x200B)
+    upright = tf.rot == 0
+    left, bottom, h = tf.left, tf.bottom, tf.h
     for i in range(n):
-        u = raw.FPDFText_GetUnicode(tp, i)
-        if u <= 32 or u in (0xA0, 0x3000, 0xFFFE, 0xFEFF, 0x200B):
+        u = get_unicode(tp, i)
+        if u <= 32 or u in skip:
             continue
-        if raw.FPDFText_IsGenerated(tp, i) == 1:
+        if is_generated(tp, i) == 1:
             continue
-        if not raw.FPDFText_GetLooseCharBox(tp, i, rect):
+        if not get_box(tp, i, rect):
             continue
-        cx, cy = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
+        x0, x1, y0, y1 = rect.left, rect.right, rect.top, rect.bottom
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         if not (pl <= cx <= pr and pb <= cy <= pt):
             continue  # drawn outside the page (text flowing on from another page)
         # clipped-away text (spreadsheet cells overflowing the print area) sits in the page
         # margins; the clip path is only looked up there, as it costs ~15 µs per object
-        near_edge = cy < band_b or cy > band_t or cx < band_l or cx > band_r
-        obj = raw.FPDFText_GetTextObject(tp, i) if near_edge else None
-        if obj:
-            key = ctypes.cast(obj, ctypes.c_void_p).value or 0
-            if key not in clips:
-                clips[key] = _clip_box(obj)
-            cb = clips[key]
-            if cb is not None and not (cb[0] - 1 <= cx <= cb[2] + 1 and cb[1] - 1 <= cy <= cb[3] + 1):
-                continue  # clipped away: invisible
+        if cy < band_b or cy > band_t or cx < band_l or cx > band_r:
+            obj = get_object(tp, i)
+            if obj:
+                key = ctypes.cast(obj, ctypes.c_void_p).value or 0
+                if key not in clips:
+                    clips[key] = _clip_box(obj)
+                cb = clips[key]
+                if cb is not None and not (cb[0] - 1 <= cx <= cb[2] + 1 and cb[1] - 1 <= cy <= cb[3] + 1):
+                    continue  # clipped away: invisible
         try:
             c = chr(u)
         except ValueError:
             continue
-        ax, ay = tf(rect.left, rect.top)
-        bx, by = tf(rect.right, rect.bottom)
+        if upright:
+            ax, ay = x0 - left, h - (y0 - bottom)
+            bx, by = x1 - left, h - (y1 - bottom)
+        else:
+            ax, ay = tf(x0, y0)
+            bx, by = tf(x1, y1)
         size = abs(by - ay)  # FPDFText_GetFontSize ignores the text matrix; the box height does not
-        out.append(Char(c, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), float(size)))
+        append(Char(c, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), float(size)))
     return out
 
 
